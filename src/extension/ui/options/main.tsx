@@ -1,0 +1,7 @@
+import { render } from 'preact';
+
+function App() {
+  return <h1>L402 Autopilot — Options</h1>;
+}
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,31 @@
+import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
+import preact from '@preact/preset-vite';
+import { defineConfig } from 'vite';
+import manifest from './manifest.json' with { type: 'json' };
+
+// `vite build` → dist/chrome, `vite build --mode firefox` → dist/firefox.
+// The bridge and the MAIN-world script are standalone files so they run at
+// document_start before page scripts (see ../shared/BROWSER-TESTING.md).
+export default defineConfig(({ mode }) => {
+  const browser = mode === 'firefox' ? 'firefox' : 'chrome';
+  const ui = (name: string) => `src/extension/ui/${name}/index.html`;
+  return {
+    plugins: [
+      preact(),
+      crx({
+        manifest: manifest as ManifestV3Export,
+        browser,
+        contentScripts: {
+          standaloneFiles: ['src/extension/content/bridge.ts', 'src/extension/main-world/index.ts'],
+        },
+      }),
+    ],
+    build: {
+      outDir: `dist/${browser}`,
+      emptyOutDir: true,
+      target: 'es2022',
+      rollupOptions: { input: { prompt: ui('prompt'), onboarding: ui('onboarding') } },
+    },
+    server: { cors: { origin: /chrome-extension:\/\// } },
+  };
+});
