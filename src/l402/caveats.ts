@@ -1,0 +1,115 @@
+// First-party caveats as `key=value` strings (SPEC §1 "Macaroon"), Aperture's conventions:
+// `services=name:tier[,…]`, `<service>_capabilities=a,b`, `<service>_valid_until=<unix s>`,
+// and constraint caveats `<capability>_<constraint>=value`. Unknown keys are ignored by verifiers.
+import { L402Error } from './errors.ts';
+
+/** A parsed caveat. */
+export interface Caveat {
+  key: string;
+  value: string;
+}
+
+/** A service and its tier, as in `services=similarity:0`. */
+export interface ServiceTier {
+  name: string;
+  tier: number;
+}
+
+const KEY = /^[A-Za-z0-9_.-]+$/;
+
+/** `key=value` → {@link Caveat}; throws `bad_macaroon` when there is no key. @example parseCaveat('a_valid_until=1') */
+export function parseCaveat(s: string): Caveat {
+  const i = s.indexOf('=');
+  const key = i > 0 ? s.slice(0, i).trim() : '';
+  if (!KEY.test(key)) throw new L402Error('bad_macaroon', `caveat ${JSON.stringify(s)} is not key=value`);
+  return { key, value: s.slice(i + 1).trim() };
+}
+
+/** {@link Caveat} → `key=value`. @example formatCaveat({ key: 'services', value: 'x:0' }) // 'services=x:0' */
+export function formatCaveat(c: Caveat): string {
+  if (!KEY.test(c.key) || /[\r\n]/.test(c.value)) throw new L402Error('bad_macaroon', `bad caveat key ${c.key}`);
+  return `${c.key}=${c.value}`;
+}
+
+/** Parses `name:tier[,name:tier]`. @example parseServices('similarity:0') // [{ name: 'similarity', tier: 0 }] */
+export function parseServices(value: string): ServiceTier[] {
+  return value.split(',').map((part) => {
+    const [name, tier, extra] = part.trim().split(':');
+    const t = Number(tier ?? '0');
+    if (!name || extra !== undefined || !Number.isInteger(t) || t < 0) {
+      throw new L402Error('caveat_failed', `services caveat part ${JSON.stringify(part)} is not name:tier`);
+    }
+    return { name, tier: t };
+  });
+}
+
+/** Builders for the caveats the server mints. */
+export const caveat = {
+  services: (services: readonly ServiceTier[]): string =>
+    formatCaveat({ key: 'services', value: services.map((s) => `${s.name}:${s.tier}`).join(',') }),
+  capabilities: (service: string, caps: readonly string[]): string =>
+    formatCaveat({ key: `${service}_capabilities`, value: caps.join(',') }),
+  validUntil: (service: string, unixSeconds: number): string =>
+    formatCaveat({ key: `${service}_valid_until`, value: String(Math.floor(unixSeconds)) }),
+  constraint: (capability: string, constraint: string, value: string | number): string =>
+    formatCaveat({ key: `${capability}_${constraint}`, value: String(value) }),
+};
+
+/** What a request needs from a token. */
+export interface CaveatRequirements {
+  service: string;
+  /** The capability the request uses (e.g. `batch`); checked against `<service>_capabilities`. */
+  capability?: string;
+  /** Now, in unix seconds (injected so tests control the clock). */
+  now: number;
+  /**
+   * Checks for constraint caveats by full key (e.g. `batch_max_work`): return true when the request is
+   * within the constraint, or a string explaining why not.
+   */
+  constraints?: Record<string, (value: string) => true | string>;
+}
+
+/** What the caveats granted, after {@link checkCaveats}. */
+export interface Granted {
+  tier: number;
+  capabilities: string[] | null;
+  validUntil: number | null;
+}
+
+/**
+ * Checks every caveat against the request. Each occurrence of a repeated key must hold, so a later
+ * caveat can only narrow what an earlier one allowed. Throws `caveat_failed` naming the caveat.
+ * @example checkCaveats(['services=similarity:0'], { service: 'similarity', now: Date.now() / 1000 })
+ */
+export function checkCaveats(caveats: readonly string[], req: CaveatRequirements): Granted {
+  const granted: Granted = { tier: 0, capabilities: null, validUntil: null };
+  let sawServices = false;
+  for (const raw of caveats) {
+    const { key, value } = parseCaveat(raw);
+    if (key === 'services') {
+      sawServices = true;
+      const match = parseServices(value).find((s) => s.name === req.service);
+      if (!match) throw new L402Error('caveat_failed', `token is not valid for service ${req.service}`);
+      granted.tier = match.tier;
+    } else if (key === `${req.service}_capabilities`) {
+      const caps = value.split(',').map((c) => c.trim()).filter(Boolean);
+      granted.capabilities = granted.capabilities ? granted.capabilities.filter((c) => caps.includes(c)) : caps;
+      if (req.capability !== undefined && !caps.includes(req.capability)) {
+        throw new L402Error('caveat_failed', `token does not grant capability ${req.capability}`);
+      }
+    } else if (key === `${req.service}_valid_until`) {
+      const until = Number(value);
+      if (!Number.isFinite(until)) throw new L402Error('caveat_failed', `bad expiry caveat ${raw}`);
+      if (req.now >= until) throw new L402Error('caveat_failed', `token expired at ${until}`);
+      granted.validUntil = granted.validUntil === null ? until : Math.min(granted.validUntil, until);
+    } else {
+      const check = req.constraints?.[key];
+      if (check) {
+        const ok = check(value);
+        if (ok !== true) throw new L402Error('caveat_failed', `${key}: ${ok}`);
+      }
+    }
+  }
+  if (!sawServices) throw new L402Error('caveat_failed', 'token names no service');
+  return granted;
+}

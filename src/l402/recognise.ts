@@ -1,0 +1,48 @@
+// Tells what a 402 response asks for, so the UI can say it even when we cannot pay it (SPEC §1 "Other 402 schemes").
+import { type AuthChallenge, type L402Challenge, parseL402Challenge, parseWwwAuthenticate } from './challenge.ts';
+import { isL402Error } from './errors.ts';
+
+/** What a 402 response wants, by kind. Only `l402` is payable today. */
+export type PaymentDemand =
+  | { kind: 'l402'; challenge: L402Challenge }
+  | { kind: 'payment'; method: string | null; params: Record<string, string> }
+  | { kind: 'x402'; version: number | null; source: 'header' | 'body' }
+  | { kind: 'malformed'; reason: string }
+  | { kind: 'none'; schemes: string[] };
+
+/** The parts of a 402 response the recogniser looks at. */
+export interface ResponseParts {
+  wwwAuthenticate?: string | readonly string[] | null;
+  /** x402's `PAYMENT-REQUIRED` header. */
+  paymentRequired?: string | null;
+  /** A parsed JSON body, if the caller has one (x402 puts `x402Version` there). */
+  jsonBody?: unknown;
+}
+
+/**
+ * Classifies a 402 response. Never throws.
+ * @example recognise402({ wwwAuthenticate: res.headers.get('www-authenticate') }).kind // 'l402'
+ */
+export function recognise402(parts: ResponseParts): PaymentDemand {
+  const wa = parts.wwwAuthenticate;
+  let challenges: AuthChallenge[] = [];
+  if (wa && (typeof wa === 'string' ? wa.length > 0 : wa.length > 0)) {
+    try {
+      return { kind: 'l402', challenge: parseL402Challenge(wa) };
+    } catch (e) {
+      if (!isL402Error(e, 'unsupported_scheme')) {
+        return { kind: 'malformed', reason: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    challenges = parseWwwAuthenticate(wa);
+    const payment = challenges.find((c) => c.scheme.toLowerCase() === 'payment');
+    if (payment) return { kind: 'payment', method: payment.params.method ?? null, params: payment.params };
+  }
+  if (parts.paymentRequired) return { kind: 'x402', version: null, source: 'header' };
+  const body = parts.jsonBody;
+  if (body && typeof body === 'object' && 'x402Version' in body) {
+    const v = (body as { x402Version: unknown }).x402Version;
+    return { kind: 'x402', version: typeof v === 'number' ? v : null, source: 'body' };
+  }
+  return { kind: 'none', schemes: challenges.map((c) => c.scheme) };
+}
