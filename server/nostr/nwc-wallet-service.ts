@@ -1,0 +1,303 @@
+// NIP-47 (Nostr Wallet Connect) wallet service in front of any LightningNode, built on
+// @getalby/sdk's NWCWalletService. One call = one connection: a fresh wallet keypair and
+// client secret, an optional budget, and its own relay socket.
+import {
+  NWCClient,
+  NWCWalletService,
+  NWCWalletServiceKeyPair,
+  type NWCWalletServiceRequestHandler,
+  Nip47WalletError,
+  type Nip47ListTransactionsRequest,
+  type Nip47SingleMethod,
+  type Nip47Transaction,
+} from '@getalby/sdk/nwc';
+import { decode as decodeBolt11 } from 'light-bolt11-decoder';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { generateSecretKey, getPublicKey } from 'nostr-tools';
+import { type LightningNode, LightningNodeError, type LightningTransaction } from './lightning-node.ts';
+
+export type BudgetRenewal = 'never' | 'daily' | 'weekly' | 'monthly' | 'yearly';
+
+export interface NwcWalletServiceOptions {
+  relayUrl: string;
+  node: LightningNode;
+  /** Max msat spent (amount + fee reserve) per renewal period; no limit when absent. */
+  budgetMsat?: number;
+  budgetRenewal?: BudgetRenewal;
+  /** How long to wait for the first get_info round trip (default 20 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface NwcWalletServiceHandle {
+  nwcUri: string;
+  walletPubkey: string;
+  close(): Promise<void>;
+}
+
+export const NWC_METHODS: Nip47SingleMethod[] = [
+  'get_info',
+  'get_balance',
+  'pay_invoice',
+  'make_invoice',
+  'lookup_invoice',
+  'list_transactions',
+];
+
+type Nip47ErrorCode = 'INSUFFICIENT_BALANCE' | 'QUOTA_EXCEEDED' | 'NOT_FOUND' | 'INTERNAL' | 'OTHER';
+type Reply<T> = { result: T | undefined; error: { code: string; message: string } | undefined };
+
+const ok = <T>(result: T): Reply<T> => ({ result, error: undefined });
+const fail = <T>(code: Nip47ErrorCode, message: string): Reply<T> => ({ result: undefined, error: { code, message } });
+
+function nip47Code(e: unknown): Nip47ErrorCode {
+  if (!(e instanceof LightningNodeError)) return 'INTERNAL';
+  switch (e.code) {
+    case 'INSUFFICIENT_BALANCE':
+      return 'INSUFFICIENT_BALANCE';
+    case 'NOT_FOUND':
+      return 'NOT_FOUND';
+    case 'PAYMENT_FAILED':
+      return 'OTHER';
+    default:
+      return 'INTERNAL';
+  }
+}
+
+/** Every handler answers; a thrown error becomes a NIP-47 error instead of no reply. */
+async function guard<T>(f: () => Promise<Reply<T>>): Promise<Reply<T>> {
+  try {
+    return await f();
+  } catch (e) {
+    return fail(nip47Code(e), e instanceof Error ? e.message : String(e));
+  }
+}
+
+function toNip47(t: LightningTransaction): Nip47Transaction {
+  const tx: Partial<Nip47Transaction> = {
+    type: t.type,
+    state: t.state,
+    invoice: t.invoice,
+    description: t.description,
+    description_hash: '',
+    preimage: t.preimageHex ?? '',
+    payment_hash: t.paymentHashHex,
+    amount: t.amountMsat,
+    fees_paid: t.feesPaidMsat,
+    created_at: t.createdAt,
+  };
+  // NIP-47 makes these optional; the SDK type marks them required, so leave them out when unknown.
+  if (t.settledAt !== null) tx.settled_at = t.settledAt;
+  if (t.expiresAt !== null) tx.expires_at = t.expiresAt;
+  return tx as Nip47Transaction;
+}
+
+interface DecodedInvoice {
+  amountMsat: number | null;
+  paymentHashHex: string;
+}
+
+export function decodeInvoice(invoice: string): DecodedInvoice {
+  const d = decodeBolt11(invoice);
+  let amountMsat: number | null = null;
+  let paymentHashHex = '';
+  for (const s of d.sections) {
+    if (s.name === 'amount') amountMsat = Number(s.value);
+    if (s.name === 'payment_hash') paymentHashHex = String(s.value);
+  }
+  return { amountMsat, paymentHashHex };
+}
+
+/** Routing fee reserve asked from the node: 1 %, at least 10 sat. */
+export function feeReserveMsat(amountMsat: number): number {
+  return Math.max(10_000, Math.ceil(amountMsat / 100));
+}
+
+const RENEWAL_MS: Record<BudgetRenewal, number> = {
+  never: Number.POSITIVE_INFINITY,
+  daily: 86_400_000,
+  weekly: 7 * 86_400_000,
+  monthly: 30 * 86_400_000,
+  yearly: 365 * 86_400_000,
+};
+
+/** Spend tracking for one connection; reservations are taken before paying so parallel calls can't overspend. */
+class Budget {
+  private usedMsat = 0;
+  private windowStart = Date.now();
+  private readonly totalMsat: number;
+  private readonly periodMs: number;
+  constructor(totalMsat: number, renewal: BudgetRenewal) {
+    this.totalMsat = totalMsat;
+    this.periodMs = RENEWAL_MS[renewal];
+  }
+  reserve(msat: number): boolean {
+    if (Date.now() - this.windowStart >= this.periodMs) {
+      this.windowStart = Date.now();
+      this.usedMsat = 0;
+    }
+    if (this.usedMsat + msat > this.totalMsat) return false;
+    this.usedMsat += msat;
+    return true;
+  }
+  release(msat: number): void {
+    this.usedMsat = Math.max(0, this.usedMsat - msat);
+  }
+  get remainingMsat(): number {
+    return this.totalMsat - this.usedMsat;
+  }
+}
+
+function handlerFor(node: LightningNode, budget: Budget | null): NWCWalletServiceRequestHandler {
+  return {
+    getInfo: () =>
+      guard(async () => {
+        const i = await node.getInfo();
+        return ok({
+          alias: i.alias,
+          color: '#f7931a',
+          pubkey: i.pubkey,
+          network: i.network,
+          block_height: i.blockHeight,
+          block_hash: i.blockHash,
+          methods: NWC_METHODS,
+          notifications: [],
+        });
+      }),
+    getBalance: () => guard(async () => ok({ balance: (await node.getBalance()).balanceMsat })),
+    payInvoice: (req) =>
+      guard(async () => {
+        let decoded: DecodedInvoice;
+        try {
+          decoded = decodeInvoice(req.invoice);
+        } catch (e) {
+          return fail('OTHER', `invalid invoice: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        const amountMsat = decoded.amountMsat ?? req.amount;
+        if (!amountMsat) return fail('OTHER', 'zero-amount invoice needs an amount');
+        const feeLimitMsat = feeReserveMsat(amountMsat);
+        const reserved = amountMsat + feeLimitMsat;
+        if (budget && !budget.reserve(reserved)) {
+          return fail('QUOTA_EXCEEDED', `budget exceeded: ${reserved} msat needed (incl. fee reserve), ${budget.remainingMsat} msat left`);
+        }
+        try {
+          const paid = await node.payInvoice({
+            invoice: req.invoice,
+            feeLimitMsat,
+            ...(decoded.amountMsat === null ? { amountMsat } : {}),
+          });
+          // Keep only what was really spent.
+          budget?.release(reserved - amountMsat - paid.feesPaidMsat);
+          return ok({ preimage: paid.preimageHex, fees_paid: paid.feesPaidMsat });
+        } catch (e) {
+          // A definitive failure spent nothing; an unknown outcome keeps the reservation.
+          if (e instanceof LightningNodeError && e.code !== 'UNAVAILABLE') budget?.release(reserved);
+          throw e;
+        }
+      }),
+    makeInvoice: (req) =>
+      guard(async () => {
+        if (!Number.isSafeInteger(req.amount) || req.amount <= 0) return fail('OTHER', 'amount must be a positive msat integer');
+        const tx = await node.makeInvoice({
+          amountMsat: req.amount,
+          ...(req.description === undefined ? {} : { description: req.description }),
+          ...(req.expiry === undefined ? {} : { expirySeconds: req.expiry }),
+        });
+        return ok(toNip47(tx));
+      }),
+    lookupInvoice: (req) =>
+      guard(async () => {
+        let hash = req.payment_hash;
+        if (!hash && req.invoice) {
+          try {
+            hash = decodeInvoice(req.invoice).paymentHashHex;
+          } catch {
+            return fail('OTHER', 'invalid invoice');
+          }
+        }
+        if (!hash || !/^[0-9a-f]{64}$/i.test(hash)) return fail('OTHER', 'payment_hash or invoice required');
+        return ok(toNip47(await node.lookupInvoice(hash.toLowerCase())));
+      }),
+    listTransactions: (req) => guard(async () => ok(listTransactions(await node.listTransactions({ limit: 1000 }), req))),
+  };
+}
+
+function listTransactions(all: LightningTransaction[], req: Nip47ListTransactionsRequest) {
+  const filtered = all.filter(
+    (t) =>
+      (req.from === undefined || t.createdAt >= req.from) &&
+      (req.until === undefined || t.createdAt <= req.until) &&
+      (req.type === undefined || t.type === req.type) &&
+      (req.unpaid === true || t.state === 'settled'),
+  );
+  const offset = req.offset ?? 0;
+  const page = filtered.slice(offset, req.limit === undefined ? undefined : offset + req.limit);
+  return { transactions: page.map(toNip47), total_count: filtered.length };
+}
+
+export function nwcUriFor(walletPubkey: string, relayUrl: string, clientSecretHex: string): string {
+  return `nostr+walletconnect://${walletPubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${clientSecretHex}`;
+}
+
+export async function startNwcWalletService(opts: NwcWalletServiceOptions): Promise<NwcWalletServiceHandle> {
+  const walletSecret = bytesToHex(generateSecretKey());
+  const walletPubkey = getPublicKey(Buffer.from(walletSecret, 'hex'));
+  const clientSecret = bytesToHex(generateSecretKey());
+  const clientPubkey = getPublicKey(Buffer.from(clientSecret, 'hex'));
+  const nwcUri = nwcUriFor(walletPubkey, opts.relayUrl, clientSecret);
+  const budget = opts.budgetMsat === undefined ? null : new Budget(opts.budgetMsat, opts.budgetRenewal ?? 'never');
+
+  // One service (= one relay socket) per connection: the SDK keeps a single onclose
+  // callback per relay, so sharing it would leave all but one subscription dead after a drop.
+  const service = new NWCWalletService({ relayUrl: opts.relayUrl });
+  const publishInfo = () => service.publishWalletServiceInfoEvent(walletSecret, NWC_METHODS, []);
+  await publishInfo();
+  const unsubscribe = await service.subscribe(new NWCWalletServiceKeyPair(walletSecret, clientPubkey), handlerFor(opts.node, budget));
+
+  // After a relay restart the SDK resubscribes on its own; re-publish the info event too
+  // so a relay that lost its store still tells clients which encryption to use.
+  let wasConnected = true;
+  const watchdog = setInterval(() => {
+    const now = service.connected;
+    if (now && !wasConnected) publishInfo().catch(() => undefined);
+    wasConnected = now;
+  }, 500);
+  watchdog.unref();
+
+  const close = async () => {
+    clearInterval(watchdog);
+    unsubscribe();
+    service.close();
+  };
+
+  try {
+    await waitUntilAnswering(nwcUri, opts.readyTimeoutMs ?? 20_000);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { nwcUri, walletPubkey, close };
+}
+
+/** The SDK's subscribe() may resolve before the relay registered the REQ: probe with get_info. */
+async function waitUntilAnswering(nwcUri: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const client = new NWCClient({ nostrWalletConnectUrl: nwcUri });
+    try {
+      await Promise.race([
+        client.getInfo(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no get_info reply within 3 s')), 3000).unref()),
+      ]);
+      return;
+    } catch (e) {
+      // A wallet error is still a reply: the subscription is live.
+      if (e instanceof Nip47WalletError) return;
+      lastError = e;
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      client.close();
+    }
+  }
+  throw new Error(`NWC wallet service did not answer get_info within ${timeoutMs} ms: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+}

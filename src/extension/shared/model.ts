@@ -1,0 +1,130 @@
+// The extension's data model: what is kept in storage and shown by the UI. Amounts are msat
+// internally (SPEC §2 "Rules semantics"); the UI shows sats.
+
+/** Renewal period of a site budget; calendar periods in the user's local time zone. */
+export type Period = 'daily' | 'weekly' | 'monthly' | 'never';
+
+/** A per-site rule. `pattern` is an origin (`https://api.example.com`) or a registrable domain wildcard (`*.example.com`). */
+export interface SiteRule {
+  pattern: string;
+  /** Budget per period, msat (amount + fees count against it). */
+  budgetMsat: number;
+  period: Period;
+  /** Pay silently inside the budget; otherwise ask every time. */
+  autoPay: boolean;
+}
+
+/** The user's allowance rules. */
+export interface Rules {
+  /** Global switch: off means never pay and never prompt. */
+  enabled: boolean;
+  /** Largest single payment (amount + max fee), msat; null = no cap. */
+  perPaymentCapMsat: number | null;
+  /** Global daily cap over all sites, msat; null = no cap. */
+  dailyCapMsat: number | null;
+  sites: SiteRule[];
+  /** Patterns never paid (checked first). */
+  deny: string[];
+  /** Max routing fee reserved per payment: max(feeFloorMsat, feePercent % of amount). */
+  maxFeePercent: number;
+  feeFloorMsat: number;
+}
+
+/** Which wallet pays. NWC URI is a secret: it never leaves extension storage. */
+export type WalletConfig = { kind: 'nwc'; uri: string } | { kind: 'webln' } | { kind: 'none' };
+
+/** Whether the extension offers `window.webln` to pages (issue 7). */
+export type WeblnInjection = 'off' | 'when-absent' | 'always';
+
+export interface Settings {
+  wallet: WalletConfig;
+  rules: Rules;
+  webln: WeblnInjection;
+  /** First-run onboarding finished. */
+  onboarded: boolean;
+}
+
+export const DEFAULT_RULES: Rules = {
+  enabled: true,
+  perPaymentCapMsat: 100_000,
+  dailyCapMsat: 1_000_000,
+  sites: [],
+  deny: [],
+  maxFeePercent: 1,
+  feeFloorMsat: 10_000,
+};
+
+export const DEFAULT_SETTINGS: Settings = {
+  wallet: { kind: 'none' },
+  rules: DEFAULT_RULES,
+  webln: 'when-absent',
+  onboarded: false,
+};
+
+/** State of a payment in the ledger. `unknown` = outcome not yet known (a timeout): never treated as failed. */
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'unknown';
+
+/** One ledger entry. The preimage is the proof of payment. */
+export interface PaymentRecord {
+  paymentHash: string;
+  /** Service origin the payment was for (for WebLN sendPayment: the page origin). */
+  origin: string;
+  /** Page origin that caused it (tab's origin). */
+  initiator: string;
+  url: string;
+  kind: 'l402' | 'webln';
+  invoice: string;
+  amountMsat: number;
+  /** Reserved max fee. */
+  maxFeeMsat: number;
+  /** Fee actually paid, once known. */
+  feeMsat: number | null;
+  memo: string | null;
+  status: PaymentStatus;
+  preimage: string | null;
+  /** Macaroon for L402 payments (so a recovered preimage still yields a token). */
+  macaroon: string | null;
+  error: string | null;
+  createdAt: number;
+  settledAt: number | null;
+  walletKind: 'nwc' | 'webln';
+}
+
+/** A stored L402 token: one payment serves many calls of the same service. */
+export interface StoredToken {
+  paymentHash: string;
+  /** Service origin (scheme + host + port). */
+  origin: string;
+  /** Requests whose path starts with this get the token. */
+  pathPrefix: string;
+  macaroon: string;
+  preimage: string;
+  /** Unix ms; null = no expiry caveat. */
+  validUntil: number | null;
+  createdAt: number;
+  /** Page origins allowed to see the header value (those that paid for it); the service origin itself always may. */
+  grantedTo: string[];
+}
+
+/** A question to the user (prompt window). */
+export interface PromptRequest {
+  id: string;
+  kind: 'l402' | 'webln-payment' | 'webln-enable';
+  origin: string;
+  initiator: string;
+  url: string;
+  amountMsat: number;
+  maxFeeMsat: number;
+  memo: string | null;
+  /** Why we ask, in words ("no rule for this site", "over this site's daily budget: 120 of 100 sats"). */
+  reason: string;
+  /** What is left of the site budget and the daily cap, msat; null = no limit. */
+  siteRemainingMsat: number | null;
+  dailyRemainingMsat: number | null;
+  expiresAt: number;
+}
+
+export type PromptAnswer =
+  | { choice: 'approve-once' }
+  | { choice: 'approve-and-budget'; budgetMsat: number; period: Period }
+  | { choice: 'deny' };
