@@ -1,0 +1,24 @@
+// l402-autopilot/toolkit: an L402-aware fetch over any WebLN wallet (SPEC §3, issue 7). No extension, no Node APIs.
+export type { PaymentLookup, PaymentResult, Wallet, WalletErrorCode, WalletInfo } from '../wallet/wallet.ts';
+export { WalletError } from '../wallet/wallet.ts';
+export { type PayInvoiceLike, payInvoiceWallet, toWallet, type WalletLike, weblnWallet } from '../wallet/webln.ts';
+export { isL402FetchError, L402FetchError, type L402FetchErrorCode } from './errors.ts';
+export {
+  type ChallengeInfo,
+  type FetchWithL402Options,
+  fetchWithL402,
+  type L402FetchOptions,
+  wrapFetch,
+} from './fetch-with-l402.ts';
+export {
+  expiryOf,
+  findToken,
+  indexedDbTokenStore,
+  isL402Token,
+  type L402Token,
+  localStorageTokenStore,
+  memoryTokenStore,
+  type StorageLike,
+  scopeOf,
+  type TokenStore,
+} from './token-store.ts';

@@ -1,0 +1,42 @@
+// Makes a request re-sendable without touching the caller's copy (SPEC §7 rule 8): a body can be read once, and
+// the retry after paying must send the same bytes, so the body is buffered once, up front.
+
+/** A request the toolkit can send any number of times, with or without an Authorization header. */
+export interface Replayable {
+  url: URL;
+  /** True when the caller set their own Authorization header (then no cached token is attached). */
+  hasAuthorization: boolean;
+  /** A fresh Request each call; `authorization` replaces any Authorization header. */
+  build(authorization: string | null): Request;
+}
+
+// Node's fetch (undici) refuses a stream body without `duplex: 'half'`; browsers accept it (and ignore it).
+type InitWithDuplex = RequestInit & { duplex?: 'half' };
+
+function isStream(body: unknown): boolean {
+  return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
+}
+
+/**
+ * Copies `input` + `init` into a {@link Replayable}. A `Request` input is cloned first, so its body stays
+ * readable for the caller; a stream body (in `init` or the Request) is read to the end once here.
+ */
+export async function toReplayable(input: RequestInfo | URL, init?: RequestInit): Promise<Replayable> {
+  const source = input instanceof Request ? input.clone() : input;
+  const ownInit: InitWithDuplex | undefined = init && isStream(init.body) ? { ...init, duplex: 'half' } : init;
+  const base = new Request(source, ownInit);
+  // FormData/Blob/URLSearchParams bodies already set their Content-Type (with the multipart boundary) on
+  // base.headers, so the buffered bytes stay consistent with the headers reused below.
+  const body = base.body === null ? null : await base.arrayBuffer();
+  const headers = base.headers;
+  return {
+    url: new URL(base.url),
+    hasAuthorization: headers.has('authorization'),
+    build(authorization) {
+      const h = new Headers(headers);
+      if (authorization !== null) h.set('authorization', authorization);
+      // A copy of the bytes for each send: nothing downstream can detach or alter the buffer we keep.
+      return new Request(base, body === null ? { headers: h } : { headers: h, body: body.slice(0) });
+    },
+  };
+}
