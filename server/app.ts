@@ -1,0 +1,153 @@
+// The HTTP app (SPEC §4, issue 3): a Hono app over web-standard Request/Response built from injected
+// dependencies, so tests drive it through `app.fetch(new Request(…))` with no socket.
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { ServerConfig } from './config.ts';
+import { demoResponse } from './demo/index.ts';
+import { checkL402, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
+import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
+import type { Logger } from './log.ts';
+import { batchSpec, discoveryDocument, pairSpec, pricingDocument } from './pricing.ts';
+import { cosine, cosineBatch, topK } from './similarity/cosine.ts';
+import { parseBatchInput, parsePairInput, ValidationError, type VectorLimits } from './similarity/validate.ts';
+import type { TokenAuthority } from './tokens/token-authority.ts';
+
+/** Everything the app needs; tests pass fakes. */
+export interface AppDeps {
+  config: ServerConfig;
+  backend: LightningBackend;
+  tokens: TokenAuthority;
+  /** Unix milliseconds (injected so tests can expire tokens). */
+  clock: () => number;
+  log: Logger;
+  /** Network shown in the discovery document (e.g. 'regtest'); null when unknown. */
+  network?: string | null;
+  /** false serves the paid routes for free: only for the benchmark's no-gate baseline. Default true. */
+  paywall?: boolean;
+}
+
+type Env = { Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
+
+/**
+ * Builds the app.
+ * @example const app = createApp({ config, backend, tokens, clock: Date.now, log: silentLogger });
+ *          const res = await app.fetch(new Request('http://x/v1/pricing'));
+ */
+export function createApp(deps: AppDeps): Hono<Env> {
+  const { config, log } = deps;
+  const app = new Hono<Env>();
+  const limits: VectorLimits = { maxDims: config.maxDims, maxVectors: config.maxVectors, maxBatchWork: config.maxBatchWork };
+  const gate: L402GateOptions = {
+    service: { name: config.serviceName, tier: config.serviceTier },
+    backend: withTimeouts(deps.backend, config.backendTimeoutMs),
+    tokens: deps.tokens,
+    now: deps.clock,
+    tokenLifetimeSeconds: config.tokenLifetimeSeconds,
+    invoiceExpirySeconds: config.invoiceExpirySeconds,
+    lsatTwin: config.lsatTwin,
+    challengeForm: config.challengeForm,
+    location: config.serviceName,
+  };
+  const paywall = deps.paywall ?? true;
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    log({
+      msg: 'request',
+      method: c.req.method,
+      route: c.req.path.slice(0, 200),
+      status: c.res.status,
+      price_msat: c.get('priceMsat') ?? null,
+      paid: c.get('paid') ?? false,
+      ...(c.get('rejected') ? { rejected: c.get('rejected') } : {}),
+      ...(c.get('tokenId') ? { token: c.get('tokenId') } : {}),
+      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    });
+  });
+
+  const origins = config.corsOrigins === '*' ? '*' : config.corsOrigins.split(',').map((o) => o.trim());
+  app.use(
+    '*',
+    cors({
+      origin: origins,
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      exposeHeaders: ['WWW-Authenticate', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof ValidationError) {
+      return c.json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, 400);
+    }
+    // Never a stack trace to the client; the log keeps the detail.
+    log({ msg: 'error', route: c.req.path.slice(0, 200), error: err instanceof Error ? err.message : String(err) });
+    return c.json(errorBody('internal', 'internal server error'), 500);
+  });
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));
+
+  app.get('/health', (c) => c.json({ status: 'ok', service: config.serviceName, backend: config.backend }));
+  app.get('/v1/pricing', (c) => c.json(pricingDocument(config)));
+  app.get('/.well-known/l402.json', (c) => c.json(discoveryDocument(config, deps.network ?? null)));
+  app.get('/demo', (c) => demoResponse(c.req.path));
+  app.get('/demo/*', (c) => demoResponse(c.req.path));
+
+  const limitBody = bodyLimit({
+    maxSize: config.maxBodyBytes,
+    onError: (c) => c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
+  });
+
+  /** Validate first (never charge for a request we would refuse), then the gate, then the work. */
+  async function paid<I>(
+    c: Context<Env>,
+    parse: (body: unknown) => I,
+    spec: (input: I) => PaidRouteSpec,
+    run: (input: I) => unknown,
+  ): Promise<Response> {
+    const input = parse(await readJson(c));
+    const s = spec(input);
+    c.set('priceMsat', s.priceMsat);
+    if (paywall) {
+      const verdict = await checkL402(c.req.raw, s, gate);
+      if (verdict.kind === 'denied') {
+        if (verdict.rejected) c.set('rejected', verdict.rejected.code);
+        return verdict.response;
+      }
+      c.set('paid', true);
+      c.set('tokenId', verdict.token.tokenId.slice(0, 16));
+    }
+    return c.json(run(input) as object);
+  }
+
+  app.post('/v1/similarity', limitBody, (c) =>
+    paid(
+      c,
+      (b) => parsePairInput(b, limits),
+      () => pairSpec(config),
+      ({ a, b }) => ({ similarity: cosine(a, b) }),
+    ),
+  );
+  app.post('/v1/similarity/batch', limitBody, (c) =>
+    paid(
+      c,
+      (b) => parseBatchInput(b, limits),
+      (i) => batchSpec(i.work, config),
+      (i) => ({ results: topK(cosineBatch(i.query, i.matrix, i.count, new Float64Array(i.count)), i.topK), dims: i.dims, count: i.count }),
+    ),
+  );
+  return app;
+}
+
+async function readJson(c: Context<Env>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') throw new ValidationError('invalid_json', null, 'request body is empty; send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('invalid_json', null, 'request body is not valid JSON');
+  }
+}

@@ -1,0 +1,184 @@
+// The L402 gate over web-standard Request/Response only (issue 3): no node: imports, so it runs on
+// any runtime with Web Crypto. Decision (documented in server/README.md):
+//   - no L402/LSAT credential                → 402 + challenge(s)
+//   - a credential we cannot even parse       → 400 malformed_authorization (paying again cannot help)
+//   - a well-formed credential that fails    → 402 with a FRESH challenge and `rejected:{code,message}`
+//     (bad preimage, bad signature/tampered, revoked, expired, wrong service/capability, too much work)
+//     so a client that only understands 402 can simply pay again.
+//   - Lightning backend down or slow          → 503 + Retry-After
+import {
+  bytesToHex,
+  caveat,
+  decodeMacaroon,
+  formatL402Challenges,
+  hexToBytes,
+  isL402Authorization,
+  isL402Error,
+  type L402Credential,
+  mintMacaroon,
+  parseAuthorization,
+  type VerifiedToken,
+  verifyCredential,
+} from '../../src/l402/index.ts';
+import { BackendUnavailableError, type LightningBackend } from '../lightning/backend.ts';
+import type { TokenAuthority } from '../tokens/token-authority.ts';
+
+/** What one request must have paid for; computed per request (batch prices depend on the body). */
+export interface PaidRouteSpec {
+  /** Capability this route needs, e.g. `pair` or `batch`. */
+  capability: string;
+  /** Capabilities a token bought here grants (must include `capability`). */
+  grants: readonly string[];
+  priceMsat: number;
+  /** Extra caveats minted into a new token, e.g. `batch_max_work=1536000`. */
+  caveats: readonly string[];
+  /** Checks for constraint caveats by key; `true` or the reason the request exceeds it. */
+  constraints: Record<string, (value: string) => true | string>;
+  /** Invoice description. */
+  memo: string;
+  /** Extra fields for the 402 JSON body (e.g. the work a batch price was computed from). */
+  details?: Record<string, unknown>;
+}
+
+/** Fixed gate settings and dependencies. */
+export interface L402GateOptions {
+  service: { name: string; tier: number };
+  backend: LightningBackend;
+  tokens: TokenAuthority;
+  /** Unix milliseconds. */
+  now: () => number;
+  tokenLifetimeSeconds: number;
+  invoiceExpirySeconds: number;
+  lsatTwin: boolean;
+  challengeForm: 'classic' | 'revised';
+  /** Macaroon location field (informational). */
+  location?: string;
+}
+
+/** Why a credential was refused. */
+export interface Rejection {
+  code: 'bad_preimage' | 'bad_macaroon' | 'caveat_failed' | 'token_revoked';
+  message: string;
+}
+
+/** The gate's verdict: run the route with `token`, or answer with `response`. */
+export type GateResult =
+  | { kind: 'allowed'; token: VerifiedToken }
+  | { kind: 'denied'; response: Response; status: number; rejected: Rejection | null };
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+function json(status: number, body: unknown, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...extra } });
+}
+
+/** The JSON error body shape used by every error response of the server. */
+export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { error: { code, message }, ...extra };
+}
+
+/**
+ * Checks the request's `Authorization` against `spec` and either allows it or builds the response.
+ * @example const r = await checkL402(req, spec, opts); if (r.kind === 'denied') return r.response;
+ */
+export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L402GateOptions): Promise<GateResult> {
+  const header = request.headers.get('authorization');
+  if (!header || !isL402Authorization(header)) return challenge(spec, opts, null);
+
+  let cred: L402Credential;
+  try {
+    cred = parseAuthorization(header);
+    decodeMacaroon(cred.macaroons[0]!); // parseAuthorization guarantees one macaroon
+  } catch (e) {
+    const message = isL402Error(e) ? e.message : 'unreadable credential';
+    return {
+      kind: 'denied',
+      status: 400,
+      rejected: null,
+      response: json(400, errorBody('malformed_authorization', `Authorization header is not a valid L402 credential: ${message}`)),
+    };
+  }
+
+  let revoked = false;
+  try {
+    const token = verifyCredential(cred, {
+      rootKeyFor: (tokenId) => {
+        if (opts.tokens.isRevoked(bytesToHex(tokenId))) {
+          revoked = true;
+          return null;
+        }
+        return opts.tokens.rootKeyFor(tokenId);
+      },
+      service: opts.service.name,
+      capability: spec.capability,
+      now: Math.floor(opts.now() / 1000),
+      constraints: spec.constraints,
+    });
+    return { kind: 'allowed', token };
+  } catch (e) {
+    if (!isL402Error(e)) throw e;
+    const rejection: Rejection = revoked
+      ? { code: 'token_revoked', message: 'this token has been revoked' }
+      : e.code === 'bad_preimage' || e.code === 'bad_macaroon' || e.code === 'caveat_failed'
+        ? { code: e.code, message: e.message }
+        : { code: 'bad_macaroon', message: e.message };
+    return challenge(spec, opts, rejection);
+  }
+}
+
+/** Creates an invoice and a macaroon bound to it and answers 402 (or 503 when the node is unavailable). */
+async function challenge(spec: PaidRouteSpec, opts: L402GateOptions, rejected: Rejection | null): Promise<GateResult> {
+  const nowS = Math.floor(opts.now() / 1000);
+  let invoice: { paymentRequest: string; paymentHash: string };
+  try {
+    invoice = await opts.backend.createInvoice(spec.priceMsat, spec.memo, opts.invoiceExpirySeconds);
+  } catch (e) {
+    const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 5;
+    return {
+      kind: 'denied',
+      status: 503,
+      rejected,
+      response: json(503, errorBody('backend_unavailable', 'the Lightning node is unavailable; try again shortly'), {
+        'retry-after': String(retry),
+      }),
+    };
+  }
+  const paymentHash = hexToBytes(invoice.paymentHash);
+  if (paymentHash?.length !== 32) throw new Error('backend returned a malformed payment hash');
+  const tokenId = opts.tokens.newTokenId();
+  const validUntil = nowS + opts.tokenLifetimeSeconds;
+  const macaroon = mintMacaroon({
+    rootKey: opts.tokens.rootKeyFor(tokenId),
+    paymentHash,
+    tokenId,
+    location: opts.location ?? '',
+    caveats: [
+      caveat.services([opts.service]),
+      caveat.capabilities(opts.service.name, spec.grants),
+      caveat.validUntil(opts.service.name, validUntil),
+      ...spec.caveats,
+    ],
+  });
+  const headers = new Headers(JSON_HEADERS);
+  const lines = formatL402Challenges({ macaroon, invoice: invoice.paymentRequest }, { form: opts.challengeForm, lsatTwin: opts.lsatTwin });
+  for (const line of lines) headers.append('www-authenticate', line);
+  const message = rejected
+    ? `credential rejected (${rejected.code}): ${rejected.message}; pay the new invoice to get a new token`
+    : `payment required: pay the invoice, then retry with "Authorization: L402 <macaroon>:<preimage hex>"`;
+  const body = {
+    ...errorBody('payment_required', message),
+    ...(rejected ? { rejected } : {}),
+    service: opts.service.name,
+    capability: spec.capability,
+    price_msat: spec.priceMsat,
+    price_sat: Math.ceil(spec.priceMsat / 1000),
+    invoice: invoice.paymentRequest,
+    payment_hash: invoice.paymentHash,
+    macaroon,
+    token_id: bytesToHex(tokenId),
+    token_valid_until: validUntil,
+    invoice_expires_at: nowS + opts.invoiceExpirySeconds,
+    ...spec.details,
+  };
+  return { kind: 'denied', status: 402, rejected, response: new Response(JSON.stringify(body), { status: 402, headers }) };
+}

@@ -1,0 +1,82 @@
+// `npm start`: the priced similarity server. With the dev backend (default) it also starts an
+// in-process Nostr relay and an NWC wallet service in front of the DEV-MONEY wallet, so the
+// extension can pay this server with nothing else installed. BACKEND=lnd uses a real node and starts
+// no dev wallet. SIGINT/SIGTERM close everything gracefully.
+import { ConfigError } from './config.ts';
+import { DevMainnetRefusedError } from './lightning/dev-invoice.ts';
+import { startNwcWalletService } from './nostr/nwc-wallet-service.ts';
+import { startRelay } from './nostr/relay.ts';
+import { batchPriceMsat } from './pricing.ts';
+import { type RunningServer, startServer } from './start.ts';
+
+type Closer = () => Promise<void>;
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const closers: Closer[] = [];
+  let server: RunningServer;
+  try {
+    server = await startServer({ env: { PORT: '8402', ...env } });
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof DevMainnetRefusedError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  closers.push(() => server.close());
+  const c = server.config;
+  const say = (s = ''): void => {
+    process.stderr.write(`${s}\n`);
+  };
+
+  let nwcUri: string | null = null;
+  if (server.devWallet && env.DEV_NWC !== 'off') {
+    const relay = await startRelay({ port: Number(env.DEV_RELAY_PORT ?? 0), host: c.host });
+    closers.unshift(() => relay.close());
+    const nwc = await startNwcWalletService({ relayUrl: relay.url, node: server.devWallet });
+    closers.unshift(() => nwc.close());
+    nwcUri = nwc.nwcUri;
+  }
+
+  // Banner on stderr so stdout stays pure JSON request logs.
+  say(`\nL402 similarity server listening on ${server.url}  (backend: ${c.backend}, network: ${server.network ?? 'unknown'})`);
+  say(`  pair token:  ${c.pairPriceMsat} msat   POST ${server.url}/v1/similarity`);
+  say(`  batch token: ${c.batchBasePriceMsat} msat + ${c.batchPricePerKiloWorkMsat} msat per 1000 × (vectors × dims), e.g. 100×1536 → ${batchPriceMsat(153_600, c)} msat`);
+  say(`  tokens valid ${c.tokenLifetimeSeconds} s · prices: ${server.url}/v1/pricing · discovery: ${server.url}/.well-known/l402.json`);
+  if (server.devWallet) {
+    const bal = (await server.devWallet.getBalance()).balanceMsat / 1000;
+    say('\n  *** DEV MONEY *** regtest invoices signed by a throwaway dev key; nothing here is real bitcoin.');
+    say(`  Dev wallet balance: ${bal.toLocaleString('en-US')} sat (data in ${c.dataDir})`);
+    if (nwcUri) {
+      say('  Paste this NWC URI into the extension (DEV MONEY wallet; new each start):');
+      say(`    ${nwcUri}`);
+    }
+  }
+  say('\n  Try it:');
+  say(`    curl -i -X POST ${server.url}/v1/similarity -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`);
+  say('    # → 402 with WWW-Authenticate: L402 macaroon="…", invoice="…"; pay the invoice, then:');
+  say(`    curl -X POST ${server.url}/v1/similarity -H 'authorization: L402 <macaroon>:<preimage>' -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`);
+  say(`    curl -X POST ${server.url}/v1/similarity/batch -H 'content-type: application/json' -d '{"query":[1,0],"vectors":[[1,0],[0,1],[1,1]],"top_k":2}'`);
+  say('\n  Ctrl-C to stop.\n');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: shutting down…`);
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    (async () => {
+      for (const close of closers) await close().catch((e: unknown) => say(`close failed: ${String(e)}`));
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`server failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+// Persistence of the token authority in the data directory: the master secret (created once, mode
+// 0600, never logged) and the revocation list (a JSON array of token ids, rewritten atomically).
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hexToBytes } from '../../src/l402/index.ts';
+import { createTokenAuthority, type RevocationList, type TokenAuthority } from './token-authority.ts';
+
+export const MASTER_SECRET_FILE = 'master-secret.hex';
+export const REVOCATIONS_FILE = 'revoked-tokens.json';
+
+/** Writes `data` to `path` via a temp file + rename, so a crash never leaves a half-written file. */
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
+
+/** Reads the master secret, creating a random one (0600) on first start. */
+export function loadOrCreateMasterSecret(dataDir: string): Uint8Array {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, MASTER_SECRET_FILE);
+  if (!existsSync(path)) {
+    writeFileAtomic(path, `${randomBytes(32).toString('hex')}\n`);
+  }
+  chmodSync(path, 0o600);
+  const bytes = hexToBytes(readFileSync(path, 'utf8').trim());
+  if (!bytes || bytes.length < 32) throw new Error(`${path} must hold at least 32 bytes of hex; delete it to create a new one (this invalidates all tokens)`);
+  return bytes;
+}
+
+/** A revocation list persisted as a JSON array in the data dir. */
+export function fileRevocationList(dataDir: string): RevocationList {
+  const path = join(dataDir, REVOCATIONS_FILE);
+  const set = new Set<string>();
+  if (existsSync(path)) {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error(`${path} must be a JSON array of token ids`);
+    for (const id of parsed) set.add(id.toLowerCase());
+  }
+  return {
+    has: (id) => set.has(id.toLowerCase()),
+    add: async (id) => {
+      set.add(id.toLowerCase());
+      writeFileAtomic(path, `${JSON.stringify([...set], null, 1)}\n`);
+    },
+  };
+}
+
+/** The token authority backed by `dataDir` (what the server uses). */
+export function openTokenAuthority(dataDir: string): TokenAuthority {
+  return createTokenAuthority({
+    masterSecret: loadOrCreateMasterSecret(dataDir),
+    revocations: fileRevocationList(dataDir),
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  });
+}
