@@ -1,4 +1,5 @@
 // The credential a client presents: `Authorization: L402 <mac>[,<mac>…]:<preimage hex>` (SPEC §1 "Credential").
+import { hasControlChar, isBase64 } from './encoding.ts';
 import { L402Error } from './errors.ts';
 
 /** A parsed L402 credential. */
@@ -21,7 +22,7 @@ const MACAROON = new RegExp(`^${B64}$`);
  * @example formatAuthorization({ macaroons: [mac], preimage }) // 'L402 AgEE…:0f3a…'
  */
 export function formatAuthorization(c: { macaroons: readonly string[]; preimage: string; scheme?: 'L402' | 'LSAT' }): string {
-  if (c.macaroons.length === 0 || !c.macaroons.every((m) => MACAROON.test(m))) {
+  if (c.macaroons.length === 0 || !c.macaroons.every((m) => MACAROON.test(m) && isBase64(m))) {
     throw new L402Error('bad_macaroon', 'macaroons must be base64');
   }
   if (!/^[0-9a-fA-F]{64}$/.test(c.preimage)) throw new L402Error('bad_preimage', 'a preimage is 64 hex characters');
@@ -36,8 +37,9 @@ export function parseAuthorization(header: string): L402Credential {
   if (typeof header !== 'string' || header.length > 16 * 1024) {
     throw new L402Error('malformed_authorization', 'authorization header missing or too long');
   }
-  const m = AUTHORIZATION.exec(header.trim());
-  if (!m) {
+  // Only optional whitespace (SP / HTAB) around the value is tolerated; CR, LF, NUL and other controls never.
+  const m = hasControlChar(header) ? null : AUTHORIZATION.exec(header.replace(/^[ \t]+|[ \t]+$/g, ''));
+  if (!m || !m[2]!.split(',').every(isBase64)) {
     throw new L402Error(
       'malformed_authorization',
       'expected "L402 <base64 macaroon>[,<macaroon>…]:<64 hex preimage>"',

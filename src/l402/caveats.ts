@@ -43,14 +43,31 @@ export function parseServices(value: string): ServiceTier[] {
   });
 }
 
+// Names that go inside list values must not contain the list's separators (`,` `:`), or a minted caveat
+// would say something else when parsed back.
+function listItem(s: string): string {
+  if (!KEY.test(s)) throw new L402Error('bad_macaroon', `${JSON.stringify(s)} cannot appear in a caveat list`);
+  return s;
+}
+
 /** Builders for the caveats the server mints. */
 export const caveat = {
   services: (services: readonly ServiceTier[]): string =>
-    formatCaveat({ key: 'services', value: services.map((s) => `${s.name}:${s.tier}`).join(',') }),
+    formatCaveat({
+      key: 'services',
+      value: services
+        .map((s) => {
+          if (!Number.isInteger(s.tier) || s.tier < 0) throw new L402Error('bad_macaroon', `bad tier ${s.tier}`);
+          return `${listItem(s.name)}:${s.tier}`;
+        })
+        .join(','),
+    }),
   capabilities: (service: string, caps: readonly string[]): string =>
-    formatCaveat({ key: `${service}_capabilities`, value: caps.join(',') }),
-  validUntil: (service: string, unixSeconds: number): string =>
-    formatCaveat({ key: `${service}_valid_until`, value: String(Math.floor(unixSeconds)) }),
+    formatCaveat({ key: `${service}_capabilities`, value: caps.map(listItem).join(',') }),
+  validUntil: (service: string, unixSeconds: number): string => {
+    if (!Number.isFinite(unixSeconds)) throw new L402Error('bad_macaroon', `bad expiry ${unixSeconds}`);
+    return formatCaveat({ key: `${service}_valid_until`, value: String(Math.floor(unixSeconds)) });
+  },
   constraint: (capability: string, constraint: string, value: string | number): string =>
     formatCaveat({ key: `${capability}_${constraint}`, value: String(value) }),
 };
@@ -85,12 +102,20 @@ export function checkCaveats(caveats: readonly string[], req: CaveatRequirements
   const granted: Granted = { tier: 0, capabilities: null, validUntil: null };
   let sawServices = false;
   for (const raw of caveats) {
-    const { key, value } = parseCaveat(raw);
+    let parsed: Caveat;
+    try {
+      parsed = parseCaveat(raw);
+    } catch {
+      // A signed caveat we cannot even read is not satisfied (the signature itself was fine).
+      throw new L402Error('caveat_failed', `caveat ${JSON.stringify(raw)} is not key=value`);
+    }
+    const { key, value } = parsed;
     if (key === 'services') {
-      sawServices = true;
       const match = parseServices(value).find((s) => s.name === req.service);
       if (!match) throw new L402Error('caveat_failed', `token is not valid for service ${req.service}`);
-      granted.tier = match.tier;
+      // Repeated keys only narrow: a later services caveat cannot raise the tier.
+      granted.tier = sawServices ? Math.min(granted.tier, match.tier) : match.tier;
+      sawServices = true;
     } else if (key === `${req.service}_capabilities`) {
       const caps = value.split(',').map((c) => c.trim()).filter(Boolean);
       granted.capabilities = granted.capabilities ? granted.capabilities.filter((c) => caps.includes(c)) : caps;

@@ -1,6 +1,6 @@
 // WWW-Authenticate parsing (RFC 9110 §11.6.1) and L402/LSAT challenge extraction and formatting.
 // See SPEC §1 "Challenge": Aperture sends an LSAT and an L402 line; fetch joins them with ", ".
-import { isBase64 } from './encoding.ts';
+import { hasControlChar, isBase64 } from './encoding.ts';
 import { L402Error } from './errors.ts';
 
 /** One challenge of a WWW-Authenticate list: scheme plus auth-params (names lower-cased) or a token68. */
@@ -26,6 +26,9 @@ export interface L402Challenge {
 export const MAX_HEADER_LENGTH = 64 * 1024;
 
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+// Unquoted param values: RFC tokens, leniently widened to base64 ('/' and trailing '=') because some
+// servers send `macaroon=AgEB…==` unquoted.
+const VALUE_CHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z/]/;
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 class Scanner {
@@ -48,6 +51,13 @@ class Scanner {
     while (!this.done && TCHAR.test(this.peek())) this.pos++;
     return this.s.slice(start, this.pos);
   }
+  /** An unquoted param value: token characters (plus '/') then any '=' padding. */
+  value(): string {
+    const start = this.pos;
+    while (!this.done && VALUE_CHAR.test(this.peek())) this.pos++;
+    if (this.pos > start) while (this.peek() === '=') this.pos++;
+    return this.s.slice(start, this.pos);
+  }
   quoted(): string {
     // Caller saw the opening quote.
     this.pos++;
@@ -64,13 +74,21 @@ class Scanner {
     }
     throw new L402Error('malformed_challenge', 'unterminated quoted string in WWW-Authenticate');
   }
-  /** True when an auth-param (`name BWS "="` not followed by another "=") starts at the cursor. */
+  /**
+   * True when an auth-param (`name BWS "=" BWS value`) starts at the cursor. A name and "=" followed by
+   * another "=", a comma or the end is a token68 instead (`Bearer abc=`, `Bearer abc==`).
+   */
   atParam(): boolean {
     const save = this.pos;
     this.skipWs();
     const name = this.token();
     this.skipWs();
-    const ok = name.length > 0 && this.peek() === '=' && this.s[this.pos + 1] !== '=';
+    let ok = name.length > 0 && this.peek() === '=';
+    if (ok) {
+      this.pos++;
+      this.skipWs();
+      ok = this.peek() === '"' || VALUE_CHAR.test(this.peek());
+    }
     this.pos = save;
     return ok;
   }
@@ -112,11 +130,12 @@ function parseOne(s: string, out: AuthChallenge[]): void {
       let value: string;
       if (sc.peek() === '"') value = sc.quoted();
       else {
-        value = sc.token();
+        value = sc.value();
         if (!value) bad(`parameter ${name} of ${scheme} has no value`);
       }
-      if (name in challenge.params) bad(`parameter ${name} repeated in ${scheme} challenge`);
-      challenge.params[name] = value;
+      // Own-property check and define (not `in` / assignment): names like `constructor` or `__proto__` are data.
+      if (Object.hasOwn(challenge.params, name)) bad(`parameter ${name} repeated in ${scheme} challenge`);
+      Object.defineProperty(challenge.params, name, { value, enumerable: true, writable: true, configurable: true });
       sc.skipWs();
       if (sc.done) return;
       if (sc.peek() === ',') {
@@ -141,14 +160,15 @@ function parseOne(s: string, out: AuthChallenge[]): void {
  *   // → [{ scheme: 'LSAT', params: {…} }, { scheme: 'L402', params: {…} }]
  */
 export function parseWwwAuthenticate(value: string | readonly string[]): AuthChallenge[] {
-  const lines = typeof value === 'string' ? [value] : value;
+  if (typeof value !== 'string' && !Array.isArray(value)) bad('header value is not a string');
+  const lines: readonly string[] = typeof value === 'string' ? [value] : value;
   let total = 0;
   const out: AuthChallenge[] = [];
   for (const line of lines) {
     if (typeof line !== 'string') bad('header value is not a string');
     total += line.length;
     if (total > MAX_HEADER_LENGTH) bad(`WWW-Authenticate longer than ${MAX_HEADER_LENGTH} characters`);
-    if (/[\r\n\0]/.test(line)) bad('control characters in WWW-Authenticate');
+    if (hasControlChar(line)) bad('control characters in WWW-Authenticate');
     parseOne(line, out);
   }
   return out;

@@ -1,12 +1,20 @@
 // Byte/text helpers on Uint8Array only, so the core runs in browsers, workers and Node alike.
 import { bytesToHex as nobleBytesToHex, hexToBytes as nobleHexToBytes } from '@noble/hashes/utils.js';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
-const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+const BASE64_BODY = /^[A-Za-z0-9+/]+$/;
+const BASE64URL_BODY = /^[A-Za-z0-9_-]+$/;
 
-/** True when `s` is standard or URL-safe base64 (padding optional). */
+/**
+ * True when `s` is standard or URL-safe base64 (one alphabet, not mixed): at least one data character,
+ * no impossible length, and padding (optional) only to the next multiple of 4.
+ */
 export function isBase64(s: string): boolean {
-  return s.length > 0 && (BASE64.test(s) || BASE64URL.test(s)) && s.replace(/=+$/, '').length % 4 !== 1;
+  if (typeof s !== 'string') return false;
+  const body = s.replace(/={1,2}$/, '');
+  const pad = s.length - body.length;
+  if (!BASE64_BODY.test(body) && !BASE64URL_BODY.test(body)) return false;
+  if (body.length % 4 === 1) return false;
+  return pad === 0 || (body.length + pad) % 4 === 0;
 }
 
 /**
@@ -44,6 +52,19 @@ export function bytesToHex(bytes: Uint8Array): string {
 export function hexToBytes(hex: string): Uint8Array | null {
   if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
   return nobleHexToBytes(hex.toLowerCase());
+}
+
+/**
+ * True when `s` contains a control character other than HTAB (C0 or DEL), which is never valid in an HTTP
+ * field value (RFC 9110 §5.5) and is how header injection (CR/LF) starts.
+ * @example hasControlChar('a\r\nb') // true
+ */
+export function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /** Constant-time equality of two byte arrays (time depends on length only). */

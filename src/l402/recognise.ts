@@ -1,6 +1,23 @@
 // Tells what a 402 response asks for, so the UI can say it even when we cannot pay it (SPEC §1 "Other 402 schemes").
 import { type AuthChallenge, type L402Challenge, parseL402Challenge, parseWwwAuthenticate } from './challenge.ts';
+import { base64ToBytes } from './encoding.ts';
 import { isL402Error } from './errors.ts';
+
+// x402 v2 sends its requirements as base64 JSON in PAYMENT-REQUIRED; read the version if it is there.
+function x402HeaderVersion(header: string): number | null {
+  const bytes = base64ToBytes(header.trim());
+  if (!bytes) return null;
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (v && typeof v === 'object' && 'x402Version' in v) {
+      const n = (v as { x402Version: unknown }).x402Version;
+      return typeof n === 'number' ? n : null;
+    }
+  } catch {
+    // not JSON: still an x402 demand, version unknown
+  }
+  return null;
+}
 
 /** What a 402 response wants, by kind. Only `l402` is payable today. */
 export type PaymentDemand =
@@ -38,7 +55,7 @@ export function recognise402(parts: ResponseParts): PaymentDemand {
     const payment = challenges.find((c) => c.scheme.toLowerCase() === 'payment');
     if (payment) return { kind: 'payment', method: payment.params.method ?? null, params: payment.params };
   }
-  if (parts.paymentRequired) return { kind: 'x402', version: null, source: 'header' };
+  if (parts.paymentRequired) return { kind: 'x402', version: x402HeaderVersion(parts.paymentRequired), source: 'header' };
   const body = parts.jsonBody;
   if (body && typeof body === 'object' && 'x402Version' in body) {
     const v = (body as { x402Version: unknown }).x402Version;
