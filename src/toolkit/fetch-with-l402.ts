@@ -3,6 +3,7 @@
 import {
   formatAuthorization,
   isL402Error,
+  L402Error,
   type Network,
   type PaymentDemand,
   recognise402,
@@ -203,12 +204,6 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     return again;
   };
 
-  const shared = ctx.state.inflight.get(scope);
-  if (shared) {
-    const token = await shared.catch(() => null);
-    if (token) return retry(token);
-  }
-
   const demand = await demandOf(res);
   if (demand.kind === 'none') return res; // a 402 that asks for no payment scheme we know: the caller's business
   if (demand.kind !== 'l402') {
@@ -231,7 +226,19 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     const core = isL402Error(e) ? e.code : 'malformed_challenge';
     throw new L402FetchError('invalid_challenge', `the L402 challenge is not payable: ${core}`, { url: url.href, demand, cause: e });
   }
-  // Registered before any await of the payment, so concurrent 402s for the same scope find it and share it.
+  const tokenUntil = expiryOf(validated.macaroon.caveats);
+  if (tokenUntil !== null && tokenUntil <= ctx.nowSeconds()) {
+    await discard(res);
+    const cause = new L402Error('caveat_failed', `the offered token expired at ${tokenUntil}`);
+    throw new L402FetchError('invalid_challenge', 'the L402 challenge offers an already expired token', { url: url.href, demand, cause });
+  }
+  // Another call for this scope may have started paying while we read our 402: use its token rather than pay a
+  // second invoice. Loop because the payment we joined may fail and another call may have taken over.
+  for (let other = ctx.state.inflight.get(scope); other; other = ctx.state.inflight.get(scope)) {
+    const token = await other.catch(() => null);
+    if (token) return retry(token);
+  }
+  // Registered in the same tick as the check above (no await between), so concurrent 402s find it and share it.
   const payment = payChallenge(ctx, url, validated);
   ctx.state.inflight.set(scope, payment);
   let token: L402Token;

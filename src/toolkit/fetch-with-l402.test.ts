@@ -1,0 +1,399 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMacaroon, isL402Error } from '../l402/index.ts';
+import { WalletError } from '../wallet/wallet.ts';
+import { L402FetchError } from './errors.ts';
+import { fetchWithL402, wrapFetch } from './fetch-with-l402.ts';
+import { createTestServer, createTestWallet, makeInvoice } from './testing/l402-test-server.ts';
+import { memoryTokenStore } from './token-store.ts';
+
+const URL_PAIR = 'https://api.test/v1/similarity';
+
+async function rejection(p: Promise<unknown>): Promise<L402FetchError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof L402FetchError) return e;
+    throw e;
+  }
+  throw new Error('expected an L402FetchError');
+}
+
+function setup(serverOpts: Parameters<typeof createTestServer>[0] = {}, walletOpts = {}) {
+  const server = createTestServer(serverOpts);
+  const wallet = createTestWallet(server, walletOpts);
+  const store = memoryTokenStore();
+  return { server, wallet, store };
+}
+
+describe('wrapFetch: paying a 402', () => {
+  it('pays a valid challenge once, retries with the L402 credential and returns the 200', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    const res = await f(URL_PAIR);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, path: '/v1/similarity' });
+    expect(wallet.paid).toHaveLength(1);
+    expect(server.seen).toHaveLength(2);
+    expect(server.seen[0]?.authorization).toBeNull();
+    expect(server.seen[1]?.authorization).toMatch(/^L402 [A-Za-z0-9+/=]+:[0-9a-f]{64}$/);
+  });
+
+  it('reuses the cached token: a second call pays nothing and sends one request', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f(URL_PAIR);
+    const res = await f(`${URL_PAIR}?again=1`);
+    expect(res.status).toBe(200);
+    expect(wallet.paid).toHaveLength(1);
+    expect(server.seen).toHaveLength(3);
+    expect(server.seen[2]?.authorization).toBe(server.seen[1]?.authorization);
+  });
+
+  it('does not attach a token to another origin or to a path outside its prefix', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f('https://api.test/v1/similarity');
+    await f('https://other.test/v1/similarity');
+    expect(server.seen[2]?.authorization).toBeNull();
+    await f('https://api.test/v2/similarity');
+    expect(server.seen.at(-2)?.authorization).toBeNull();
+    expect(wallet.paid).toHaveLength(3);
+  });
+
+  it('resends a JSON body and the caller headers on the retry', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    const body = JSON.stringify({ a: [1, 2], b: [3, 4] });
+    const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json', 'x-app': 'demo' }, body };
+    const res = await f(URL_PAIR, init);
+    expect(res.status).toBe(200);
+    for (const s of server.seen) {
+      expect(s.method).toBe('POST');
+      expect(s.body).toBe(body);
+      expect(s.headers.get('x-app')).toBe('demo');
+      expect(s.headers.get('content-type')).toBe('application/json');
+    }
+    expect(init.headers).toEqual({ 'content-type': 'application/json', 'x-app': 'demo' });
+  });
+
+  it('resends a FormData body with the same multipart boundary', async () => {
+    const { server, wallet, store } = setup();
+    const form = new FormData();
+    form.append('name', 'vectors');
+    form.append('file', new Blob(['1,2,3'], { type: 'text/csv' }), 'v.csv');
+    await wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR, { method: 'POST', body: form });
+    const [first, retry] = server.seen;
+    expect(retry?.body).toBe(first?.body);
+    expect(retry?.headers.get('content-type')).toBe(first?.headers.get('content-type'));
+    const parsed = await new Request('https://x.test', {
+      method: 'POST',
+      body: retry!.body,
+      headers: { 'content-type': retry!.headers.get('content-type')! },
+    }).formData();
+    expect(parsed.get('name')).toBe('vectors');
+    expect(await (parsed.get('file') as File).text()).toBe('1,2,3');
+  });
+
+  it('buffers a ReadableStream body once so the retry sends the same bytes', async () => {
+    const { server, wallet, store } = setup();
+    let pulls = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulls++;
+        if (pulls <= 3) c.enqueue(new TextEncoder().encode(`chunk${pulls};`));
+        else c.close();
+      },
+    });
+    const init = { method: 'POST', body: stream, duplex: 'half' } as RequestInit;
+    const res = await wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR, init);
+    expect(res.status).toBe(200);
+    expect(server.seen.map((s) => s.body)).toEqual(['chunk1;chunk2;chunk3;', 'chunk1;chunk2;chunk3;']);
+  });
+
+  it('resends a Blob body with its type', async () => {
+    const { server, wallet, store } = setup();
+    await wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR, {
+      method: 'PUT',
+      body: new Blob(['abc'], { type: 'text/plain' }),
+    });
+    expect(server.seen.map((s) => [s.method, s.body, s.headers.get('content-type')])).toEqual([
+      ['PUT', 'abc', 'text/plain'],
+      ['PUT', 'abc', 'text/plain'],
+    ]);
+  });
+
+  it("never mutates the caller's Request: body still readable, no Authorization added", async () => {
+    const { server, wallet, store } = setup();
+    const req = new Request(URL_PAIR, { method: 'POST', body: '{"a":[1],"b":[1]}', headers: { 'x-k': 'v' } });
+    const res = await wrapFetch(server.fetch, { wallet, tokenStore: store })(req);
+    expect(res.status).toBe(200);
+    expect(req.bodyUsed).toBe(false);
+    expect(req.headers.has('authorization')).toBe(false);
+    expect(await req.text()).toBe('{"a":[1],"b":[1]}');
+    expect(server.seen[1]?.body).toBe('{"a":[1],"b":[1]}');
+    expect(server.seen[1]?.headers.get('x-k')).toBe('v');
+  });
+
+  it('fetchWithL402 shares its default store between calls', async () => {
+    const { server, wallet } = setup();
+    const opts = { wallet, fetch: server.fetch };
+    expect((await fetchWithL402('https://shared.test/x', undefined, opts)).status).toBe(200);
+    expect((await fetchWithL402('https://shared.test/y', undefined, opts)).status).toBe(200);
+    expect(wallet.paid).toHaveLength(1);
+  });
+});
+
+describe('wrapFetch: tokens over time', () => {
+  it('stops using a token after its valid_until caveat and pays again', async () => {
+    let nowMs = 1_800_000_000_000;
+    const now = () => nowMs;
+    const { server, wallet, store } = setup({ now, validForSeconds: 60 });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store, now });
+    await f(URL_PAIR);
+    expect((await store.list('https://api.test'))[0]?.expiresAt).toBe(1_800_000_060);
+    nowMs += 30_000;
+    await f(URL_PAIR);
+    expect(wallet.paid).toHaveLength(1);
+    nowMs += 60_000; // past valid_until: the token is dropped before sending, not sent to be refused
+    const seenBefore = server.seen.length;
+    expect((await f(URL_PAIR)).status).toBe(200);
+    expect(server.seen[seenBefore]?.authorization).toBeNull();
+    expect(wallet.paid).toHaveLength(2);
+    expect(await store.list('https://api.test')).toHaveLength(1);
+  });
+
+  it('refuses a challenge whose token is already expired', async () => {
+    const { server, wallet, store } = setup({ validForSeconds: -1 });
+    const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR));
+    expect(e.code).toBe('invalid_challenge');
+    expect(isL402Error(e.cause, 'caveat_failed')).toBe(true);
+    expect(wallet.paid).toHaveLength(0);
+  });
+
+  it('drops a token the server revoked (402) and pays the new challenge', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f(URL_PAIR);
+    const [old] = await store.list('https://api.test');
+    server.revoke(old!.paymentHash);
+    expect((await f(URL_PAIR)).status).toBe(200);
+    expect(wallet.paid).toHaveLength(2);
+    const tokens = await store.list('https://api.test');
+    expect(tokens.map((t) => t.paymentHash)).not.toContain(old!.paymentHash);
+    expect(tokens).toHaveLength(1);
+  });
+
+  it('handles a 401 for a stored token: evicts it, asks again without it, pays the 402', async () => {
+    const { server, wallet, store } = setup({ rejectWith401: true });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f(URL_PAIR);
+    const [old] = await store.list('https://api.test');
+    server.revoke(old!.paymentHash);
+    expect((await f(URL_PAIR)).status).toBe(200);
+    expect(server.seen.slice(2).map((s) => s.authorization === null)).toEqual([false, true, false]);
+    expect(wallet.paid).toHaveLength(2);
+  });
+});
+
+describe('wrapFetch: refusing to pay', () => {
+  it('refuses an invoice above maxAmountSat without calling the wallet', async () => {
+    const { server, wallet, store } = setup({ priceSat: 21 });
+    const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store, maxAmountSat: 20 })(URL_PAIR));
+    expect(e.code).toBe('over_limit');
+    expect(e.amountSat).toBe(21);
+    expect(wallet.paid).toHaveLength(0);
+  });
+
+  it('pays exactly maxAmountSat', async () => {
+    const { server, wallet, store } = setup({ priceSat: 20 });
+    expect((await wrapFetch(server.fetch, { wallet, tokenStore: store, maxAmountSat: 20 })(URL_PAIR)).status).toBe(200);
+  });
+
+  it('asks onChallenge with the decoded invoice and honours a refusal', async () => {
+    const { server, wallet, store } = setup({ priceSat: 7 });
+    const asked: unknown[] = [];
+    const f = wrapFetch(server.fetch, {
+      wallet,
+      tokenStore: store,
+      onChallenge: async (info) => {
+        asked.push(info);
+        return false;
+      },
+    });
+    const e = await rejection(f(URL_PAIR));
+    expect(e.code).toBe('refused');
+    expect(wallet.paid).toHaveLength(0);
+    expect(asked[0]).toMatchObject({ amountSat: 7, amountMsat: 7000, origin: 'https://api.test', network: 'regtest' });
+  });
+
+  it('pays when onChallenge confirms', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store, onChallenge: () => true });
+    expect((await f(URL_PAIR)).status).toBe(200);
+  });
+
+  it('a wrong preimage from the wallet is bad_preimage, nothing is cached and no retry is sent', async () => {
+    const { server, wallet, store } = setup({}, { wrongPreimage: 'ab'.repeat(32) });
+    const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR));
+    expect(e.code).toBe('bad_preimage');
+    expect(await store.list('https://api.test')).toEqual([]);
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('a server that 402s every retry: one payment, retry_failed, token evicted', async () => {
+    const { server, wallet, store } = setup({ alwaysChallenge: true });
+    const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR));
+    expect(e.code).toBe('retry_failed');
+    expect(e.response?.status).toBe(402);
+    expect(wallet.paid).toHaveLength(1);
+    expect(server.seen).toHaveLength(2);
+    expect(await store.list('https://api.test')).toEqual([]);
+  });
+
+  it('never pays the same payment hash twice (a server replaying one invoice)', async () => {
+    const { server, wallet, store } = setup({ fixedChallenge: true, alwaysChallenge: true });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    expect((await rejection(f(URL_PAIR))).code).toBe('retry_failed');
+    const e = await rejection(f(URL_PAIR));
+    expect(e.code).toBe('already_paid');
+    expect(wallet.paid).toHaveLength(1);
+  });
+
+  it('maps wallet failures: rejected → refused, timeout → payment_unknown, others → payment_failed', async () => {
+    for (const [walletCode, code] of [
+      ['rejected', 'refused'],
+      ['timeout', 'payment_unknown'],
+      ['insufficient_balance', 'payment_failed'],
+    ] as const) {
+      const fail = new WalletError(walletCode, 'no');
+      const { server, wallet, store } = setup({}, { fail });
+      const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR));
+      expect(e.code).toBe(code);
+      expect((e.cause as WalletError).code).toBe(walletCode);
+    }
+  });
+
+  it('a 402 of another kind is unsupported_challenge with the recognised kind', async () => {
+    const cases: [() => Response, string][] = [
+      [() => new Response(null, { status: 402, headers: { 'payment-required': 'eyJ4NDAyVmVyc2lvbiI6MX0=' } }), 'x402'],
+      [() => Response.json({ x402Version: 1, accepts: [] }, { status: 402 }), 'x402'],
+      [
+        () => new Response(null, { status: 402, headers: { 'www-authenticate': 'Payment id="1", method="lightning"' } }),
+        'payment',
+      ],
+    ];
+    for (const [challenge, kind] of cases) {
+      const { server, wallet, store } = setup({ challenge });
+      const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR));
+      expect(e.code).toBe('unsupported_challenge');
+      expect(e.demand?.kind).toBe(kind);
+      expect(wallet.paid).toHaveLength(0);
+    }
+  });
+
+  it('returns a 402 with no payment challenge at all unchanged', async () => {
+    const { server, wallet, store } = setup({ challenge: () => new Response('pay me somehow', { status: 402 }) });
+    const res = await wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR);
+    expect(res.status).toBe(402);
+    expect(await res.text()).toBe('pay me somehow');
+  });
+
+  it('refuses invalid challenges with the core code in cause: hash mismatch, wrong network, expired, malformed', async () => {
+    const otherInvoice = makeInvoice({ paymentHash: 'cd'.repeat(32), amountSat: 10, timestamp: Math.floor(Date.now() / 1000) });
+    const cases: [Parameters<typeof createTestServer>[0], object, string][] = [
+      [{ mutate: (c) => ({ ...c, invoice: otherInvoice }) }, {}, 'hash_mismatch'],
+      [{}, { networks: ['mainnet'] }, 'wrong_network'],
+      [{ invoiceExpirySeconds: 1, now: () => Date.now() - 10_000 }, {}, 'invoice_expired'],
+      [
+        { mutate: (c) => ({ ...c, invoice: makeInvoice({ paymentHash: '00'.repeat(32), amountSat: null, timestamp: 1 }) }) },
+        {},
+        'hash_mismatch',
+      ],
+    ];
+    for (const [serverOpts, fetchOpts, cause] of cases) {
+      const { server, wallet, store } = setup(serverOpts);
+      const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store, ...fetchOpts })(URL_PAIR));
+      expect(e.code).toBe('invalid_challenge');
+      expect(isL402Error(e.cause) && e.cause.code).toBe(cause);
+      expect(wallet.paid).toHaveLength(0);
+    }
+  });
+
+  it('refuses a zero-amount invoice (amount_missing) and a malformed L402 header', async () => {
+    const zero = setup({
+      mutate: (c) => ({ ...c, invoice: makeInvoice({ paymentHash: hashOfMacaroon(c.macaroon), amountSat: null, timestamp: now() }) }),
+    });
+    const e1 = await rejection(wrapFetch(zero.server.fetch, { wallet: zero.wallet, tokenStore: zero.store })(URL_PAIR));
+    expect(isL402Error(e1.cause, 'amount_missing')).toBe(true);
+    const bad = setup({ challenge: () => new Response(null, { status: 402, headers: { 'www-authenticate': 'L402 invoice="lnbc1"' } }) });
+    const e2 = await rejection(wrapFetch(bad.server.fetch, { wallet: bad.wallet, tokenStore: bad.store })(URL_PAIR));
+    expect(e2.code).toBe('invalid_challenge');
+    expect(e2.demand?.kind).toBe('malformed');
+  });
+});
+
+describe('wrapFetch: concurrency', () => {
+  it('concurrent calls for one service share one payment', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const { server, wallet, store } = setup({}, { gate });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    const calls = Array.from({ length: 6 }, (_, i) => f(`${URL_PAIR}?i=${i}`, { method: 'POST', body: `{"i":${i}}` }));
+    // Let every call reach its 402 before the single payment completes.
+    while (server.challenges < 6) await new Promise((r) => setTimeout(r, 1));
+    open();
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(wallet.paid).toHaveLength(1);
+    const retries = server.seen.filter((s) => s.authorization !== null);
+    expect(new Set(retries.map((s) => s.authorization)).size).toBe(1);
+    expect(retries.map((s) => s.body).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `{"i":${i}}`));
+  });
+
+  it('a call starting while a payment is in flight waits for it instead of paying', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const { server, wallet, store } = setup({}, { gate });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    const first = f(URL_PAIR);
+    while (wallet.paid.length === 0) await new Promise((r) => setTimeout(r, 1));
+    const second = f(URL_PAIR);
+    open();
+    expect((await Promise.all([first, second])).map((r) => r.status)).toEqual([200, 200]);
+    expect(wallet.paid).toHaveLength(1);
+    expect(server.challenges).toBe(1);
+  });
+});
+
+describe('wallet kinds', () => {
+  it('pays through a WebLN provider, enabling it once', async () => {
+    const server = createTestServer();
+    const inner = createTestWallet(server);
+    let enables = 0;
+    const provider = {
+      enable: async () => {
+        enables++;
+      },
+      getInfo: async () => ({ node: { alias: 'x', pubkey: 'y' }, version: '1', supports: ['lightning'], methods: [] }),
+      makeInvoice: async () => ({ paymentRequest: '' }),
+      sendPayment: async (pr: string) => ({ preimage: (await inner.payInvoice(pr)).preimage }),
+    };
+    const f = wrapFetch(server.fetch, { wallet: provider, tokenStore: memoryTokenStore() });
+    await f('https://a.test/x');
+    await f('https://b.test/x');
+    expect(inner.paid).toHaveLength(2);
+    expect(enables).toBe(1);
+  });
+});
+
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function hashOfMacaroon(macaroon: string): string {
+  return decodeMacaroon(macaroon).paymentHash;
+}
