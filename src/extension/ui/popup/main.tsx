@@ -1,7 +1,193 @@
+// Toolbar popup (issue 6): wallet, today's spend vs the daily cap, the current tab's site, the last payments.
+import '../shared/theme.css';
+import './popup.css';
 import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import browser from 'webextension-polyfill';
+import { call, errorText } from '../shared/api.ts';
+import { Banner, Brand, Meter, SiteIcon, Spinner, StatusPill, Switch } from '../shared/components.tsx';
+import { hostOf, PERIOD_NOUN, relative, sats, shortTime } from '../shared/format.ts';
+import { useApi } from '../shared/use-api.ts';
+import { WalletSummary } from '../shared/wallet-card.tsx';
+import type { SiteSummary } from '../../messaging/protocol.ts';
+
+interface ActiveSite {
+  origin: string;
+  tabId?: number;
+}
+
+/**
+ * The site of the active tab. `?origin=` overrides it: the popup opened as a normal page (tests, screenshots) has
+ * itself as the active tab.
+ */
+async function activeSite(): Promise<ActiveSite | null> {
+  const forced = new URLSearchParams(location.search).get('origin');
+  if (forced) return { origin: forced };
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  if (!tab?.url) return null;
+  try {
+    const url = new URL(tab.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    return tab.id === undefined ? { origin: url.origin } : { origin: url.origin, tabId: tab.id };
+  } catch {
+    return null;
+  }
+}
+
+function openOptions(hash = '') {
+  const url = browser.runtime.getURL(`src/extension/ui/options/index.html${hash}`);
+  void browser.tabs.create({ url });
+  window.close();
+}
+
+function SiteCard({ site }: { site: ActiveSite }) {
+  const summary = useApi('getSiteSummary', site.tabId === undefined ? { origin: site.origin } : site, [site.origin]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function toggle(autoPay: boolean) {
+    setBusy(true);
+    try {
+      summary.set(await call('setSiteAutoPay', { origin: site.origin, autoPay }));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const s: SiteSummary | null = summary.data;
+  return (
+    <section class="card" aria-label="This site">
+      <div class="card-title">
+        <div class="row grow">
+          <SiteIcon origin={site.origin} />
+          <div class="grow">
+            <div class="eyebrow">This site</div>
+            <div class="site-host" title={site.origin}>
+              {hostOf(site.origin)}
+            </div>
+          </div>
+        </div>
+        {s && s.challengesSeen > 0 && (
+          <span class="pill warn" title="Payment requests (HTTP 402) met in this tab">
+            {s.challengesSeen} × 402
+          </span>
+        )}
+      </div>
+      {summary.error && <Banner kind="error">{summary.error}</Banner>}
+      {error && <Banner kind="error">{error}</Banner>}
+      {!s && !summary.error && <Spinner />}
+      {s && (
+        <div class="stack">
+          {s.rule ? (
+            <Meter
+              label={`Spent ${PERIOD_NOUN[s.rule.period]}`}
+              valueMsat={s.spentMsat}
+              maxMsat={s.rule.budgetMsat}
+              detail={s.renewsAt ? `Budget renews ${relative(s.renewsAt)}` : 'Lifetime budget: it does not renew'}
+            />
+          ) : (
+            <p class="muted small">
+              No budget for this site yet: every payment asks first.
+              {s.spentMsat > 0 && ` Spent so far: ${sats(s.spentMsat)} sats.`}
+            </p>
+          )}
+          <div class="row between">
+            <Switch
+              label="Auto-pay on this site"
+              checked={s.rule?.autoPay ?? false}
+              disabled={busy}
+              onChange={(v) => void toggle(v)}
+            />
+            <span class="muted small">
+              {s.tokens} {s.tokens === 1 ? 'token' : 'tokens'} held
+            </span>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function RecentPayments() {
+  const payments = useApi('listPayments', { limit: 5 });
+  return (
+    <section class="card" aria-labelledby="recent-h">
+      <div class="card-title">
+        <h2 id="recent-h" class="eyebrow">
+          Last payments
+        </h2>
+        <button type="button" class="btn ghost small" onClick={() => openOptions('#ledger')}>
+          All payments →
+        </button>
+      </div>
+      {payments.error && <Banner kind="error">{payments.error}</Banner>}
+      {payments.data && payments.data.length === 0 && <p class="empty">No payments yet.</p>}
+      {payments.data && payments.data.length > 0 && (
+        <ul class="list" data-testid="recent-payments">
+          {payments.data.map((p) => (
+            <li key={p.paymentHash} title={p.memo ?? p.url}>
+              <SiteIcon origin={p.origin} />
+              <div class="grow">
+                <div class="site-host">{hostOf(p.origin)}</div>
+                <div class="muted small">
+                  {shortTime(p.createdAt)} · fee {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats
+                </div>
+              </div>
+              <div style="text-align:right">
+                <div class="num" style="font-weight:650">
+                  {sats(p.amountMsat)} <span class="muted small">sats</span>
+                </div>
+                <StatusPill status={p.status} />
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 function App() {
-  return <h1>L402 Autopilot — Popup</h1>;
+  const wallet = useApi('getWalletStatus', {});
+  const overview = useApi('getOverview', {});
+  const [site, setSite] = useState<ActiveSite | null | undefined>(undefined);
+  useEffect(() => {
+    activeSite().then(setSite, () => setSite(null));
+  }, []);
+
+  return (
+    <main class="popup stack">
+      <header class="row between">
+        <Brand />
+        <button type="button" class="btn ghost small" onClick={() => openOptions()} aria-label="Open settings">
+          <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">
+            <circle cx="12" cy="12" r="3" />
+            <path d="M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1Z" />
+          </svg>
+          Settings
+        </button>
+      </header>
+
+      <section class="card" aria-label="Wallet">
+        {wallet.error && <Banner kind="error">{wallet.error}</Banner>}
+        {!wallet.data && !wallet.error && <Spinner label="Loading wallet" />}
+        {wallet.data && <WalletSummary status={wallet.data} compact />}
+        {overview.data && (
+          <>
+            <hr class="divider" />
+            <Meter label="Spent today" valueMsat={overview.data.spentTodayMsat} maxMsat={overview.data.dailyCapMsat} />
+          </>
+        )}
+        {overview.error && !wallet.error && <Banner kind="error">{overview.error}</Banner>}
+      </section>
+
+      {site && <SiteCard site={site} />}
+      <RecentPayments />
+    </main>
+  );
 }
 
 render(<App />, document.getElementById('app')!);

@@ -1,7 +1,259 @@
+// Prompt window (SPEC §2.2, issue 6): one question, readable at a glance. Opened by the background as its own
+// window with `?id=<prompt id>`. Approve is armed only after a short delay (and re-armed whenever the window comes
+// back into view) so a page cannot trick a click onto it; Enter approves once, Esc denies.
+import '../shared/theme.css';
+import './prompt.css';
 import { render } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { Period, PromptAnswer, PromptRequest } from '../../shared/model.ts';
+import { call, errorText } from '../shared/api.ts';
+import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
+import { hostOf, PERIOD_LABEL, parseSats, sats } from '../shared/format.ts';
+
+/** Anti click-jacking delay before Approve accepts input. */
+const ARM_DELAY_MS = 600;
+
+function useArmed(): boolean {
+  const [armed, setArmed] = useState(false);
+  useEffect(() => {
+    let timer = setTimeout(() => setArmed(true), ARM_DELAY_MS);
+    const rearm = () => {
+      // Coming back into view (or into focus) is exactly when a stray click could land: wait again.
+      setArmed(false);
+      clearTimeout(timer);
+      timer = setTimeout(() => setArmed(true), ARM_DELAY_MS);
+    };
+    const onVisibility = () => document.visibilityState === 'visible' && rearm();
+    document.addEventListener('visibilitychange', onVisibility);
+    window.addEventListener('focus', rearm);
+    return () => {
+      clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onVisibility);
+      window.removeEventListener('focus', rearm);
+    };
+  }, []);
+  return armed;
+}
+
+function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(t);
+  }, [intervalMs]);
+  return now;
+}
+
+function countdown(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function Remaining({ label, msat }: { label: string; msat: number | null }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{msat === null ? 'no limit' : `${sats(msat)} sats`}</dd>
+    </>
+  );
+}
+
+function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
+  const armed = useArmed();
+  const now = useNow(500);
+  const [budgetOpen, setBudgetOpen] = useState(false);
+  const [budget, setBudget] = useState(() => String(Math.max(1000, Math.ceil((prompt.amountMsat * 10) / 1000))));
+  const [period, setPeriod] = useState<Period>('daily');
+  const [budgetError, setBudgetError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const approveRef = useRef<HTMLButtonElement>(null);
+  const expired = now >= prompt.expiresAt;
+  const enable = prompt.kind === 'webln-enable';
+
+  const answer = useCallback(
+    async (a: PromptAnswer) => {
+      if (sending) return;
+      setSending(true);
+      try {
+        await call('answerPrompt', { id, answer: a });
+        window.close();
+      } catch (e) {
+        setError(errorText(e));
+        setSending(false);
+      }
+    },
+    [id, sending],
+  );
+
+  const approveWithBudget = useCallback(() => {
+    const parsed = parseSats(budget);
+    if (!parsed.ok) return setBudgetError(parsed.message);
+    if (parsed.msat < prompt.amountMsat + prompt.maxFeeMsat)
+      return setBudgetError(
+        `The budget must cover this payment and its fee: at least ${sats(prompt.amountMsat + prompt.maxFeeMsat)} sats.`,
+      );
+    setBudgetError(null);
+    void answer({ choice: 'approve-and-budget', budgetMsat: parsed.msat, period });
+  }, [budget, period, prompt, answer]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        void answer({ choice: 'deny' });
+      } else if (e.key === 'Enter' && armed && !expired) {
+        e.preventDefault();
+        // Enter inside the budget form means "approve and set this budget"; anywhere else "approve once".
+        const inBudget = (e.target as HTMLElement | null)?.closest?.('.budget-form');
+        if (inBudget) approveWithBudget();
+        else void answer({ choice: 'approve-once' });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [armed, expired, answer, approveWithBudget]);
+
+  useEffect(() => approveRef.current?.focus(), []);
+
+  const total = prompt.amountMsat + prompt.maxFeeMsat;
+  return (
+    <main class="prompt stack loose">
+      <header class="row between">
+        <Brand />
+        <span class={`pill ${expired ? 'danger' : 'plain'} num`} aria-live="off" data-testid="countdown">
+          {expired ? 'Expired' : `Expires in ${countdown(prompt.expiresAt - now)}`}
+        </span>
+      </header>
+
+      <section class="hero">
+        <div class="row">
+          <SiteIcon origin={prompt.origin} />
+          <div class="grow">
+            <div class="site-host" title={prompt.origin}>
+              {hostOf(prompt.origin)}
+            </div>
+            <div class="muted small">
+              {enable ? 'wants to use your Lightning wallet' : 'asks for a Lightning payment'}
+              {prompt.initiator && prompt.initiator !== prompt.origin && <> · from {hostOf(prompt.initiator)}</>}
+            </div>
+          </div>
+        </div>
+        {!enable && (
+          <div class="amount" data-testid="prompt-amount">
+            <span class="num">{sats(prompt.amountMsat)}</span> <span class="unit">sats</span>
+          </div>
+        )}
+        {prompt.memo && <p class="memo">“{prompt.memo}”</p>}
+      </section>
+
+      <Banner kind="info">
+        <strong>Why you are asked:</strong> {prompt.reason}
+      </Banner>
+
+      {!enable && (
+        <dl class="kv">
+          <dt>Fee reserve (at most)</dt>
+          <dd>{sats(prompt.maxFeeMsat)} sats</dd>
+          <dt>Total at most</dt>
+          <dd>{sats(total)} sats</dd>
+          <Remaining label="Left in this site's budget" msat={prompt.siteRemainingMsat} />
+          <Remaining label="Left of today's cap" msat={prompt.dailyRemainingMsat} />
+        </dl>
+      )}
+
+      {error && <Banner kind="error">{error}</Banner>}
+
+      {!enable && (
+        <div class="budget-box">
+          <button
+            type="button"
+            class="btn ghost small"
+            aria-expanded={budgetOpen}
+            aria-controls="budget-form"
+            onClick={() => setBudgetOpen(!budgetOpen)}
+          >
+            {budgetOpen ? '▾' : '▸'} Approve and set a budget for this site
+          </button>
+          {budgetOpen && (
+            <div class="budget-form" id="budget-form">
+              <div class="row" style="align-items:flex-start">
+                <div class="grow">
+                  <Field label="Budget" error={budgetError} hint="Later payments inside it are paid without asking.">
+                    {(a) => <SatsInput {...a} value={budget} onInput={setBudget} />}
+                  </Field>
+                </div>
+                <Field label="Renews">{(a) => <PeriodSelect {...a} value={period} onChange={setPeriod} />}</Field>
+              </div>
+              <button
+                type="button"
+                class="btn block"
+                disabled={!armed || expired || sending}
+                onClick={approveWithBudget}
+              >
+                Approve and allow {budget || '…'} sats {PERIOD_LABEL[period]}
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+
+      <footer class="actions">
+        <button type="button" class="btn lg" disabled={sending} onClick={() => void answer({ choice: 'deny' })}>
+          Deny <kbd>Esc</kbd>
+        </button>
+        <button
+          ref={approveRef}
+          type="button"
+          class="btn primary lg"
+          disabled={!armed || expired || sending}
+          onClick={() => void answer({ choice: 'approve-once' })}
+        >
+          {sending ? <Spinner label="Sending" /> : null}
+          {enable ? 'Allow' : 'Approve once'} <kbd>Enter</kbd>
+        </button>
+      </footer>
+    </main>
+  );
+}
 
 function App() {
-  return <h1>L402 Autopilot — Prompt</h1>;
+  const id = new URLSearchParams(location.search).get('id') ?? '';
+  const [state, setState] = useState<{ prompt?: PromptRequest | null; error?: string }>({});
+  useEffect(() => {
+    call('getPrompt', { id }).then(
+      (prompt) => setState({ prompt }),
+      (e: unknown) => setState({ error: errorText(e) }),
+    );
+  }, [id]);
+
+  if (state.error)
+    return (
+      <main class="prompt stack">
+        <Brand />
+        <Banner kind="error">{state.error}</Banner>
+        <button type="button" class="btn" onClick={() => window.close()}>
+          Close
+        </button>
+      </main>
+    );
+  if (state.prompt === undefined)
+    return (
+      <main class="prompt">
+        <Spinner />
+      </main>
+    );
+  if (state.prompt === null)
+    return (
+      <main class="prompt stack">
+        <Brand />
+        <Banner kind="info">This request was already answered or has expired. Nothing will be paid.</Banner>
+        <button type="button" class="btn" onClick={() => window.close()}>
+          Close
+        </button>
+      </main>
+    );
+  return <PromptView id={id} prompt={state.prompt} />;
 }
 
 render(<App />, document.getElementById('app')!);

@@ -1,0 +1,93 @@
+// Formatting shared by every page. Amounts are msat internally and sats on screen (SPEC §2 "Rules semantics").
+import type { Period } from '../../shared/model.ts';
+
+const satsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+
+/** "12,345" for 12_345_000 msat; keeps up to 3 decimals so sub-sat fees are not shown as 0. */
+export function sats(msat: number): string {
+  return satsFmt.format(msat / 1000);
+}
+
+/** "12,345 sats" (singular for exactly one). */
+export function satsLabel(msat: number): string {
+  return `${sats(msat)} ${msat === 1000 ? 'sat' : 'sats'}`;
+}
+
+/**
+ * Parses what a user typed into a sats field. Accepts thousands separators and spaces; refuses negatives,
+ * fractions and non-numbers with a sentence the form can show as is.
+ */
+export function parseSats(text: string): { ok: true; msat: number } | { ok: false; message: string } {
+  const cleaned = text.replace(/[\s,_']/g, '');
+  if (cleaned === '') return { ok: false, message: 'Enter an amount in sats.' };
+  if (!/^\d+$/.test(cleaned)) return { ok: false, message: 'Use a whole number of sats, 0 or more (no decimals).' };
+  const value = Number(cleaned);
+  if (!Number.isSafeInteger(value * 1000)) return { ok: false, message: 'That amount is too large.' };
+  return { ok: true, msat: value * 1000 };
+}
+
+/** The sats value to prefill a field with (no separators, so editing is easy). */
+export function satsInput(msat: number | null): string {
+  return msat === null ? '' : String(Math.floor(msat / 1000));
+}
+
+export const PERIOD_LABEL: Record<Period, string> = {
+  daily: 'per day',
+  weekly: 'per week',
+  monthly: 'per month',
+  never: 'in total',
+};
+
+export const PERIOD_NOUN: Record<Period, string> = {
+  daily: 'today',
+  weekly: 'this week',
+  monthly: 'this month',
+  never: 'so far',
+};
+
+/** "14:03" today, "Mon 14:03" this week, else "12 Nov 14:03". */
+export function shortTime(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const today = new Date(now);
+  if (d.toDateString() === today.toDateString()) return time;
+  if (Math.abs(now - ms) < 6 * 86_400_000) return `${d.toLocaleDateString(undefined, { weekday: 'short' })} ${time}`;
+  return `${d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' })} ${time}`;
+}
+
+export function fullTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** "in 3 h 20 min", "in 2 days", "5 min ago". */
+export function relative(ms: number, now = Date.now()): string {
+  const diff = ms - now;
+  const abs = Math.abs(diff);
+  const min = Math.round(abs / 60_000);
+  let text: string;
+  if (min < 1) text = 'less than a minute';
+  else if (min < 60) text = `${min} min`;
+  else if (min < 48 * 60) {
+    const h = Math.floor(min / 60);
+    const m = min % 60;
+    text = m && h < 10 ? `${h} h ${m} min` : `${h} h`;
+  } else text = `${Math.round(min / 1440)} days`;
+  return diff >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** Host without the scheme, for compact display ("api.example.com:8080"). */
+export function hostOf(origin: string): string {
+  try {
+    return new URL(origin).host || origin;
+  } catch {
+    return origin;
+  }
+}
+
+/** Local calendar day key "2026-11-25" (budgets use local periods, so the chart does too). */
+export function dayKey(ms: number): string {
+  const d = new Date(ms);
+  const m = String(d.getMonth() + 1).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, '0');
+  return `${d.getFullYear()}-${m}-${day}`;
+}
