@@ -27,7 +27,7 @@ const MESSAGE_CODES: [RegExp, WalletErrorCode][] = [
   [/reject|denied|declin|cancel/i, 'rejected'],
   [/insufficient|not enough/i, 'insufficient_balance'],
   [/budget|quota|limit|rate/i, 'quota_exceeded'],
-  [/time ?out/i, 'timeout'],
+  [/time ?out|timed out/i, 'timeout'],
   [/not (implemented|supported)|unsupported/i, 'unsupported'],
   [/unauthori[sz]ed|not enabled|permission/i, 'unauthorized'],
 ];

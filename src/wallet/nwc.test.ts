@@ -1,0 +1,164 @@
+import { Nip47NetworkError, Nip47PublishError, Nip47ReplyTimeoutError, Nip47WalletError } from '@getalby/sdk/nwc';
+import { describe, expect, it } from 'vitest';
+import { createNwcWallet, type NwcClientLike, nwcWalletFromClient, parseNwcUri, toWalletError } from './nwc.ts';
+import { WalletError } from './wallet.ts';
+
+const PK = 'b889ff5b1513b641e2a139f661a661364979c5beee91842f8f0ef42ab558e9d4';
+const SECRET = '71a8c14c1407c113601079c4302dab36460f0ccd0ad506f1f2dc73b5100e4f3c';
+const URI = `nostr+walletconnect://${PK}?relay=wss%3A%2F%2Frelay.test&relay=ws%3A%2F%2F127.0.0.1%3A7000&secret=${SECRET}&lud16=a%40b.test`;
+
+describe('parseNwcUri', () => {
+  it('reads pubkey, every relay, secret and lud16', () => {
+    expect(parseNwcUri(URI)).toEqual({
+      walletPubkey: PK,
+      relayUrls: ['wss://relay.test', 'ws://127.0.0.1:7000'],
+      secret: SECRET,
+      lud16: 'a@b.test',
+    });
+  });
+  it.each([
+    ['', /empty/],
+    [`https://${PK}?relay=wss://r&secret=${SECRET}`, /nostr\+walletconnect/],
+    [`nostr+walletconnect://abc?relay=wss://r&secret=${SECRET}`, /public key/],
+    [`nostr+walletconnect://${PK}?secret=${SECRET}`, /no relay/],
+    [`nostr+walletconnect://${PK}?relay=https://r&secret=${SECRET}`, /ws:\/\/ or wss:\/\//],
+    [`nostr+walletconnect://${PK}?relay=nope&secret=${SECRET}`, /not a URL/],
+    [`nostr+walletconnect://${PK}?relay=wss://r`, /no secret/],
+    [`nostr+walletconnect://${PK}?relay=wss://r&secret=1234`, /secret must be 64 hex/],
+  ])('rejects %s', (uri, message) => {
+    expect(() => parseNwcUri(uri)).toThrow(message);
+  });
+  it('never echoes the secret in an error', () => {
+    const bad = `nostr+walletconnect://${PK}?relay=wss://r&secret=${SECRET.slice(0, 60)}zzzz`;
+    expect(() => parseNwcUri(bad)).toThrow(/^(?!.*71a8c14c)/);
+  });
+});
+
+function fakeClient(over: Partial<NwcClientLike> = {}): NwcClientLike & { closed: boolean } {
+  const c = {
+    closed: false,
+    payInvoice: async () => ({ preimage: 'AB'.repeat(32), fees_paid: 1000 }),
+    lookupInvoice: async () => ({ state: 'settled', preimage: 'cd'.repeat(32), fees_paid: 5 }),
+    getInfo: async () => ({ alias: 'bob', pubkey: '02ab', network: 'regtest', methods: ['pay_invoice', 'get_info'] }),
+    getBalance: async () => ({ balance: 123_000 }),
+    makeInvoice: async () => ({ invoice: 'lnbcrt1…', payment_hash: 'ef'.repeat(32) }),
+    close() {
+      c.closed = true;
+    },
+    ...over,
+  };
+  return c;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof WalletError) return e.code;
+    throw e;
+  }
+  return 'resolved';
+}
+
+describe('nwcWalletFromClient', () => {
+  it('pays and reports the preimage (lowercase) and fee', async () => {
+    const w = nwcWalletFromClient(fakeClient());
+    expect(await w.payInvoice('lnbcrt1')).toEqual({ preimage: 'ab'.repeat(32), feeMsat: 1000 });
+  });
+
+  it.each([
+    ['INSUFFICIENT_BALANCE', 'insufficient_balance'],
+    ['QUOTA_EXCEEDED', 'quota_exceeded'],
+    ['RATE_LIMITED', 'quota_exceeded'],
+    ['RESTRICTED', 'unauthorized'],
+    ['UNAUTHORIZED', 'unauthorized'],
+    ['NOT_IMPLEMENTED', 'unsupported'],
+    ['PAYMENT_FAILED', 'payment_failed'],
+    ['INTERNAL', 'internal'],
+    ['SOMETHING_NEW', 'payment_failed'],
+  ])('maps the NIP-47 error %s of pay_invoice to %s', async (nip47, code) => {
+    const w = nwcWalletFromClient(
+      fakeClient({
+        payInvoice: async () => {
+          throw new Nip47WalletError('nope', nip47);
+        },
+      }),
+    );
+    expect(await codeOf(w.payInvoice('lnbcrt1'))).toBe(code);
+  });
+
+  it('a reply timeout is "timeout" (outcome unknown); an unreachable relay is "unreachable"', () => {
+    expect(toWalletError(new Nip47ReplyTimeoutError('reply timeout', 'INTERNAL'), 'pay_invoice').code).toBe('timeout');
+    expect(toWalletError(new Nip47NetworkError('Failed to connect', 'OTHER'), 'pay_invoice').code).toBe('unreachable');
+    expect(toWalletError(new Nip47PublishError('failed to publish', 'INTERNAL'), 'pay_invoice').code).toBe('unreachable');
+    expect(toWalletError(new Error('weird'), 'get_info').code).toBe('internal');
+  });
+
+  it('gives up after timeoutMs with "timeout"', async () => {
+    const w = nwcWalletFromClient(fakeClient({ payInvoice: () => new Promise(() => {}) }), { timeoutMs: 5 });
+    expect(await codeOf(w.payInvoice('lnbcrt1'))).toBe('timeout');
+  });
+
+  it('refuses a reply without a preimage', async () => {
+    const w = nwcWalletFromClient(fakeClient({ payInvoice: async () => ({ preimage: '' }) }));
+    expect(await codeOf(w.payInvoice('lnbcrt1'))).toBe('internal');
+  });
+
+  it('looks payments up by hash and maps their state', async () => {
+    const states: [Awaited<ReturnType<NwcClientLike['lookupInvoice']>>, string][] = [
+      [{ state: 'settled', preimage: 'CD'.repeat(32), fees_paid: 5 }, 'succeeded'],
+      [{ state: 'settled' }, 'unknown'],
+      [{ state: 'pending' }, 'pending'],
+      [{ state: 'accepted' }, 'pending'],
+      [{ state: 'failed' }, 'failed'],
+      [{}, 'unknown'],
+    ];
+    for (const [tx, state] of states) {
+      const seen: string[] = [];
+      const w = nwcWalletFromClient(
+        fakeClient({
+          lookupInvoice: async (r) => {
+            seen.push(r.payment_hash);
+            return tx;
+          },
+        }),
+      );
+      const r = await w.lookupPayment!('aa'.repeat(32));
+      expect(r.state).toBe(state);
+      expect(seen).toEqual(['aa'.repeat(32)]);
+      if (r.state === 'succeeded') expect(r).toEqual({ state: 'succeeded', preimage: 'cd'.repeat(32), feeMsat: 5 });
+    }
+  });
+
+  it('a NOT_FOUND lookup is unknown, a lookup timeout is thrown', async () => {
+    const notFound = nwcWalletFromClient(
+      fakeClient({
+        lookupInvoice: async () => {
+          throw new Nip47WalletError('not found', 'NOT_FOUND');
+        },
+      }),
+    );
+    expect(await notFound.lookupPayment!('aa'.repeat(32))).toEqual({ state: 'unknown' });
+    const slow = nwcWalletFromClient(fakeClient({ lookupInvoice: () => new Promise(() => {}) }), { timeoutMs: 5 });
+    expect(await codeOf(slow.lookupPayment!('aa'.repeat(32)))).toBe('timeout');
+  });
+
+  it('getInfo, getBalance, makeInvoice, close', async () => {
+    const client = fakeClient();
+    const w = nwcWalletFromClient(client);
+    expect(await w.getInfo!()).toEqual({ alias: 'bob', pubkey: '02ab', network: 'regtest', methods: ['pay_invoice', 'get_info'] });
+    expect(await w.getBalance!()).toEqual({ balanceMsat: 123_000 });
+    expect(await w.makeInvoice!({ amountMsat: 1000 })).toEqual({ paymentRequest: 'lnbcrt1…', paymentHash: 'ef'.repeat(32) });
+    w.close!();
+    expect(client.closed).toBe(true);
+  });
+});
+
+describe('createNwcWallet', () => {
+  it('throws the parser error for a bad URI and builds lazily for a good one', () => {
+    expect(() => createNwcWallet('nostr+walletconnect://x')).toThrow(/public key/);
+    const w = createNwcWallet(URI);
+    expect(typeof w.payInvoice).toBe('function');
+    w.close!();
+  });
+});
