@@ -138,9 +138,13 @@ function arr(o: Json, k: string): unknown[] {
 function b64ToHex(b64: string): string {
   return Buffer.from(b64, 'base64').toString('hex');
 }
-function hexToB64url(hex: string): string {
+function hashBytes(hex: string): Buffer {
   if (!/^[0-9a-f]{64}$/i.test(hex)) throw new LndError('bad_response', `not a 32-byte hex hash: ${hex}`);
-  return Buffer.from(hex, 'hex').toString('base64url');
+  return Buffer.from(hex, 'hex');
+}
+/** grpc-gateway decodes bytes fields (query and path) as standard base64 only. */
+function hashParam(hex: string): string {
+  return encodeURIComponent(hashBytes(hex).toString('base64'));
 }
 function emptyToNull(hex: string): string | null {
   return hex === '' || /^0+$/.test(hex) ? null : hex;
@@ -318,7 +322,7 @@ export class LndRest {
 
   /** Throws LndError('http', status 404) for an unknown hash. */
   async lookupInvoice(paymentHashHex: string): Promise<LndInvoice> {
-    return parseInvoice(await this.call('GET', `/v2/invoices/lookup?payment_hash=${hexToB64url(paymentHashHex)}`));
+    return parseInvoice(await this.call('GET', `/v2/invoices/lookup?payment_hash=${hashParam(paymentHashHex)}`));
   }
 
   /** Pays and waits for the final outcome (SendPaymentV2 without in-flight updates). */
@@ -350,7 +354,7 @@ export class LndRest {
   /** Current state of an outgoing payment; null when the node never saw it. */
   async trackPayment(paymentHashHex: string): Promise<LndPayment | null> {
     try {
-      const o = await this.call('GET', `/v2/router/track/${hexToB64url(paymentHashHex)}`, undefined, this.timeoutMs, true);
+      const o = await this.call('GET', `/v2/router/track/${hashParam(paymentHashHex)}`, undefined, this.timeoutMs, true);
       return parsePayment(o);
     } catch (e) {
       if (e instanceof LndError && e.code === 'http' && (e.status === 404 || /not.*(initiated|found)/i.test(e.message))) {
