@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, 400);
     }
     // Never a stack trace to the client; the log keeps the detail.
-    log({ msg: 'error', route: c.req.path.slice(0, 200), error: err instanceof Error ? err.message : String(err) });
+    log({ msg: 'error', route: c.req.path.slice(0, 200), error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
     return c.json(errorBody('internal', 'internal server error'), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));

@@ -1,0 +1,74 @@
+// Test fixtures for the server's unit tests: an app over a temp data dir with the real dev backend,
+// dev wallet and token files, a controllable clock, and request helpers. Not a test file itself.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseL402Challenge } from '../src/l402/index.ts';
+import { createApp } from './app.ts';
+import { loadConfig, type ServerConfig } from './config.ts';
+import type { LightningBackend } from './lightning/backend.ts';
+import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
+import { type DevWallet, openDevWallet } from './lightning/dev-wallet.ts';
+import { type LogEntry, silentLogger } from './log.ts';
+import { openTokenAuthority } from './tokens/token-files.ts';
+
+export const BASE = 'http://server.test';
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'l402-server-'));
+}
+
+export interface Fixture {
+  app: ReturnType<typeof createApp>;
+  config: ServerConfig;
+  dev: DevBackend;
+  wallet: DevWallet;
+  clock: { now: number };
+  logs: LogEntry[];
+  dataDir: string;
+}
+
+/** A full app over `dataDir` (fresh by default); `backend` replaces the dev node for the gate. */
+export function fixture(o: { dataDir?: string; config?: Partial<ServerConfig>; backend?: LightningBackend; nowMs?: number } = {}): Fixture {
+  const dataDir = o.dataDir ?? tempDir();
+  const config = loadConfig({ overrides: { dataDir, logRequests: false, ...o.config } });
+  const clock = { now: o.nowMs ?? Date.now() };
+  const dev = openDevBackend({ dataDir, network: 'regtest', now: () => clock.now });
+  const wallet = openDevWallet({ dataDir, node: dev, initialBalanceSat: 1_000_000, now: () => clock.now });
+  const logs: LogEntry[] = [];
+  const app = createApp({
+    config,
+    backend: o.backend ?? dev,
+    tokens: openTokenAuthority(dataDir),
+    clock: () => clock.now,
+    log: (e) => {
+      logs.push(e);
+      silentLogger(e);
+    },
+    network: 'regtest',
+  });
+  return { app, config, dev, wallet, clock, logs, dataDir };
+}
+
+export function post(app: Fixture['app'], path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return Promise.resolve(
+    app.fetch(
+      new Request(`${BASE}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    ),
+  );
+}
+
+export const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
+
+/** Gets a 402 for `path`/`body`, pays it with the dev wallet, and returns the credential header. */
+export async function buyToken(f: Fixture, path = '/v1/similarity', body: unknown = PAIR): Promise<{ authorization: string; macaroon: string; preimage: string }> {
+  const res = await post(f.app, path, body);
+  if (res.status !== 402) throw new Error(`expected 402, got ${res.status}: ${await res.text()}`);
+  const challenge = parseL402Challenge(res.headers.get('www-authenticate') ?? '');
+  const preimage = await f.wallet.pay(challenge.invoice);
+  return { authorization: `L402 ${challenge.macaroon}:${preimage}`, macaroon: challenge.macaroon, preimage };
+}
