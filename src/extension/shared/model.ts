@@ -128,3 +128,6 @@ export type PromptAnswer =
   | { choice: 'approve-once' }
   | { choice: 'approve-and-budget'; budgetMsat: number; period: Period }
   | { choice: 'deny' };
+
+/** The rule "approve and set a budget" and the popup's auto-pay switch start from when no rule exists yet. */
+export const DEFAULT_SITE_BUDGET: Pick<SiteRule, 'budgetMsat' | 'period'> = { budgetMsat: 100_000, period: 'daily' };

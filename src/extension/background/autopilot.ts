@@ -1,0 +1,225 @@
+// The entry the plumbing calls when a 402 is seen (SPEC §2 "Detect"→"Attach"): parse with the core, reuse a
+// valid token, guard against pay-retry loops, coalesce concurrent challenges for one scope into ONE payment,
+// then decide → pay → token. The page origin (`initiator`) comes from the browser, never from a payload.
+import { decodeMacaroon, isL402Error, type L402Challenge, parseL402Challenge, recognise402, validateChallenge } from '../../l402/index.ts';
+import type { StoredToken } from '../shared/model.ts';
+import { AutopilotError } from './errors.ts';
+import { getPayment } from './ledger.ts';
+import { createPaymentFlow, type FlowDeps, type PaymentFlow } from './payment-flow.ts';
+import { type ResumeSummary, resumePending } from './payer.ts';
+import { matchesPattern } from './rules.ts';
+import {
+  authorizationFor,
+  authorizationOf,
+  evictToken,
+  findToken,
+  grantToken,
+  lastRejection,
+  pathScopeOf,
+  storeToken,
+} from './tokens.ts';
+
+export interface AutopilotDeps extends FlowDeps {
+  /** A service that 402s a token younger than this is not paid again for as long (default 60 s). */
+  loopGuardMs?: number;
+}
+
+/** A 402 the plumbing saw. */
+export interface ChallengeRequest {
+  /** The URL that answered 402. */
+  serviceUrl: string;
+  /** Its origin; must agree with `serviceUrl` (checked). */
+  serviceOrigin?: string;
+  /** Origin of the page that made the request, from `sender`/the tab — never from a page payload. */
+  initiator: string;
+  tabId?: number;
+  /** The response's WWW-Authenticate value(s) (webRequest gives a list, fetch one joined string). */
+  wwwAuthenticate: string[] | string;
+  source: 'fetch' | 'navigation';
+}
+
+export interface ChallengeResult {
+  /** `L402 <macaroon>:<preimage>` for the retry. */
+  authorization: string;
+  token: StoredToken;
+  /** Whether THIS call made the payment (false: reused a token or joined another call's payment). */
+  paid: boolean;
+}
+
+export interface Autopilot {
+  readonly flow: PaymentFlow;
+  /** Handles a 402: resolves with the header to retry with, or throws AutopilotError. */
+  handleChallenge(req: ChallengeRequest): Promise<ChallengeResult>;
+  /** The header for a later request to `url` by a page at `pageOrigin` (null: none it may see). */
+  authorizationFor(url: string, pageOrigin: string): Promise<string | null>;
+  /** The server rejected `authorization` (401, or 402 to a token): forget that token. */
+  tokenRejected(url: string, authorization: string): Promise<{ evicted: boolean }>;
+  /** At worker start: resolve payments left pending/unknown (never pays). */
+  resumePending(): Promise<ResumeSummary>;
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Creates the autopilot. Keep one per background lifetime; all durable state is in `deps.storage`.
+ * @example
+ * const autopilot = createAutopilot({ storage: browserStorage(browser.storage.local), clock: Date.now, wallet, prompt });
+ * const { authorization } = await autopilot.handleChallenge({ serviceUrl, initiator: sender.origin, wwwAuthenticate, source: 'fetch' });
+ */
+export function createAutopilot(deps: AutopilotDeps): Autopilot {
+  const flow = createPaymentFlow(deps);
+  const loopGuardMs = deps.loopGuardMs ?? 60_000;
+  const inflight = new Map<string, Promise<ChallengeResult>>();
+
+  async function parse(req: ChallengeRequest): Promise<{ origin: string; challenge: L402Challenge }> {
+    let url: URL;
+    try {
+      url = new URL(req.serviceUrl);
+    } catch {
+      throw new AutopilotError('invalid_challenge', 'the URL that asked for payment is not valid');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new AutopilotError('invalid_challenge', 'only http(s) services can be paid');
+    }
+    if (req.serviceOrigin !== undefined && req.serviceOrigin !== url.origin) {
+      throw new AutopilotError('invalid_challenge', 'the service origin does not match its URL');
+    }
+    try {
+      return { origin: url.origin, challenge: parseL402Challenge(req.wwwAuthenticate) };
+    } catch (e) {
+      if (isL402Error(e, 'unsupported_scheme')) {
+        const demand = recognise402({ wwwAuthenticate: req.wwwAuthenticate });
+        const what = demand.kind === 'payment' ? `a "Payment" challenge (method ${demand.params.method ?? 'unknown'})` : 'no L402 challenge';
+        throw new AutopilotError('unsupported_challenge', `this site asks for ${what}, which cannot be paid yet`, { cause: e });
+      }
+      throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
+        cause: e,
+        coreCode: isL402Error(e) ? e.code : undefined,
+      });
+    }
+  }
+
+  async function payChallenge(req: ChallengeRequest, origin: string, challenge: L402Challenge): Promise<ChallengeResult> {
+    const settings = await flow.settings();
+    const wallet = await flow.wallet(settings);
+    let validated: ReturnType<typeof validateChallenge>;
+    try {
+      // Invoice sanity (SPEC §2: hash match, not expired, network, non-zero amount) before any rule or money.
+      validated = validateChallenge(challenge, {
+        now: deps.clock() / 1000,
+        networks: await flow.networks(wallet),
+        expiryMarginSeconds: 5,
+      });
+    } catch (e) {
+      throw new AutopilotError('invalid_challenge', `the invoice cannot be paid: ${describeError(e)}`, {
+        cause: e,
+        coreCode: isL402Error(e) ? e.code : undefined,
+      });
+    }
+    const { record, paid } = await flow.pay(
+      {
+        intent: {
+          invoice: validated.invoice,
+          origin,
+          initiator: req.initiator,
+          url: req.serviceUrl,
+          kind: 'l402',
+          macaroon: challenge.macaroon,
+        },
+        promptKind: 'l402',
+      },
+      wallet,
+      settings,
+    );
+    // The payer stores the token on success; a record paid earlier (resumed) may need it granted to this page.
+    const token =
+      (await grantToken(deps, record.paymentHash, req.initiator)) ??
+      (record.preimage && record.macaroon
+        ? await storeToken(deps, {
+            paymentHash: record.paymentHash,
+            origin,
+            macaroon: record.macaroon,
+            preimage: record.preimage,
+            grantedTo: [req.initiator],
+          })
+        : null);
+    if (!token) throw new AutopilotError('payment_failed', 'paid, but no token could be stored');
+    return { authorization: authorizationOf(token), token, paid };
+  }
+
+  async function handleChallenge(req: ChallengeRequest): Promise<ChallengeResult> {
+    const settings = await flow.settings();
+    // SPEC §2 order: global off, then deny list, before even reading the challenge.
+    if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
+    const { origin, challenge } = await parse(req);
+    const denied = settings.rules.deny.find((p) => matchesPattern(p, origin) || matchesPattern(p, req.initiator));
+    if (denied !== undefined) throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
+
+    let paymentHash: string;
+    let scope: string;
+    try {
+      const mac = decodeMacaroon(challenge.macaroon);
+      paymentHash = mac.paymentHash;
+      scope = pathScopeOf(mac.caveats);
+    } catch (e) {
+      throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
+        cause: e,
+        coreCode: isL402Error(e) ? e.code : undefined,
+      });
+    }
+
+    // A token this page may use already covers the URL: no payment.
+    const existing = await findToken(deps, req.serviceUrl, req.initiator);
+    if (existing) return { authorization: authorizationOf(existing), token: existing, paid: false };
+    // This very invoice was paid already (e.g. seen by webRequest and by the page wrapper).
+    const paid = await getPayment(deps.storage, paymentHash);
+    if (paid?.status === 'succeeded' && paid.macaroon === challenge.macaroon && paid.initiator === req.initiator) {
+      const t = await findToken(deps, req.serviceUrl);
+      if (t?.paymentHash === paymentHash) return { authorization: authorizationOf(t), token: t, paid: false };
+    }
+
+    // Loop guard (SPEC §2 "Attach"): the service 402'd a token it had just sold us: do not pay again yet.
+    const rejection = await lastRejection(deps, req.serviceUrl);
+    if (rejection && rejection.tokenAgeMs < loopGuardMs && deps.clock() - rejection.rejectedAt < loopGuardMs) {
+      throw new AutopilotError(
+        'loop_guard',
+        `${origin} rejected a token it issued ${Math.round(rejection.tokenAgeMs / 1000)} s earlier; not paying it again for now`,
+      );
+    }
+
+    // Coalesce: concurrent challenges for the same page + service scope, or the same invoice, make ONE payment.
+    const keys = [`scope ${req.initiator} ${origin}${scope}`, `hash ${paymentHash}`];
+    for (const k of keys) {
+      const running = inflight.get(k);
+      if (running) return running.then((r) => ({ ...r, paid: false }));
+    }
+    const run = payChallenge(req, origin, challenge);
+    for (const k of keys) inflight.set(k, run);
+    try {
+      return await run;
+    } finally {
+      for (const k of keys) if (inflight.get(k) === run) inflight.delete(k);
+    }
+  }
+
+  return {
+    flow,
+    handleChallenge,
+    authorizationFor: (url, pageOrigin) => authorizationFor(deps, url, pageOrigin),
+    tokenRejected: async (url, authorization) => ({ evicted: await evictToken(deps, url, authorization) }),
+    async resumePending() {
+      const settings = await flow.settings();
+      let wallet = null;
+      if (settings.wallet.kind !== 'none') {
+        try {
+          wallet = await deps.wallet();
+        } catch {
+          wallet = null; // no wallet now: everything stays reserved until a later start
+        }
+      }
+      return resumePending({ storage: deps.storage, clock: deps.clock, wallet });
+    },
+  };
+}

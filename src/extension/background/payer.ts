@@ -1,0 +1,241 @@
+// The money path (SPEC §7 rule 4): reserve (persisted) → pending ledger record BEFORE paying → pay → verify
+// sha256(preimage) == hash → commit (amount + actual fee) → store token. A timeout is "unknown", never
+// "failed": the money stays reserved and the wallet is asked, never paid again (SPEC §1 "NWC", §2 "Pay").
+import type { DecodedInvoice } from '../../l402/index.ts';
+import { verifyPreimage } from '../../l402/index.ts';
+import type { Wallet } from '../../wallet/wallet.ts';
+import { WalletError } from '../../wallet/wallet.ts';
+import type { PaymentRecord, Rules } from '../shared/model.ts';
+import { AutopilotError } from './errors.ts';
+import { getPayment, listPayments, putPayment, updatePayment } from './ledger.ts';
+import { commitReservation, getReservation, releaseReservation, tryReserve } from './reservations.ts';
+import type { Decision } from './rules.ts';
+import type { KeyValueStorage } from './storage.ts';
+import { storeToken } from './tokens.ts';
+
+export interface LedgerDeps {
+  storage: KeyValueStorage;
+  clock: () => number;
+}
+
+export interface PayerDeps extends LedgerDeps {
+  wallet: Wallet;
+  walletKind: 'nwc' | 'webln';
+}
+
+/** What is to be paid, already decoded and sanity-checked by the caller (the core's validateChallenge). */
+export interface PaymentIntent {
+  invoice: DecodedInvoice & { amountMsat: number };
+  /** Site the money counts against (service origin for L402, page origin for WebLN). */
+  origin: string;
+  initiator: string;
+  url: string;
+  kind: PaymentRecord['kind'];
+  macaroon: string | null;
+  rules: Rules;
+  walletKind: PaymentRecord['walletKind'];
+  /** The user approved it in a prompt: reserve even if the rules would ask. */
+  force?: boolean;
+}
+
+export type PrepareResult =
+  /** Budget reserved and a pending record written: go and pay it. */
+  | { kind: 'reserved'; decision: Decision; record: PaymentRecord }
+  /** The rules say ask or deny; nothing reserved. */
+  | { kind: 'blocked'; decision: Decision }
+  /** This payment hash is already in the ledger (paid, or in flight): never pay it again. */
+  | { kind: 'known'; record: PaymentRecord };
+
+class KnownPayment extends Error {
+  readonly record: PaymentRecord;
+  constructor(record: PaymentRecord) {
+    super('payment hash already known');
+    this.record = record;
+  }
+}
+
+/**
+ * Step 1 of a payment, atomically under the budget lock: refuse a hash the ledger already holds, check the
+ * rules against current totals, reserve amount + max fee, write the PENDING record.
+ * @example const p = await preparePayment({ storage, clock }, intent); if (p.kind === 'reserved') await executePayment(deps, p.record);
+ */
+export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): Promise<PrepareResult> {
+  const hash = intent.invoice.paymentHash;
+  try {
+    const { decision, reservation } = await tryReserve(
+      deps,
+      {
+        paymentHash: hash,
+        origin: intent.origin,
+        initiator: intent.initiator,
+        amountMsat: intent.invoice.amountMsat,
+        rules: intent.rules,
+        force: intent.force,
+      },
+      {
+        // A failed payment may be tried again (no money moved); anything else is never paid twice.
+        before: async () => {
+          const known = await getPayment(deps.storage, hash);
+          if (known && known.status !== 'failed') throw new KnownPayment(known);
+        },
+        after: async (r) => {
+          await putPayment(deps.storage, {
+            paymentHash: hash,
+            origin: intent.origin,
+            initiator: intent.initiator,
+            url: intent.url,
+            kind: intent.kind,
+            invoice: intent.invoice.paymentRequest,
+            amountMsat: intent.invoice.amountMsat,
+            maxFeeMsat: r.maxFeeMsat,
+            feeMsat: null,
+            memo: intent.invoice.description,
+            status: 'pending',
+            preimage: null,
+            macaroon: intent.macaroon,
+            error: null,
+            createdAt: r.at,
+            settledAt: null,
+            walletKind: intent.walletKind,
+          });
+        },
+      },
+    );
+    if (!reservation) return { kind: 'blocked', decision };
+    const record = await getPayment(deps.storage, hash);
+    if (!record) throw new Error('pending record vanished');
+    return { kind: 'reserved', decision, record };
+  } catch (e) {
+    if (e instanceof KnownPayment) return { kind: 'known', record: e.record };
+    throw e;
+  }
+}
+
+/** Success: keep the preimage first (it is the proof), then commit the spend and store the token. */
+async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string, feeMsat: number | null): Promise<PaymentRecord> {
+  const done =
+    (await updatePayment(deps.storage, record.paymentHash, {
+      status: 'succeeded',
+      preimage: preimage.toLowerCase(),
+      feeMsat,
+      error: null,
+      settledAt: deps.clock(),
+    })) ?? record;
+  await commitReservation(deps.storage, record.paymentHash, feeMsat, {
+    origin: record.origin,
+    amountMsat: record.amountMsat,
+    maxFeeMsat: record.maxFeeMsat,
+    at: record.createdAt,
+  });
+  if (record.kind === 'l402' && record.macaroon) {
+    await storeToken(deps, {
+      paymentHash: record.paymentHash,
+      origin: record.origin,
+      macaroon: record.macaroon,
+      preimage: preimage.toLowerCase(),
+      grantedTo: [record.initiator],
+    });
+  }
+  return done;
+}
+
+/** Definite failure: no money moved, give the budget back. */
+async function fail(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
+  await releaseReservation(deps.storage, record.paymentHash);
+  return (await updatePayment(deps.storage, record.paymentHash, { status: 'failed', error, settledAt: deps.clock() })) ?? record;
+}
+
+async function markUnknown(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
+  return (await updatePayment(deps.storage, record.paymentHash, { status: 'unknown', error })) ?? record;
+}
+
+const BAD_PREIMAGE = 'the wallet returned a preimage that does not match the payment hash; the amount stays reserved';
+
+/**
+ * Asks the wallet about an unresolved payment and settles, fails or keeps it. Never pays.
+ * Returns the record as it now stands.
+ */
+export async function resolvePayment(deps: LedgerDeps & { wallet: Wallet }, record: PaymentRecord): Promise<PaymentRecord> {
+  if (!deps.wallet.lookupPayment) return record;
+  let found: Awaited<ReturnType<NonNullable<Wallet['lookupPayment']>>>;
+  try {
+    found = await deps.wallet.lookupPayment(record.paymentHash);
+  } catch {
+    return record; // still unknown: stays reserved (SPEC §2 "Rules semantics")
+  }
+  if (found.state === 'succeeded') {
+    if (!verifyPreimage(found.preimage, record.paymentHash)) return markUnknown(deps, record, BAD_PREIMAGE);
+    return settle(deps, record, found.preimage, found.feeMsat);
+  }
+  if (found.state === 'failed') return fail(deps, record, `payment failed: ${found.reason}`);
+  return record.status === 'unknown' ? record : markUnknown(deps, record, 'payment outcome not known yet');
+}
+
+/**
+ * Step 2: pays a reserved, pending record, verifies the preimage, commits. Throws AutopilotError:
+ * `payment_unknown` (timeout; stays reserved), `bad_preimage` (stays reserved), `insufficient_balance`,
+ * `wallet_unavailable`, `payment_failed` (released).
+ */
+export async function executePayment(deps: PayerDeps, record: PaymentRecord): Promise<PaymentRecord> {
+  let result: Awaited<ReturnType<Wallet['payInvoice']>>;
+  try {
+    result = await deps.wallet.payInvoice(record.invoice, { maxFeeMsat: record.maxFeeMsat });
+  } catch (e) {
+    const definite = e instanceof WalletError && e.code !== 'timeout';
+    if (!definite) {
+      // Timeout (or an error we cannot classify): maybe paid. Ask, never re-pay (SPEC §1 "NWC").
+      const unknown = await markUnknown(deps, record, `no answer from the wallet: ${e instanceof Error ? e.message : String(e)}`);
+      const now = await resolvePayment(deps, unknown);
+      if (now.status === 'succeeded') return now;
+      if (now.status === 'failed') throw new AutopilotError('payment_failed', now.error ?? 'payment failed', { cause: e });
+      throw new AutopilotError(
+        'payment_unknown',
+        'the wallet did not answer in time; the payment may have gone through, so its amount stays reserved until the wallet tells',
+        { cause: e },
+      );
+    }
+    const code =
+      e.code === 'insufficient_balance' ? 'insufficient_balance' : e.code === 'unreachable' ? 'wallet_unavailable' : 'payment_failed';
+    const what =
+      code === 'insufficient_balance'
+        ? 'not enough balance in the wallet'
+        : code === 'wallet_unavailable'
+          ? 'the wallet cannot be reached'
+          : 'the wallet could not pay';
+    const failed = await fail(deps, record, `${what}: ${e.message}`);
+    throw new AutopilotError(code, failed.error ?? what, { cause: e });
+  }
+  if (typeof result.preimage !== 'string' || !verifyPreimage(result.preimage, record.paymentHash)) {
+    await markUnknown(deps, record, BAD_PREIMAGE);
+    throw new AutopilotError('bad_preimage', BAD_PREIMAGE);
+  }
+  return settle(deps, record, result.preimage, result.feeMsat);
+}
+
+export interface ResumeSummary {
+  succeeded: string[];
+  failed: string[];
+  stillUnknown: string[];
+}
+
+/**
+ * At worker start (SPEC §2 "Pay"): every pending/unknown payment is looked up via the wallet — succeeded →
+ * verify, commit, store token; failed → release; still unknown → keep reserved. Also finishes a success whose
+ * commit was interrupted. Never pays.
+ * @example await resumePending({ storage, clock, wallet: await getWallet() })
+ */
+export async function resumePending(deps: LedgerDeps & { wallet: Wallet | null }): Promise<ResumeSummary> {
+  const summary: ResumeSummary = { succeeded: [], failed: [], stillUnknown: [] };
+  for (const r of await listPayments(deps.storage, { status: ['pending', 'unknown', 'succeeded'] })) {
+    if (r.status === 'succeeded') {
+      const res = await getReservation(deps.storage, r.paymentHash);
+      if (res?.state === 'reserved' && r.preimage) await settle(deps, r, r.preimage, r.feeMsat);
+      continue;
+    }
+    const now = deps.wallet ? await resolvePayment({ ...deps, wallet: deps.wallet }, r) : r;
+    if (now.status === 'succeeded') summary.succeeded.push(r.paymentHash);
+    else if (now.status === 'failed') summary.failed.push(r.paymentHash);
+    else summary.stillUnknown.push(r.paymentHash);
+  }
+  return summary;
+}

@@ -1,0 +1,157 @@
+// Budget reservations: atomic reserve → commit / release, persisted under the payment hash so a restarted
+// worker sees them (SPEC §2 "Rules semantics"). What counts against a budget is every committed entry
+// (amount + fee actually paid) plus every open reservation (amount + max fee) of the current period.
+import type { Rules } from '../shared/model.ts';
+import { periodStart } from './periods.ts';
+import { type Decision, evaluate, matchesPattern, ruleFor } from './rules.ts';
+import { type KeyValueStorage, withLock } from './storage.ts';
+
+/** One budget entry. `reserved` until the payment's outcome is known; unknown outcomes stay reserved. */
+export interface Reservation {
+  paymentHash: string;
+  /** Site the money counts against. */
+  origin: string;
+  amountMsat: number;
+  maxFeeMsat: number;
+  state: 'reserved' | 'committed';
+  /** amount + fee actually paid (committed entries). */
+  spentMsat: number | null;
+  /** Unix ms of the reservation: decides the period the money counts in. */
+  at: number;
+}
+
+/** The lock every budget read-modify-write holds (shared by all extension contexts via navigator.locks). */
+export const BUDGET_LOCK = 'l402-autopilot:budget';
+const PREFIX = 'reservation:';
+
+/** What an entry counts against budgets: actual spend once committed, the full reservation before. */
+export function countedMsat(r: Reservation): number {
+  return r.state === 'committed' ? (r.spentMsat ?? r.amountMsat + r.maxFeeMsat) : r.amountMsat + r.maxFeeMsat;
+}
+
+/** Every reservation in storage. */
+export async function listReservations(storage: KeyValueStorage): Promise<Reservation[]> {
+  return [...(await storage.getAll<Reservation>(PREFIX)).values()];
+}
+
+export async function getReservation(storage: KeyValueStorage, paymentHash: string): Promise<Reservation | undefined> {
+  return storage.get<Reservation>(PREFIX + paymentHash);
+}
+
+/** Spent + reserved, msat, for the site rule applying to `origin` (its current period) and for today overall. */
+export interface BudgetTotals {
+  siteSpentMsat: number;
+  dailySpentMsat: number;
+}
+
+/**
+ * Sums entries for the rule that applies to `origin` (entries of every origin the rule's pattern matches, since
+ * its period start) and all entries since local midnight.
+ * @example budgetTotals(await listReservations(storage), rules, 'https://api.example.com', Date.now())
+ */
+export function budgetTotals(entries: readonly Reservation[], rules: Rules, origin: string, now: number): BudgetTotals {
+  const rule = ruleFor(rules.sites, origin);
+  const siteSince = rule ? periodStart(now, rule.period) : 0;
+  const daySince = periodStart(now, 'daily');
+  let siteSpentMsat = 0;
+  let dailySpentMsat = 0;
+  for (const e of entries) {
+    const c = countedMsat(e);
+    if (rule && e.at >= siteSince && matchesPattern(rule.pattern, e.origin)) siteSpentMsat += c;
+    if (e.at >= daySince) dailySpentMsat += c;
+  }
+  return { siteSpentMsat, dailySpentMsat };
+}
+
+export interface ReserveDeps {
+  storage: KeyValueStorage;
+  clock: () => number;
+}
+
+export interface ReserveRequest {
+  paymentHash: string;
+  origin: string;
+  initiator: string;
+  amountMsat: number;
+  rules: Rules;
+  /** The user approved this payment in a prompt: reserve even when the rules would ask. Never overrides `deny`. */
+  force?: boolean;
+}
+
+/** Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid); `after` persists more. */
+export interface ReserveHooks {
+  before?: () => Promise<void>;
+  after?: (r: Reservation) => Promise<void>;
+}
+
+/**
+ * Atomically checks the rules against current totals and, when they say pay (or the user forced it), writes a
+ * reservation. Returns the decision and the reservation (null when nothing was reserved).
+ * @example const { decision, reservation } = await tryReserve({ storage, clock }, { paymentHash, origin, initiator, amountMsat, rules });
+ */
+export function tryReserve(
+  deps: ReserveDeps,
+  req: ReserveRequest,
+  hooks: ReserveHooks = {},
+): Promise<{ decision: Decision; reservation: Reservation | null }> {
+  return withLock(BUDGET_LOCK, async () => {
+    await hooks.before?.();
+    const now = deps.clock();
+    const existing = await getReservation(deps.storage, req.paymentHash);
+    const totals = budgetTotals(await listReservations(deps.storage), req.rules, req.origin, now);
+    const decision = evaluate({
+      rules: req.rules,
+      origin: req.origin,
+      initiator: req.initiator,
+      amountMsat: req.amountMsat,
+      invalid: null,
+      ...totals,
+    });
+    // A hash already holds money: never a second reservation (a payment hash is never paid twice).
+    if (existing) return { decision, reservation: null };
+    const go = decision.action === 'pay' || (req.force === true && decision.action === 'ask');
+    if (!go) return { decision, reservation: null };
+    const reservation: Reservation = {
+      paymentHash: req.paymentHash,
+      origin: req.origin,
+      amountMsat: req.amountMsat,
+      maxFeeMsat: decision.maxFeeMsat,
+      state: 'reserved',
+      spentMsat: null,
+      at: now,
+    };
+    await deps.storage.set(PREFIX + req.paymentHash, reservation);
+    await hooks.after?.(reservation);
+    return { decision, reservation };
+  });
+}
+
+/**
+ * Turns a reservation into spend: amount + the fee actually paid (the max fee when the wallet did not say).
+ * Money moved, so an entry is written even if the reservation is gone (`fallback`).
+ */
+export function commitReservation(
+  storage: KeyValueStorage,
+  paymentHash: string,
+  feeMsat: number | null,
+  fallback: Omit<Reservation, 'state' | 'spentMsat' | 'paymentHash'>,
+): Promise<Reservation> {
+  return withLock(BUDGET_LOCK, async () => {
+    const r = (await getReservation(storage, paymentHash)) ?? { ...fallback, paymentHash, state: 'reserved', spentMsat: null };
+    if (r.state === 'committed') return r;
+    const fee = feeMsat ?? r.maxFeeMsat;
+    const committed: Reservation = { ...r, state: 'committed', spentMsat: r.amountMsat + Math.max(0, fee) };
+    await storage.set(PREFIX + paymentHash, committed);
+    return committed;
+  });
+}
+
+/** Gives a reservation's money back (definite failure only). Committed entries are never released. */
+export function releaseReservation(storage: KeyValueStorage, paymentHash: string): Promise<boolean> {
+  return withLock(BUDGET_LOCK, async () => {
+    const r = await getReservation(storage, paymentHash);
+    if (!r || r.state === 'committed') return false;
+    await storage.remove(PREFIX + paymentHash);
+    return true;
+  });
+}

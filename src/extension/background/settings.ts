@@ -1,0 +1,134 @@
+// User settings: load with defaults, validate before saving (SPEC §2 "Decide"/"Show"). The NWC URI is a
+// secret: it only ever lives in extension storage (SPEC §2 "Secure").
+import { type NwcConnection, parseNwcUri } from '../../wallet/nwc-uri.ts';
+import { DEFAULT_SETTINGS, type Rules, type Settings, type SiteRule } from '../shared/model.ts';
+import { isValidPattern } from './rules.ts';
+import { type KeyValueStorage, withLock } from './storage.ts';
+
+const KEY = 'settings';
+/** Held by every read-modify-write of settings (e.g. "approve and set budget" adding a site rule). */
+export const SETTINGS_LOCK = 'l402-autopilot:settings';
+
+/** A setting the user entered is not acceptable; `field` names it (dotted path), `message` says why in words. */
+export class SettingsError extends Error {
+  readonly code = 'invalid_settings';
+  readonly field: string;
+  /** The message reads "<field>: <why>", so the field survives serialisation as a `WireError`. */
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'SettingsError';
+    this.field = field;
+  }
+}
+
+/**
+ * Checks an NWC connection URI with the wallet package's parser (one parser for it), as a SettingsError on
+ * field `wallet.uri`.
+ * @example checkNwcUri('nostr+walletconnect://ab…?relay=wss%3A%2F%2Frelay.example&secret=cd…')
+ */
+export function checkNwcUri(uri: string): NwcConnection {
+  try {
+    return parseNwcUri(uri);
+  } catch (e) {
+    throw new SettingsError('wallet.uri', `not a wallet connection (NWC) URI: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function checkMsat(field: string, v: unknown, nullable: boolean): void {
+  if (v === null && nullable) return;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new SettingsError(field, `${field} must be a whole, non-negative number of millisatoshis`);
+  }
+}
+
+function checkRules(r: Rules): void {
+  if (typeof r.enabled !== 'boolean') throw new SettingsError('rules.enabled', 'the on/off switch must be true or false');
+  checkMsat('rules.perPaymentCapMsat', r.perPaymentCapMsat, true);
+  checkMsat('rules.dailyCapMsat', r.dailyCapMsat, true);
+  checkMsat('rules.feeFloorMsat', r.feeFloorMsat, false);
+  if (typeof r.maxFeePercent !== 'number' || !Number.isFinite(r.maxFeePercent) || r.maxFeePercent < 0 || r.maxFeePercent > 100) {
+    throw new SettingsError('rules.maxFeePercent', 'the max fee must be between 0 and 100 %');
+  }
+  if (!Array.isArray(r.deny)) throw new SettingsError('rules.deny', 'the deny list must be a list');
+  r.deny.forEach((p, i) => {
+    if (typeof p !== 'string' || !isValidPattern(p)) {
+      throw new SettingsError(`rules.deny.${i}`, `${JSON.stringify(p)} is neither an origin (https://host) nor *.domain`);
+    }
+  });
+  if (!Array.isArray(r.sites)) throw new SettingsError('rules.sites', 'the site rules must be a list');
+  const seen = new Set<string>();
+  r.sites.forEach((s: SiteRule, i) => {
+    const f = `rules.sites.${i}`;
+    if (typeof s.pattern !== 'string' || !isValidPattern(s.pattern)) {
+      throw new SettingsError(`${f}.pattern`, `${JSON.stringify(s.pattern)} is neither an origin (https://host) nor *.domain`);
+    }
+    if (seen.has(s.pattern)) throw new SettingsError(`${f}.pattern`, `${s.pattern} has two rules`);
+    seen.add(s.pattern);
+    checkMsat(`${f}.budgetMsat`, s.budgetMsat, false);
+    if (!['daily', 'weekly', 'monthly', 'never'].includes(s.period)) {
+      throw new SettingsError(`${f}.period`, 'the period must be daily, weekly, monthly or never');
+    }
+    if (typeof s.autoPay !== 'boolean') throw new SettingsError(`${f}.autoPay`, 'auto-pay must be true or false');
+  });
+}
+
+/**
+ * Throws SettingsError unless the settings are acceptable; returns a normalised copy (patterns lower-cased).
+ * @example validateSettings({ ...DEFAULT_SETTINGS, rules: { ...DEFAULT_RULES, dailyCapMsat: -1 } }) // throws
+ */
+export function validateSettings(s: Settings): Settings {
+  if (!s || typeof s !== 'object') throw new SettingsError('settings', 'settings must be an object');
+  const w = s.wallet;
+  if (!w || !['nwc', 'webln', 'none'].includes(w.kind)) throw new SettingsError('wallet.kind', 'choose NWC, WebLN or none');
+  if (w.kind === 'nwc') checkNwcUri(w.uri);
+  if (!['off', 'when-absent', 'always'].includes(s.webln)) {
+    throw new SettingsError('webln', 'WebLN injection must be off, when-absent or always');
+  }
+  if (typeof s.onboarded !== 'boolean') throw new SettingsError('onboarded', 'onboarded must be true or false');
+  if (!s.rules || typeof s.rules !== 'object') throw new SettingsError('rules', 'rules are missing');
+  checkRules(s.rules);
+  const norm = (p: string) => (p.startsWith('*.') ? p.toLowerCase() : new URL(p).origin);
+  return {
+    ...structuredClone(s),
+    wallet: w.kind === 'nwc' ? { kind: 'nwc', uri: w.uri.trim() } : { kind: w.kind },
+    rules: {
+      ...structuredClone(s.rules),
+      deny: s.rules.deny.map(norm),
+      sites: s.rules.sites.map((r) => ({ ...r, pattern: norm(r.pattern) })),
+    },
+  };
+}
+
+/** Stored settings merged over the defaults (so a new field gets its default). */
+export async function loadSettings(storage: KeyValueStorage): Promise<Settings> {
+  const s = await storage.get<Partial<Settings>>(KEY);
+  return {
+    ...structuredClone(DEFAULT_SETTINGS),
+    ...s,
+    rules: { ...structuredClone(DEFAULT_SETTINGS.rules), ...s?.rules },
+  };
+}
+
+/** Validates and saves; returns what was saved. */
+export async function saveSettings(storage: KeyValueStorage, s: Settings): Promise<Settings> {
+  const valid = validateSettings(s);
+  await withLock(SETTINGS_LOCK, () => storage.set(KEY, valid));
+  return valid;
+}
+
+/** Read-modify-write of settings under the settings lock; the result is validated. */
+export function updateSettings(storage: KeyValueStorage, change: (s: Settings) => Settings): Promise<Settings> {
+  return withLock(SETTINGS_LOCK, async () => {
+    const next = validateSettings(change(await loadSettings(storage)));
+    await storage.set(KEY, next);
+    return next;
+  });
+}
+
+/** Adds or replaces the site rule for exactly `pattern`. */
+export function upsertSiteRule(storage: KeyValueStorage, rule: SiteRule): Promise<Settings> {
+  return updateSettings(storage, (s) => ({
+    ...s,
+    rules: { ...s.rules, sites: [...s.rules.sites.filter((r) => r.pattern !== rule.pattern), rule] },
+  }));
+}

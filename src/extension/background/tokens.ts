@@ -1,0 +1,203 @@
+// The token store (SPEC §2 "Attach"): macaroon + preimage keyed by service origin and path prefix, honouring
+// `<service>_valid_until`, evicted when the server rejects it, and handed out only to the page origins that
+// paid for it (or the service itself) so a hostile page cannot read another site's token (SPEC §2 "Secure").
+import { decodeMacaroon, formatAuthorization, isL402Error, parseAuthorization, parseCaveat } from '../../l402/index.ts';
+import type { StoredToken } from '../shared/model.ts';
+import type { KeyValueStorage } from './storage.ts';
+
+export interface TokenDeps {
+  storage: KeyValueStorage;
+  clock: () => number;
+}
+
+const PREFIX = 'token:';
+const REJECTED = 'token-rejected:';
+
+/** When a server last rejected a token of a scope, and how old that token was then (for the loop guard). */
+export interface Rejection {
+  origin: string;
+  pathPrefix: string;
+  rejectedAt: number;
+  tokenAgeMs: number;
+}
+
+/**
+ * The path scope a macaroon's caveats give: `path=/prefix`, `path_prefix=/prefix` or `<service>_path_prefix=…`
+ * (the narrowest wins, since a repeated caveat may only narrow); "/" when none.
+ */
+export function pathScopeOf(caveats: readonly string[]): string {
+  let scope = '/';
+  for (const raw of caveats) {
+    let c: { key: string; value: string };
+    try {
+      c = parseCaveat(raw);
+    } catch {
+      continue;
+    }
+    if (c.key !== 'path' && c.key !== 'path_prefix' && !c.key.endsWith('_path_prefix')) continue;
+    const v = c.value.trim();
+    if (v.startsWith('/') && !/[\s?#]/.test(v) && v.length > scope.length) scope = v;
+  }
+  return scope;
+}
+
+/** The earliest `<service>_valid_until` (unix s) of the caveats, as unix ms; null when there is none. */
+export function validUntilOf(caveats: readonly string[]): number | null {
+  let until: number | null = null;
+  for (const raw of caveats) {
+    let c: { key: string; value: string };
+    try {
+      c = parseCaveat(raw);
+    } catch {
+      continue;
+    }
+    if (!c.key.endsWith('_valid_until')) continue;
+    const s = Number(c.value);
+    if (!Number.isFinite(s)) continue;
+    until = until === null ? s * 1000 : Math.min(until, s * 1000);
+  }
+  return until;
+}
+
+/** Does `path` fall under `prefix`, segment-wise ("/api" covers "/api" and "/api/x", not "/apix")? */
+export function pathInScope(path: string, prefix: string): boolean {
+  if (prefix === '/' || path === prefix) return true;
+  const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  return path.startsWith(p);
+}
+
+function urlParts(url: string): { origin: string; path: string } | null {
+  try {
+    const u = new URL(url);
+    return u.origin === 'null' ? null : { origin: u.origin, path: u.pathname };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stores the token a payment bought. Scope and expiry come from the macaroon's caveats.
+ * @example await storeToken(deps, { paymentHash, origin, macaroon, preimage, grantedTo: [initiator] })
+ */
+export async function storeToken(
+  deps: TokenDeps,
+  t: { paymentHash: string; origin: string; macaroon: string; preimage: string; grantedTo: readonly string[] },
+): Promise<StoredToken> {
+  const existing = await deps.storage.get<StoredToken>(PREFIX + t.paymentHash);
+  const caveats = decodeMacaroon(t.macaroon).caveats;
+  const token: StoredToken = {
+    paymentHash: t.paymentHash,
+    origin: t.origin,
+    pathPrefix: pathScopeOf(caveats),
+    macaroon: t.macaroon,
+    preimage: t.preimage,
+    validUntil: validUntilOf(caveats),
+    createdAt: existing?.createdAt ?? deps.clock(),
+    grantedTo: [...new Set([...(existing?.grantedTo ?? []), ...t.grantedTo])],
+  };
+  await deps.storage.set(PREFIX + t.paymentHash, token);
+  return token;
+}
+
+/** Adds a page origin to those allowed to see a token. */
+export async function grantToken(deps: TokenDeps, paymentHash: string, pageOrigin: string): Promise<StoredToken | null> {
+  const t = await deps.storage.get<StoredToken>(PREFIX + paymentHash);
+  if (!t) return null;
+  if (t.grantedTo.includes(pageOrigin)) return t;
+  const next = { ...t, grantedTo: [...t.grantedTo, pageOrigin] };
+  await deps.storage.set(PREFIX + paymentHash, next);
+  return next;
+}
+
+export function isTokenValid(t: StoredToken, now: number): boolean {
+  return t.validUntil === null || t.validUntil > now;
+}
+
+/** Every stored token still valid (expired ones are dropped from storage on the way). */
+export async function listTokens(deps: TokenDeps): Promise<StoredToken[]> {
+  const now = deps.clock();
+  const out: StoredToken[] = [];
+  for (const [key, t] of await deps.storage.getAll<StoredToken>(PREFIX)) {
+    if (isTokenValid(t, now)) out.push(t);
+    else await deps.storage.remove(key);
+  }
+  return out.sort((a, b) => b.createdAt - a.createdAt);
+}
+
+/**
+ * The valid token for a URL (longest path scope, then newest), optionally only one `pageOrigin` may see.
+ * @example await findToken(deps, 'https://api.example.com/v1/x', 'https://app.example.org')
+ */
+export async function findToken(deps: TokenDeps, url: string, pageOrigin?: string): Promise<StoredToken | null> {
+  const u = urlParts(url);
+  if (!u) return null;
+  const candidates = (await listTokens(deps)).filter(
+    (t) =>
+      t.origin === u.origin &&
+      pathInScope(u.path, t.pathPrefix) &&
+      (pageOrigin === undefined || pageOrigin === t.origin || t.grantedTo.includes(pageOrigin)),
+  );
+  candidates.sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || b.createdAt - a.createdAt);
+  return candidates[0] ?? null;
+}
+
+/** The `Authorization` header value for a token. */
+export function authorizationOf(t: StoredToken): string {
+  return formatAuthorization({ macaroons: [t.macaroon], preimage: t.preimage });
+}
+
+/**
+ * The header for a request to `url` made by a page at `pageOrigin`; null unless that page may see the token.
+ * @example await authorizationFor(deps, 'https://api.example.com/x', sender.origin)
+ */
+export async function authorizationFor(deps: TokenDeps, url: string, pageOrigin: string): Promise<string | null> {
+  const t = await findToken(deps, url, pageOrigin);
+  return t ? authorizationOf(t) : null;
+}
+
+/**
+ * The server rejected `authorization` for `url` (401, or 402 to a token): forget that token and remember the
+ * rejection for the loop guard. Only a token of the URL's origin and scope is touched.
+ */
+export async function evictToken(deps: TokenDeps, url: string, authorization: string): Promise<boolean> {
+  const u = urlParts(url);
+  if (!u) return false;
+  let macaroons: string[];
+  let preimage: string;
+  try {
+    ({ macaroons, preimage } = parseAuthorization(authorization));
+  } catch (e) {
+    if (isL402Error(e)) return false;
+    throw e;
+  }
+  const now = deps.clock();
+  for (const [key, t] of await deps.storage.getAll<StoredToken>(PREFIX)) {
+    if (t.origin !== u.origin || !pathInScope(u.path, t.pathPrefix)) continue;
+    if (t.preimage !== preimage.toLowerCase() || !macaroons.includes(t.macaroon)) continue;
+    await deps.storage.remove(key);
+    const rejection: Rejection = { origin: t.origin, pathPrefix: t.pathPrefix, rejectedAt: now, tokenAgeMs: now - t.createdAt };
+    await deps.storage.set(REJECTED + t.origin + t.pathPrefix, rejection);
+    return true;
+  }
+  return false;
+}
+
+/** The last rejection of a token in scope of `url` (origin + a path prefix covering it), if any. */
+export async function lastRejection(deps: TokenDeps, url: string): Promise<Rejection | null> {
+  const u = urlParts(url);
+  if (!u) return null;
+  let best: Rejection | null = null;
+  for (const r of (await deps.storage.getAll<Rejection>(REJECTED + u.origin)).values()) {
+    if (r.origin !== u.origin || !pathInScope(u.path, r.pathPrefix)) continue;
+    if (!best || r.rejectedAt > best.rejectedAt) best = r;
+  }
+  return best;
+}
+
+/** Forgets a token by payment hash (the user revoked it in the UI). */
+export async function revokeToken(deps: TokenDeps, paymentHash: string): Promise<boolean> {
+  const key = PREFIX + paymentHash;
+  if (!(await deps.storage.get<StoredToken>(key))) return false;
+  await deps.storage.remove(key);
+  return true;
+}
