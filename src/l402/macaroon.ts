@@ -6,6 +6,7 @@ import { type CaveatRequirements, checkCaveats, type Granted } from './caveats.t
 import { base64ToBytes, bytesToBase64, bytesToHex } from './encoding.ts';
 import { isL402Error, L402Error } from './errors.ts';
 import { decodeIdentifier, encodeIdentifier, type TokenIdentifier } from './identifier.ts';
+import { exportMacaroonV2 } from './macaroon-binary.ts';
 import { verifyPreimage } from './preimage.ts';
 
 /** What a macaroon carries, decoded without a key. */
@@ -40,14 +41,14 @@ export function mintMacaroon(p: MintParams): string {
     version: 2,
   });
   for (const c of p.caveats ?? []) m.addFirstPartyCaveat(c);
-  return bytesToBase64(m.exportBinary());
+  return bytesToBase64(exportMacaroonV2(m));
 }
 
 /** Adds first-party caveats to an existing macaroon (anyone holding it may narrow it). */
 export function addCaveats(macaroonB64: string, caveats: readonly string[]): string {
   const m = importOrThrow(macaroonB64);
   for (const c of caveats) m.addFirstPartyCaveat(c);
-  return bytesToBase64(m.exportBinary());
+  return bytesToBase64(exportMacaroonV2(m));
 }
 
 function importOrThrow(macaroonB64: string): mac.Macaroon {
