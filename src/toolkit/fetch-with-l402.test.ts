@@ -183,6 +183,18 @@ describe('wrapFetch: tokens over time', () => {
     expect(tokens).toHaveLength(1);
   });
 
+  it('keeps a parent-path token the server refuses for a deeper path, and pays for the deeper scope', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f('https://api.test/v1/similarity');
+    const [pair] = await store.list('https://api.test');
+    server.revoke(pair!.paymentHash); // stands in for "this token lacks the batch capability"
+    expect((await f('https://api.test/v1/similarity/batch')).status).toBe(200);
+    const prefixes = (await store.list('https://api.test')).map((t) => t.pathPrefix).sort();
+    expect(prefixes).toEqual(['/v1/', '/v1/similarity/']);
+    expect(wallet.paid).toHaveLength(2);
+  });
+
   it('handles a 401 for a stored token: evicts it, asks again without it, pays the 402', async () => {
     const { server, wallet, store } = setup({ rejectWith401: true });
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store });

@@ -178,9 +178,11 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
   let cached = req.hasAuthorization ? null : await findToken(ctx.store, url, ctx.nowSeconds());
   let res = await ctx.fetch(req.build(cached && authorizationOf(cached)));
   if (cached && (res.status === 401 || res.status === 402)) {
-    // The server no longer accepts the stored token (expired, revoked, not enough for this request): drop it.
+    // The server does not accept the stored token here (expired, revoked, or not enough for this request). A token
+    // of this very scope is dropped; one inherited from a parent path is kept: it may still be good where it was
+    // bought (e.g. a /v1/ "pair" token sent to /v1/similarity/batch).
     // A 402 carries a fresh challenge; a 401 (SPEC §1 "Credential") needs one plain request to get one.
-    await ctx.store.remove(cached.origin, cached.paymentHash);
+    if (cached.pathPrefix === pathPrefix) await ctx.store.remove(cached.origin, cached.paymentHash);
     cached = null;
     if (res.status === 401) {
       await discard(res);
