@@ -23,7 +23,7 @@ export function dailyTotals(items: readonly { at: number; msat: number }[], from
 
 export function SpendChart({ days }: { days: DayTotal[] }) {
   const W = 640;
-  const H = 140;
+  const H = 170;
   const pad = { l: 8, r: 8, t: 18, b: 22 };
   const max = Math.max(1, ...days.map((d) => d.msat));
   const slot = (W - pad.l - pad.r) / Math.max(1, days.length);

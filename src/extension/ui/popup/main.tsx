@@ -48,7 +48,9 @@ function SiteCard({ site }: { site: ActiveSite }) {
   async function toggle(autoPay: boolean) {
     setBusy(true);
     try {
-      summary.set(await call('setSiteAutoPay', { origin: site.origin, autoPay }));
+      const next = await call('setSiteAutoPay', { origin: site.origin, autoPay });
+      // The answer has no tab context, so keep the tab's 402 count from the first read.
+      summary.set({ ...next, challengesSeen: Math.max(next.challengesSeen, summary.data?.challengesSeen ?? 0) });
       setError(null);
     } catch (e) {
       setError(errorText(e));
