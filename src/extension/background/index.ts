@@ -1,6 +1,158 @@
-// Background entry: registers listeners only (filled in by the extension-core issue).
+// Background entry (SPEC §7 style 5): builds the injected dependencies and registers every listener
+// synchronously at top level. Nothing durable lives in memory: settings, ledger, reservations, tokens live
+// in storage.local; prompts, header rules and badge counts in storage.session. What is in memory (a wallet
+// connection, the prompt waiters) is rebuilt on the next event after a restart.
 import browser from 'webextension-polyfill';
+import { createNwcWallet } from '../../wallet/nwc.ts';
+import type { Wallet } from '../../wallet/wallet.ts';
+import { createDispatcher } from '../messaging/channel.ts';
+import { pageChecks, uiChecks } from '../messaging/schema.ts';
+import { createAutopilot } from './autopilot.ts';
+import { challengesSeen, countChallenge, resetBadge } from './badge.ts';
+import { on402 } from './detector.ts';
+import { AutopilotError } from './errors.ts';
+import { addHeaderRule, type HeaderRuleDeps, removeHeaderRules, ruleFor, sweepExpiredRules } from './header-rules.ts';
+import { createPageHandlers, type PageCtx } from './page-handlers.ts';
+import { promptWithWindow } from './prompt-window.ts';
+import { createPromptStore } from './prompts.ts';
+import { loadSettings } from './settings.ts';
+import { browserStorage } from './storage.ts';
+import { pageWallet, senderContext, uiSenderOk } from './senders.ts';
+import { createUiHandlers } from './ui-handlers.ts';
 
-browser.runtime.onInstalled.addListener(() => {
-  /* first-run onboarding is opened here once the UI exists */
+const local = browserStorage(browser.storage.local);
+const session = browserStorage(browser.storage.session);
+const clock = () => Date.now();
+const PROMPT_TIMEOUT_MS = 120_000;
+
+// The NWC secret lives in storage.local: keep it out of content scripts' reach (SPEC §2.7).
+void (chrome.storage?.local as { setAccessLevel?: (o: { accessLevel: string }) => Promise<void> } | undefined)
+  ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
+  .catch(() => {});
+
+// One wallet connection per worker lifetime (a cache, not state: rebuilt from settings when missing).
+let walletCache: { key: string; wallet: Wallet } | null = null;
+// The tab whose request is being paid, for wallet kind 'webln' (pays through that page's provider).
+let lastTabId = -1;
+
+async function currentWallet(): Promise<Wallet> {
+  const s = await loadSettings(local);
+  if (s.wallet.kind === 'none') throw new AutopilotError('no_wallet', 'no wallet connected: open the options page');
+  if (s.wallet.kind === 'webln') return pageWallet((tabId, msg) => browser.tabs.sendMessage(tabId, msg), () => lastTabId);
+  if (walletCache?.key !== s.wallet.uri) {
+    walletCache?.wallet.close?.();
+    walletCache = { key: s.wallet.uri, wallet: createNwcWallet(s.wallet.uri, { timeoutMs: 45_000 }) };
+  }
+  return walletCache.wallet;
+}
+
+const prompts = createPromptStore({ storage: session, clock });
+const prompt = promptWithWindow({
+  prompts,
+  storage: session,
+  getURL: (p) => browser.runtime.getURL(p),
+  createWindow: (o) => browser.windows.create(o),
+  removeWindow: (id) => browser.windows.remove(id),
+  timeoutMs: PROMPT_TIMEOUT_MS,
 });
+const autopilot = createAutopilot({ storage: local, clock, wallet: currentWallet, prompt, promptTimeoutMs: PROMPT_TIMEOUT_MS });
+const rules: HeaderRuleDeps = {
+  dnr: { updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o) },
+  storage: session,
+  clock,
+};
+const badge = {
+  storage: session,
+  setText: (tabId: number, text: string) => browser.action.setBadgeText({ tabId, text }),
+};
+
+const uiHandlers = createUiHandlers<null>({
+  storage: local,
+  clock,
+  prompts,
+  wallet: currentWallet,
+  challengesSeen: (tabId) => challengesSeen(badge, tabId),
+  onSettingsChanged: () => {
+    walletCache?.wallet.close?.();
+    walletCache = null;
+  },
+});
+const ui = createDispatcher<'ui', null>('ui', uiChecks, {
+  ...uiHandlers,
+  // Revoking a token also drops the header rules that carry it.
+  async revokeToken(arg, ctx: null) {
+    const r = await uiHandlers.revokeToken(arg, ctx);
+    await removeHeaderRules(rules, (h) => h.paymentHash === arg.paymentHash);
+    return r;
+  },
+});
+const page = createDispatcher('page', pageChecks, createPageHandlers({ autopilot, storage: local, settings: () => loadSettings(local), rules }));
+
+browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.MessageSender) => {
+  if (page.accepts(msg)) {
+    const ctx: PageCtx | null = senderContext(sender, browser.runtime.id);
+    if (!ctx) return undefined; // not our content script in a web page: no answer at all
+    lastTabId = ctx.tabId;
+    return page.dispatch(msg, ctx);
+  }
+  if (ui.accepts(msg)) {
+    if (!uiSenderOk(sender, browser.runtime.id, browser.runtime.getURL(''))) return undefined;
+    return ui.dispatch(msg, null);
+  }
+  return undefined;
+});
+
+const detector = {
+  countChallenge: (tabId: number) => countChallenge(badge, tabId),
+  resetTab: (tabId: number) => resetBadge(badge, tabId),
+  async handle(req: Parameters<typeof autopilot.handleChallenge>[0]) {
+    lastTabId = req.tabId ?? -1;
+    await sweepExpiredRules(rules);
+    const r = await autopilot.handleChallenge(req);
+    const t = r.token;
+    return { authorization: r.authorization, origin: t.origin, pathPrefix: t.pathPrefix, paymentHash: t.paymentHash, validUntil: t.validUntil };
+  },
+  existingRule: (tabId: number, url: string, type: 'main_frame' | 'sub_frame' | 'xmlhttprequest') => ruleFor(rules, tabId, url, type),
+  async tokenRejected(url: string, authorization: string) {
+    await autopilot.tokenRejected(url, authorization);
+    await removeHeaderRules(rules, (h) => h.authorization === authorization);
+  },
+  addRule: async (r: Parameters<typeof addHeaderRule>[1]) => {
+    await addHeaderRule(rules, r);
+  },
+  navigate: async (tabId: number, url: string) => {
+    await browser.tabs.update(tabId, { url });
+  },
+  report(e: unknown, where: { url: string }) {
+    console.warn(`L402 Autopilot: not paid for ${where.url}:`, e instanceof Error ? e.message : e);
+  },
+};
+
+// `extraHeaders` is Chrome-only and was not needed (BROWSER-TESTING.md); feature-detect it anyway so a
+// Chrome that hides WWW-Authenticate without it still shows it to us.
+const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, string> } | undefined)?.OnHeadersReceivedOptions
+  ?.EXTRA_HEADERS;
+chrome.webRequest.onHeadersReceived.addListener(
+  (d) => {
+    void on402(detector, d);
+    return undefined;
+  },
+  { urls: ['http://*/*', 'https://*/*'] },
+  (extra ? ['responseHeaders', extra] : ['responseHeaders']) as chrome.webRequest.OnHeadersReceivedOptions[],
+);
+
+browser.tabs.onRemoved.addListener((tabId) => {
+  void removeHeaderRules(rules, (r) => r.tabId === tabId);
+  void resetBadge(badge, tabId);
+});
+
+browser.runtime.onInstalled.addListener((d) => {
+  if (d.reason === 'install') void browser.tabs.create({ url: browser.runtime.getURL('src/extension/ui/onboarding/index.html') });
+});
+
+// Worker start: finish what a stopped worker left (a pending payment's preimage is looked up, never re-paid).
+void autopilot.resumePending().catch((e: unknown) => console.warn('L402 Autopilot: resume failed', e));
+void sweepExpiredRules(rules).catch(() => {});
+
+// Tests wait for this before navigating (BROWSER-TESTING.md: the `serviceworker` event fires early).
+(globalThis as unknown as Record<string, unknown>).__l402AutopilotReady = true;

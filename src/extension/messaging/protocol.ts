@@ -7,7 +7,14 @@ import type {
   Settings,
   SiteRule,
   StoredToken,
+  WeblnInjection,
 } from '../shared/model.ts';
+
+/** Where a token applies (never the token itself): lets the MAIN world ask for a header only when useful. */
+export interface TokenScope {
+  origin: string;
+  pathPrefix: string;
+}
 
 /** Errors cross every boundary serialised like this. */
 export interface WireError {
@@ -19,10 +26,15 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError }
 
 /** Page (MAIN world) → bridge → background. Everything here is UNTRUSTED input; origin comes from `sender`. */
 export interface PageApi {
+  /**
+   * First call of the MAIN-world script: whether to offer `window.webln`, and the scopes for which this page
+   * already holds a token (so later requests get the header without a 402 first).
+   */
+  hello: [Record<string, never>, { webln: WeblnInjection; scopes: TokenScope[] }];
   /** The page saw a 402 with this challenge (fetch/XHR wrapper). Resolves with the header to retry with. */
   challenge: [
     { url: string; method: string; wwwAuthenticate: string[]; requestId: string },
-    { authorization: string },
+    { authorization: string; scope: TokenScope | null },
   ];
   /** Header for a later request to `url`, if a token exists that this page may use. */
   authorizationFor: [{ url: string }, { authorization: string | null }];
@@ -97,3 +109,11 @@ export interface Envelope<B extends string = string> {
   method: string;
   arg: unknown;
 }
+
+/** The three boundaries and their maps. */
+export interface Boundaries {
+  page: PageApi;
+  tab: TabApi;
+  ui: UiApi;
+}
+export type BoundaryName = keyof Boundaries;

@@ -1,0 +1,28 @@
+// Per-tab count of 402s on the toolbar badge (SPEC §2.6). Counts live in storage.session (the worker keeps
+// nothing in memory between events).
+import type { KeyValueStorage } from './storage.ts';
+
+const PREFIX = 'badge:';
+
+export interface BadgeDeps {
+  storage: KeyValueStorage;
+  setText(tabId: number, text: string): Promise<void>;
+}
+
+export async function challengesSeen(deps: BadgeDeps, tabId: number): Promise<number> {
+  return (await deps.storage.get<number>(PREFIX + tabId)) ?? 0;
+}
+
+/** One more 402 in this tab. */
+export async function countChallenge(deps: BadgeDeps, tabId: number): Promise<void> {
+  const n = (await challengesSeen(deps, tabId)) + 1;
+  await deps.storage.set(PREFIX + tabId, n);
+  await deps.setText(tabId, String(n)).catch(() => {});
+}
+
+/** A new page loaded in the tab (or it closed): start over. */
+export async function resetBadge(deps: BadgeDeps, tabId: number): Promise<void> {
+  if ((await deps.storage.get<number>(PREFIX + tabId)) === undefined) return;
+  await deps.storage.remove(PREFIX + tabId);
+  await deps.setText(tabId, '').catch(() => {});
+}

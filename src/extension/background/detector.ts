@@ -1,0 +1,107 @@
+// Sees every 402 the browser receives (SPEC §2.1) through webRequest.onHeadersReceived (observe only,
+// ['responseHeaders']). It acts only where the MAIN-world wrapper cannot: top-level navigations (pay, add
+// a DNR rule, tabs.update — not reload, BROWSER-TESTING.md) and cross-origin requests whose challenge the page
+// cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
+// wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
+import type { RuleResourceType } from './header-rules.ts';
+
+export interface Seen402 {
+  url: string;
+  tabId: number;
+  type: string;
+  initiator?: string;
+  wwwAuthenticate: string[];
+  headers: { name: string; value?: string }[];
+}
+
+export interface DetectorDeps {
+  countChallenge(tabId: number): Promise<void>;
+  resetTab(tabId: number): Promise<void>;
+  /** Pays or reuses a token; resolves with the header and its scope. */
+  handle(req: {
+    serviceUrl: string;
+    initiator: string;
+    tabId: number;
+    wwwAuthenticate: string[];
+    source: 'fetch' | 'navigation';
+  }): Promise<{ authorization: string; origin: string; pathPrefix: string; paymentHash: string; validUntil: number | null }>;
+  /** A header rule already covering this request (so this 402 rejects that token). */
+  existingRule(tabId: number, url: string, type: RuleResourceType): Promise<{ authorization: string } | null>;
+  tokenRejected(url: string, authorization: string, tabId: number): Promise<void>;
+  addRule(r: {
+    tabId: number;
+    origin: string;
+    pathPrefix: string;
+    resourceTypes: RuleResourceType[];
+    authorization: string;
+    paymentHash: string;
+    expiresAt: number | null;
+  }): Promise<void>;
+  navigate(tabId: number, url: string): Promise<void>;
+  report(e: unknown, where: Seen402): void;
+}
+
+const headerValues = (headers: { name: string; value?: string }[], name: string) =>
+  headers.filter((h) => h.name.toLowerCase() === name && h.value !== undefined).map((h) => h.value as string);
+
+/** Could page script read this response's status and challenge (so the MAIN-world wrapper handles it)? */
+export function pageCanSeeChallenge(s: Seen402): boolean {
+  const target = new URL(s.url).origin;
+  if (!s.initiator || s.initiator === target) return true;
+  const acao = headerValues(s.headers, 'access-control-allow-origin')[0]?.trim();
+  const exposed = headerValues(s.headers, 'access-control-expose-headers')
+    .join(',')
+    .split(',')
+    .map((x) => x.trim().toLowerCase());
+  return (acao === '*' || acao === s.initiator) && (exposed.includes('www-authenticate') || exposed.includes('*'));
+}
+
+/** Cheap scheme sniff; the autopilot parses with the protocol core. */
+const hasL402 = (values: string[]) => values.some((v) => /(?:^|[\s,])(?:L402|LSAT)\s/i.test(v));
+
+/** The onHeadersReceived listener body. Returns a promise only so tests can await it. */
+export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersReceivedDetails): Promise<void> {
+  if (d.tabId < 0) return;
+  if (d.type === 'main_frame' && d.statusCode !== 402) return deps.resetTab(d.tabId);
+  if (d.statusCode !== 402) return;
+  const headers = d.responseHeaders ?? [];
+  const seen: Seen402 = {
+    url: d.url,
+    tabId: d.tabId,
+    type: d.type,
+    initiator: d.initiator,
+    wwwAuthenticate: headerValues(headers, 'www-authenticate'),
+    headers,
+  };
+  await deps.countChallenge(d.tabId);
+  if (!hasL402(seen.wwwAuthenticate)) return;
+  const nav = d.type === 'main_frame';
+  if (!nav && (d.type !== 'xmlhttprequest' || pageCanSeeChallenge(seen))) return;
+  const type: RuleResourceType = nav ? 'main_frame' : 'xmlhttprequest';
+  try {
+    // A 402 despite our header: that token is refused; the autopilot's loop guard decides about paying again.
+    const prior = await deps.existingRule(d.tabId, d.url, type);
+    if (prior) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
+    const serviceOrigin = new URL(d.url).origin;
+    const r = await deps.handle({
+      serviceUrl: d.url,
+      // A navigation's page will be the service itself; a subresource's page is its initiator.
+      initiator: nav ? serviceOrigin : (d.initiator ?? serviceOrigin),
+      tabId: d.tabId,
+      wwwAuthenticate: seen.wwwAuthenticate,
+      source: nav ? 'navigation' : 'fetch',
+    });
+    await deps.addRule({
+      tabId: d.tabId,
+      origin: r.origin,
+      pathPrefix: r.pathPrefix,
+      resourceTypes: [type],
+      authorization: r.authorization,
+      paymentHash: r.paymentHash,
+      expiresAt: r.validUntil,
+    });
+    if (nav && !prior) await deps.navigate(d.tabId, d.url);
+  } catch (e) {
+    deps.report(e, seen);
+  }
+}

@@ -1,0 +1,112 @@
+// declarativeNetRequest session rules that add `Authorization: L402 …` (SPEC §2.4): for navigations (the
+// reload after paying) and for cross-origin requests whose challenge the page cannot see. Each rule is as
+// narrow as DNR allows — exact origin + path prefix (regex), resource types, one tab — and is removed when its
+// token expires, is rejected or revoked, or its tab closes. Rule metadata lives in storage.session so a
+// restarted worker still knows what it added (SPEC §7 rule 5).
+import type { KeyValueStorage } from './storage.ts';
+import { withLock } from './storage.ts';
+
+const PREFIX = 'dnr-rule:';
+const LOCK = 'l402-autopilot:dnr';
+
+export type RuleResourceType = 'main_frame' | 'sub_frame' | 'xmlhttprequest';
+
+export interface HeaderRule {
+  id: number;
+  tabId: number;
+  origin: string;
+  pathPrefix: string;
+  resourceTypes: RuleResourceType[];
+  authorization: string;
+  paymentHash: string;
+  /** Unix ms; null = until the tab closes or the token is evicted. */
+  expiresAt: number | null;
+}
+
+/** The part of chrome.declarativeNetRequest used here (injected so this module is testable). */
+export interface DnrApi {
+  updateSessionRules(o: { addRules?: chrome.declarativeNetRequest.Rule[]; removeRuleIds?: number[] }): Promise<void>;
+}
+
+export interface HeaderRuleDeps {
+  dnr: DnrApi;
+  /** storage.session */
+  storage: KeyValueStorage;
+  clock: () => number;
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Regex for "this origin, path segment-wise under this prefix" (same rule as the token store). */
+export function scopeRegex(origin: string, pathPrefix: string): string {
+  const base = `^${escapeRe(origin)}${escapeRe(pathPrefix)}`;
+  return pathPrefix.endsWith('/') ? base : `${base}(?:[/?#]|$)`;
+}
+
+/** A header value DNR may set: visible ASCII only (no CR/LF header injection, SPEC §6). */
+export function isSafeHeaderValue(v: string): boolean {
+  return /^[\x21-\x7e][\x20-\x7e]*$/.test(v) && v.length <= 8192;
+}
+
+export async function listHeaderRules(deps: HeaderRuleDeps): Promise<HeaderRule[]> {
+  return [...(await deps.storage.getAll<HeaderRule>(PREFIX)).values()];
+}
+
+/**
+ * Adds (or replaces, for the same tab + scope + types) the rule attaching `authorization`.
+ * @example await addHeaderRule(deps, { tabId, origin, pathPrefix: '/', resourceTypes: ['main_frame'], authorization, paymentHash, expiresAt })
+ */
+export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): Promise<HeaderRule> {
+  if (!isSafeHeaderValue(r.authorization)) return Promise.reject(new Error('unsafe Authorization value'));
+  return withLock(LOCK, async () => {
+    const all = await listHeaderRules(deps);
+    const same = all.find(
+      (x) => x.tabId === r.tabId && x.origin === r.origin && x.pathPrefix === r.pathPrefix && x.resourceTypes.join() === r.resourceTypes.join(),
+    );
+    const id = same?.id ?? all.reduce((m, x) => Math.max(m, x.id), 0) + 1;
+    const rule: HeaderRule = { ...r, id };
+    await deps.dnr.updateSessionRules({
+      removeRuleIds: [id],
+      addRules: [
+        {
+          id,
+          priority: 1,
+          action: {
+            type: 'modifyHeaders' as chrome.declarativeNetRequest.RuleActionType,
+            requestHeaders: [{ header: 'Authorization', operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: r.authorization }],
+          },
+          condition: {
+            regexFilter: scopeRegex(r.origin, r.pathPrefix),
+            resourceTypes: r.resourceTypes as chrome.declarativeNetRequest.ResourceType[],
+            tabIds: [r.tabId],
+          },
+        },
+      ],
+    });
+    await deps.storage.set(PREFIX + id, rule);
+    return rule;
+  });
+}
+
+/** Removes every rule matching `pick`; returns how many. */
+export function removeHeaderRules(deps: HeaderRuleDeps, pick: (r: HeaderRule) => boolean): Promise<number> {
+  return withLock(LOCK, async () => {
+    const gone = (await listHeaderRules(deps)).filter(pick);
+    if (gone.length === 0) return 0;
+    await deps.dnr.updateSessionRules({ removeRuleIds: gone.map((r) => r.id) });
+    for (const r of gone) await deps.storage.remove(PREFIX + r.id);
+    return gone.length;
+  });
+}
+
+/** Drops rules whose token has expired (called on worker start and on every 402 seen). */
+export function sweepExpiredRules(deps: HeaderRuleDeps): Promise<number> {
+  const now = deps.clock();
+  return removeHeaderRules(deps, (r) => r.expiresAt !== null && r.expiresAt <= now);
+}
+
+/** The rule that would have attached a header to this request, if any. */
+export async function ruleFor(deps: HeaderRuleDeps, tabId: number, url: string, type: RuleResourceType): Promise<HeaderRule | null> {
+  const all = await listHeaderRules(deps);
+  return all.find((r) => r.tabId === tabId && r.resourceTypes.includes(type) && new RegExp(scopeRegex(r.origin, r.pathPrefix)).test(url)) ?? null;
+}

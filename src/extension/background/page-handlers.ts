@@ -1,0 +1,97 @@
+// PageApi handlers (SPEC §2.7): everything a page may ask. The page's origin is `ctx.origin`, taken from
+// the browser's `sender` by index.ts — never from the payload. Tokens are handed out only for requests
+// the page itself makes and only if the page may see them (tokens.ts `grantedTo`).
+import type { Wallet } from '../../wallet/wallet.ts';
+import type { Handlers, PageApi } from '../messaging/protocol.ts';
+import type { Settings } from '../shared/model.ts';
+import type { Autopilot } from './autopilot.ts';
+import { AutopilotError } from './errors.ts';
+import { removeHeaderRules, type HeaderRuleDeps } from './header-rules.ts';
+import { listTokens } from './tokens.ts';
+import type { KeyValueStorage } from './storage.ts';
+import { handleWeblnEnable, handleWeblnSendPayment, weblnPermission } from './webln-payments.ts';
+
+/** Who is asking, from `sender` (trusted). */
+export interface PageCtx {
+  origin: string;
+  tabId: number;
+}
+
+export interface PageHandlerDeps {
+  autopilot: Autopilot;
+  storage: KeyValueStorage;
+  settings(): Promise<Settings>;
+  rules: HeaderRuleDeps;
+}
+
+const unsupported = (what: string) => async (): Promise<never> => {
+  throw new AutopilotError('denied', `${what} is not supported by this wallet`);
+};
+
+export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, PageCtx> {
+  const { autopilot } = deps;
+  const enabledWallet = async (origin: string): Promise<Wallet> => {
+    if (!(await weblnPermission.isEnabled(deps.storage, origin))) {
+      throw new AutopilotError('not_enabled', 'call webln.enable() first: this site is not allowed to use WebLN');
+    }
+    return autopilot.flow.wallet(await deps.settings());
+  };
+  return {
+    async hello(_arg, ctx) {
+      const s = await deps.settings();
+      const scopes = (await listTokens(autopilot.flow.deps))
+        .filter((t) => t.origin === ctx.origin || t.grantedTo.includes(ctx.origin))
+        .map((t) => ({ origin: t.origin, pathPrefix: t.pathPrefix }));
+      return { webln: s.webln, scopes };
+    },
+    async challenge(arg, ctx) {
+      // Only 402s of requests this page could make and read; the wrapper sends the URL it fetched.
+      const r = await autopilot.handleChallenge({
+        serviceUrl: arg.url,
+        initiator: ctx.origin,
+        tabId: ctx.tabId,
+        wwwAuthenticate: arg.wwwAuthenticate,
+        source: 'fetch',
+      });
+      return { authorization: r.authorization, scope: { origin: r.token.origin, pathPrefix: r.token.pathPrefix } };
+    },
+    async authorizationFor(arg, ctx) {
+      return { authorization: await autopilot.authorizationFor(arg.url, ctx.origin) };
+    },
+    async tokenRejected(arg, ctx) {
+      // A page may only evict a token it could see (it sends the header it used, which it must hold).
+      if ((await autopilot.authorizationFor(arg.url, ctx.origin)) !== arg.authorization) return { evicted: false };
+      const r = await autopilot.tokenRejected(arg.url, arg.authorization);
+      if (r.evicted) await removeHeaderRules(deps.rules, (h) => h.authorization === arg.authorization);
+      return r;
+    },
+    weblnEnable: (_a, ctx) => handleWeblnEnable(autopilot.flow, { origin: ctx.origin }),
+    async weblnIsEnabled(_a, ctx) {
+      return { enabled: await weblnPermission.isEnabled(deps.storage, ctx.origin) };
+    },
+    async weblnGetInfo(_a, ctx) {
+      const w = await enabledWallet(ctx.origin);
+      const info = w.getInfo ? await w.getInfo() : null;
+      const methods = ['enable', 'getInfo', 'sendPayment', 'isEnabled'];
+      if (w.makeInvoice) methods.push('makeInvoice');
+      if (w.getBalance) methods.push('getBalance');
+      return { node: { alias: info?.alias ?? '', pubkey: info?.pubkey ?? '' }, methods };
+    },
+    weblnSendPayment: (a, ctx) => handleWeblnSendPayment(autopilot.flow, { origin: ctx.origin, paymentRequest: a.paymentRequest }),
+    weblnKeysend: unsupported('keysend'),
+    async weblnMakeInvoice(a, ctx) {
+      const w = await enabledWallet(ctx.origin);
+      if (!w.makeInvoice) return unsupported('makeInvoice')();
+      const sats = Number(a.amount ?? 0);
+      const r = await w.makeInvoice({ amountMsat: sats * 1000, ...(a.defaultMemo ? { description: a.defaultMemo } : {}) });
+      return { paymentRequest: r.paymentRequest };
+    },
+    async weblnGetBalance(_a, ctx) {
+      const w = await enabledWallet(ctx.origin);
+      if (!w.getBalance) return unsupported('getBalance')();
+      return { balance: Math.floor((await w.getBalance()).balanceMsat / 1000), currency: 'sats' };
+    },
+    weblnLookupInvoice: unsupported('lookupInvoice'),
+    weblnSignMessage: unsupported('signMessage'),
+  };
+}

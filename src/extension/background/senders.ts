@@ -1,0 +1,47 @@
+// Who sent a message, from the browser's `sender` only (SPEC §2.7): pages never name their own origin.
+import type browser from 'webextension-polyfill';
+import type { Wallet } from '../../wallet/wallet.ts';
+import { WalletError } from '../../wallet/wallet.ts';
+import { envelope } from '../messaging/channel.ts';
+import type { Envelope } from '../messaging/protocol.ts';
+import type { PageCtx } from './page-handlers.ts';
+
+/** The page context of a message from our bridge in a top-level http(s) page; null for anything else. */
+export function senderContext(sender: browser.Runtime.MessageSender, runtimeId: string): PageCtx | null {
+  if (sender.id !== runtimeId || !sender.tab || sender.tab.id === undefined || sender.frameId !== 0) return null;
+  const raw = (sender as { origin?: string }).origin ?? sender.url;
+  if (!raw) return null;
+  let origin: string;
+  try {
+    origin = new URL(raw).origin;
+  } catch {
+    return null;
+  }
+  if (!/^https?:\/\//.test(origin)) return null;
+  return { origin, tabId: sender.tab.id };
+}
+
+/** UiApi only from the extension's own pages (a content script's sender.url is the web page's URL). */
+export function uiSenderOk(sender: browser.Runtime.MessageSender, runtimeId: string, extensionBase: string): boolean {
+  return sender.id === runtimeId && typeof sender.url === 'string' && sender.url.startsWith(extensionBase);
+}
+
+/**
+ * Wallet kind 'webln': pays through the WebLN provider of the page whose request is being paid (another
+ * wallet extension), via TabApi. The preimage is verified by the payer like any other.
+ */
+export function pageWallet(send: (tabId: number, msg: Envelope) => Promise<unknown>, tab: () => number): Wallet {
+  return {
+    async payInvoice(paymentRequest) {
+      const tabId = tab();
+      if (tabId < 0) throw new WalletError('unreachable', 'no page with a WebLN wallet to pay through');
+      const r = (await send(tabId, envelope('tab', 'weblnPayViaPage', { paymentRequest }))) as
+        | { ok: true; value: { preimage: string } }
+        | { ok: false; error: { code: string; message: string } }
+        | undefined;
+      if (!r) throw new WalletError('unreachable', 'the page did not answer');
+      if (!r.ok) throw new WalletError('payment_failed', r.error.message);
+      return { preimage: r.value.preimage, feeMsat: null };
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Wraps window.fetch (SPEC §2.4): a 402 with a visible L402 challenge is paid through the background and
+// the request retried once with Authorization, so the page's own fetch resolves with the 200. The body is
+// cloned before the first send; the caller's Request/init are never modified.
+import { call } from './port.ts';
+import { looksL402, rejectToken, reportFailure, settle } from './challenge.ts';
+import { inScope } from './scopes.ts';
+
+export function wrapFetch(): void {
+  const nativeFetch = window.fetch.bind(window);
+  window.fetch = async function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    let req: Request;
+    try {
+      req = new Request(input, init);
+    } catch {
+      return nativeFetch(input, init);
+    }
+    const url = new URL(req.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return nativeFetch(req);
+    let attached: string | null = null;
+    if (!req.headers.has('authorization') && inScope(url)) {
+      attached = (await call('authorizationFor', { url: req.url }).catch(() => null))?.authorization ?? null;
+    }
+    // Kept unsent for the one retry: a Request body can be read once.
+    const spare = req.clone();
+    const first = attached ? new Request(req, { headers: withAuth(req.headers, attached) }) : req;
+    const res = await nativeFetch(first);
+    // A refused token is forgotten BEFORE settling, or the background would hand it out again.
+    if (attached && (res.status === 401 || res.status === 402)) await rejectToken(req.url, attached);
+    const www = res.headers.get('www-authenticate');
+    if (res.status !== 402 || req.headers.has('authorization') || !looksL402(www)) return res;
+    let authorization: string;
+    try {
+      authorization = await settle(req.url, req.method, www);
+    } catch (e) {
+      reportFailure(req.url, e);
+      return res;
+    }
+    // At most one payment per request: whatever the retry answers is the page's answer.
+    const retried = await nativeFetch(new Request(spare, { headers: withAuth(spare.headers, authorization) }));
+    if (retried.status === 401 || retried.status === 402) void rejectToken(req.url, authorization);
+    return retried;
+  };
+}
+
+function withAuth(h: Headers, authorization: string): Headers {
+  const out = new Headers(h);
+  out.set('Authorization', authorization);
+  return out;
+}

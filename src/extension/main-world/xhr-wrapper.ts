@@ -1,0 +1,122 @@
+// Wraps XMLHttpRequest (SPEC §2.4) the same way as fetch: the page's XHR ends with the 200. Our listeners
+// are added in the constructor, before any of the page's, so while a 402 is being settled they can stop
+// its events; then the same object is re-opened and re-sent with Authorization. If nothing is paid, the
+// held-back events are replayed so the page sees the original 402. Synchronous XHR is left alone.
+import { call } from './port.ts';
+import { looksL402, rejectToken, reportFailure, settle } from './challenge.ts';
+import { inScope } from './scopes.ts';
+
+const EVENTS = ['readystatechange', 'progress', 'load', 'loadend', 'error', 'abort', 'timeout'] as const;
+
+interface State {
+  method: string;
+  url: string;
+  async: boolean;
+  headers: [string, string][];
+  body: Document | XMLHttpRequestBodyInit | null | undefined;
+  hold: boolean;
+  done: boolean;
+  retried: boolean;
+  attached: string | null;
+  replay: (() => void) | null;
+}
+
+export function wrapXhr(): void {
+  const Native = window.XMLHttpRequest;
+  const proto = Native.prototype;
+  const open = proto.open;
+  const setHeader = proto.setRequestHeader;
+  const send = proto.send;
+  const states = new WeakMap<XMLHttpRequest, State>();
+
+  class Wrapped extends Native {
+    constructor() {
+      super();
+      for (const type of EVENTS) this.addEventListener(type, (e) => onEvent(this, e));
+    }
+  }
+
+  const onEvent = (xhr: XMLHttpRequest, e: Event): void => {
+    const s = states.get(xhr);
+    if (!s) return;
+    if (!s.hold && !s.retried && xhr.readyState === 2 && xhr.status === 402 && !hasAuth(s)) {
+      const www = xhr.getResponseHeader('www-authenticate');
+      if (looksL402(www)) begin(xhr, s, www);
+    }
+    if (!s.hold && e.type === 'loadend' && s.attached && (xhr.status === 401 || xhr.status === 402)) {
+      void rejectToken(s.url, s.attached);
+    }
+    if (!s.hold) return;
+    e.stopImmediatePropagation();
+    if (e.type === 'loadend') {
+      s.done = true;
+      s.replay?.();
+    }
+  };
+
+  const begin = (xhr: XMLHttpRequest, s: State, www: string): void => {
+    s.hold = true;
+    s.retried = true;
+    // A refused pre-attached token is forgotten first, or the background would hand it out again.
+    const stale = s.attached;
+    s.attached = null;
+    (stale ? rejectToken(s.url, stale) : Promise.resolve())
+      .then(() => settle(s.url, s.method, www))
+      .then(
+      (authorization) => {
+        s.hold = false;
+        s.attached = authorization;
+        open.call(xhr, s.method, s.url, true);
+        for (const [k, v] of s.headers) setHeader.call(xhr, k, v);
+        setHeader.call(xhr, 'Authorization', authorization);
+        send.call(xhr, s.body);
+      },
+      (e: unknown) => {
+        reportFailure(s.url, e);
+        // Give the page the original 402 once it has fully arrived.
+        const release = () => {
+          s.hold = false;
+          for (const type of ['readystatechange', 'load', 'loadend']) {
+            xhr.dispatchEvent(type === 'readystatechange' ? new Event(type) : new ProgressEvent(type));
+          }
+        };
+        if (s.done) release();
+        else s.replay = release;
+      },
+    );
+  };
+
+  const hasAuth = (s: State) => s.headers.some(([k]) => k.toLowerCase() === 'authorization');
+
+  proto.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
+    const async = rest.length === 0 || rest[0] !== false;
+    const abs = new URL(String(url), location.href).href;
+    states.set(this, { method, url: abs, async, headers: [], body: null, hold: false, done: false, retried: false, attached: null, replay: null });
+    return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
+  } as typeof proto.open;
+
+  proto.setRequestHeader = function (this: XMLHttpRequest, name: string, value: string) {
+    states.get(this)?.headers.push([name, value]);
+    return setHeader.call(this, name, value);
+  };
+
+  proto.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
+    const s = states.get(this);
+    if (!s?.async) return send.call(this, body);
+    s.body = body;
+    const url = new URL(s.url);
+    if (hasAuth(s) || !inScope(url)) return send.call(this, body);
+    // A token may exist for this service: ask first (the XHR stays in OPENED meanwhile).
+    call('authorizationFor', { url: s.url })
+      .catch(() => ({ authorization: null }))
+      .then(({ authorization }) => {
+        if (authorization) {
+          s.attached = authorization;
+          setHeader.call(this, 'Authorization', authorization);
+        }
+        send.call(this, body);
+      });
+  };
+
+  window.XMLHttpRequest = Wrapped;
+}
