@@ -128,17 +128,19 @@ export function tryReserve(
 
 /**
  * Turns a reservation into spend: amount + the fee actually paid (the max fee when the wallet did not say).
- * Money moved, so an entry is written even if the reservation is gone (`fallback`).
+ * When money moved but the reservation is gone, pass `fallback` so the spend is still counted; without it a
+ * missing reservation is left alone (returns null).
  */
 export function commitReservation(
   storage: KeyValueStorage,
   paymentHash: string,
   feeMsat: number | null,
-  fallback: Omit<Reservation, 'state' | 'spentMsat' | 'paymentHash'>,
-): Promise<Reservation> {
+  fallback?: Omit<Reservation, 'state' | 'spentMsat' | 'paymentHash'>,
+): Promise<Reservation | null> {
   return withLock(BUDGET_LOCK, async () => {
-    const r = (await getReservation(storage, paymentHash)) ?? { ...fallback, paymentHash, state: 'reserved', spentMsat: null };
-    if (r.state === 'committed') return r;
+    const found = await getReservation(storage, paymentHash);
+    const r: Reservation | null = found ?? (fallback ? { ...fallback, paymentHash, state: 'reserved', spentMsat: null } : null);
+    if (!r || r.state === 'committed') return r;
     const fee = feeMsat ?? r.maxFeeMsat;
     const committed: Reservation = { ...r, state: 'committed', spentMsat: r.amountMsat + Math.max(0, fee) };
     await storage.set(PREFIX + paymentHash, committed);

@@ -87,7 +87,11 @@ function locksApi(): LockManagerLike | undefined {
  */
 export function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const locks = locksApi();
-  if (locks) return locks.request(name, fn);
+  return locks ? locks.request(name, fn) : chainLock(name, fn);
+}
+
+/** The in-process fallback of {@link withLock}: a FIFO promise chain per name (exported for tests). */
+export function chainLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const prev = chains.get(name) ?? Promise.resolve();
   const run = prev.then(fn, fn);
   const tail = run.then(

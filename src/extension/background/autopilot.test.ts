@@ -1,0 +1,354 @@
+import { describe, expect, it } from 'vitest';
+import { caveat, parseAuthorization } from '../../l402/index.ts';
+import type { PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
+import { type AutopilotDeps, type ChallengeRequest, createAutopilot } from './autopilot.ts';
+import { AutopilotError } from './errors.ts';
+import { getPayment, listPayments } from './ledger.ts';
+import { budgetTotals, getReservation, listReservations } from './reservations.ts';
+import { loadSettings, saveSettings } from './settings.ts';
+import { type KeyValueStorage, memoryStorage } from './storage.ts';
+import { type Challenge, FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { listTokens } from './tokens.ts';
+
+const SERVICE = 'https://api.example.com';
+const PAGE = 'https://app.example.org';
+const AUTO = [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily' as const, autoPay: true }];
+
+interface World {
+  storage: KeyValueStorage;
+  wallet: FakeWallet;
+  prompts: PromptRequest[];
+  answer: (r: PromptRequest) => PromptAnswer | Promise<PromptAnswer>;
+  now: number;
+  deps: AutopilotDeps;
+}
+
+async function world(settings: Settings = settingsWith({ sites: AUTO }), storage = memoryStorage()): Promise<World> {
+  await saveSettings(storage, settings);
+  const w: World = {
+    storage,
+    wallet: new FakeWallet(),
+    prompts: [],
+    answer: () => ({ choice: 'deny' }),
+    now: NOW,
+    deps: undefined as unknown as AutopilotDeps, // set just below (needs `w` for the closures)
+  };
+  let id = 0;
+  w.deps = {
+    storage,
+    clock: () => w.now,
+    wallet: async () => w.wallet,
+    prompt: async (r) => {
+      w.prompts.push(r);
+      return w.answer(r);
+    },
+    newId: () => `p${++id}`,
+  };
+  return w;
+}
+
+const req = (c: Challenge, o: Partial<ChallengeRequest> = {}): ChallengeRequest => ({
+  serviceUrl: `${SERVICE}/v1/similarity`,
+  initiator: PAGE,
+  wwwAuthenticate: c.header,
+  source: 'fetch',
+  ...o,
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'no error';
+  } catch (e) {
+    if (e instanceof AutopilotError) return e.coreCode ? `${e.code}/${e.coreCode}` : e.code;
+    throw e;
+  }
+}
+
+describe('handleChallenge: paying', () => {
+  it('pays inside an auto-pay budget, verifies, commits amount + actual fee, stores a token', async () => {
+    const w = await world();
+    const c = w.wallet.know(makeChallenge({ sats: 10 }));
+    const r = await createAutopilot(w.deps).handleChallenge(req(c, { wwwAuthenticate: ['LSAT junk', c.header] }));
+    expect(r.paid).toBe(true);
+    expect(parseAuthorization(r.authorization)).toMatchObject({ macaroons: [c.macaroon], preimage: c.preimage });
+    expect(r.token).toMatchObject({ origin: SERVICE, pathPrefix: '/', grantedTo: [PAGE] });
+    expect(w.prompts).toHaveLength(0);
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({
+      status: 'succeeded',
+      preimage: c.preimage,
+      feeMsat: 1000,
+      macaroon: c.macaroon,
+      origin: SERVICE,
+      initiator: PAGE,
+    });
+    expect(await getReservation(w.storage, c.paymentHash)).toMatchObject({ state: 'committed', spentMsat: 11_000 });
+  });
+
+  it('a still-valid token is reused without paying; the same invoice is never paid twice', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    await ap.handleChallenge(req(c));
+    const again = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect(again.paid).toBe(false);
+    expect(again.token.paymentHash).toBe(c.paymentHash);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it('wrong preimage: not committed, stays reserved, no token, clear error', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'wrong_preimage';
+    const c = w.wallet.know(makeChallenge());
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c)))).toBe('bad_preimage');
+    expect(await getReservation(w.storage, c.paymentHash)).toMatchObject({ state: 'reserved' });
+    expect((await getPayment(w.storage, c.paymentHash))?.status).toBe('unknown');
+    expect(await listTokens(w.deps)).toEqual([]);
+  });
+
+  it('insufficient balance: released, recorded failed with a clear error', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'insufficient_balance';
+    const c = w.wallet.know(makeChallenge());
+    const err = await createAutopilot(w.deps)
+      .handleChallenge(req(c))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AutopilotError);
+    expect((err as AutopilotError).code).toBe('insufficient_balance');
+    expect((err as AutopilotError).message).toContain('not enough balance');
+    expect(await getReservation(w.storage, c.paymentHash)).toBeUndefined();
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'failed' });
+    // A definite failure may be tried again once the wallet has money.
+    w.wallet.behaviour = 'ok';
+    expect((await createAutopilot(w.deps).handleChallenge(req(c))).paid).toBe(true);
+  });
+
+  it('unreachable wallet → wallet_unavailable, released', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'unreachable';
+    const c = w.wallet.know(makeChallenge());
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c)))).toBe('wallet_unavailable');
+    expect(await listReservations(w.storage)).toEqual([]);
+  });
+
+  it('timeout → unknown and still reserved; after a restart resumePending recovers it without paying again', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    const c = w.wallet.know(makeChallenge());
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c)))).toBe('payment_unknown');
+    expect((await getPayment(w.storage, c.paymentHash))?.status).toBe('unknown');
+    expect(await getReservation(w.storage, c.paymentHash)).toMatchObject({ state: 'reserved' });
+
+    // Still unknown at the first restart: kept, not released.
+    expect((await createAutopilot(w.deps).resumePending()).stillUnknown).toEqual([c.paymentHash]);
+    // A challenge with the same invoice meanwhile is not paid again.
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c)))).toBe('payment_unknown');
+
+    // "Service worker restart": every in-memory object dropped, same storage, the wallet now knows.
+    w.wallet.hideSettled = false;
+    const fresh = createAutopilot({ ...w.deps });
+    expect(await fresh.resumePending()).toEqual({ succeeded: [c.paymentHash], failed: [], stillUnknown: [] });
+    expect(w.wallet.paid).toEqual([c.paymentHash]);
+    expect(await getReservation(w.storage, c.paymentHash)).toMatchObject({ state: 'committed' });
+    const r = await fresh.handleChallenge(req(c));
+    expect(r).toMatchObject({ paid: false, token: { paymentHash: c.paymentHash, preimage: c.preimage } });
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it('worker stopped mid-payment: the pending record was written before paying; resume finds it paid', async () => {
+    const w = await world();
+    const c = w.wallet.know(makeChallenge());
+    let reached!: () => void;
+    const inWallet = new Promise<void>((r) => {
+      reached = r;
+    });
+    w.wallet.gate = () => {
+      reached();
+      return new Promise(() => {}); // the worker dies here: payInvoice never returns
+    };
+    void createAutopilot(w.deps).handleChallenge(req(c));
+    await inWallet;
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'pending', macaroon: c.macaroon });
+    w.wallet.settled.add(c.paymentHash); // the wallet did pay
+    const restarted = createAutopilot({ ...w.deps });
+    expect((await restarted.resumePending()).succeeded).toEqual([c.paymentHash]);
+    expect(await restarted.authorizationFor(`${SERVICE}/v1/x`, PAGE)).toContain(c.preimage);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it('resume: a payment the wallet reports failed is released', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    const c = w.wallet.know(makeChallenge());
+    await codeOf(createAutopilot(w.deps).handleChallenge(req(c)));
+    w.wallet.settled.delete(c.paymentHash);
+    w.wallet.lookupDefault = { state: 'failed', reason: 'no route' };
+    expect((await createAutopilot(w.deps).resumePending()).failed).toEqual([c.paymentHash]);
+    expect(await getReservation(w.storage, c.paymentHash)).toBeUndefined();
+  });
+});
+
+describe('handleChallenge: concurrency', () => {
+  it('50 simultaneous challenges on distinct invoices for one site with budget for 5 → at most 5 paid, ≤ budget, one prompt', async () => {
+    const w = await world();
+    // Fees at the max: each payment counts amount 10 + fee 10 sats, so the 100-sat budget covers exactly 5.
+    w.wallet.feeMsat = 10_000;
+    const ap = createAutopilot(w.deps);
+    // Distinct path scopes, so they cannot coalesce: each needs its own payment.
+    const cs = Array.from({ length: 50 }, (_, i) => w.wallet.know(makeChallenge({ sats: 10, caveats: [`path=/r${i}`] })));
+    const results = await Promise.allSettled(cs.map((c, i) => ap.handleChallenge(req(c, { serviceUrl: `${SERVICE}/r${i}` }))));
+    const paid = results.filter((r) => r.status === 'fulfilled');
+    expect(w.wallet.paid.length).toBe(5);
+    expect(paid).toHaveLength(w.wallet.paid.length);
+    expect(budgetTotals(await listReservations(w.storage), (await loadSettings(w.storage)).rules, SERVICE, NOW).siteSpentMsat).toBeLessThanOrEqual(
+      100_000,
+    );
+    // The rest were over budget → one prompt (denied), the others answered by that denial.
+    expect(w.prompts).toHaveLength(1);
+    expect(w.prompts[0]?.reason).toContain("over this site's daily budget");
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as AutopilotError).code).toBe('rejected_by_user');
+  });
+
+  it('concurrent challenges for the same scope coalesce into ONE payment', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const cs = Array.from({ length: 10 }, () => w.wallet.know(makeChallenge()));
+    const results = await Promise.all(cs.map((c) => ap.handleChallenge(req(c))));
+    expect(w.wallet.paid).toHaveLength(1);
+    expect(new Set(results.map((r) => r.authorization)).size).toBe(1);
+    expect(results.filter((r) => r.paid)).toHaveLength(1);
+  });
+
+  it('the same invoice seen twice at once (webRequest + page wrapper) is paid once', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    await Promise.all([ap.handleChallenge(req(c, { source: 'navigation' })), ap.handleChallenge(req(c))]);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+});
+
+describe('handleChallenge: asking and refusing', () => {
+  it('no rule → prompt with site, amount, memo, reason; approve once pays without adding a rule', async () => {
+    const w = await world(settingsWith());
+    w.answer = () => ({ choice: 'approve-once' });
+    const c = w.wallet.know(makeChallenge({ sats: 21 }));
+    expect((await createAutopilot(w.deps).handleChallenge(req(c))).paid).toBe(true);
+    expect(w.prompts[0]).toMatchObject({
+      kind: 'l402',
+      origin: SERVICE,
+      initiator: PAGE,
+      amountMsat: 21_000,
+      maxFeeMsat: 10_000,
+      memo: 'priced call',
+      reason: 'no rule for this site yet',
+      siteRemainingMsat: null,
+    });
+    expect((await loadSettings(w.storage)).rules.sites).toEqual([]);
+  });
+
+  it('approve and set budget adds an auto-pay rule; the next challenge is paid silently', async () => {
+    const w = await world(settingsWith());
+    w.answer = () => ({ choice: 'approve-and-budget', budgetMsat: 500_000, period: 'weekly' });
+    const ap = createAutopilot(w.deps);
+    await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/v1'] }))));
+    expect((await loadSettings(w.storage)).rules.sites).toEqual([{ pattern: SERVICE, budgetMsat: 500_000, period: 'weekly', autoPay: true }]);
+    await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/other'] })), { serviceUrl: `${SERVICE}/other` }));
+    expect(w.prompts).toHaveLength(1);
+    expect(w.wallet.paid).toHaveLength(2);
+  });
+
+  it('deny → rejected_by_user, nothing paid or reserved', async () => {
+    const w = await world(settingsWith());
+    const c = w.wallet.know(makeChallenge());
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c)))).toBe('rejected_by_user');
+    expect(w.wallet.paid).toEqual([]);
+    expect(await listReservations(w.storage)).toEqual([]);
+  });
+
+  it('over the per-payment cap → prompt, not paid when denied', async () => {
+    const w = await world(settingsWith({ sites: AUTO, perPaymentCapMsat: 15_000 }));
+    const c = w.wallet.know(makeChallenge({ sats: 10 }));
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c)))).toBe('rejected_by_user');
+    expect(w.prompts[0]?.reason).toBe('over your per-payment cap: 20 of 15 sats (with max fee)');
+    expect(w.wallet.paid).toEqual([]);
+  });
+
+  it.each<[string, Settings, string]>([
+    ['switched off', settingsWith({ enabled: false, sites: AUTO }), 'denied'],
+    ['deny list (service)', settingsWith({ sites: AUTO, deny: ['*.example.com'] }), 'denied'],
+    ['deny list (page)', settingsWith({ sites: AUTO, deny: [PAGE] }), 'denied'],
+    ['no wallet', { ...settingsWith({ sites: AUTO }), wallet: { kind: 'none' } }, 'no_wallet'],
+  ])('%s → %s without prompting or paying', async (_n, settings, code) => {
+    const w = await world(settings);
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(w.wallet.know(makeChallenge()))))).toBe(code);
+    expect(w.prompts).toEqual([]);
+    expect(w.wallet.paid).toEqual([]);
+  });
+
+  it('hostile or broken challenges are refused before any rule or money', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const other = makeChallenge();
+    const cases: [ChallengeRequest, string][] = [
+      [req(makeChallenge({ invoiceHash: other.paymentHash })), 'invalid_challenge/hash_mismatch'],
+      [req(makeChallenge({ now: NOW - 7200_000 })), 'invalid_challenge/invoice_expired'],
+      [req(other, { wwwAuthenticate: 'L402 macaroon="%%%", invoice="lnbcrt1"' }), 'invalid_challenge/malformed_challenge'],
+      [req(other, { wwwAuthenticate: 'Payment method="lightning", id="x"' }), 'unsupported_challenge'],
+      [req(other, { serviceOrigin: 'https://evil.example' }), 'invalid_challenge'],
+      [req(other, { serviceUrl: 'file:///etc/passwd' }), 'invalid_challenge'],
+    ];
+    for (const [r, code] of cases) expect(await codeOf(ap.handleChallenge(r))).toBe(code);
+    w.wallet.network = 'bitcoin';
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(makeChallenge())))).toBe('invalid_challenge/wrong_network');
+    expect(w.wallet.paid).toEqual([]);
+  });
+});
+
+describe('tokens through the autopilot', () => {
+  it('a token is only handed to the page that paid for it (and the service itself)', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect(await ap.authorizationFor(`${SERVICE}/v1/x`, PAGE)).toMatch(/^L402 /);
+    expect(await ap.authorizationFor(`${SERVICE}/v1/x`, SERVICE)).toMatch(/^L402 /);
+    expect(await ap.authorizationFor(`${SERVICE}/v1/x`, 'https://evil.example')).toBeNull();
+    expect(await ap.authorizationFor('https://other.example/v1/x', PAGE)).toBeNull();
+    // Another page meeting the same service does not get the first page's token: it needs its own payment
+    // (the auto-pay rule is the service's, so that one is paid inside the service's budget).
+    const other = await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'https://evil.example' }));
+    expect(other.paid).toBe(true);
+    expect(other.token.grantedTo).toEqual(['https://evil.example']);
+    expect(w.wallet.paid).toHaveLength(2);
+  });
+
+  it('loop guard: a service that rejects a fresh token is not paid again until the guard passes', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const first = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    w.now += 5_000;
+    expect(await ap.tokenRejected(`${SERVICE}/v1/similarity`, first.authorization)).toEqual({ evicted: true });
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()))))).toBe('loop_guard');
+    expect(w.wallet.paid).toHaveLength(1);
+    w.now += 61_000;
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge())))).paid).toBe(true);
+  });
+
+  it('an expired token is not reused', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const exp = Math.floor(NOW / 1000) + 60;
+    await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: [caveat.validUntil('similarity', exp)] }))));
+    w.now += 120_000;
+    expect(await ap.authorizationFor(`${SERVICE}/v1/x`, PAGE)).toBeNull();
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge({ now: w.now }))))).paid).toBe(true);
+  });
+
+  it('the ledger lists what happened', async () => {
+    const w = await world();
+    await createAutopilot(w.deps).handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect((await listPayments(w.storage)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+});

@@ -1,0 +1,186 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES, type Rules } from '../shared/model.ts';
+import { periodStart } from './periods.ts';
+import {
+  budgetTotals,
+  commitReservation,
+  countedMsat,
+  listReservations,
+  releaseReservation,
+  tryReserve,
+} from './reservations.ts';
+import { maxFeeFor } from './rules.ts';
+import { type KeyValueStorage, memoryStorage } from './storage.ts';
+import { NOW } from './test-fixtures.ts';
+
+const A = 'https://a.example';
+const B = 'https://b.example';
+const C = 'https://c.example'; // no rule: always "ask", never reserved without force
+const RULES: Rules = {
+  ...DEFAULT_RULES,
+  perPaymentCapMsat: 60_000,
+  dailyCapMsat: 300_000,
+  feeFloorMsat: 1_000,
+  maxFeePercent: 1,
+  sites: [
+    { pattern: A, budgetMsat: 100_000, period: 'daily', autoPay: true },
+    { pattern: B, budgetMsat: 150_000, period: 'weekly', autoPay: true },
+  ],
+};
+
+type Op =
+  | { op: 'reserve'; h: number; origin: string; amountMsat: number }
+  | { op: 'commit'; h: number; feeMsat: number }
+  | { op: 'release'; h: number };
+
+const hashOf = (h: number) => h.toString(16).padStart(64, '0');
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    op: fc.constant('reserve' as const),
+    h: fc.nat(19),
+    origin: fc.constantFrom(A, B, C),
+    amountMsat: fc.integer({ min: 1_000, max: 70_000 }),
+  }),
+  // Fees up to the fee floor (1 sat): never more than the max fee the wallet was given.
+  fc.record({ op: fc.constant('commit' as const), h: fc.nat(19), feeMsat: fc.nat(1_000) }),
+  fc.record({ op: fc.constant('release' as const), h: fc.nat(19) }),
+);
+
+/** The reference model: a plain map, applied in lock (= call) order. */
+interface ModelEntry {
+  origin: string;
+  amountMsat: number;
+  maxFeeMsat: number;
+  spentMsat: number | null;
+  at: number;
+}
+
+function modelCounted(e: ModelEntry): number {
+  return e.spentMsat ?? e.amountMsat + e.maxFeeMsat;
+}
+
+function modelApply(model: Map<string, ModelEntry>, op: Op, now: number): void {
+  const hash = hashOf(op.h);
+  const e = model.get(hash);
+  if (op.op === 'reserve') {
+    if (e) return;
+    const fee = maxFeeFor(op.amountMsat, RULES);
+    const total = op.amountMsat + fee;
+    const budget = op.origin === A ? RULES.sites[0] : op.origin === B ? RULES.sites[1] : undefined;
+    if (!budget || total > (RULES.perPaymentCapMsat ?? Infinity)) return;
+    let site = 0;
+    let day = 0;
+    for (const x of model.values()) {
+      if (x.origin === op.origin && x.at >= periodStart(now, budget.period)) site += modelCounted(x);
+      if (x.at >= periodStart(now, 'daily')) day += modelCounted(x);
+    }
+    if (site + total > budget.budgetMsat || day + total > (RULES.dailyCapMsat ?? Infinity)) return;
+    model.set(hash, { origin: op.origin, amountMsat: op.amountMsat, maxFeeMsat: fee, spentMsat: null, at: now });
+  } else if (op.op === 'commit') {
+    if (!e || e.spentMsat !== null) return;
+    e.spentMsat = e.amountMsat + op.feeMsat;
+  } else if (e && e.spentMsat === null) {
+    model.delete(hash);
+  }
+}
+
+function run(storage: KeyValueStorage, clock: () => number, op: Op): Promise<unknown> {
+  const hash = hashOf(op.h);
+  if (op.op === 'reserve') {
+    return tryReserve({ storage, clock }, { paymentHash: hash, origin: op.origin, initiator: op.origin, amountMsat: op.amountMsat, rules: RULES });
+  }
+  if (op.op === 'commit') {
+    return commitReservation(storage, hash, op.feeMsat);
+  }
+  return releaseReservation(storage, hash);
+}
+
+/** Storage whose every call resolves when the fast-check scheduler says: random interleavings. */
+function scheduledStorage(s: fc.Scheduler, inner: KeyValueStorage): KeyValueStorage {
+  return {
+    get: (k) => s.schedule(Promise.resolve()).then(() => inner.get(k)),
+    set: (k, v) => s.schedule(Promise.resolve()).then(() => inner.set(k, v)),
+    remove: (k) => s.schedule(Promise.resolve()).then(() => inner.remove(k)),
+    getAll: (p) => s.schedule(Promise.resolve()).then(() => inner.getAll(p)),
+  };
+}
+
+describe('reservations', () => {
+  it('never lets committed + reserved exceed any budget or cap, under any interleaving and period rollover', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(fc.record({ advanceMs: fc.integer({ min: 0, max: 3 * 86_400_000 }), ops: fc.array(opArb, { maxLength: 12 }) }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        async (s, batches) => {
+          const inner = memoryStorage();
+          const storage = scheduledStorage(s, inner);
+          let now = NOW;
+          const clock = () => now;
+          const model = new Map<string, ModelEntry>();
+          for (const batch of batches) {
+            now += batch.advanceMs;
+            // All of a batch at once: the lock must serialise them (call order), whatever the storage timing.
+            await s.waitFor(Promise.all(batch.ops.map((op) => run(storage, clock, op))));
+            for (const op of batch.ops) modelApply(model, op, now);
+
+            const entries = await listReservations(inner);
+            for (const rule of RULES.sites) {
+              const t = budgetTotals(entries, RULES, rule.pattern, now);
+              expect(t.siteSpentMsat).toBeLessThanOrEqual(rule.budgetMsat);
+              expect(t.dailySpentMsat).toBeLessThanOrEqual(RULES.dailyCapMsat ?? Infinity);
+            }
+            for (const e of entries) expect(e.amountMsat + e.maxFeeMsat).toBeLessThanOrEqual(RULES.perPaymentCapMsat ?? Infinity);
+            expect(entries.every((e) => e.origin !== C)).toBe(true);
+            const actual = Object.fromEntries(entries.map((e) => [e.paymentHash, countedMsat(e)]));
+            const expected = Object.fromEntries([...model].map(([h, e]) => [h, modelCounted(e)]));
+            expect(actual).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('50 simultaneous reserves for one site reserve at most its budget', async () => {
+    const storage = memoryStorage();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        tryReserve(
+          { storage, clock: () => NOW },
+          { paymentHash: hashOf(1000 + i), origin: A, initiator: A, amountMsat: 19_000, rules: RULES },
+        ),
+      ),
+    );
+    // 19 sats + 1 sat max fee = 20 sats each; budget 100 sats → 5.
+    expect(results.filter((r) => r.reservation).length).toBe(5);
+    expect(budgetTotals(await listReservations(storage), RULES, A, NOW).siteSpentMsat).toBe(100_000);
+  });
+
+  it('force reserves what the rules would ask about, never what they deny; a hash is reserved once', async () => {
+    const storage = memoryStorage();
+    const deps = { storage, clock: () => NOW };
+    const req = { paymentHash: hashOf(1), origin: C, initiator: C, amountMsat: 5_000, rules: RULES };
+    expect((await tryReserve(deps, req)).reservation).toBeNull();
+    expect((await tryReserve(deps, { ...req, force: true })).reservation).not.toBeNull();
+    expect((await tryReserve(deps, { ...req, force: true })).reservation).toBeNull();
+    const denied = { ...req, paymentHash: hashOf(2), rules: { ...RULES, deny: [C] }, force: true };
+    expect((await tryReserve(deps, denied)).reservation).toBeNull();
+  });
+
+  it('commit counts amount + actual fee; committed money is never released', async () => {
+    const storage = memoryStorage();
+    const deps = { storage, clock: () => NOW };
+    await tryReserve(deps, { paymentHash: hashOf(7), origin: A, initiator: A, amountMsat: 50_000, rules: RULES });
+    expect(budgetTotals(await listReservations(storage), RULES, A, NOW).siteSpentMsat).toBe(51_000);
+    await commitReservation(storage, hashOf(7), 200);
+    expect(await releaseReservation(storage, hashOf(7))).toBe(false);
+    expect(budgetTotals(await listReservations(storage), RULES, A, NOW).siteSpentMsat).toBe(50_200);
+    // The next day the daily budget is fresh, the weekly one is not.
+    expect(budgetTotals(await listReservations(storage), RULES, A, NOW + 86_400_000).siteSpentMsat).toBe(0);
+  });
+});
