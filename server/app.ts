@@ -5,8 +5,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { ServerConfig } from './config.ts';
-import { demoResponse } from './demo/index.ts';
-import { checkL402, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
+import { checkL402, createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
 import type { Logger } from './log.ts';
 import { batchSpec, discoveryDocument, pairSpec, pricingDocument } from './pricing.ts';
@@ -49,6 +48,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     lsatTwin: config.lsatTwin,
     challengeForm: config.challengeForm,
     location: config.serviceName,
+    verified: createVerifiedCache(),
   };
   const paywall = deps.paywall ?? true;
 
@@ -93,8 +93,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/health', (c) => c.json({ status: 'ok', service: config.serviceName, backend: config.backend }));
   app.get('/v1/pricing', (c) => c.json(pricingDocument(config)));
   app.get('/.well-known/l402.json', (c) => c.json(discoveryDocument(config, deps.network ?? null)));
-  app.get('/demo', (c) => demoResponse(c.req.path));
-  app.get('/demo/*', (c) => demoResponse(c.req.path));
+  // Loaded on first use: the demo pulls a bundler, which the API itself should not pay for at start-up.
+  const demo = async (c: Context<Env>): Promise<Response> => (await import('./demo/index.ts')).demoResponse(c.req.path);
+  app.get('/demo', demo);
+  app.get('/demo/*', demo);
 
   const limitBody = bodyLimit({
     maxSize: config.maxBodyBytes,

@@ -10,6 +10,7 @@ import type { LightningBackend } from './lightning/backend.ts';
 import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
 import { type DevWallet, openDevWallet } from './lightning/dev-wallet.ts';
 import { type LogEntry, silentLogger } from './log.ts';
+import type { TokenAuthority } from './tokens/token-authority.ts';
 import { openTokenAuthority } from './tokens/token-files.ts';
 
 export const BASE = 'http://server.test';
@@ -26,6 +27,7 @@ export interface Fixture {
   clock: { now: number };
   logs: LogEntry[];
   dataDir: string;
+  tokens: TokenAuthority;
 }
 
 /** A full app over `dataDir` (fresh by default); `backend` replaces the dev node for the gate. */
@@ -36,10 +38,11 @@ export function fixture(o: { dataDir?: string; config?: Partial<ServerConfig>; b
   const dev = openDevBackend({ dataDir, network: 'regtest', now: () => clock.now });
   const wallet = openDevWallet({ dataDir, node: dev, initialBalanceSat: 1_000_000, now: () => clock.now });
   const logs: LogEntry[] = [];
+  const tokens = openTokenAuthority(dataDir);
   const app = createApp({
     config,
     backend: o.backend ?? dev,
-    tokens: openTokenAuthority(dataDir),
+    tokens,
     clock: () => clock.now,
     log: (e) => {
       logs.push(e);
@@ -47,7 +50,7 @@ export function fixture(o: { dataDir?: string; config?: Partial<ServerConfig>; b
     },
     network: 'regtest',
   });
-  return { app, config, dev, wallet, clock, logs, dataDir };
+  return { app, config, dev, wallet, clock, logs, dataDir, tokens };
 }
 
 export function post(app: Fixture['app'], path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -201,6 +201,23 @@ describe('rejected credentials get a fresh 402 with the reason', () => {
   });
 });
 
+describe('a credential verified before (cached) is still re-checked every request', () => {
+  it('expiry, capability, work and revocation after a successful use', async () => {
+    const f = fixture();
+    const pair = await buyToken(f);
+    expect((await post(f.app, '/v1/similarity', PAIR, { authorization: pair.authorization })).status).toBe(200);
+    await expectRejected(await post(f.app, '/v1/similarity/batch', BATCH, { authorization: pair.authorization }), 'caveat_failed', /capability batch/);
+    const batch = await buyToken(f, '/v1/similarity/batch', BATCH);
+    expect((await post(f.app, '/v1/similarity/batch', BATCH, { authorization: batch.authorization })).status).toBe(200);
+    const bigger = { query: [1, 0, 0], vectors: [...BATCH.vectors, [0, 0, 1]] };
+    await expectRejected(await post(f.app, '/v1/similarity/batch', bigger, { authorization: batch.authorization }), 'caveat_failed', /paid for 9/);
+    await f.tokens.revoke(decodeMacaroon(batch.macaroon).tokenId);
+    await expectRejected(await post(f.app, '/v1/similarity/batch', BATCH, { authorization: batch.authorization }), 'token_revoked');
+    f.clock.now += 3601 * 1000;
+    await expectRejected(await post(f.app, '/v1/similarity', PAIR, { authorization: pair.authorization }), 'caveat_failed', /expired/);
+  });
+});
+
 describe('malformed credentials → 400', () => {
   it.each([
     ['garbage after the scheme', 'L402 not-a-credential'],

@@ -9,6 +9,8 @@
 import {
   bytesToHex,
   caveat,
+  checkCaveats,
+  type DecodedMacaroon,
   decodeMacaroon,
   formatL402Challenges,
   hexToBytes,
@@ -53,6 +55,37 @@ export interface L402GateOptions {
   challengeForm: 'classic' | 'revised';
   /** Macaroon location field (informational). */
   location?: string;
+  /**
+   * Credentials whose preimage and signature already verified, by exact header value: a hit skips
+   * those two (costly) steps but still checks revocation and every caveat against this request.
+   * Create one per app with {@link createVerifiedCache}; omit to verify fully every time.
+   */
+  verified?: VerifiedCache;
+}
+
+/** Bounded map: exact credential → what its verified macaroon says. */
+export interface VerifiedCache {
+  get(authorization: string): CachedCredential | undefined;
+  set(authorization: string, c: CachedCredential): void;
+}
+
+/** What a verified credential carries. */
+export interface CachedCredential {
+  caveats: string[];
+  tokenId: string;
+  paymentHash: string;
+}
+
+/** An insertion-ordered cache holding at most `max` credentials (oldest dropped first). */
+export function createVerifiedCache(max = 10_000): VerifiedCache {
+  const map = new Map<string, CachedCredential>();
+  return {
+    get: (k) => map.get(k),
+    set(k, v) {
+      if (map.size >= max) map.delete(map.keys().next().value as string);
+      map.set(k, v);
+    },
+  };
 }
 
 /** Why a credential was refused. */
@@ -85,10 +118,26 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
   const header = request.headers.get('authorization');
   if (!header || !isL402Authorization(header)) return challenge(spec, opts, null);
 
+  const now = Math.floor(opts.now() / 1000);
+  const hit = opts.verified?.get(header);
+  if (hit) {
+    // Preimage and signature were verified for this exact header before; revocation and caveats
+    // depend on the request and the time, so they are checked every time.
+    if (opts.tokens.isRevoked(hit.tokenId)) return challenge(spec, opts, { code: 'token_revoked', message: 'this token has been revoked' });
+    try {
+      const granted = checkCaveats(hit.caveats, { service: opts.service.name, capability: spec.capability, now, constraints: spec.constraints });
+      return { kind: 'allowed', token: { ...granted, tokenId: hit.tokenId, paymentHash: hit.paymentHash, authorization: header } };
+    } catch (e) {
+      if (!isL402Error(e)) throw e;
+      return challenge(spec, opts, { code: 'caveat_failed', message: e.message });
+    }
+  }
+
   let cred: L402Credential;
+  let decoded: DecodedMacaroon;
   try {
     cred = parseAuthorization(header);
-    decodeMacaroon(cred.macaroons[0]!); // parseAuthorization guarantees one macaroon
+    decoded = decodeMacaroon(cred.macaroons[0]!); // parseAuthorization guarantees one macaroon
   } catch (e) {
     const message = isL402Error(e) ? e.message : 'unreadable credential';
     return {
@@ -111,9 +160,10 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
       },
       service: opts.service.name,
       capability: spec.capability,
-      now: Math.floor(opts.now() / 1000),
+      now,
       constraints: spec.constraints,
     });
+    opts.verified?.set(header, { caveats: decoded.caveats, tokenId: token.tokenId, paymentHash: token.paymentHash });
     return { kind: 'allowed', token };
   } catch (e) {
     if (!isL402Error(e)) throw e;

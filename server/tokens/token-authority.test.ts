@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/l402/index.ts';
 import { tempDir } from '../test-support.ts';
 import { createTokenAuthority, memoryRevocationList } from './token-authority.ts';
-import { loadOrCreateMasterSecret, openTokenAuthority } from './token-files.ts';
+import { fileRevocationList, loadOrCreateMasterSecret, openTokenAuthority } from './token-files.ts';
 
 describe('token authority', () => {
   it('derives root key = HMAC-SHA256(master, token id)', () => {
@@ -31,5 +31,13 @@ describe('token authority', () => {
     expect(openTokenAuthority(dir).isRevoked(id)).toBe(true);
     expect(openTokenAuthority(dir).isRevoked('cd'.repeat(32))).toBe(false);
     await expect(openTokenAuthority(dir).revoke('xyz')).rejects.toThrow(/64 hex/);
+  });
+
+  it('lets a running server see ids revoked by another process', async () => {
+    const dir = tempDir();
+    const running = fileRevocationList(dir, 0);
+    expect(running.has('ef'.repeat(32))).toBe(false);
+    await fileRevocationList(dir).add('ef'.repeat(32));
+    expect(running.has('ef'.repeat(32))).toBe(true);
   });
 });

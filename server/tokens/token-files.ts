@@ -1,7 +1,7 @@
 // Persistence of the token authority in the data directory: the master secret (created once, mode
 // 0600, never logged) and the revocation list (a JSON array of token ids, rewritten atomically).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexToBytes } from '../../src/l402/index.ts';
 import { createTokenAuthority, type RevocationList, type TokenAuthority } from './token-authority.ts';
@@ -29,20 +29,42 @@ export function loadOrCreateMasterSecret(dataDir: string): Uint8Array {
   return bytes;
 }
 
-/** A revocation list persisted as a JSON array in the data dir. */
-export function fileRevocationList(dataDir: string): RevocationList {
+/**
+ * A revocation list persisted as a JSON array in the data dir. A running server picks up ids revoked
+ * by another process (server/revoke.ts) within `refreshMs`: the file's mtime is checked at most that often.
+ */
+export function fileRevocationList(dataDir: string, refreshMs = 1000): RevocationList {
   const path = join(dataDir, REVOCATIONS_FILE);
-  const set = new Set<string>();
-  if (existsSync(path)) {
+  let set = new Set<string>();
+  let mtimeMs = -1;
+  let checkedAt = 0;
+  const reload = (): void => {
+    checkedAt = Date.now();
+    if (!existsSync(path)) return;
+    const m = statSync(path).mtimeMs;
+    if (m === mtimeMs) return;
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
     if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error(`${path} must be a JSON array of token ids`);
-    for (const id of parsed) set.add(id.toLowerCase());
-  }
+    set = new Set(parsed.map((id) => id.toLowerCase()));
+    mtimeMs = m;
+  };
+  reload();
   return {
-    has: (id) => set.has(id.toLowerCase()),
+    has(id) {
+      if (Date.now() - checkedAt >= refreshMs) {
+        try {
+          reload();
+        } catch {
+          // Keep the last good list if the file is mid-edit or broken; it is re-read next time.
+        }
+      }
+      return set.has(id.toLowerCase());
+    },
     add: async (id) => {
+      reload();
       set.add(id.toLowerCase());
       writeFileAtomic(path, `${JSON.stringify([...set], null, 1)}\n`);
+      mtimeMs = statSync(path).mtimeMs;
     },
   };
 }

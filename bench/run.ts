@@ -1,0 +1,124 @@
+// `npm run bench`: HTTP throughput and latency of the similarity route (a) with no gate, (b) with a
+// valid L402 credential, (c) the 402 path, at 8 and 1536 dimensions, plus the batch kernel against a
+// memory-read baseline. Loopback only, bounded duration. Writes bench/results/<name>.json.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { measureKernel } from './kernel.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const NAME = process.env.BENCH_NAME ?? `server-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+
+async function startChild(mode: 'free' | 'gated'): Promise<{ url: string; authorization: string | null; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(here, 'server-child.ts'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
+  });
+  return { ...(JSON.parse(line) as { url: string; authorization: string | null }), child };
+}
+
+const vector = (dims: number, seed: number): number[] => Array.from({ length: dims }, (_, i) => Math.sin(i * 0.37 + seed));
+
+interface HttpCase {
+  case: string;
+  dims: number;
+  expected_status: number;
+  req_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  requests: number;
+  unexpected: number;
+}
+
+async function runCase(name: string, url: string, dims: number, headers: Record<string, string>, expected: number): Promise<HttpCase> {
+  const body = JSON.stringify({ a: vector(dims, 1), b: vector(dims, 2) });
+  const r = await autocannon({
+    url: `${url}/v1/similarity`,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+  });
+  const ok = r.statusCodeStats[String(expected)]?.count ?? 0;
+  return {
+    case: name,
+    dims,
+    expected_status: expected,
+    req_per_s: r.requests.average,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+    requests: r.requests.total,
+    unexpected: r.requests.total - ok + r.errors,
+  };
+}
+
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main(): Promise<void> {
+  const free = await startChild('free');
+  const gated = await startChild('gated');
+  const http: HttpCase[] = [];
+  try {
+    for (const dims of [8, 1536]) {
+      http.push(await runCase('a_no_gate', free.url, dims, {}, 200));
+      http.push(await runCase('b_valid_l402', gated.url, dims, { authorization: gated.authorization! }, 200));
+      http.push(await runCase('c_402_challenge', gated.url, dims, {}, 402));
+    }
+  } finally {
+    free.child.kill('SIGTERM');
+    gated.child.kill('SIGTERM');
+  }
+  const kernel = [measureKernel(8, 500_000), measureKernel(1536, 2600)];
+
+  const rows = http.map((h) => {
+    const base = http.find((x) => x.case === 'a_no_gate' && x.dims === h.dims)!;
+    return { ...h, vs_no_gate: h.req_per_s / base.req_per_s };
+  });
+  const result = {
+    name: NAME,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length,
+    duration_s: DURATION_S,
+    connections: CONNECTIONS,
+    http: rows,
+    gate_overhead_pct: Object.fromEntries(
+      [8, 1536].map((d) => {
+        const b = rows.find((r) => r.case === 'b_valid_l402' && r.dims === d)!;
+        return [`dims_${d}`, (1 - b.vs_no_gate) * 100];
+      }),
+    ),
+    kernel,
+  };
+  const out = join(here, 'results', `${NAME}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+
+  const p = (s: string, w: number): string => s.padStart(w);
+  console.log(`\nHTTP POST /v1/similarity  (${CONNECTIONS} connections, ${DURATION_S} s per case, loopback, ${result.cpus} CPUs)`);
+  console.log(`${'case'.padEnd(18)}${p('dims', 6)}${p('status', 8)}${p('req/s', 10)}${p('p50 ms', 9)}${p('p99 ms', 9)}${p('vs (a)', 9)}${p('unexpected', 12)}`);
+  for (const r of rows) {
+    console.log(
+      `${r.case.padEnd(18)}${p(String(r.dims), 6)}${p(String(r.expected_status), 8)}${p(fmt(r.req_per_s), 10)}${p(fmt(r.p50_ms, 1), 9)}${p(fmt(r.p99_ms, 1), 9)}${p(`${fmt(r.vs_no_gate * 100, 1)}%`, 9)}${p(String(r.unexpected), 12)}`,
+    );
+  }
+  for (const [k, v] of Object.entries(result.gate_overhead_pct)) console.log(`gate overhead (b vs a), ${k}: ${fmt(v, 1)}%`);
+  console.log('\nBatch kernel vs memory-read baseline (best of 15, same run)');
+  console.log(`${'dims'.padStart(6)}${p('rows', 9)}${p('MB', 8)}${p('kernel GB/s', 13)}${p('baseline GB/s', 15)}${p('kernel/baseline time', 22)}`);
+  for (const k of kernel) {
+    console.log(`${p(String(k.dims), 6)}${p(String(k.rows), 9)}${p(fmt(k.bytes / 1e6, 1), 8)}${p(fmt(k.kernel_gb_s, 2), 13)}${p(fmt(k.baseline_gb_s, 2), 15)}${p(`${fmt(k.kernel_vs_baseline, 2)}×`, 22)}`);
+  }
+  console.log(`\nwrote ${out}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
