@@ -37,7 +37,9 @@ describe('storage', () => {
     const area: StorageAreaLike = {
       get: async (keys) => (keys === null || keys === undefined ? { ...data } : typeof keys === 'string' ? { [keys]: data[keys] } : {}),
       set: async (items) => void Object.assign(data, items),
-      remove: async (k) => void (typeof k === 'string' ? delete data[k] : k.forEach((x) => delete data[x])),
+      remove: async (k) => {
+        for (const x of typeof k === 'string' ? [k] : k) delete data[x];
+      },
     };
     const s = browserStorage(area);
     await s.set('token:1', { a: 1 });

@@ -1,7 +1,7 @@
 // Test helpers for the background modules (imported by *.test.ts only): real signed invoices and
 // macaroons, and a fake Wallet whose behaviour each test chooses.
 import bolt11 from 'bolt11';
-import { formatL402Challenge, hexToBytes, mintMacaroon, paymentHashOf } from '../../l402/index.ts';
+import { formatL402Challenge, hexToBytes as maybeBytes, mintMacaroon, paymentHashOf } from '../../l402/index.ts';
 import type { PaymentLookup, PaymentResult, Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts';
@@ -10,6 +10,12 @@ import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts'
 export const NOW = Date.parse('2026-11-25T12:00:00Z');
 const SIGNING_KEY = 'e126f68f7eafcc8b74f54d269fe206be715000f94dac067d1c04a8ca3b2db734';
 const REGTEST = { bech32: 'bcrt', pubKeyHash: 111, scriptHash: 196, validWitnessVersions: [0, 1] };
+
+function hexToBytes(hex: string): Uint8Array {
+  const b = maybeBytes(hex);
+  if (!b) throw new Error(`not hex: ${hex}`);
+  return b;
+}
 
 let counter = 0;
 /** A fresh 32-byte hex preimage (deterministic per run). */
