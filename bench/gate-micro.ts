@@ -1,0 +1,80 @@
+// The gate's cost without sockets or a load generator: the same requests through app.fetch, paywall
+// off vs a valid (cached) credential vs the 402 path. Less exposed to machine noise than HTTP runs.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseL402Challenge } from '../src/l402/index.ts';
+import { createApp } from '../server/app.ts';
+import { checkL402, createVerifiedCache } from '../server/gate/l402-gate.ts';
+import { pairSpec } from '../server/pricing.ts';
+import { loadConfig } from '../server/config.ts';
+import { openDevBackend } from '../server/lightning/dev-backend.ts';
+import { openDevWallet } from '../server/lightning/dev-wallet.ts';
+import { silentLogger } from '../server/log.ts';
+import { openTokenAuthority } from '../server/tokens/token-files.ts';
+
+export interface GateMicro {
+  case: string;
+  us_per_request: number;
+}
+
+export async function measureGateInProcess(n = 2000, reps = 7): Promise<GateMicro[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'l402-bench-micro-'));
+  const config = loadConfig({ overrides: { dataDir, logRequests: false } });
+  const dev = openDevBackend({ dataDir });
+  const wallet = openDevWallet({ dataDir, node: dev });
+  const tokens = openTokenAuthority(dataDir);
+  const deps = { config, backend: dev, tokens, clock: Date.now, log: silentLogger };
+  const free = createApp({ ...deps, paywall: false });
+  const gated = createApp(deps);
+  const body = JSON.stringify({ a: [1, 2, 3, 4, 5, 6, 7, 8], b: [8, 7, 6, 5, 4, 3, 2, 1] });
+  const req = (h: Record<string, string> = {}): Request =>
+    new Request('http://bench/v1/similarity', { method: 'POST', body, headers: { 'content-type': 'application/json', ...h } });
+  const first = await gated.fetch(req());
+  const c = parseL402Challenge(first.headers.get('www-authenticate') ?? '');
+  const authorization = `L402 ${c.macaroon}:${await wallet.pay(c.invoice)}`;
+
+  const time = async (app: typeof free, h: Record<string, string>, count: number, status: number): Promise<number> => {
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < reps; r++) {
+      const t = performance.now();
+      for (let i = 0; i < count; i++) {
+        const res = await app.fetch(req(h));
+        if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}`);
+        await res.arrayBuffer();
+      }
+      best = Math.min(best, ((performance.now() - t) * 1000) / count);
+    }
+    return best;
+  };
+  await time(free, {}, 200, 200); // warm-up
+  await time(gated, { authorization }, 200, 200);
+  // The gate's decision alone for a valid (cached) credential: checkL402 on a prepared Request.
+  const gateOpts = {
+    service: { name: config.serviceName, tier: config.serviceTier },
+    backend: dev,
+    tokens,
+    now: Date.now,
+    tokenLifetimeSeconds: config.tokenLifetimeSeconds,
+    invoiceExpirySeconds: config.invoiceExpirySeconds,
+    lsatTwin: true,
+    challengeForm: 'classic' as const,
+    verified: createVerifiedCache(),
+  };
+  const prepared = new Request('http://bench/', { headers: { authorization } });
+  let decision = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    for (let i = 0; i < n * 5; i++) {
+      if ((await checkL402(prepared, pairSpec(config), gateOpts)).kind !== 'allowed') throw new Error('gate refused a valid credential');
+    }
+    decision = Math.min(decision, ((performance.now() - t) * 1000) / (n * 5));
+  }
+  return [
+    { case: 'gate_decision_only', us_per_request: decision },
+    { case: 'a_no_gate', us_per_request: await time(free, {}, n, 200) },
+    { case: 'b_valid_l402', us_per_request: await time(gated, { authorization }, n, 200) },
+    // The 402 path signs an invoice per request: fewer iterations.
+    { case: 'c_402_challenge', us_per_request: await time(gated, {}, Math.ceil(n / 10), 402) },
+  ];
+}
