@@ -1,5 +1,6 @@
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
 import preact from '@preact/preset-vite';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
 
@@ -26,6 +27,8 @@ export default defineConfig(({ mode }) => {
       target: 'es2022',
       rollupOptions: { input: { prompt: ui('prompt'), onboarding: ui('onboarding') } },
     },
+    // See src/extension/shims/node-util.ts: `macaroon` needs TextEncoder from `util` in a service worker.
+    resolve: { alias: { util: fileURLToPath(new URL('./src/extension/shims/node-util.ts', import.meta.url)) } },
     server: { cors: { origin: /chrome-extension:\/\// } },
   };
 });

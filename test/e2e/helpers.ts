@@ -1,0 +1,37 @@
+// Helpers shared by the browser tests: drive the extension through its UiApi from one of its own pages
+// (the way the popup/options do), and catch prompt windows.
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import type { ArgOf, ResultOf, UiApi } from '../../src/extension/messaging/protocol.ts';
+import type { LaunchedExtension } from './fixtures/extension.ts';
+
+export type Ui = <K extends keyof UiApi>(method: K, arg: ArgOf<UiApi, K>) => Promise<ResultOf<UiApi, K>>;
+
+/** A UiApi client running in an extension page (so `sender` is the extension, as for the real UI). */
+export async function uiClient(ext: LaunchedExtension): Promise<{ ui: Ui; page: Page }> {
+  const page = await ext.openExtensionPage('src/extension/ui/options/index.html');
+  const ui: Ui = async (method, arg) => {
+    const r = (await page.evaluate(
+      ([m, a]) => chrome.runtime.sendMessage({ boundary: 'ui', method: m, arg: a }),
+      [method, arg] as const,
+    )) as { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } } | undefined;
+    if (!r) throw new Error(`ui.${method}: no answer`);
+    if (!r.ok) throw Object.assign(new Error(`ui.${method}: ${r.error.code}: ${r.error.message}`), { code: r.error.code });
+    return r.value as ResultOf<UiApi, typeof method>;
+  };
+  return { ui, page };
+}
+
+/** Waits for the next prompt window and returns it with its prompt id. */
+export async function nextPrompt(ext: LaunchedExtension, timeout = 30_000): Promise<{ page: Page; id: string }> {
+  const page = await ext.context.waitForEvent('page', { predicate: (p) => p.url().includes('/ui/prompt/'), timeout });
+  const id = new URL(page.url()).searchParams.get('id');
+  if (!id) throw new Error(`prompt window without id: ${page.url()}`);
+  return { page, id };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync('test-results', { recursive: true });
+  await page.waitForLoadState('load').catch(() => {});
+  await page.screenshot({ path: `test-results/${name}.png` }).catch(() => {});
+}
