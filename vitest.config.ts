@@ -13,6 +13,18 @@ export default defineConfig({
           environment: 'node',
         },
       },
+      {
+        // Integration and browser tests share ONE regtest network started by the global setup.
+        test: {
+          name: 'regtest',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -142,9 +142,12 @@ function hashBytes(hex: string): Buffer {
   if (!/^[0-9a-f]{64}$/i.test(hex)) throw new LndError('bad_response', `not a 32-byte hex hash: ${hex}`);
   return Buffer.from(hex, 'hex');
 }
-/** grpc-gateway decodes bytes fields (query and path) as standard base64 only. */
+/**
+ * Bytes in query/path: grpc-gateway accepts standard or *padded* URL-safe base64; a '/' would
+ * break path routing, so use padded URL-safe.
+ */
 function hashParam(hex: string): string {
-  return encodeURIComponent(hashBytes(hex).toString('base64'));
+  return encodeURIComponent(hashBytes(hex).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'));
 }
 function emptyToNull(hex: string): string | null {
   return hex === '' || /^0+$/.test(hex) ? null : hex;

@@ -62,8 +62,9 @@ function fromPayment(p: LndPayment): LightningTransaction {
   };
 }
 
-// lnd's failure reasons that mean "not enough outbound liquidity".
-const LIQUIDITY_FAILURES = new Set(['INSUFFICIENT_BALANCE', 'NO_ROUTE']);
+// lnd's failure reasons that mean "not enough outbound liquidity". NO_ROUTE stays a plain
+// failure: it is also what an offline destination gives.
+const LIQUIDITY_FAILURES = new Set(['INSUFFICIENT_BALANCE']);
 
 export function lndLightningNode(rest: LndRest): LightningNode {
   return {

@@ -270,7 +270,7 @@ export async function startNwcWalletService(opts: NwcWalletServiceOptions): Prom
   };
 
   try {
-    await waitUntilAnswering(nwcUri, opts.readyTimeoutMs ?? 20_000);
+    await waitForNwcService(nwcUri, opts.readyTimeoutMs ?? 20_000);
   } catch (e) {
     await close();
     throw e;
@@ -278,8 +278,12 @@ export async function startNwcWalletService(opts: NwcWalletServiceOptions): Prom
   return { nwcUri, walletPubkey, close };
 }
 
-/** The SDK's subscribe() may resolve before the relay registered the REQ: probe with get_info. */
-async function waitUntilAnswering(nwcUri: string, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once the wallet service behind `nwcUri` answers a get_info round trip. The SDK's
+ * subscribe() may resolve before the relay registered the REQ, and after a relay restart the
+ * service needs a moment to resubscribe.
+ */
+export async function waitForNwcService(nwcUri: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
