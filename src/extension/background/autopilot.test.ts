@@ -52,6 +52,7 @@ const req = (c: Challenge, o: Partial<ChallengeRequest> = {}): ChallengeRequest 
   initiator: PAGE,
   wwwAuthenticate: c.header,
   source: 'fetch',
+  confirmedByBrowser: true,
   ...o,
 });
 
@@ -301,9 +302,29 @@ describe('handleChallenge: asking and refusing', () => {
       [req(other, { serviceUrl: 'file:///etc/passwd' }), 'invalid_challenge'],
     ];
     for (const [r, code] of cases) expect(await codeOf(ap.handleChallenge(r))).toBe(code);
+
     w.wallet.network = 'bitcoin';
     expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(makeChallenge())))).toBe('invalid_challenge/wrong_network');
     expect(w.wallet.paid).toEqual([]);
+  });
+});
+
+describe('challenges only the page reported', () => {
+  it('for another origin are never auto-paid: the user is asked', async () => {
+    const w = await world();
+    const c = w.wallet.know(makeChallenge());
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false })))).toBe('rejected_by_user');
+    expect(w.prompts[0]?.reason).toContain('the browser did not confirm it');
+    expect(w.wallet.paid).toEqual([]);
+    w.answer = () => ({ choice: 'approve-once' });
+    expect((await createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false }))).paid).toBe(true);
+  });
+
+  it("for the page's own origin are believed (it could serve that 402 anyway)", async () => {
+    const w = await world();
+    const c = w.wallet.know(makeChallenge());
+    expect((await createAutopilot(w.deps).handleChallenge(req(c, { initiator: SERVICE, confirmedByBrowser: false }))).paid).toBe(true);
+    expect(w.prompts).toEqual([]);
   });
 });
 

@@ -36,6 +36,13 @@ export interface ChallengeRequest {
   /** The response's WWW-Authenticate value(s) (webRequest gives a list, fetch one joined string). */
   wwwAuthenticate: string[] | string;
   source: 'fetch' | 'navigation';
+  /**
+   * True when the browser itself saw this 402 and challenge for `serviceUrl` (webRequest.onHeadersReceived);
+   * false/absent when only the page's MAIN-world wrapper reported it. A page can forge what it reports, so an
+   * unconfirmed challenge for ANOTHER origin is never auto-paid: the user is always asked (a page cannot make
+   * us silently pay a forged invoice under another service's budget; SPEC §2 "Secure").
+   */
+  confirmedByBrowser?: boolean;
 }
 
 export interface ChallengeResult {
@@ -127,6 +134,10 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
           url: req.serviceUrl,
           kind: 'l402',
           macaroon: challenge.macaroon,
+          mustAsk:
+            req.confirmedByBrowser !== true && origin !== req.initiator
+              ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`
+              : undefined,
         },
         promptKind: 'l402',
       },

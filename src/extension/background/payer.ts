@@ -36,6 +36,8 @@ export interface PaymentIntent {
   walletKind: PaymentRecord['walletKind'];
   /** The user approved it in a prompt: reserve even if the rules would ask. */
   force?: boolean;
+  /** Never auto-pay: ask the user with this reason even inside the rules. */
+  mustAsk?: string;
 }
 
 export type PrepareResult =
@@ -71,6 +73,7 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         amountMsat: intent.invoice.amountMsat,
         rules: intent.rules,
         force: intent.force,
+        mustAsk: intent.mustAsk,
       },
       {
         // A failed payment may be tried again (no money moved); anything else is never paid twice.

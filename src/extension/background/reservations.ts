@@ -76,6 +76,8 @@ export interface ReserveRequest {
   rules: Rules;
   /** The user approved this payment in a prompt: reserve even when the rules would ask. Never overrides `deny`. */
   force?: boolean;
+  /** Never auto-pay this one: where the rules say pay, ask instead, with this reason. */
+  mustAsk?: string;
 }
 
 /** Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid); `after` persists more. */
@@ -99,7 +101,7 @@ export function tryReserve(
     const now = deps.clock();
     const existing = await getReservation(deps.storage, req.paymentHash);
     const totals = budgetTotals(await listReservations(deps.storage), req.rules, req.origin, now);
-    const decision = evaluate({
+    const evaluated = evaluate({
       rules: req.rules,
       origin: req.origin,
       initiator: req.initiator,
@@ -107,6 +109,8 @@ export function tryReserve(
       invalid: null,
       ...totals,
     });
+    const decision: Decision =
+      evaluated.action === 'pay' && req.mustAsk ? { ...evaluated, action: 'ask', reason: req.mustAsk } : evaluated;
     // A hash already holds money: never a second reservation (a payment hash is never paid twice).
     if (existing) return { decision, reservation: null };
     const go = decision.action === 'pay' || (req.force === true && decision.action === 'ask');

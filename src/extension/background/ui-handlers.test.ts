@@ -36,7 +36,7 @@ describe('UiApi handlers', () => {
   it('overview, site summary, payments, tokens after a payment', async () => {
     const { ui, autopilot, wallet } = await setup();
     const c = wallet.know(makeChallenge({ sats: 10 }));
-    await autopilot.handleChallenge({ serviceUrl: `${SERVICE}/x`, initiator: PAGE, wwwAuthenticate: c.header, source: 'fetch' });
+    await autopilot.handleChallenge({ serviceUrl: `${SERVICE}/x`, initiator: PAGE, wwwAuthenticate: c.header, source: 'fetch', confirmedByBrowser: true });
     expect(await ui.getOverview({}, ctx)).toEqual({ spentTodayMsat: 11_000, dailyCapMsat: 1_000_000 });
     const summary = await ui.getSiteSummary({ origin: SERVICE, tabId: 4 }, ctx);
     expect(summary).toMatchObject({ origin: SERVICE, spentMsat: 11_000, tokens: 1, challengesSeen: 3, rule: { pattern: '*.example.com' } });
