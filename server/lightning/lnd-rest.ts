@@ -259,7 +259,10 @@ export class LndRest {
             }
           });
           res.on('end', () => done(null, { status: res.statusCode ?? 0, body: data }));
-          res.on('error', (e) => done(new LndError('unreachable', `${method} ${path}: ${e.message}`)));
+          res.on('error', (e) => {
+            if (signal.aborted) done(new LndError('timeout', `${method} ${path}: no complete answer within ${timeoutMs} ms`));
+            else done(new LndError('unreachable', `${method} ${path}: ${e.message}`));
+          });
         },
       );
       req.on('error', (e: NodeJS.ErrnoException) => {
