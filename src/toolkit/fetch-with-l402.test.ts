@@ -134,6 +134,16 @@ describe('wrapFetch: paying a 402', () => {
     expect(server.seen[1]?.headers.get('x-k')).toBe('v');
   });
 
+  it('calls fetch as a plain function, as window.fetch requires (no "Illegal invocation")', async () => {
+    const { server, wallet, store } = setup();
+    const strictFetch = function (this: unknown, input: RequestInfo | URL, init?: RequestInit) {
+      if (this !== undefined) throw new TypeError('Illegal invocation');
+      return server.fetch(input, init);
+    } as typeof fetch;
+    expect((await wrapFetch(strictFetch, { wallet, tokenStore: store })(URL_PAIR)).status).toBe(200);
+    expect((await fetchWithL402(URL_PAIR, undefined, { wallet, fetch: strictFetch })).status).toBe(200);
+  });
+
   it('fetchWithL402 shares its default store between calls', async () => {
     const { server, wallet } = setup();
     const opts = { wallet, fetch: server.fetch };

@@ -257,7 +257,10 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
 
 function contextOf(fetchImpl: typeof fetch, options: L402FetchOptions, store: TokenStore): Ctx {
   const now = options.now ?? Date.now;
-  return { fetch: fetchImpl, wallet: walletFor(options.wallet), store, state: stateFor(store), options, nowSeconds: () => now() / 1000 };
+  // Called as a plain function, never as `ctx.fetch(…)`: browsers throw "Illegal invocation" when window.fetch
+  // runs with any `this` other than the window (or undefined).
+  const send = (request: Request) => fetchImpl(request);
+  return { fetch: send as typeof fetch, wallet: walletFor(options.wallet), store, state: stateFor(store), options, nowSeconds: () => now() / 1000 };
 }
 
 /**
