@@ -12,7 +12,6 @@ import { lnd, regtest } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { nextPrompt, screenshot, type Ui, uiClient } from './helpers.ts';
 
-const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
 
 describe('extension pays L402 on regtest', () => {
   let ext: LaunchedExtension;
