@@ -63,6 +63,12 @@ export function budgetTotals(entries: readonly Reservation[], rules: Rules, orig
   return { siteSpentMsat, dailySpentMsat };
 }
 
+/** Spent + reserved over all sites since local midnight, msat (the global daily cap's measure). */
+export function dailySpentMsat(entries: readonly Reservation[], now: number): number {
+  const since = periodStart(now, 'daily');
+  return entries.reduce((n, e) => (e.at >= since ? n + countedMsat(e) : n), 0);
+}
+
 export interface ReserveDeps {
   storage: KeyValueStorage;
   clock: () => number;

@@ -7,7 +7,7 @@ import { DEFAULT_SITE_BUDGET, type Settings } from '../shared/model.ts';
 import { listPayments } from './ledger.ts';
 import { periodStart, renewsAt } from './periods.ts';
 import type { PromptStore } from './prompts.ts';
-import { budgetTotals, countedMsat, listReservations } from './reservations.ts';
+import { budgetTotals, countedMsat, dailySpentMsat, listReservations } from './reservations.ts';
 import { ruleFor } from './rules.ts';
 import { checkNwcUri, loadSettings, saveSettings, updateSettings } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
@@ -95,8 +95,8 @@ export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, C
     },
     async getOverview() {
       const settings = await loadSettings(deps.storage);
-      const totals = budgetTotals(await listReservations(deps.storage), settings.rules, 'https://overview.invalid', deps.clock());
-      return { spentTodayMsat: totals.dailySpentMsat, dailyCapMsat: settings.rules.dailyCapMsat };
+      const spentTodayMsat = dailySpentMsat(await listReservations(deps.storage), deps.clock());
+      return { spentTodayMsat, dailyCapMsat: settings.rules.dailyCapMsat };
     },
     getSiteSummary: ({ origin, tabId }) => siteSummary(origin, tabId),
     async setSiteAutoPay({ origin, autoPay }) {
