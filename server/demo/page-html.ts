@@ -59,8 +59,8 @@ export function demoHtml(): string {
     <textarea id="b" spellcheck="false"></textarea>
     <p class="price" id="price">Price: …</p>
     <div class="buttons">
-      <button class="primary" id="webln">Compute with WebLN</button>
-      <button id="plain">Compute with plain fetch</button>
+      <button class="primary" id="pay-webln">Compute with WebLN</button>
+      <button id="pay-plain">Compute with plain fetch</button>
       <button id="forget" title="Delete the tokens this page stored">Forget tokens</button>
     </div>
   </section>

@@ -98,8 +98,9 @@ async function computeWithPlainFetch(): Promise<void> {
   const res = await fetch(url, init);
   if (res.status === 402) {
     const challenge = res.headers.get('www-authenticate') ?? '';
+    const kind = /\bL402\b/.test(challenge) ? 'an L402' : /\bLSAT\b/.test(challenge) ? 'an LSAT' : 'no L402';
     show('402 Payment Required', 'No extension paid this request. With L402 Autopilot installed, this button just works.', 'err');
-    log(`402 with ${challenge.split(' ')[0] || 'no'} challenge`);
+    log(`402 with ${kind} challenge`);
     return;
   }
   await showAnswer(res, 'plain fetch: the extension handled the 402 (or a token was already attached)');
@@ -126,6 +127,7 @@ function pickSample(i: number): void {
   $<HTMLTextAreaElement>('b').value = s.b.join(', ');
 }
 
+// Buttons must not have id="webln": named element access would make `window.webln` the button.
 function showWallet(): void {
   $('wallet').textContent = window.webln ? 'window.webln found' : 'no window.webln on this page';
 }
@@ -135,8 +137,8 @@ function init(): void {
   for (const [i, s] of SAMPLES.entries()) select.add(new Option(s.name, String(i)));
   select.addEventListener('change', () => pickSample(Number(select.value)));
   pickSample(0);
-  const webln = $<HTMLButtonElement>('webln');
-  const plain = $<HTMLButtonElement>('plain');
+  const webln = $<HTMLButtonElement>('pay-webln');
+  const plain = $<HTMLButtonElement>('pay-plain');
   webln.addEventListener('click', () => busy(webln, computeWithWebln));
   plain.addEventListener('click', () => busy(plain, computeWithPlainFetch));
   $('forget').addEventListener('click', async () => {

@@ -56,18 +56,18 @@ describe('/demo page', () => {
   it('shows the price, pays with WebLN through the toolkit, then reuses the token', async () => {
     await page.goto(`${server.url}/demo`);
     await expect.poll(() => page.textContent('#price')).toMatch(/Price per call: \d+ sats/);
-    await page.click('#webln');
+    await page.click('#pay-webln');
     await expect.poll(async () => `${await page.textContent('#result')} ${await page.textContent('#status')}`, { timeout: 60_000 }).toMatch(/^similarity = 0\.99/);
     expect(await page.textContent('#status')).toMatch(/^paid \d+ sats with WebLN$/);
     expect(payments).toHaveLength(1);
 
-    await page.click('#webln');
+    await page.click('#pay-webln');
     await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toBe('used a stored token: nothing paid');
     expect(payments).toHaveLength(1);
   });
 
   it('plain fetch without the extension shows the 402', async () => {
-    await page.click('#plain');
+    await page.click('#pay-plain');
     await expect.poll(() => page.textContent('#result'), { timeout: 30_000 }).toBe('402 Payment Required');
   });
 });
