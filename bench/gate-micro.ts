@@ -34,21 +34,29 @@ export async function measureGateInProcess(n = 2000, reps = 7): Promise<GateMicr
   const c = parseL402Challenge(first.headers.get('www-authenticate') ?? '');
   const authorization = `L402 ${c.macaroon}:${await wallet.pay(c.invoice)}`;
 
-  const time = async (app: typeof free, h: Record<string, string>, count: number, status: number): Promise<number> => {
-    let best = Number.POSITIVE_INFINITY;
-    for (let r = 0; r < reps; r++) {
-      const t = performance.now();
-      for (let i = 0; i < count; i++) {
-        const res = await app.fetch(req(h));
-        if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}`);
-        await res.arrayBuffer();
-      }
-      best = Math.min(best, ((performance.now() - t) * 1000) / count);
+  /** Mean µs per request of one pass of `count` requests. */
+  const pass = async (app: typeof free, h: Record<string, string>, count: number, status: number): Promise<number> => {
+    const t = performance.now();
+    for (let i = 0; i < count; i++) {
+      const res = await app.fetch(req(h));
+      if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}`);
+      await res.arrayBuffer();
     }
-    return best;
+    return ((performance.now() - t) * 1000) / count;
   };
-  await time(free, {}, 200, 200); // warm-up
-  await time(gated, { authorization }, 200, 200);
+  await pass(free, {}, 200, 200); // warm-up
+  await pass(gated, { authorization }, 200, 200);
+  // Alternate (a) and (b) passes so background load on the shared machine hits both alike; keep the best.
+  let a = Number.POSITIVE_INFINITY;
+  let b = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < reps; r++) {
+    a = Math.min(a, await pass(free, {}, n, 200));
+    b = Math.min(b, await pass(gated, { authorization }, n, 200));
+  }
+  // The 402 path signs an invoice per request: fewer iterations.
+  let c402 = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 3; r++) c402 = Math.min(c402, await pass(gated, {}, Math.ceil(n / 10), 402));
+
   // The gate's decision alone for a valid (cached) credential: checkL402 on a prepared Request.
   const gateOpts = {
     service: { name: config.serviceName, tier: config.serviceTier },
@@ -72,9 +80,8 @@ export async function measureGateInProcess(n = 2000, reps = 7): Promise<GateMicr
   }
   return [
     { case: 'gate_decision_only', us_per_request: decision },
-    { case: 'a_no_gate', us_per_request: await time(free, {}, n, 200) },
-    { case: 'b_valid_l402', us_per_request: await time(gated, { authorization }, n, 200) },
-    // The 402 path signs an invoice per request: fewer iterations.
-    { case: 'c_402_challenge', us_per_request: await time(gated, {}, Math.ceil(n / 10), 402) },
+    { case: 'a_no_gate', us_per_request: a },
+    { case: 'b_valid_l402', us_per_request: b },
+    { case: 'c_402_challenge', us_per_request: c402 },
   ];
 }
