@@ -17,13 +17,13 @@ import {
   isL402Authorization,
   isL402Error,
   type L402Credential,
+  mintMacaroon,
   parseAuthorization,
   type VerifiedToken,
   verifyCredential,
 } from '../../src/l402/index.ts';
 import { BackendUnavailableError, type LightningBackend } from '../lightning/backend.ts';
 import type { TokenAuthority } from '../tokens/token-authority.ts';
-import { mintToken } from './mint-token.ts';
 
 /** What one request must have paid for; computed per request (batch prices depend on the body). */
 export interface PaidRouteSpec {
@@ -197,7 +197,7 @@ async function challenge(spec: PaidRouteSpec, opts: L402GateOptions, rejected: R
   if (paymentHash?.length !== 32) throw new Error('backend returned a malformed payment hash');
   const tokenId = opts.tokens.newTokenId();
   const validUntil = nowS + opts.tokenLifetimeSeconds;
-  const macaroon = mintToken({
+  const macaroon = mintMacaroon({
     rootKey: opts.tokens.rootKeyFor(tokenId),
     paymentHash,
     tokenId,
