@@ -12,6 +12,6 @@ afterAll(async () => {
 test('the built extension loads and its worker survives a CDP stop', async () => {
   expect(ext.extensionId).toMatch(/^[a-p]{32}$/);
   await ext.stopServiceWorker();
-  const w = await ext.readyWorker();
-  expect(w.url()).toContain(ext.extensionId);
+  await ext.readyWorker();
+  expect(ext.worker.url()).toContain(ext.extensionId);
 }, 30_000);

@@ -73,7 +73,7 @@ describe('extension UI on regtest', () => {
     await shoot(page, 'onboarding-start');
 
     // A typo is refused before anything connects.
-    const box = page.getByLabel('Connection string');
+    const box = page.getByRole('textbox', { name: 'Connection string' });
     await box.fill('nostr+walletconnect://not-a-key');
     await page.getByRole('button', { name: 'Test connection' }).click();
     await expect.poll(() => page.locator('.field-error').textContent()).toContain('64 hex');
