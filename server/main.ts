@@ -2,6 +2,9 @@
 // in-process Nostr relay and an NWC wallet service in front of the DEV-MONEY wallet, so the
 // extension can pay this server with nothing else installed. BACKEND=lnd uses a real node and starts
 // no dev wallet. SIGINT/SIGTERM close everything gracefully.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from './config.ts';
 import { DevMainnetRefusedError } from './lightning/dev-invoice.ts';
 import { startNwcWalletService } from './nostr/nwc-wallet-service.ts';
@@ -10,6 +13,16 @@ import { batchPriceMsat } from './pricing.ts';
 import { type RunningServer, startServer } from './start.ts';
 
 type Closer = () => Promise<void>;
+
+/** The dev NWC connection's secrets, created once per data dir (mode 0600). */
+function devNwcKeys(dataDir: string): { walletSecretHex: string; clientSecretHex: string } {
+  const file = join(dataDir, 'dev-nwc-keys.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { walletSecretHex: string; clientSecretHex: string };
+  const keys = { walletSecretHex: randomBytes(32).toString('hex'), clientSecretHex: randomBytes(32).toString('hex') };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  return keys;
+}
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -32,9 +45,12 @@ async function main(): Promise<void> {
 
   let nwcUri: string | null = null;
   if (server.devWallet && env.DEV_NWC !== 'off') {
-    const relay = await startRelay({ port: Number(env.DEV_RELAY_PORT ?? 0), host: c.host });
+    // A fixed relay port and persisted keys keep the NWC URI the same across restarts, so the
+    // extension stays connected to the dev wallet after `npm start` is run again.
+    const relay = await startRelay({ port: Number(env.DEV_RELAY_PORT ?? 8403), host: c.host });
     closers.unshift(() => relay.close());
-    const nwc = await startNwcWalletService({ relayUrl: relay.url, node: server.devWallet });
+    const keys = devNwcKeys(c.dataDir);
+    const nwc = await startNwcWalletService({ relayUrl: relay.url, node: server.devWallet, keys });
     closers.unshift(() => nwc.close());
     nwcUri = nwc.nwcUri;
   }
@@ -49,7 +65,7 @@ async function main(): Promise<void> {
     say('\n  *** DEV MONEY *** regtest invoices signed by a throwaway dev key; nothing here is real bitcoin.');
     say(`  Dev wallet balance: ${bal.toLocaleString('en-US')} sat (data in ${c.dataDir})`);
     if (nwcUri) {
-      say('  Paste this NWC URI into the extension (DEV MONEY wallet; new each start):');
+      say('  Paste this NWC URI into the extension (DEV MONEY wallet; kept across restarts):');
       say(`    ${nwcUri}`);
     }
   }

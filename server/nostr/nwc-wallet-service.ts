@@ -26,6 +26,8 @@ export interface NwcWalletServiceOptions {
   budgetRenewal?: BudgetRenewal;
   /** How long to wait for the first get_info round trip (default 20 s). */
   readyTimeoutMs?: number;
+  /** Fixed keys (hex secrets) so the NWC URI survives restarts (`npm start`); fresh ones when absent. */
+  keys?: { walletSecretHex: string; clientSecretHex: string };
 }
 
 export interface NwcWalletServiceHandle {
@@ -239,9 +241,9 @@ export function nwcUriFor(walletPubkey: string, relayUrl: string, clientSecretHe
 }
 
 export async function startNwcWalletService(opts: NwcWalletServiceOptions): Promise<NwcWalletServiceHandle> {
-  const walletSecret = bytesToHex(generateSecretKey());
+  const walletSecret = opts.keys?.walletSecretHex ?? bytesToHex(generateSecretKey());
   const walletPubkey = getPublicKey(Buffer.from(walletSecret, 'hex'));
-  const clientSecret = bytesToHex(generateSecretKey());
+  const clientSecret = opts.keys?.clientSecretHex ?? bytesToHex(generateSecretKey());
   const clientPubkey = getPublicKey(Buffer.from(clientSecret, 'hex'));
   const nwcUri = nwcUriFor(walletPubkey, opts.relayUrl, clientSecret);
   const budget = opts.budgetMsat === undefined ? null : new Budget(opts.budgetMsat, opts.budgetRenewal ?? 'never');
