@@ -1,7 +1,9 @@
+import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import {
   expiryOf,
   findToken,
+  indexedDbTokenStore,
   type L402Token,
   localStorageTokenStore,
   memoryTokenStore,
@@ -10,7 +12,6 @@ import {
   type TokenStore,
 } from './token-store.ts';
 
-// No IndexedDB in Node and `fake-indexeddb` is not installed: indexedDbTokenStore is not covered here.
 function mapStorage(): StorageLike & { map: Map<string, string> } {
   const map = new Map<string, string>();
   return {
@@ -50,7 +51,18 @@ describe('scopeOf / expiryOf', () => {
 const stores: [string, () => TokenStore][] = [
   ['memory', () => memoryTokenStore()],
   ['localStorage (Map-backed Storage fake)', () => localStorageTokenStore(mapStorage(), 't:')],
+  // fake-indexeddb is a complete in-memory IndexedDB (W3C test suite), a fresh database per store.
+  ['IndexedDB (fake-indexeddb)', () => indexedDbTokenStore('tokens', new IDBFactory())],
 ];
+
+describe('indexedDbTokenStore', () => {
+  it('persists across store instances sharing one IndexedDB', async () => {
+    const idb = new IDBFactory();
+    await indexedDbTokenStore('shared', idb).put(token());
+    expect(await indexedDbTokenStore('shared', idb).list('https://api.test')).toEqual([token()]);
+    expect(await indexedDbTokenStore('other', idb).list('https://api.test')).toEqual([]);
+  });
+});
 
 describe.each(stores)('%s token store', (_name, make) => {
   it('lists by origin, replaces a token of the same scope, removes by hash', async () => {
