@@ -83,6 +83,47 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await page.close();
   });
 
+  it('XHR: a page XMLHttpRequest gets the 200 transparently after an auto-paid 402', async () => {
+    const s = await freshServer();
+    await ui('saveSettings', settings([autoPay(s.url)]));
+    const page = await ext.page();
+    await page.goto(`${s.url}/health`);
+    const r = await page.evaluate(
+      (u) =>
+        new Promise<{ status: number; events: string[]; body: string }>((resolve) => {
+          const events: string[] = [];
+          const x = new XMLHttpRequest();
+          x.open('POST', u);
+          x.setRequestHeader('content-type', 'application/json');
+          x.onreadystatechange = () => events.push(`rs${x.readyState}:${x.status}`);
+          x.onload = () => resolve({ status: x.status, events, body: x.responseText });
+          x.send('{"a":[1,2],"b":[2,1]}');
+        }),
+      `${s.url}/v1/similarity`,
+    );
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toHaveProperty('similarity');
+    // The page never saw the 402.
+    expect(r.events.some((e) => e.endsWith(':402'))).toBe(false);
+    expect(await succeeded(s.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('cross-origin fetch whose challenge the page cannot read → paid from the background, later requests carry the header', async () => {
+    const api = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000, cors: true, exposeChallenge: false });
+    closers.push(() => api.close());
+    const site = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+    closers.push(() => site.close());
+    await ui('saveSettings', settings([autoPay(api.url)]));
+    const page = await ext.page();
+    await page.goto(`${site.url}/free`);
+    expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
+    await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
+    expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+
   it('6. wallet unreachable → clear error to the page, budget released, nothing paid', async () => {
     const s = await freshServer();
     const dead = `nostr+walletconnect://${'ab'.repeat(32)}?relay=${encodeURIComponent('ws://127.0.0.1:9')}&secret=${'cd'.repeat(32)}`;
