@@ -1,0 +1,81 @@
+// Unit tests of the plumbing's pure parts: which 402s the background handles, DNR rule scoping, senders.
+import { describe, expect, it } from 'vitest';
+import { pageCanSeeChallenge } from './detector.ts';
+import { addHeaderRule, isSafeHeaderValue, removeHeaderRules, ruleFor, scopeRegex, sweepExpiredRules } from './header-rules.ts';
+import { senderContext, uiSenderOk } from './senders.ts';
+import { memoryStorage } from './storage.ts';
+
+const seen = (initiator: string | undefined, headers: [string, string][]) => ({
+  url: 'https://api.example/v1/x',
+  tabId: 1,
+  type: 'xmlhttprequest',
+  initiator,
+  wwwAuthenticate: [],
+  headers: headers.map(([name, value]) => ({ name, value })),
+});
+
+describe('detector: who handles a 402', () => {
+  it('leaves same-origin and CORS-exposed challenges to the MAIN-world wrapper', () => {
+    expect(pageCanSeeChallenge(seen('https://api.example', []))).toBe(true);
+    expect(
+      pageCanSeeChallenge(seen('https://app.example', [['Access-Control-Allow-Origin', '*'], ['Access-Control-Expose-Headers', 'Content-Type, WWW-Authenticate']])),
+    ).toBe(true);
+  });
+  it('takes cross-origin challenges the page cannot read', () => {
+    expect(pageCanSeeChallenge(seen('https://app.example', []))).toBe(false);
+    expect(pageCanSeeChallenge(seen('https://app.example', [['access-control-allow-origin', '*']]))).toBe(false);
+    expect(
+      pageCanSeeChallenge(seen('https://app.example', [['access-control-allow-origin', 'https://other.example'], ['access-control-expose-headers', '*']])),
+    ).toBe(false);
+  });
+});
+
+describe('header rules', () => {
+  it('scope regex is exact origin + segment-wise prefix', () => {
+    const re = new RegExp(scopeRegex('https://api.example', '/v1'));
+    expect(re.test('https://api.example/v1')).toBe(true);
+    expect(re.test('https://api.example/v1/x?y')).toBe(true);
+    expect(re.test('https://api.example/v10')).toBe(false);
+    expect(re.test('https://api.example.evil/v1')).toBe(false);
+    expect(re.test('http://api.example/v1')).toBe(false);
+    expect(new RegExp(scopeRegex('http://127.0.0.1:8080', '/')).test('http://127.0.0.1:80800/')).toBe(false);
+  });
+  it('refuses header values with CR/LF', () => {
+    expect(isSafeHeaderValue('L402 abc:def')).toBe(true);
+    expect(isSafeHeaderValue('L402 abc\r\nX-Evil: 1')).toBe(false);
+  });
+  it('adds tab-scoped rules, replaces the same scope, sweeps expired ones', async () => {
+    const calls: unknown[] = [];
+    let now = 1000;
+    const deps = { dnr: { updateSessionRules: async (o: unknown) => void calls.push(o) }, storage: memoryStorage(), clock: () => now };
+    const base = { tabId: 7, origin: 'https://api.example', pathPrefix: '/', resourceTypes: ['main_frame' as const], paymentHash: 'aa', expiresAt: 2000 };
+    const a = await addHeaderRule(deps, { ...base, authorization: 'L402 a:1' });
+    const b = await addHeaderRule(deps, { ...base, authorization: 'L402 b:2' });
+    expect(b.id).toBe(a.id);
+    expect(JSON.stringify(calls[1])).toContain('"tabIds":[7]');
+    expect(await ruleFor(deps, 7, 'https://api.example/page', 'main_frame')).toMatchObject({ authorization: 'L402 b:2' });
+    expect(await ruleFor(deps, 8, 'https://api.example/page', 'main_frame')).toBeNull();
+    await expect(addHeaderRule(deps, { ...base, authorization: 'L402 a\nb' })).rejects.toThrow(/unsafe/);
+    now = 2000;
+    expect(await sweepExpiredRules(deps)).toBe(1);
+    expect(await removeHeaderRules(deps, () => true)).toBe(0);
+  });
+});
+
+describe('senders', () => {
+  const id = 'ext-id';
+  it('page identity comes from sender, top frame of a web page only', () => {
+    expect(senderContext({ id, tab: { id: 3 } as never, frameId: 0, origin: 'https://site.example', url: 'https://site.example/a' }, id)).toEqual({
+      origin: 'https://site.example',
+      tabId: 3,
+    });
+    expect(senderContext({ id, tab: { id: 3 } as never, frameId: 1, url: 'https://site.example/a' }, id)).toBeNull();
+    expect(senderContext({ id: 'other', tab: { id: 3 } as never, frameId: 0, url: 'https://site.example/a' }, id)).toBeNull();
+    expect(senderContext({ id, frameId: 0, url: 'https://site.example/a' }, id)).toBeNull();
+  });
+  it('UiApi only from extension pages', () => {
+    const base = 'chrome-extension://ext-id/';
+    expect(uiSenderOk({ id, url: `${base}src/extension/ui/popup/index.html` }, id, base)).toBe(true);
+    expect(uiSenderOk({ id, url: 'https://site.example/', tab: { id: 1 } as never }, id, base)).toBe(false);
+  });
+});
