@@ -65,7 +65,9 @@ describe('header rules', () => {
 describe('senders', () => {
   const id = 'ext-id';
   it('page identity comes from sender, top frame of a web page only', () => {
-    expect(senderContext({ id, tab: { id: 3 } as never, frameId: 0, origin: 'https://site.example', url: 'https://site.example/a' }, id)).toEqual({
+    // Chrome adds `origin` to MessageSender (not in the polyfill's type).
+    const withOrigin = { id, tab: { id: 3 } as never, frameId: 0, url: 'https://site.example/a', origin: 'https://site.example' };
+    expect(senderContext(withOrigin, id)).toEqual({
       origin: 'https://site.example',
       tabId: 3,
     });
