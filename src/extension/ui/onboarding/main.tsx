@@ -8,7 +8,7 @@ import type { WalletStatus } from '../../messaging/protocol.ts';
 import { DEFAULT_SETTINGS, type Rules, type Settings, type WalletConfig } from '../../shared/model.ts';
 import { parseNwcUri } from '../../../wallet/nwc-uri.ts';
 import { call, errorText } from '../shared/api.ts';
-import { Banner, Brand, Field, SatsInput, Spinner } from '../shared/components.tsx';
+import { Banner, Brand, Field, Logo, SatsInput, Spinner } from '../shared/components.tsx';
 import { parseSats, sats, satsInput } from '../shared/format.ts';
 import { WalletSummary } from '../shared/wallet-card.tsx';
 
@@ -238,7 +238,7 @@ function DoneStep({ settings, status }: { settings: Settings; status: WalletStat
   return (
     <section class="stack loose" aria-labelledby="done-h">
       <div class="done-mark" aria-hidden="true">
-        ⚡
+        <Logo size={40} />
       </div>
       <div style="text-align:center" class="stack">
         <h2 id="done-h">You're all set</h2>

@@ -38,7 +38,9 @@ export function Tokens() {
   return (
     <section class="card stack" aria-labelledby="tokens-h">
       <div>
-        <h2 id="tokens-h">Tokens held</h2>
+        <h2 id="tokens-h" class="sr-only">
+          Tokens held
+        </h2>
         <p class="muted small">
           A token is what you bought: the site accepts it instead of a new payment until it expires. Revoking forgets it
           here; the next request to that site asks for a payment again.

@@ -173,9 +173,19 @@ function App() {
         </button>
       </header>
 
+      {wallet.error ? (
+        // The wallet call failing (not the wallet: that comes back as a status) means the background is not
+        // answering at all: one clear message instead of an error in every card.
+        <Banner kind="error">
+          <strong>L402 Autopilot is not responding.</strong> {wallet.error}{' '}
+          <button type="button" class="btn small" onClick={() => location.reload()}>
+            Try again
+          </button>
+        </Banner>
+      ) : (
+        <>
       <section class="card" aria-label="Wallet">
-        {wallet.error && <Banner kind="error">{wallet.error}</Banner>}
-        {!wallet.data && !wallet.error && <Spinner label="Loading wallet" />}
+        {!wallet.data && <Spinner label="Loading wallet" />}
         {wallet.data && <WalletSummary status={wallet.data} compact />}
         {overview.data && (
           <>
@@ -183,11 +193,13 @@ function App() {
             <Meter label="Spent today" valueMsat={overview.data.spentTodayMsat} maxMsat={overview.data.dailyCapMsat} />
           </>
         )}
-        {overview.error && !wallet.error && <Banner kind="error">{overview.error}</Banner>}
+        {overview.error && <Banner kind="error">{overview.error}</Banner>}
       </section>
 
       {site && <SiteCard site={site} />}
       <RecentPayments />
+        </>
+      )}
     </main>
   );
 }

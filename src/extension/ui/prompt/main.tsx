@@ -5,7 +5,7 @@ import '../shared/theme.css';
 import './prompt.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { Period, PromptAnswer, PromptRequest } from '../../shared/model.ts';
+import { DEFAULT_SITE_BUDGET, type Period, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
 import { hostOf, PERIOD_LABEL, parseSats, sats } from '../shared/format.ts';
@@ -44,6 +44,11 @@ function useNow(intervalMs: number): number {
   return now;
 }
 
+function budgetText(text: string): string {
+  const parsed = parseSats(text);
+  return parsed.ok ? `${sats(parsed.msat)} sats` : '…';
+}
+
 function countdown(ms: number): string {
   const s = Math.max(0, Math.ceil(ms / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
@@ -62,7 +67,10 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   const armed = useArmed();
   const now = useNow(500);
   const [budgetOpen, setBudgetOpen] = useState(false);
-  const [budget, setBudget] = useState(() => String(Math.max(1000, Math.ceil((prompt.amountMsat * 10) / 1000))));
+  // Start from the usual site budget, or twice this payment when that would not even cover it.
+  const [budget, setBudget] = useState(() =>
+    String(Math.ceil(Math.max(DEFAULT_SITE_BUDGET.budgetMsat, 2 * (prompt.amountMsat + prompt.maxFeeMsat)) / 1000)),
+  );
   const [period, setPeriod] = useState<Period>('daily');
   const [budgetError, setBudgetError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -191,7 +199,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
                 disabled={!armed || expired || sending}
                 onClick={approveWithBudget}
               >
-                Approve and allow {budget || '…'} sats {PERIOD_LABEL[period]}
+                Approve and allow {budgetText(budget)} {PERIOD_LABEL[period]}
               </button>
             </div>
           )}
