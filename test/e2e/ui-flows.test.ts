@@ -35,6 +35,8 @@ async function shoot(page: Page, name: string, prepare?: () => Promise<void>): P
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     await prepare?.();
+    // Buttons animate their background: let the theme switch finish before capturing.
+    await page.waitForTimeout(400);
     const file = `${name}-${colorScheme}.png`;
     await page.screenshot({ path: join(SHOTS, file), fullPage: true });
     copyFileSync(join(SHOTS, file), join(DOCS, file));
@@ -80,7 +82,6 @@ describe('extension UI on regtest', () => {
   test('onboarding with the regtest NWC URI shows the real balance and saves the wallet', async () => {
     const page = await ext.openExtensionPage(UI('onboarding/index.html'));
     await page.setViewportSize({ width: 900, height: 900 });
-    await shoot(page, 'onboarding-start');
 
     // A typo is refused before anything connects.
     const box = page.getByRole('textbox', { name: 'Connection string' });
@@ -248,6 +249,8 @@ describe('extension UI on regtest', () => {
     expect(await prompt.getByTestId('prompt-amount').textContent()).toContain('21');
     expect(await prompt.locator('body').textContent()).toContain('localhost');
     await prompt.setViewportSize({ width: 420, height: 640 });
+    // Approve arms itself after a short anti-click-jacking delay; capture it armed.
+    await expect.poll(() => prompt.getByRole('button', { name: /Approve once/ }).isEnabled()).toBe(true);
     await shoot(prompt, 'prompt');
     const closed = prompt.waitForEvent('close');
     await prompt.keyboard.press('Escape');

@@ -53,6 +53,7 @@ function WalletStep({
 }) {
   const [choice, setChoice] = useState<WalletChoice>('nwc');
   const [uri, setUri] = useState('');
+  const [reveal, setReveal] = useState(false);
   const [touched, setTouched] = useState(false);
   const [testing, setTesting] = useState(false);
   const [status, setStatus] = useState<WalletStatus | null>(null);
@@ -106,6 +107,8 @@ function WalletStep({
                   {...a}
                   rows={3}
                   spellcheck={false}
+                  // Masked like a password: the string holds the wallet secret (shoulder-surfing, screen shares).
+                  class={reveal ? '' : 'secret'}
                   placeholder="nostr+walletconnect://…?relay=wss://…&secret=…"
                   value={uri}
                   onInput={(e) => {
@@ -119,6 +122,9 @@ function WalletStep({
             <div class="row">
               <button type="button" class="btn" onClick={() => void test()} disabled={testing}>
                 {testing && <Spinner label="Testing" />} Test connection
+              </button>
+              <button type="button" class="btn ghost small" aria-pressed={reveal} onClick={() => setReveal(!reveal)}>
+                {reveal ? 'Hide' : 'Show'} string
               </button>
               {status?.connected && <span class="pill ok">Connection works</span>}
             </div>

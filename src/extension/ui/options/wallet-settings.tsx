@@ -132,6 +132,8 @@ export function WalletSettings({ settings, onSaved }: { settings: Settings; onSa
                   {...a}
                   rows={3}
                   spellcheck={false}
+                  // Masked like a password: the string holds the wallet secret.
+                  class="secret"
                   value={uri}
                   placeholder="nostr+walletconnect://…"
                   onInput={(e) => {

@@ -24,7 +24,8 @@ export function WalletSummary({ status, compact }: { status: WalletStatus; compa
       {status.balanceMsat !== null && (
         <div>
           <span class="big" data-testid="wallet-balance">
-            {sats(status.balanceMsat)}
+            {/* Whole sats: a balance shown to the millisat reads as noise. */}
+            {sats(Math.floor(status.balanceMsat / 1000) * 1000)}
           </span>{' '}
           <span class="muted">sats available</span>
         </div>
