@@ -186,10 +186,13 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     const live = async () => (await ui('listPayments', {})).filter((p) => p.status !== 'failed').length;
     const paidBefore = await live();
 
+    // A real, well-formed challenge obtained OUTSIDE the browser: the page will claim it came from the victim.
+    const stolen = (await fetch(`${evil.url}/paid`)).headers.get('www-authenticate') ?? '';
+    expect(stolen).toMatch(/^L402 /);
     const hp = await ext.page();
     await hp.goto(`${evil.url}/free`);
     const out = await hp.evaluate(
-      async ([victimUrl, badUrl]) => {
+      async ([victimUrl, badUrl, www, evilUrl]) => {
         const CH = 'l402-autopilot/v1';
         const ask = (method: string, arg: unknown, extra: Record<string, unknown> = {}) =>
           new Promise<unknown>((resolve) => {
@@ -212,12 +215,18 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
           // UiApi methods are not reachable from a page.
           uiMethod: await ask('listTokens', {}),
           settings: await ask('getSettings', {}),
+          // An invented 402 "from" the victim (auto-pay rule there), with the attacker's real invoice.
+          invented: await ask('challenge', { url: `${victimUrl}/v1/similarity`, method: 'POST', wwwAuthenticate: [www], requestId: 'f1' }),
+          // Same for its own origin: the browser never delivered that 402 to this tab.
+          inventedOwn: await ask('challenge', { url: `${evilUrl}/paid`, method: 'GET', wwwAuthenticate: [www], requestId: 'f2' }),
           // A 402 whose invoice hash does not match the macaroon: fetch through the wrapper.
           mismatch: await fetch(`${badUrl}/paid`).then((r) => r.status),
         };
       },
-      [victim.url, bad.url] as const,
+      [victim.url, bad.url, stolen, evil.url] as const,
     );
+    expect(out.invented).toMatchObject({ ok: false, error: { code: 'invalid_challenge' } });
+    expect(out.inventedOwn).toMatchObject({ ok: false, error: { code: 'invalid_challenge' } });
     expect(out.tokenOfOther).toEqual({ ok: true, value: { authorization: null } });
     expect(out.spoofedOrigin).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     expect(out.uiMethod).toMatchObject({ ok: false, error: { code: 'unknown_method' } });

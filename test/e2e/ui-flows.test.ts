@@ -153,7 +153,8 @@ describe('extension UI on regtest', () => {
     await page.reload();
     await page.getByLabel('Per-payment cap').waitFor();
     expect(await page.getByLabel('Per-payment cap').inputValue()).toBe('250');
-    await page.setViewportSize({ width: 1200, height: 900 });
+    // Tall enough that the sticky save bar sits below the form in the full-page capture.
+    await page.setViewportSize({ width: 1200, height: 1100 });
     await shoot(page, 'options-rules');
     await page.close();
   }, 60_000);

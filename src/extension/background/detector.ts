@@ -16,6 +16,8 @@ export interface Seen402 {
 
 export interface DetectorDeps {
   countChallenge(tabId: number): Promise<void>;
+  /** Every L402 402 the browser delivered, so a page's claim about one can be checked (seen-challenges.ts). */
+  remember(tabId: number, url: string, wwwAuthenticate: string[]): Promise<void>;
   resetTab(tabId: number): Promise<void>;
   /** Pays or reuses a token; resolves with the header and its scope. */
   handle(req: {
@@ -24,6 +26,8 @@ export interface DetectorDeps {
     tabId: number;
     wwwAuthenticate: string[];
     source: 'fetch' | 'navigation';
+    /** Always true here: the browser delivered this 402 (autopilot.ts uses it to allow auto-pay). */
+    confirmedByBrowser: true;
   }): Promise<{ authorization: string; origin: string; pathPrefix: string; paymentHash: string; validUntil: number | null }>;
   /** A header rule already covering this request (so this 402 rejects that token). */
   existingRule(tabId: number, url: string, type: RuleResourceType): Promise<{ authorization: string } | null>;
@@ -73,8 +77,13 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     wwwAuthenticate: headerValues(headers, 'www-authenticate'),
     headers,
   };
+  if (!hasL402(seen.wwwAuthenticate)) {
+    await deps.countChallenge(d.tabId);
+    return;
+  }
+  // Remember first: the page may ask about this 402 as soon as it has it.
+  await deps.remember(d.tabId, d.url, seen.wwwAuthenticate);
   await deps.countChallenge(d.tabId);
-  if (!hasL402(seen.wwwAuthenticate)) return;
   const nav = d.type === 'main_frame';
   if (!nav && (d.type !== 'xmlhttprequest' || pageCanSeeChallenge(seen))) return;
   const type: RuleResourceType = nav ? 'main_frame' : 'xmlhttprequest';
@@ -90,6 +99,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
       tabId: d.tabId,
       wwwAuthenticate: seen.wwwAuthenticate,
       source: nav ? 'navigation' : 'fetch',
+      confirmedByBrowser: true,
     });
     await deps.addRule({
       tabId: d.tabId,

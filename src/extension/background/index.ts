@@ -18,6 +18,7 @@ import { createPromptStore } from './prompts.ts';
 import { loadSettings } from './settings.ts';
 import { browserStorage } from './storage.ts';
 import { pageWallet, senderContext, uiSenderOk } from './senders.ts';
+import { forgetTab, rememberChallenge, wasSeen } from './seen-challenges.ts';
 import { createUiHandlers } from './ui-handlers.ts';
 
 const local = browserStorage(browser.storage.local);
@@ -86,7 +87,18 @@ const ui = createDispatcher<'ui', null>('ui', uiChecks, {
     return r;
   },
 });
-const page = createDispatcher('page', pageChecks, createPageHandlers({ autopilot, storage: local, settings: () => loadSettings(local), rules }));
+const seen = { storage: session, clock };
+const page = createDispatcher(
+  'page',
+  pageChecks,
+  createPageHandlers({
+    autopilot,
+    storage: local,
+    settings: () => loadSettings(local),
+    rules,
+    wasSeen: (tabId, url, www) => wasSeen(seen, tabId, url, www),
+  }),
+);
 
 browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.MessageSender) => {
   if (page.accepts(msg)) {
@@ -104,6 +116,7 @@ browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.Mes
 
 const detector = {
   countChallenge: (tabId: number) => countChallenge(badge, tabId),
+  remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
   async handle(req: Parameters<typeof autopilot.handleChallenge>[0]) {
     lastTabId = req.tabId ?? -1;
@@ -144,6 +157,7 @@ chrome.webRequest.onHeadersReceived.addListener(
 browser.tabs.onRemoved.addListener((tabId) => {
   void removeHeaderRules(rules, (r) => r.tabId === tabId);
   void resetBadge(badge, tabId);
+  void forgetTab(seen, tabId);
 });
 
 browser.runtime.onInstalled.addListener((d) => {

@@ -22,6 +22,8 @@ export interface PageHandlerDeps {
   storage: KeyValueStorage;
   settings(): Promise<Settings>;
   rules: HeaderRuleDeps;
+  /** Did the browser deliver this 402 to this tab (seen-challenges.ts)? */
+  wasSeen(tabId: number, url: string, wwwAuthenticate: string[]): Promise<boolean>;
 }
 
 const unsupported = (what: string) => async (): Promise<never> => {
@@ -45,13 +47,18 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       return { webln: s.webln, scopes };
     },
     async challenge(arg, ctx) {
-      // Only 402s of requests this page could make and read; the wrapper sends the URL it fetched.
+      // Only a 402 the browser really delivered to this tab for this URL (never one the page made up).
+      if (!(await deps.wasSeen(ctx.tabId, arg.url, arg.wwwAuthenticate))) {
+        throw new AutopilotError('invalid_challenge', 'this 402 was not received by this page: not paid');
+      }
       const r = await autopilot.handleChallenge({
         serviceUrl: arg.url,
         initiator: ctx.origin,
         tabId: ctx.tabId,
         wwwAuthenticate: arg.wwwAuthenticate,
         source: 'fetch',
+        // Checked just above against what webRequest recorded for this tab.
+        confirmedByBrowser: true,
       });
       return { authorization: r.authorization, scope: { origin: r.token.origin, pathPrefix: r.token.pathPrefix } };
     },

@@ -81,3 +81,16 @@ describe('senders', () => {
     expect(uiSenderOk({ id, url: 'https://site.example/', tab: { id: 1 } as never }, id, base)).toBe(false);
   });
 });
+
+describe('seen challenges', async () => {
+  const { rememberChallenge, wasSeen } = await import('./seen-challenges.ts');
+  it('a page may only cite a 402 the browser delivered to that tab and URL', async () => {
+    const deps = { storage: memoryStorage(), clock: () => 1000, sleep: async () => {} };
+    await rememberChallenge(deps, 4, 'https://api.example/x', ['L402 macaroon="m", invoice="i"', 'LSAT macaroon="m", invoice="i"']);
+    // fetch joins repeated headers with ", " and keeps the fragment.
+    expect(await wasSeen(deps, 4, 'https://api.example/x#f', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(true);
+    expect(await wasSeen(deps, 5, 'https://api.example/x', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(false);
+    expect(await wasSeen(deps, 4, 'https://victim.example/x', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(false);
+    expect(await wasSeen(deps, 4, 'https://api.example/x', ['L402 macaroon="m", invoice="other"'])).toBe(false);
+  });
+});
