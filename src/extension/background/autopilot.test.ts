@@ -320,6 +320,20 @@ describe('challenges only the page reported', () => {
     expect((await createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false }))).paid).toBe(true);
   });
 
+  it('for another origin are never auto-paid on a site without a rule either, even with auto-pay for unlisted sites', async () => {
+    const w = await world(settingsWith({ autoPayUnlisted: true }));
+    const c = w.wallet.know(makeChallenge());
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false })))).toBe('rejected_by_user');
+    expect(w.prompts).toHaveLength(1);
+    expect(w.prompts[0]?.reason).toContain('the browser did not confirm it');
+    expect(w.wallet.paid).toEqual([]);
+    expect(await getReservation(w.storage, c.paymentHash)).toBeUndefined();
+    // The same challenge, seen by the browser, is paid silently within the caps.
+    const paid = await createAutopilot(w.deps).handleChallenge(req(c));
+    expect(paid.paid).toBe(true);
+    expect(w.prompts).toHaveLength(1);
+  });
+
   it("for the page's own origin are believed (it could serve that 402 anyway)", async () => {
     const w = await world();
     const c = w.wallet.know(makeChallenge());

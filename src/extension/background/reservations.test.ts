@@ -16,7 +16,7 @@ import { NOW } from './test-fixtures.ts';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
-const C = 'https://c.example'; // no rule: always "ask", never reserved without force
+const C = 'https://c.example'; // no rule: "ask" (never reserved without force) unless autoPayUnlisted
 const RULES: Rules = {
   ...DEFAULT_RULES,
   perPaymentCapMsat: 60_000,
@@ -30,7 +30,7 @@ const RULES: Rules = {
 };
 
 type Op =
-  | { op: 'reserve'; h: number; origin: string; amountMsat: number }
+  | { op: 'reserve'; h: number; origin: string; amountMsat: number; mustAsk: boolean }
   | { op: 'commit'; h: number; feeMsat: number }
   | { op: 'release'; h: number };
 
@@ -42,6 +42,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     h: fc.nat(19),
     origin: fc.constantFrom(A, B, C),
     amountMsat: fc.integer({ min: 1_000, max: 70_000 }),
+    // A challenge only the page reported for another origin (autopilot's mustAsk): never reserved.
+    mustAsk: fc.boolean(),
   }),
   // Fees up to the fee floor (1 sat): never more than the max fee the wallet was given.
   fc.record({ op: fc.constant('commit' as const), h: fc.nat(19), feeMsat: fc.nat(1_000) }),
@@ -61,22 +63,23 @@ function modelCounted(e: ModelEntry): number {
   return e.spentMsat ?? e.amountMsat + e.maxFeeMsat;
 }
 
-function modelApply(model: Map<string, ModelEntry>, op: Op, now: number): void {
+function modelApply(model: Map<string, ModelEntry>, op: Op, now: number, rules: Rules): void {
   const hash = hashOf(op.h);
   const e = model.get(hash);
   if (op.op === 'reserve') {
-    if (e) return;
-    const fee = maxFeeFor(op.amountMsat, RULES);
+    if (e || op.mustAsk) return;
+    const fee = maxFeeFor(op.amountMsat, rules);
     const total = op.amountMsat + fee;
-    const budget = op.origin === A ? RULES.sites[0] : op.origin === B ? RULES.sites[1] : undefined;
-    if (!budget || total > (RULES.perPaymentCapMsat ?? Infinity)) return;
+    const budget = op.origin === A ? rules.sites[0] : op.origin === B ? rules.sites[1] : undefined;
+    // A site without a rule: only with autoPayUnlisted, and then only the two caps bound it.
+    if ((!budget && !rules.autoPayUnlisted) || total > (rules.perPaymentCapMsat ?? Infinity)) return;
     let site = 0;
     let day = 0;
     for (const x of model.values()) {
-      if (x.origin === op.origin && x.at >= periodStart(now, budget.period)) site += modelCounted(x);
+      if (budget && x.origin === op.origin && x.at >= periodStart(now, budget.period)) site += modelCounted(x);
       if (x.at >= periodStart(now, 'daily')) day += modelCounted(x);
     }
-    if (site + total > budget.budgetMsat || day + total > (RULES.dailyCapMsat ?? Infinity)) return;
+    if ((budget && site + total > budget.budgetMsat) || day + total > (rules.dailyCapMsat ?? Infinity)) return;
     model.set(hash, { origin: op.origin, amountMsat: op.amountMsat, maxFeeMsat: fee, spentMsat: null, at: now });
   } else if (op.op === 'commit') {
     if (!e || e.spentMsat !== null) return;
@@ -86,10 +89,20 @@ function modelApply(model: Map<string, ModelEntry>, op: Op, now: number): void {
   }
 }
 
-function run(storage: KeyValueStorage, clock: () => number, op: Op): Promise<unknown> {
+function run(storage: KeyValueStorage, clock: () => number, op: Op, rules: Rules): Promise<unknown> {
   const hash = hashOf(op.h);
   if (op.op === 'reserve') {
-    return tryReserve({ storage, clock }, { paymentHash: hash, origin: op.origin, initiator: op.origin, amountMsat: op.amountMsat, rules: RULES });
+    return tryReserve(
+      { storage, clock },
+      {
+        paymentHash: hash,
+        origin: op.origin,
+        initiator: op.origin,
+        amountMsat: op.amountMsat,
+        rules,
+        mustAsk: op.mustAsk ? 'the browser did not confirm it' : undefined,
+      },
+    );
   }
   if (op.op === 'commit') {
     return commitReservation(storage, hash, op.feeMsat);
@@ -108,15 +121,17 @@ function scheduledStorage(s: fc.Scheduler, inner: KeyValueStorage): KeyValueStor
 }
 
 describe('reservations', () => {
-  it('never lets committed + reserved exceed any budget or cap, under any interleaving and period rollover', async () => {
+  it('never lets committed + reserved exceed any budget or cap, under any interleaving and period rollover (with and without auto-pay for unlisted sites)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.scheduler(),
+        fc.boolean(),
         fc.array(fc.record({ advanceMs: fc.integer({ min: 0, max: 3 * 86_400_000 }), ops: fc.array(opArb, { maxLength: 12 }) }), {
           minLength: 1,
           maxLength: 5,
         }),
-        async (s, batches) => {
+        async (s, autoPayUnlisted, batches) => {
+          const rules: Rules = { ...RULES, autoPayUnlisted };
           const inner = memoryStorage();
           const storage = scheduledStorage(s, inner);
           let now = NOW;
@@ -125,17 +140,17 @@ describe('reservations', () => {
           for (const batch of batches) {
             now += batch.advanceMs;
             // All of a batch at once: the lock must serialise them (call order), whatever the storage timing.
-            await s.waitFor(Promise.all(batch.ops.map((op) => run(storage, clock, op))));
-            for (const op of batch.ops) modelApply(model, op, now);
+            await s.waitFor(Promise.all(batch.ops.map((op) => run(storage, clock, op, rules))));
+            for (const op of batch.ops) modelApply(model, op, now, rules);
 
             const entries = await listReservations(inner);
-            for (const rule of RULES.sites) {
-              const t = budgetTotals(entries, RULES, rule.pattern, now);
+            for (const rule of rules.sites) {
+              const t = budgetTotals(entries, rules, rule.pattern, now);
               expect(t.siteSpentMsat).toBeLessThanOrEqual(rule.budgetMsat);
-              expect(t.dailySpentMsat).toBeLessThanOrEqual(RULES.dailyCapMsat ?? Infinity);
             }
-            for (const e of entries) expect(e.amountMsat + e.maxFeeMsat).toBeLessThanOrEqual(RULES.perPaymentCapMsat ?? Infinity);
-            expect(entries.every((e) => e.origin !== C)).toBe(true);
+            expect(budgetTotals(entries, rules, C, now).dailySpentMsat).toBeLessThanOrEqual(rules.dailyCapMsat ?? Infinity);
+            for (const e of entries) expect(e.amountMsat + e.maxFeeMsat).toBeLessThanOrEqual(rules.perPaymentCapMsat ?? Infinity);
+            if (!autoPayUnlisted) expect(entries.every((e) => e.origin !== C)).toBe(true);
             const actual = Object.fromEntries(entries.map((e) => [e.paymentHash, countedMsat(e)]));
             const expected = Object.fromEntries([...model].map(([h, e]) => [h, modelCounted(e)]));
             expect(actual).toEqual(expected);
@@ -170,6 +185,20 @@ describe('reservations', () => {
     expect((await tryReserve(deps, { ...req, force: true })).reservation).toBeNull();
     const denied = { ...req, paymentHash: hashOf(2), rules: { ...RULES, deny: [C] }, force: true };
     expect((await tryReserve(deps, denied)).reservation).toBeNull();
+  });
+
+  it('auto-pay for unlisted sites: 50 simultaneous reserves for a site without a rule reserve at most the daily cap', async () => {
+    const storage = memoryStorage();
+    const rules: Rules = { ...RULES, autoPayUnlisted: true };
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        tryReserve({ storage, clock: () => NOW }, { paymentHash: hashOf(2000 + i), origin: C, initiator: C, amountMsat: 49_000, rules }),
+      ),
+    );
+    // 49 sats + 1 sat max fee = 50 sats each; daily cap 300 sats → 6.
+    expect(results.filter((r) => r.reservation).length).toBe(6);
+    expect(results.find((r) => !r.reservation)?.decision.reason).toBe('over your daily cap: 350 of 300 sats');
+    expect(budgetTotals(await listReservations(storage), rules, C, NOW).dailySpentMsat).toBe(300_000);
   });
 
   it('commit counts amount + actual fee; committed money is never released', async () => {

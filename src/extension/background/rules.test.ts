@@ -111,6 +111,75 @@ describe('evaluate, in the SPEC order', () => {
     ],
     ['no rule for the site → ask', { rules: rules() }, 'ask', 'no rule for this site yet'],
     [
+      'no rule, auto-pay for unlisted sites, within both caps → pay',
+      { rules: rules({ autoPayUnlisted: true }) },
+      'pay',
+      'no rule for this site: within your per-payment and daily caps',
+    ],
+    [
+      'no rule, auto-pay for unlisted sites, exactly at the daily cap → pay',
+      { rules: rules({ autoPayUnlisted: true }), dailySpentMsat: 970_000 },
+      'pay',
+      'within your per-payment and daily caps',
+    ],
+    [
+      'no rule, auto-pay for unlisted sites, over the per-payment cap → ask',
+      { rules: rules({ autoPayUnlisted: true }), amountMsat: 95_000 },
+      'ask',
+      'over your per-payment cap: 105 of 100 sats (with max fee)',
+    ],
+    [
+      'no rule, auto-pay for unlisted sites, over the daily cap → ask',
+      { rules: rules({ autoPayUnlisted: true }), dailySpentMsat: 990_000 },
+      'ask',
+      'over your daily cap: 1020 of 1000 sats',
+    ],
+    [
+      'no rule, auto-pay for unlisted sites but no per-payment cap → ask (never uncapped)',
+      { rules: rules({ autoPayUnlisted: true, perPaymentCapMsat: null }) },
+      'ask',
+      'needs a per-payment cap and a daily cap',
+    ],
+    [
+      'no rule, auto-pay for unlisted sites but no daily cap → ask (never uncapped)',
+      { rules: rules({ autoPayUnlisted: true, dailyCapMsat: null }) },
+      'ask',
+      'needs a per-payment cap and a daily cap',
+    ],
+    [
+      'auto-pay for unlisted sites: the deny list still wins',
+      { rules: rules({ autoPayUnlisted: true, deny: ['*.example.com'] }) },
+      'deny',
+      'deny list (*.example.com)',
+    ],
+    [
+      'auto-pay for unlisted sites: the global switch still wins',
+      { rules: rules({ autoPayUnlisted: true, enabled: false }) },
+      'deny',
+      'switched off',
+    ],
+    [
+      'auto-pay for unlisted sites: a bad invoice is still denied',
+      { rules: rules({ autoPayUnlisted: true }), invalid: { code: 'invoice_expired', message: 'expired' } },
+      'deny',
+      'the invoice cannot be paid: expired',
+    ],
+    [
+      "auto-pay for unlisted sites does not override a site's own ask-every-time rule",
+      { rules: rules({ autoPayUnlisted: true, sites: [{ pattern: '*.example.com', budgetMsat: 1e9, period: 'daily', autoPay: false }] }) },
+      'ask',
+      'ask every time',
+    ],
+    [
+      "auto-pay for unlisted sites does not lift a site's own budget",
+      {
+        rules: rules({ autoPayUnlisted: true, sites: [{ pattern: SITE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
+        siteSpentMsat: 90_000,
+      },
+      'ask',
+      "over this site's daily budget: 120 of 100 sats",
+    ],
+    [
       'a rule without auto-pay → ask',
       { rules: rules({ sites: [{ pattern: SITE, budgetMsat: 1e9, period: 'weekly', autoPay: false }] }) },
       'ask',
@@ -132,6 +201,8 @@ describe('evaluate, in the SPEC order', () => {
     const d = evaluate(input({ siteSpentMsat: 30_000, dailySpentMsat: 400_000 }));
     expect(d).toMatchObject({ siteRemainingMsat: 70_000, dailyRemainingMsat: 600_000, reserveMsat: 30_000, maxFeeMsat: 10_000 });
     expect(evaluate(input({ rules: rules({ dailyCapMsat: null }) })).dailyRemainingMsat).toBeNull();
+    const unlisted = evaluate(input({ rules: rules({ autoPayUnlisted: true }), dailySpentMsat: 400_000 }));
+    expect(unlisted).toMatchObject({ action: 'pay', rule: null, siteRemainingMsat: null, dailyRemainingMsat: 600_000, reserveMsat: 30_000 });
   });
 
   it('does not mutate its input', () => {

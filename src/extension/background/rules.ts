@@ -115,7 +115,8 @@ const PERIOD_WORD: Record<Period, string> = { daily: 'daily', weekly: 'weekly', 
 /**
  * Decides a payment in the SPEC §2 order: global off → deny list → invoice sanity → per-payment cap → site
  * budget → global daily cap → auto-pay or ask. "No" from a cap or budget means ASK (the user may approve once);
- * only the switch, the deny list and a bad invoice deny outright.
+ * only the switch, the deny list and a bad invoice deny outright. A site with no rule of its own asks, unless
+ * `rules.autoPayUnlisted` is on: then it is paid silently when within both caps (which must both be set).
  * @example evaluate({ rules, origin, initiator, amountMsat: 100_000, invalid: null, siteSpentMsat: 0, dailySpentMsat: 0 })
  */
 export function evaluate(input: RuleInput): Decision {
@@ -159,7 +160,14 @@ export function evaluate(input: RuleInput): Decision {
       `over your daily cap: ${formatSats(input.dailySpentMsat + reserveMsat)} of ${formatSats(rules.dailyCapMsat)} sats`,
     );
   }
-  if (!rule) return out('ask', 'no rule for this site yet');
+  if (!rule) {
+    if (!rules.autoPayUnlisted) return out('ask', 'no rule for this site yet');
+    // Settings refuse auto-pay for unlisted sites without both caps; a stored exception still never pays uncapped.
+    if (rules.perPaymentCapMsat === null || rules.dailyCapMsat === null) {
+      return out('ask', 'no rule for this site yet, and auto-pay for sites without a rule needs a per-payment cap and a daily cap');
+    }
+    return out('pay', 'no rule for this site: within your per-payment and daily caps');
+  }
   if (!rule.autoPay) return out('ask', 'this site is set to ask every time');
   return out('pay', `within this site's ${PERIOD_WORD[rule.period]} budget`);
 }

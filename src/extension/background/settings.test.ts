@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '../shared/model.ts';
+import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts';
 import { checkNwcUri, loadSettings, SettingsError, saveSettings, upsertSiteRule, validateSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
 import { settingsWith } from './test-fixtures.ts';
@@ -44,6 +44,11 @@ describe('settings validation', () => {
     ['bad NWC URI', { ...base, wallet: { kind: 'nwc', uri: 'https://wallet.example' } }, 'wallet.uri'],
     ['NWC URI without secret', { ...base, wallet: { kind: 'nwc', uri: `nostr+walletconnect://${PK}?relay=wss://r.example` } }, 'wallet.uri'],
     ['bad webln choice', { ...base, webln: 'sometimes' as 'off' }, 'webln'],
+    ['auto-pay for unlisted sites with both caps', settingsWith({ autoPayUnlisted: true }), 'valid'],
+    ['auto-pay for unlisted sites without a per-payment cap', settingsWith({ autoPayUnlisted: true, perPaymentCapMsat: null }), 'rules.autoPayUnlisted'],
+    ['auto-pay for unlisted sites without a daily cap', settingsWith({ autoPayUnlisted: true, dailyCapMsat: null }), 'rules.autoPayUnlisted'],
+    ['no caps and no auto-pay for unlisted sites', settingsWith({ perPaymentCapMsat: null, dailyCapMsat: null }), 'valid'],
+    ['auto-pay for unlisted sites not a boolean', settingsWith({ autoPayUnlisted: 'yes' as unknown as boolean }), 'rules.autoPayUnlisted'],
   ])('%s → %s', (_n, s, field) => {
     expect(fieldOf(s)).toBe(field);
   });
@@ -58,6 +63,37 @@ describe('settings validation', () => {
     const copy = structuredClone(s);
     expect(validateSettings(s).rules.sites[0]?.pattern).toBe('https://api.example.com');
     expect(s).toEqual(copy);
+  });
+});
+
+describe('auto-pay for sites without a rule', () => {
+  it('is refused without both caps, saying what to set', () => {
+    expect(() => validateSettings(settingsWith({ autoPayUnlisted: true, dailyCapMsat: null }))).toThrow(
+      'auto-paying sites without a rule needs both a per-payment cap and a daily cap: set a daily cap, or switch auto-pay for sites without a rule off',
+    );
+    expect(() => validateSettings(settingsWith({ autoPayUnlisted: true, perPaymentCapMsat: null, dailyCapMsat: null }))).toThrow(
+      'set a per-payment cap and a daily cap',
+    );
+  });
+
+  it('a missing field (settings from before it existed) validates as false', () => {
+    const old = settingsWith();
+    const { autoPayUnlisted: _dropped, ...rules } = old.rules;
+    expect(validateSettings({ ...old, rules: rules as Rules }).rules.autoPayUnlisted).toBe(false);
+  });
+
+  it('stored settings without the field load with it false; a saved true round-trips', async () => {
+    const storage = memoryStorage();
+    const { autoPayUnlisted: _dropped, ...oldRules } = settingsWith({ dailyCapMsat: 7_000 }).rules;
+    await storage.set('settings', { ...settingsWith(), rules: oldRules });
+    const loaded = await loadSettings(storage);
+    expect(loaded.rules).toMatchObject({ autoPayUnlisted: false, dailyCapMsat: 7_000 });
+    await saveSettings(storage, { ...loaded, rules: { ...loaded.rules, autoPayUnlisted: true } });
+    expect((await loadSettings(storage)).rules.autoPayUnlisted).toBe(true);
+    await expect(saveSettings(storage, { ...loaded, rules: { ...loaded.rules, autoPayUnlisted: true, perPaymentCapMsat: null } })).rejects.toThrow(
+      'needs both a per-payment cap and a daily cap',
+    );
+    expect((await loadSettings(storage)).rules.perPaymentCapMsat).not.toBeNull();
   });
 });
 

@@ -49,6 +49,24 @@ function checkRules(r: Rules): void {
   if (typeof r.maxFeePercent !== 'number' || !Number.isFinite(r.maxFeePercent) || r.maxFeePercent < 0 || r.maxFeePercent > 100) {
     throw new SettingsError('rules.maxFeePercent', 'the max fee must be between 0 and 100 %');
   }
+  // Missing (settings stored or sent before the field existed) means false: ask.
+  const autoPayUnlisted: unknown = r.autoPayUnlisted ?? false;
+  if (typeof autoPayUnlisted !== 'boolean') {
+    throw new SettingsError('rules.autoPayUnlisted', 'auto-pay for sites without a rule must be on or off');
+  }
+  // Silent payments to sites the user never named must stay bounded: both caps, or no auto-pay for them.
+  if (autoPayUnlisted && (r.perPaymentCapMsat === null || r.dailyCapMsat === null)) {
+    const missing =
+      r.perPaymentCapMsat === null && r.dailyCapMsat === null
+        ? 'a per-payment cap and a daily cap'
+        : r.perPaymentCapMsat === null
+          ? 'a per-payment cap'
+          : 'a daily cap';
+    throw new SettingsError(
+      'rules.autoPayUnlisted',
+      `auto-paying sites without a rule needs both a per-payment cap and a daily cap: set ${missing}, or switch auto-pay for sites without a rule off`,
+    );
+  }
   if (!Array.isArray(r.deny)) throw new SettingsError('rules.deny', 'the deny list must be a list');
   r.deny.forEach((p, i) => {
     if (typeof p !== 'string' || !isValidPattern(p)) {
@@ -93,13 +111,17 @@ export function validateSettings(s: Settings): Settings {
     wallet: w.kind === 'nwc' ? { kind: 'nwc', uri: w.uri.trim() } : { kind: w.kind },
     rules: {
       ...structuredClone(s.rules),
+      autoPayUnlisted: s.rules.autoPayUnlisted ?? false,
       deny: s.rules.deny.map(norm),
       sites: s.rules.sites.map((r) => ({ ...r, pattern: norm(r.pattern) })),
     },
   };
 }
 
-/** Stored settings merged over the defaults (so a new field gets its default). */
+/**
+ * Stored settings merged over the defaults, so a field added later gets its default (settings saved before
+ * `rules.autoPayUnlisted` existed load with it false: unlisted sites keep asking).
+ */
 export async function loadSettings(storage: KeyValueStorage): Promise<Settings> {
   const s = await storage.get<Partial<Settings>>(KEY);
   return {

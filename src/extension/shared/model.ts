@@ -23,6 +23,11 @@ export interface Rules {
   /** Global daily cap over all sites, msat; null = no cap. */
   dailyCapMsat: number | null;
   sites: SiteRule[];
+  /**
+   * Pay sites that have no rule of their own silently while within the per-payment cap and the daily cap
+   * (false: such sites always ask). Needs both caps set (settings validation refuses it otherwise).
+   */
+  autoPayUnlisted: boolean;
   /** Patterns never paid (checked first). */
   deny: string[];
   /** Max routing fee reserved per payment: max(feeFloorMsat, feePercent % of amount). */
@@ -49,6 +54,7 @@ export const DEFAULT_RULES: Rules = {
   perPaymentCapMsat: 100_000,
   dailyCapMsat: 1_000_000,
   sites: [],
+  autoPayUnlisted: false,
   deny: [],
   maxFeePercent: 1,
   feeFloorMsat: 10_000,
