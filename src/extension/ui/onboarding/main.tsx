@@ -188,8 +188,9 @@ function RulesStep({
     setErrors(next);
     if (!p.ok || !d.ok || next.daily) return;
     setSaving(true);
-    // "Ask every time" keeps the caps as a safety net; sites still ask until you give them a budget.
-    const rules: Rules = { ...base, enabled: true, perPaymentCapMsat: p.msat, dailyCapMsat: d.msat };
+    // "Auto-pay" pays any site without a rule of its own silently within both caps (SPEC §2 "Decide");
+    // "Ask every time" keeps the caps as a safety net and asks for every payment, on every site.
+    const rules: Rules = { ...base, enabled: true, perPaymentCapMsat: p.msat, dailyCapMsat: d.msat, autoPayUnlisted: preset === 'auto' };
     setError(await onFinish(preset === 'ask' ? { ...rules, sites: rules.sites.map((s) => ({ ...s, autoPay: false })) } : rules));
     setSaving(false);
   }
@@ -213,7 +214,8 @@ function RulesStep({
           <span class="choice-body">
             <strong>Auto-pay small amounts</strong>
             <span class="muted small">
-              Sites you approve with a budget are paid silently, never above these limits. Anything bigger asks first.
+              Any site is paid silently as long as a payment stays within the per-payment limit and today's total within
+              the daily limit. Anything bigger asks first. You can still block sites or give them their own budget.
             </span>
           </span>
         </label>
@@ -263,6 +265,8 @@ function DoneStep({ settings, status }: { settings: Settings; status: WalletStat
         <dd>{r.perPaymentCapMsat === null ? 'no limit' : `${sats(r.perPaymentCapMsat)} sats`}</dd>
         <dt>Per day</dt>
         <dd>{r.dailyCapMsat === null ? 'no limit' : `${sats(r.dailyCapMsat)} sats`}</dd>
+        <dt>New sites</dt>
+        <dd data-testid="done-unlisted">{r.autoPayUnlisted ? 'paid silently within these limits' : 'ask before every payment'}</dd>
       </dl>
       <div class="row" style="justify-content:center">
         <a class="btn" href="../options/index.html">

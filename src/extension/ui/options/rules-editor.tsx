@@ -19,6 +19,7 @@ interface Draft {
   enabled: boolean;
   perPayment: string;
   daily: string;
+  autoPayUnlisted: boolean;
   sites: SiteDraft[];
   deny: string[];
   feePercent: string;
@@ -34,6 +35,7 @@ function toDraft(r: Rules): Draft {
     enabled: r.enabled,
     perPayment: satsInput(r.perPaymentCapMsat),
     daily: satsInput(r.dailyCapMsat),
+    autoPayUnlisted: r.autoPayUnlisted,
     sites: r.sites.map((s) => ({ key: nextKey++, pattern: s.pattern, budget: satsInput(s.budgetMsat), period: s.period, autoPay: s.autoPay })),
     deny: [...r.deny],
     feePercent: String(r.maxFeePercent),
@@ -56,6 +58,13 @@ export function fromDraft(d: Draft, base: Rules): { rules: Rules } | { errors: E
   if (!per.ok) errors.perPayment = per.message;
   const daily = optionalSats(d.daily);
   if (!daily.ok) errors.daily = daily.message;
+  // Silent payments to sites without a rule must stay bounded (the background refuses it too).
+  if (d.autoPayUnlisted && per.ok && per.msat === null) {
+    errors.perPayment = 'Auto-paying sites without a rule needs a per-payment cap: enter one, or switch that off below.';
+  }
+  if (d.autoPayUnlisted && daily.ok && daily.msat === null) {
+    errors.daily = 'Auto-paying sites without a rule needs a daily cap: enter one, or switch that off below.';
+  }
   const pct = Number(d.feePercent.trim());
   if (d.feePercent.trim() === '' || !Number.isFinite(pct) || pct < 0 || pct > 100)
     errors.feePercent = 'Enter a percentage between 0 and 100.';
@@ -78,6 +87,7 @@ export function fromDraft(d: Draft, base: Rules): { rules: Rules } | { errors: E
       enabled: d.enabled,
       perPaymentCapMsat: per.msat,
       dailyCapMsat: daily.msat,
+      autoPayUnlisted: d.autoPayUnlisted,
       sites,
       deny: d.deny,
       maxFeePercent: pct,
@@ -203,13 +213,31 @@ export function RulesEditor({ settings, onSaved }: { settings: Settings; onSaved
             {(a) => <SatsInput {...a} value={draft.feeFloor} onInput={(feeFloor) => patch({ feeFloor })} />}
           </Field>
         </div>
+        <div class="stack">
+          <Switch
+            label="Auto-pay sites without a rule (within the caps above)"
+            checked={draft.autoPayUnlisted}
+            onChange={(autoPayUnlisted) => patch({ autoPayUnlisted })}
+          />
+          <p class="muted small">
+            {draft.autoPayUnlisted
+              ? 'On: a site with no budget of its own is paid without asking while the payment is within the per-payment cap and today’s total within the daily cap. Both caps are required.'
+              : 'Off: a site with no budget of its own asks before every payment.'}
+          </p>
+        </div>
       </section>
 
       <section class="card stack" aria-labelledby="sites-h">
         <div class="row between">
           <div>
             <h2 id="sites-h">Site budgets</h2>
-            <p class="muted small">Sites without a budget always ask. Budgets renew by local calendar: daily at midnight, weekly on Monday, monthly on the 1st.</p>
+            <p class="muted small">
+              {draft.autoPayUnlisted
+                ? 'Sites without a budget are paid within the caps above. '
+                : 'Sites without a budget always ask. '}
+              A site's own rule always applies instead: its budget, or “ask” when auto-pay is off for it. Budgets renew by
+              local calendar: daily at midnight, weekly on Monday, monthly on the 1st.
+            </p>
           </div>
           <button
             type="button"

@@ -42,6 +42,9 @@ function openOptions(hash = '') {
 
 function SiteCard({ site }: { site: ActiveSite }) {
   const summary = useApi('getSiteSummary', site.tabId === undefined ? { origin: site.origin } : site, [site.origin]);
+  // Whether a site without a rule is auto-paid within the caps: decides what "no budget" means here.
+  const settings = useApi('getSettings', {});
+  const unlisted = settings.data?.rules.autoPayUnlisted ?? false;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -91,15 +94,17 @@ function SiteCard({ site }: { site: ActiveSite }) {
               detail={s.renewsAt ? `Budget renews ${relative(s.renewsAt)}` : 'Lifetime budget: it does not renew'}
             />
           ) : (
-            <p class="muted small">
-              No budget for this site yet: every payment asks first.
+            <p class="muted small" data-testid="site-no-rule">
+              {unlisted
+                ? 'No budget of its own: paid without asking within your per-payment and daily caps.'
+                : 'No budget for this site yet: every payment asks first.'}
               {s.spentMsat > 0 && ` Spent so far: ${sats(s.spentMsat)} sats.`}
             </p>
           )}
           <div class="row between">
             <Switch
               label="Auto-pay on this site"
-              checked={s.rule?.autoPay ?? false}
+              checked={s.rule ? s.rule.autoPay : unlisted}
               disabled={busy}
               onChange={(v) => void toggle(v)}
             />
