@@ -8,8 +8,17 @@ import {
   Nip47WalletError,
   NWCClient,
 } from '@getalby/sdk/nwc';
+import { bytesToHex } from '../l402/index.ts';
 import { parseNwcUri } from './nwc-uri.ts';
-import type { PaymentLookup, PaymentResult, Wallet, WalletErrorCode, WalletInfo } from './wallet.ts';
+import type {
+  InvoiceLookup,
+  KeysendRequest,
+  PaymentLookup,
+  PaymentResult,
+  Wallet,
+  WalletErrorCode,
+  WalletInfo,
+} from './wallet.ts';
 import { WalletError } from './wallet.ts';
 
 export { type NwcConnection, parseNwcUri } from './nwc-uri.ts';
@@ -17,10 +26,27 @@ export { type NwcConnection, parseNwcUri } from './nwc-uri.ts';
 /** The part of `NWCClient` this adapter uses: lets tests pass a fake without a relay. */
 export interface NwcClientLike {
   payInvoice(request: { invoice: string }): Promise<{ preimage: string; fees_paid?: number }>;
-  lookupInvoice(request: { payment_hash: string }): Promise<{ state?: string; preimage?: string; fees_paid?: number }>;
+  lookupInvoice(request: { payment_hash: string }): Promise<{
+    state?: string;
+    preimage?: string;
+    fees_paid?: number;
+    type?: string;
+    invoice?: string;
+    payment_hash?: string;
+    amount?: number;
+    settled_at?: number;
+  }>;
   getInfo(): Promise<{ alias?: string; pubkey?: string; network?: string; methods?: readonly string[] }>;
   getBalance(): Promise<{ balance: number }>;
   makeInvoice(request: { amount: number; description?: string }): Promise<{ invoice: string; payment_hash: string }>;
+  /** Optional in fakes; NWCClient has both. */
+  payKeysend?(request: {
+    amount: number;
+    pubkey: string;
+    preimage?: string;
+    tlv_records?: { type: number; value: string }[];
+  }): Promise<{ preimage: string; fees_paid?: number }>;
+  signMessage?(request: { message: string }): Promise<{ message: string; signature: string }>;
   close(): void;
 }
 
@@ -92,6 +118,27 @@ export function nwcWalletFromClient(client: NwcClientLike, options: NwcWalletOpt
       throw toWalletError(e, method);
     }
   }
+  // The methods get_info lists (NIP-47 names), asked once; null when the wallet did not say.
+  let listed: Promise<string[] | null> | null = null;
+  const methodsListed = (): Promise<string[] | null> => {
+    listed ??= call('get_info', () => client.getInfo()).then(
+      (i) => (i.methods && i.methods.length > 0 ? [...i.methods] : null),
+      () => {
+        listed = null; // try again next time; meanwhile let the wallet itself answer
+        return null;
+      },
+    );
+    return listed;
+  };
+  const listedOrUnknown = async (method: string): Promise<boolean> => {
+    const methods = await methodsListed();
+    return methods === null || methods.includes(method);
+  };
+  /** Throws `unsupported` when get_info does not list `method` (a wallet that lists nothing is asked anyway). */
+  async function requireMethod(method: string): Promise<void> {
+    if (!(await listedOrUnknown(method))) throw new WalletError('unsupported', `${method}: not supported by this wallet`);
+  }
+  const NIP47_NAMES = { lookupInvoice: 'lookup_invoice', keysend: 'pay_keysend', signMessage: 'sign_message' } as const;
   return {
     async payInvoice(paymentRequest: string): Promise<PaymentResult> {
       // NIP-47 pay_invoice has no fee limit parameter: the wallet service's own budget applies.
@@ -137,6 +184,47 @@ export function nwcWalletFromClient(client: NwcClientLike, options: NwcWalletOpt
         client.makeInvoice({ amount: a.amountMsat, ...(a.description !== undefined ? { description: a.description } : {}) }),
       );
       return { paymentRequest: tx.invoice, paymentHash: tx.payment_hash };
+    },
+    async lookupInvoice(paymentHash: string): Promise<InvoiceLookup> {
+      await requireMethod('lookup_invoice');
+      const tx = await call('lookup_invoice', () => client.lookupInvoice({ payment_hash: paymentHash }));
+      const paid = tx.state === 'settled' || (tx.state === undefined && typeof tx.settled_at === 'number' && tx.settled_at > 0);
+      return {
+        type: tx.type === 'incoming' || tx.type === 'outgoing' ? tx.type : null,
+        paymentRequest: tx.invoice ?? '',
+        paymentHash: (tx.payment_hash || paymentHash).toLowerCase(),
+        paid,
+        preimage: paid && tx.preimage ? tx.preimage.toLowerCase() : null,
+        amountMsat: typeof tx.amount === 'number' ? tx.amount : null,
+      };
+    },
+    async keysend(r: KeysendRequest): Promise<PaymentResult> {
+      if (!client.payKeysend) throw new WalletError('unsupported', 'pay_keysend: not supported by this wallet');
+      await requireMethod('pay_keysend');
+      const payKeysend = client.payKeysend.bind(client);
+      // WebLN custom record values are text; NIP-47 tlv_records carry hex.
+      const tlv = Object.entries(r.customRecords ?? {}).map(([type, value]) => ({
+        type: Number(type),
+        value: bytesToHex(new TextEncoder().encode(value)),
+      }));
+      const res = await call('pay_keysend', () =>
+        payKeysend({ amount: r.amountMsat, pubkey: r.destination, preimage: r.preimage, ...(tlv.length ? { tlv_records: tlv } : {}) }),
+      );
+      // A success reply without a preimage still means the payment (with OUR preimage) went through.
+      const preimage = typeof res.preimage === 'string' && res.preimage !== '' ? res.preimage.toLowerCase() : r.preimage;
+      return { preimage, feeMsat: typeof res.fees_paid === 'number' ? res.fees_paid : null };
+    },
+    async signMessage(message: string) {
+      if (!client.signMessage) throw new WalletError('unsupported', 'sign_message: not supported by this wallet');
+      await requireMethod('sign_message');
+      const signMessage = client.signMessage.bind(client);
+      const r = await call('sign_message', () => signMessage({ message }));
+      return { message: r.message, signature: r.signature };
+    },
+    async supports(method) {
+      if (method === 'keysend' && !client.payKeysend) return false;
+      if (method === 'signMessage' && !client.signMessage) return false;
+      return listedOrUnknown(NIP47_NAMES[method]);
     },
     close() {
       client.close();

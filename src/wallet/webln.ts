@@ -2,7 +2,7 @@
 // `webln` package's requestProvider(), or @getalby/sdk's NostrWebLNProvider — and over a bare `{ payInvoice }`.
 import type { WebLNProvider } from '@webbtc/webln-types';
 import { decodeInvoice } from '../l402/index.ts';
-import type { PaymentResult, Wallet, WalletErrorCode, WalletInfo } from './wallet.ts';
+import type { InvoiceLookup, PaymentResult, Wallet, WalletErrorCode, WalletInfo } from './wallet.ts';
 import { WalletError } from './wallet.ts';
 
 /** Anything with a `payInvoice(bolt11)` that resolves to an object carrying the preimage. */
@@ -101,6 +101,46 @@ export function weblnWallet(provider: WebLNProvider): Wallet {
       }
     };
   }
+  const lookupInvoice = provider.lookupInvoice?.bind(provider);
+  if (lookupInvoice) {
+    wallet.lookupInvoice = async (paymentHash: string): Promise<InvoiceLookup> => {
+      await ready();
+      let r: Awaited<ReturnType<typeof lookupInvoice>>;
+      try {
+        r = await lookupInvoice({ paymentHash });
+      } catch (e) {
+        throw weblnError(e, 'lookupInvoice', 'internal');
+      }
+      let amountMsat: number | null = null;
+      try {
+        amountMsat = decodeInvoice(r.paymentRequest).amountMsat;
+      } catch {
+        amountMsat = null; // some providers return no invoice text: the amount is simply unknown
+      }
+      return {
+        type: null,
+        paymentRequest: r.paymentRequest ?? '',
+        paymentHash: paymentHash.toLowerCase(),
+        paid: r.paid === true,
+        preimage: r.paid === true && typeof r.preimage === 'string' && r.preimage !== '' ? r.preimage.toLowerCase() : null,
+        amountMsat,
+      };
+    };
+  }
+  const signMessage = provider.signMessage?.bind(provider);
+  if (signMessage) {
+    wallet.signMessage = async (message: string) => {
+      await ready();
+      try {
+        const r = await signMessage(message);
+        return { message: r.message, signature: r.signature };
+      } catch (e) {
+        throw weblnError(e, 'signMessage', 'internal');
+      }
+    };
+  }
+  // No `keysend` here on purpose: WebLN's keysend cannot take a preimage, so the payment hash is not known before
+  // paying, and the money path (SPEC §2 "Pay": pending record keyed by hash BEFORE paying) needs it.
   return wallet;
 }
 

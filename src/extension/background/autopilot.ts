@@ -110,7 +110,8 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
 
   async function payChallenge(req: ChallengeRequest, origin: string, challenge: L402Challenge): Promise<ChallengeResult> {
     const settings = await flow.settings();
-    const wallet = await flow.wallet(settings);
+    // The tab that raised the 402 is the one whose WebLN provider pays (wallet kind 'webln').
+    const wallet = await flow.wallet(settings, req.tabId === undefined ? {} : { tabId: req.tabId });
     let validated: ReturnType<typeof validateChallenge>;
     try {
       // Invoice sanity (SPEC §2: hash match, not expired, network, non-zero amount) before any rule or money.

@@ -27,7 +27,13 @@ export type AutopilotErrorCode =
   /** The service rejected a fresh token: not paying again. */
   | 'loop_guard'
   /** WebLN: the site has not been enabled by the user. */
-  | 'not_enabled';
+  | 'not_enabled'
+  /** WebLN: the wallet cannot do this (NWC NOT_IMPLEMENTED, or not in get_info's methods). */
+  | 'unsupported'
+  /** WebLN: the page's arguments are not usable (bad amount, no hash). */
+  | 'invalid_request'
+  /** WebLN: the wallet answered a non-payment call with an error (e.g. invoice not found). */
+  | 'wallet_error';
 
 export class AutopilotError extends Error {
   readonly code: AutopilotErrorCode;

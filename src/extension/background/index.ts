@@ -13,6 +13,7 @@ import { on402 } from './detector.ts';
 import { AutopilotError } from './errors.ts';
 import { addHeaderRule, type HeaderRuleDeps, removeHeaderRules, ruleFor, sweepExpiredRules } from './header-rules.ts';
 import { createPageHandlers, type PageCtx } from './page-handlers.ts';
+import type { WalletContext } from './payment-flow.ts';
 import { promptWithWindow } from './prompt-window.ts';
 import { createPromptStore } from './prompts.ts';
 import { loadSettings } from './settings.ts';
@@ -33,13 +34,19 @@ void (chrome.storage?.local as { setAccessLevel?: (o: { accessLevel: string }) =
 
 // One wallet connection per worker lifetime (a cache, not state: rebuilt from settings when missing).
 let walletCache: { key: string; wallet: Wallet } | null = null;
-// The tab whose request is being paid, for wallet kind 'webln' (pays through that page's provider).
-let lastTabId = -1;
 
-async function currentWallet(): Promise<Wallet> {
+/**
+ * The configured wallet. Kind 'webln' pays through the provider of the tab whose request is being paid
+ * (`ctx.tabId`: the tab that raised the 402 or called window.webln) — never "whichever tab spoke last", which two
+ * tabs at once would get wrong. No tab (UI status, resume at start): there is no page to pay through.
+ */
+async function currentWallet(ctx: WalletContext = {}): Promise<Wallet> {
   const s = await loadSettings(local);
   if (s.wallet.kind === 'none') throw new AutopilotError('no_wallet', 'no wallet connected: open the options page');
-  if (s.wallet.kind === 'webln') return pageWallet((tabId, msg) => browser.tabs.sendMessage(tabId, msg), () => lastTabId);
+  if (s.wallet.kind === 'webln') {
+    const tabId = ctx.tabId ?? -1;
+    return pageWallet((id, msg) => browser.tabs.sendMessage(id, msg), () => tabId);
+  }
   if (walletCache?.key !== s.wallet.uri) {
     walletCache?.wallet.close?.();
     walletCache = { key: s.wallet.uri, wallet: createNwcWallet(s.wallet.uri, { timeoutMs: 45_000 }) };
@@ -104,7 +111,6 @@ browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.Mes
   if (page.accepts(msg)) {
     const ctx: PageCtx | null = senderContext(sender, browser.runtime.id);
     if (!ctx) return undefined; // not our content script in a web page: no answer at all
-    lastTabId = ctx.tabId;
     return page.dispatch(msg, ctx);
   }
   if (ui.accepts(msg)) {
@@ -119,7 +125,6 @@ const detector = {
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
   async handle(req: Parameters<typeof autopilot.handleChallenge>[0]) {
-    lastTabId = req.tabId ?? -1;
     await sweepExpiredRules(rules);
     const r = await autopilot.handleChallenge(req);
     const t = r.token;

@@ -9,7 +9,15 @@ import { AutopilotError } from './errors.ts';
 import { removeHeaderRules, type HeaderRuleDeps } from './header-rules.ts';
 import { listTokens } from './tokens.ts';
 import type { KeyValueStorage } from './storage.ts';
-import { handleWeblnEnable, handleWeblnSendPayment, weblnPermission } from './webln-payments.ts';
+import {
+  handleWeblnEnable,
+  handleWeblnKeysend,
+  handleWeblnLookupInvoice,
+  handleWeblnSendPayment,
+  handleWeblnSignMessage,
+  unsupportedError,
+  weblnPermission,
+} from './webln-payments.ts';
 
 /** Who is asking, from `sender` (trusted). */
 export interface PageCtx {
@@ -26,18 +34,17 @@ export interface PageHandlerDeps {
   wasSeen(tabId: number, url: string, wwwAuthenticate: string[]): Promise<boolean>;
 }
 
-const unsupported = (what: string) => async (): Promise<never> => {
-  throw new AutopilotError('denied', `${what} is not supported by this wallet`);
-};
-
 export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, PageCtx> {
   const { autopilot } = deps;
-  const enabledWallet = async (origin: string): Promise<Wallet> => {
-    if (!(await weblnPermission.isEnabled(deps.storage, origin))) {
+  // The asking tab's wallet: for wallet kind 'webln' that tab's own provider pays (never another tab's).
+  const enabledWallet = async (ctx: PageCtx): Promise<Wallet> => {
+    if (!(await weblnPermission.isEnabled(deps.storage, ctx.origin))) {
       throw new AutopilotError('not_enabled', 'call webln.enable() first: this site is not allowed to use WebLN');
     }
-    return autopilot.flow.wallet(await deps.settings());
+    return autopilot.flow.wallet(await deps.settings(), { tabId: ctx.tabId });
   };
+  const can = async (w: Wallet, m: 'lookupInvoice' | 'keysend' | 'signMessage'): Promise<boolean> =>
+    typeof w[m] === 'function' && (w.supports ? await w.supports(m).catch(() => false) : true);
   return {
     async hello(_arg, ctx) {
       const s = await deps.settings();
@@ -77,28 +84,37 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       return { enabled: await weblnPermission.isEnabled(deps.storage, ctx.origin) };
     },
     async weblnGetInfo(_a, ctx) {
-      const w = await enabledWallet(ctx.origin);
+      const w = await enabledWallet(ctx);
       const info = w.getInfo ? await w.getInfo() : null;
       const methods = ['enable', 'getInfo', 'sendPayment', 'isEnabled'];
       if (w.makeInvoice) methods.push('makeInvoice');
       if (w.getBalance) methods.push('getBalance');
+      for (const m of ['keysend', 'lookupInvoice', 'signMessage'] as const) if (await can(w, m)) methods.push(m);
       return { node: { alias: info?.alias ?? '', pubkey: info?.pubkey ?? '' }, methods };
     },
-    weblnSendPayment: (a, ctx) => handleWeblnSendPayment(autopilot.flow, { origin: ctx.origin, paymentRequest: a.paymentRequest }),
-    weblnKeysend: unsupported('keysend'),
+    weblnSendPayment: (a, ctx) =>
+      handleWeblnSendPayment(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, paymentRequest: a.paymentRequest }),
+    weblnKeysend: (a, ctx) =>
+      handleWeblnKeysend(autopilot.flow, {
+        origin: ctx.origin,
+        tabId: ctx.tabId,
+        destination: a.destination,
+        amount: a.amount,
+        ...(a.customRecords ? { customRecords: a.customRecords } : {}),
+      }),
     async weblnMakeInvoice(a, ctx) {
-      const w = await enabledWallet(ctx.origin);
-      if (!w.makeInvoice) return unsupported('makeInvoice')();
+      const w = await enabledWallet(ctx);
+      if (!w.makeInvoice) throw unsupportedError('makeInvoice');
       const sats = Number(a.amount ?? 0);
       const r = await w.makeInvoice({ amountMsat: sats * 1000, ...(a.defaultMemo ? { description: a.defaultMemo } : {}) });
       return { paymentRequest: r.paymentRequest };
     },
     async weblnGetBalance(_a, ctx) {
-      const w = await enabledWallet(ctx.origin);
-      if (!w.getBalance) return unsupported('getBalance')();
+      const w = await enabledWallet(ctx);
+      if (!w.getBalance) throw unsupportedError('getBalance');
       return { balance: Math.floor((await w.getBalance()).balanceMsat / 1000), currency: 'sats' };
     },
-    weblnLookupInvoice: unsupported('lookupInvoice'),
-    weblnSignMessage: unsupported('signMessage'),
+    weblnLookupInvoice: (a, ctx) => handleWeblnLookupInvoice(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, ...a }),
+    weblnSignMessage: (a, ctx) => handleWeblnSignMessage(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, message: a.message }),
   };
 }

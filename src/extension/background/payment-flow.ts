@@ -14,8 +14,11 @@ export interface FlowDeps {
   /** `browser.storage.local` (via browserStorage) in the extension. */
   storage: KeyValueStorage;
   clock: () => number;
-  /** The configured wallet (for kind 'webln' the plumbing supplies one that calls the page's provider). */
-  wallet: () => Promise<Wallet>;
+  /**
+   * The configured wallet. For kind 'webln' the plumbing supplies one that calls the provider of the page in
+   * `ctx.tabId` — the tab that raised the challenge or called window.webln, never "the last tab that spoke".
+   */
+  wallet: (ctx?: WalletContext) => Promise<Wallet>;
   /** Shows the prompt window and resolves with the answer (timeout = deny); see prompts.ts `promptVia`. */
   prompt: (request: PromptRequest) => Promise<PromptAnswer>;
   /** Defaults to the settings in `storage`. */
@@ -23,6 +26,12 @@ export interface FlowDeps {
   newId?: () => string;
   /** How long a prompt stays open, ms (default 120 s). */
   promptTimeoutMs?: number;
+}
+
+/** Whose request a wallet is wanted for. */
+export interface WalletContext {
+  /** The browser tab that raised the 402 or called window.webln (from `sender.tab.id` / webRequest `tabId`). */
+  tabId?: number;
 }
 
 export interface PayRequest {
@@ -34,8 +43,8 @@ export interface PaymentFlow {
   readonly deps: FlowDeps;
   /** Current settings. */
   settings(): Promise<Settings>;
-  /** The configured wallet; throws AutopilotError `no_wallet` / `wallet_unavailable`. */
-  wallet(settings: Settings): Promise<Wallet>;
+  /** The configured wallet for a request of `ctx.tabId`; throws AutopilotError `no_wallet` / `wallet_unavailable`. */
+  wallet(settings: Settings, ctx?: WalletContext): Promise<Wallet>;
   /** Networks the wallet is on, when it says (cached per wallet object). */
   networks(wallet: Wallet): Promise<Network[] | undefined>;
   /** Runs the whole decision and payment; resolves with the succeeded record (`paid`: by this call) or throws AutopilotError. */
@@ -83,10 +92,10 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
     deps,
     settings: () => (deps.settings ? deps.settings() : loadSettings(deps.storage)),
 
-    async wallet(settings) {
+    async wallet(settings, ctx) {
       if (settings.wallet.kind === 'none') throw new AutopilotError('no_wallet', 'no wallet is connected: connect one in the options');
       try {
-        return await deps.wallet();
+        return await deps.wallet(ctx ?? {});
       } catch (e) {
         throw new AutopilotError('wallet_unavailable', `the wallet cannot be reached: ${e instanceof Error ? e.message : String(e)}`, {
           cause: e,

@@ -1,9 +1,11 @@
 // window.webln provided by the extension (SPEC §2 "Provide WebLN"): `enable()` asks per-site permission,
 // `sendPayment` goes through the same rules, prompts, reservation and preimage check as L402 payments.
 // The origin is the page's, from the browser (`sender.origin`), never from the message.
-import { assertPayable, decodeInvoice, isL402Error } from '../../l402/index.ts';
+import { assertPayable, bytesToHex, type DecodedInvoice, decodeInvoice, isL402Error, paymentHashOf } from '../../l402/index.ts';
+import type { Wallet } from '../../wallet/wallet.ts';
+import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
-import type { PaymentFlow } from './payment-flow.ts';
+import type { PaymentFlow, WalletContext } from './payment-flow.ts';
 import type { KeyValueStorage } from './storage.ts';
 
 const PREFIX = 'webln-permission:';
@@ -71,15 +73,13 @@ export async function handleWeblnEnable(flow: PaymentFlow, args: { origin: strin
  */
 export async function handleWeblnSendPayment(
   flow: PaymentFlow,
-  args: { origin: string; paymentRequest: string },
+  args: { origin: string; paymentRequest: string; tabId?: number },
 ): Promise<{ preimage: string }> {
-  const { storage, clock } = flow.deps;
-  if (!(await weblnPermission.isEnabled(storage, args.origin))) {
-    throw new AutopilotError('not_enabled', 'call webln.enable() first: this site is not allowed to use WebLN');
-  }
+  const { clock } = flow.deps;
+  await requireEnabled(flow, args.origin);
   const settings = await flow.settings();
   if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
-  const wallet = await flow.wallet(settings);
+  const wallet = await flow.wallet(settings, walletCtx(args));
   let invoice: ReturnType<typeof assertPayable>;
   try {
     invoice = assertPayable(decodeInvoice(args.paymentRequest), {
@@ -103,4 +103,186 @@ export async function handleWeblnSendPayment(
   );
   if (!record.preimage) throw new AutopilotError('payment_failed', 'paid, but the wallet gave no preimage');
   return { preimage: record.preimage };
+}
+
+const walletCtx = (a: { tabId?: number }): WalletContext => (a.tabId === undefined ? {} : { tabId: a.tabId });
+
+async function requireEnabled(flow: PaymentFlow, origin: string): Promise<void> {
+  if (!(await weblnPermission.isEnabled(flow.deps.storage, origin))) {
+    throw new AutopilotError('not_enabled', 'call webln.enable() first: this site is not allowed to use WebLN');
+  }
+}
+
+/** The WebLN-style refusal for a method the wallet cannot do (joule-labs UnsupportedMethodError wording). */
+export function unsupportedError(method: string, cause?: unknown): AutopilotError {
+  return new AutopilotError('unsupported', `${method} is not supported by this wallet`, cause === undefined ? undefined : { cause });
+}
+
+/** Whether `wallet` can do `method`: it has it, and (when it can tell) says so. */
+async function walletSupports(wallet: Wallet, method: 'lookupInvoice' | 'keysend' | 'signMessage'): Promise<boolean> {
+  if (typeof wallet[method] !== 'function') return false;
+  return wallet.supports ? wallet.supports(method) : true;
+}
+
+/** Maps a non-payment wallet call's failure to an AutopilotError. */
+function walletCallError(method: string, e: unknown): AutopilotError {
+  if (e instanceof AutopilotError) return e;
+  if (e instanceof WalletError) {
+    if (e.code === 'unsupported') return unsupportedError(method, e);
+    if (e.code === 'rejected') return new AutopilotError('rejected_by_user', `${method}: ${e.message}`, { cause: e });
+    if (e.code === 'timeout' || e.code === 'unreachable') {
+      return new AutopilotError('wallet_unavailable', `the wallet cannot be reached: ${e.message}`, { cause: e });
+    }
+    return new AutopilotError('wallet_error', `the wallet refused ${method}: ${e.message}`, { cause: e });
+  }
+  return new AutopilotError('wallet_error', `${method} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+/** Same check as the messaging schema's `amount`, then to msat: a positive whole number of sats. */
+function satsToMsat(amount: string | number): number {
+  const sats = typeof amount === 'number' ? amount : /^\d{1,16}$/.test(amount) ? Number(amount) : Number.NaN;
+  if (!Number.isSafeInteger(sats) || sats <= 0 || !Number.isSafeInteger(sats * 1000)) {
+    throw new AutopilotError('invalid_request', 'the amount must be a positive whole number of sats');
+  }
+  return sats * 1000;
+}
+
+/**
+ * `webln.keysend({destination, amount (sats), customRecords})` from an enabled page. Spends money, so it takes the
+ * same road as sendPayment: rules → prompt → reserve → pay → verify → commit. We pick the preimage ourselves, so
+ * the payment hash is known and the pending record written BEFORE paying (SPEC §2 "Pay"), and the returned
+ * preimage is checked against it. A wallet that cannot keysend is refused before anything is reserved.
+ * Throws AutopilotError (`not_enabled`, `invalid_request`, `unsupported`, `denied`, `rejected_by_user`, payment errors).
+ * @example await handleWeblnKeysend(flow, { origin: sender.origin, tabId, destination, amount: 21 })
+ */
+export async function handleWeblnKeysend(
+  flow: PaymentFlow,
+  args: {
+    origin: string;
+    tabId?: number;
+    destination: string;
+    amount: string | number;
+    customRecords?: Record<string, string>;
+    /** 32 random bytes, hex (tests pass their own). */
+    newPreimage?: () => string;
+  },
+): Promise<{ preimage: string }> {
+  const { clock } = flow.deps;
+  await requireEnabled(flow, args.origin);
+  const amountMsat = satsToMsat(args.amount);
+  if (!/^0[23][0-9a-f]{64}$/i.test(args.destination)) {
+    throw new AutopilotError('invalid_request', 'the destination must be a node public key (66 hex characters)');
+  }
+  const destination = args.destination.toLowerCase();
+  const settings = await flow.settings();
+  if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
+  const wallet = await flow.wallet(settings, walletCtx(args));
+  const keysend = wallet.keysend?.bind(wallet);
+  if (!keysend || !(await walletSupports(wallet, 'keysend'))) throw unsupportedError('keysend');
+
+  const preimage = (args.newPreimage ?? randomPreimage)();
+  const paymentHash = paymentHashOf(preimage);
+  const nowS = Math.floor(clock() / 1000);
+  // Not a BOLT11 invoice: the ledger shows `keysend:<node>` where an invoice would be.
+  const invoice: DecodedInvoice & { amountMsat: number } = {
+    paymentRequest: `keysend:${destination}`,
+    network: (await flow.networks(wallet))?.[0] ?? 'mainnet',
+    amountMsat,
+    paymentHash,
+    description: `keysend to ${destination.slice(0, 10)}…${destination.slice(-6)}`,
+    timestamp: nowS,
+    expirySeconds: 3600,
+    expiresAt: nowS + 3600,
+  };
+  // The payer pays a record through `payInvoice`: here that means this one keysend, with our preimage.
+  const payer: Wallet = {
+    payInvoice: () =>
+      keysend({ destination, amountMsat, preimage, ...(args.customRecords ? { customRecords: args.customRecords } : {}) }),
+    ...(wallet.lookupPayment ? { lookupPayment: wallet.lookupPayment.bind(wallet) } : {}),
+  };
+  try {
+    const { record } = await flow.pay(
+      {
+        intent: { invoice, origin: args.origin, initiator: args.origin, url: args.origin, kind: 'webln', macaroon: null },
+        promptKind: 'webln-payment',
+      },
+      payer,
+      settings,
+    );
+    if (!record.preimage) throw new AutopilotError('payment_failed', 'paid, but the wallet gave no preimage');
+    return { preimage: record.preimage };
+  } catch (e) {
+    // NOT_IMPLEMENTED from a wallet that listed pay_keysend anyway: still the clean WebLN refusal.
+    if (e instanceof AutopilotError && e.cause instanceof WalletError && e.cause.code === 'unsupported') throw unsupportedError('keysend', e);
+    throw e;
+  }
+}
+
+function randomPreimage(): string {
+  return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/**
+ * `webln.lookupInvoice({paymentHash | paymentRequest})` from an enabled page. The preimage is given only for an
+ * invoice this wallet RECEIVED: the preimage of a payment it MADE is an L402 proof of payment (a token for some
+ * other site), which a page must never read this way (SPEC §2.7).
+ */
+export async function handleWeblnLookupInvoice(
+  flow: PaymentFlow,
+  args: { origin: string; tabId?: number; paymentHash?: string; paymentRequest?: string },
+): Promise<{ paymentRequest: string; paid: boolean; preimage?: string }> {
+  await requireEnabled(flow, args.origin);
+  let hash = args.paymentHash?.toLowerCase();
+  if (!hash && args.paymentRequest) {
+    try {
+      hash = decodeInvoice(args.paymentRequest).paymentHash;
+    } catch (e) {
+      throw new AutopilotError('invalid_request', 'lookupInvoice: the payment request is not a valid invoice', { cause: e });
+    }
+  }
+  if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new AutopilotError('invalid_request', 'lookupInvoice needs a paymentHash or paymentRequest');
+  const wallet = await flow.wallet(await flow.settings(), walletCtx(args));
+  if (!(await walletSupports(wallet, 'lookupInvoice')) || !wallet.lookupInvoice) throw unsupportedError('lookupInvoice');
+  let r: Awaited<ReturnType<NonNullable<Wallet['lookupInvoice']>>>;
+  try {
+    r = await wallet.lookupInvoice(hash);
+  } catch (e) {
+    throw walletCallError('lookupInvoice', e);
+  }
+  const preimage = r.paid && r.type === 'incoming' && r.preimage ? { preimage: r.preimage } : {};
+  return { paymentRequest: r.paymentRequest || args.paymentRequest || '', paid: r.paid, ...preimage };
+}
+
+/**
+ * `webln.signMessage(message)` from an enabled page: a signature by the node key can vouch for anything, so the
+ * user is asked every time (the message is shown), then the wallet signs (NWC sign_message).
+ */
+export async function handleWeblnSignMessage(
+  flow: PaymentFlow,
+  args: { origin: string; tabId?: number; message: string },
+): Promise<{ message: string; signature: string }> {
+  await requireEnabled(flow, args.origin);
+  const wallet = await flow.wallet(await flow.settings(), walletCtx(args));
+  if (!(await walletSupports(wallet, 'signMessage')) || !wallet.signMessage) throw unsupportedError('signMessage');
+  const { clock } = flow.deps;
+  const answer = await flow.ask(args.origin, () => ({
+    id: (flow.deps.newId ?? (() => crypto.randomUUID()))(),
+    kind: 'webln-enable',
+    origin: args.origin,
+    initiator: args.origin,
+    url: args.origin,
+    amountMsat: 0,
+    maxFeeMsat: 0,
+    memo: args.message.length > 280 ? `${args.message.slice(0, 280)}…` : args.message,
+    reason: 'this site asks your wallet to sign this message with your node key',
+    siteRemainingMsat: null,
+    dailyRemainingMsat: null,
+    expiresAt: clock() + (flow.deps.promptTimeoutMs ?? 120_000),
+  }));
+  if (answer.choice === 'deny') throw new AutopilotError('rejected_by_user', 'you declined to sign the message');
+  try {
+    return await wallet.signMessage(args.message);
+  } catch (e) {
+    throw walletCallError('signMessage', e);
+  }
 }

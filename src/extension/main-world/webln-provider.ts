@@ -5,13 +5,27 @@ import { call, codedError } from './port.ts';
 
 type Args<T> = T extends string | number ? T : never;
 
-const unsupported = (method: string) => () => Promise.reject(codedError('unsupported', `${method} is not supported by this wallet`));
+// joule-labs `webln` error class names, set as `name` so clients that check it recognise the error.
+const NAMES: Record<string, string> = {
+  rejected_by_user: 'RejectionError',
+  unsupported: 'UnsupportedMethodError',
+  wallet_unavailable: 'ConnectionError',
+  payment_failed: 'RoutingError',
+  insufficient_balance: 'RoutingError',
+  invalid_request: 'InvalidDataError',
+  invalid_challenge: 'InvalidDataError',
+};
+
+const named = (e: Error & { code: string }) => Object.assign(e, { name: NAMES[e.code] ?? 'Error' });
+
+const unsupported = (method: string) => () =>
+  Promise.reject(named(codedError('unsupported', `${method} is not supported by this wallet`)));
 
 /** Messages in the words WebLN clients expect (joule-labs names where they fit). */
 function weblnError(e: unknown): Error {
   const { code = 'internal', message = String(e) } = e as { code?: string; message?: string };
   const prefix: Record<string, string> = { rejected_by_user: 'User rejected', not_enabled: 'Provider must be enabled before use' };
-  return codedError(code, prefix[code] && !message.startsWith(prefix[code]) ? `${prefix[code]}: ${message}` : message);
+  return named(codedError(code, prefix[code] && !message.startsWith(prefix[code]) ? `${prefix[code]}: ${message}` : message));
 }
 
 const wrap =
