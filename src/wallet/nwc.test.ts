@@ -154,6 +154,94 @@ describe('nwcWalletFromClient', () => {
   });
 });
 
+describe('nwcWalletFromClient: lookupInvoice, keysend, signMessage', () => {
+  const ALL = ['get_info', 'pay_invoice', 'lookup_invoice', 'pay_keysend', 'sign_message'];
+  const info = (methods: string[]) => async () => ({ alias: 'bob', pubkey: '02ab', network: 'regtest', methods });
+  const DEST = `02${'11'.repeat(32)}`;
+
+  it('lookupInvoice maps a settled incoming invoice, and an unpaid one without preimage', async () => {
+    let tx: Awaited<ReturnType<NwcClientLike['lookupInvoice']>> = {
+      type: 'incoming',
+      state: 'settled',
+      invoice: 'lnbcrt5u1…',
+      payment_hash: 'AA'.repeat(32),
+      preimage: 'BB'.repeat(32),
+      amount: 5000,
+    };
+    const w = nwcWalletFromClient(fakeClient({ getInfo: info(ALL), lookupInvoice: async () => tx }));
+    expect(await w.lookupInvoice!('aa'.repeat(32))).toEqual({
+      type: 'incoming',
+      paymentRequest: 'lnbcrt5u1…',
+      paymentHash: 'aa'.repeat(32),
+      paid: true,
+      preimage: 'bb'.repeat(32),
+      amountMsat: 5000,
+    });
+    tx = { type: 'incoming', state: 'pending', invoice: 'lnbcrt5u1…', preimage: 'BB'.repeat(32) };
+    expect(await w.lookupInvoice!('aa'.repeat(32))).toMatchObject({ paid: false, preimage: null, paymentHash: 'aa'.repeat(32) });
+  });
+
+  it('keysend sends amount (msat), pubkey, OUR preimage and hex TLV records', async () => {
+    const calls: unknown[] = [];
+    const w = nwcWalletFromClient(
+      fakeClient({
+        getInfo: info(ALL),
+        payKeysend: async (r) => {
+          calls.push(r);
+          return { preimage: 'CC'.repeat(32), fees_paid: 7 };
+        },
+      }),
+    );
+    expect(await w.supports!('keysend')).toBe(true);
+    const r = await w.keysend!({ destination: DEST, amountMsat: 21_000, preimage: 'cc'.repeat(32), customRecords: { '696969': 'hi' } });
+    expect(r).toEqual({ preimage: 'cc'.repeat(32), feeMsat: 7 });
+    expect(calls).toEqual([{ amount: 21_000, pubkey: DEST, preimage: 'cc'.repeat(32), tlv_records: [{ type: 696969, value: '6869' }] }]);
+  });
+
+  it('a method get_info does not list is "unsupported" without being sent; NOT_IMPLEMENTED is too', async () => {
+    const sent: string[] = [];
+    const w = nwcWalletFromClient(
+      fakeClient({
+        getInfo: info(['get_info', 'pay_invoice', 'lookup_invoice']),
+        payKeysend: async () => {
+          sent.push('pay_keysend');
+          return { preimage: 'cc'.repeat(32) };
+        },
+        signMessage: async () => {
+          sent.push('sign_message');
+          return { message: 'm', signature: 's' };
+        },
+      }),
+    );
+    expect(await w.supports!('keysend')).toBe(false);
+    expect(await w.supports!('signMessage')).toBe(false);
+    expect(await w.supports!('lookupInvoice')).toBe(true);
+    expect(await codeOf(w.keysend!({ destination: DEST, amountMsat: 1000, preimage: 'cc'.repeat(32) }))).toBe('unsupported');
+    expect(await codeOf(w.signMessage!('hello'))).toBe('unsupported');
+    expect(sent).toEqual([]);
+
+    const lying = nwcWalletFromClient(
+      fakeClient({
+        getInfo: info(ALL),
+        payKeysend: async () => {
+          throw new Nip47WalletError('no keysend here', 'NOT_IMPLEMENTED');
+        },
+      }),
+    );
+    expect(await codeOf(lying.keysend!({ destination: DEST, amountMsat: 1000, preimage: 'cc'.repeat(32) }))).toBe('unsupported');
+    // A client without the method at all (an older or partial NWC client).
+    expect(await nwcWalletFromClient(fakeClient({ getInfo: info(ALL) })).supports!('signMessage')).toBe(false);
+  });
+
+  it('signMessage returns the message and signature; a wallet that lists no methods is asked anyway', async () => {
+    const w = nwcWalletFromClient(
+      fakeClient({ getInfo: info([]), signMessage: async (r) => ({ message: r.message, signature: `sig(${r.message})` }) }),
+    );
+    expect(await w.supports!('signMessage')).toBe(true);
+    expect(await w.signMessage!('hello')).toEqual({ message: 'hello', signature: 'sig(hello)' });
+  });
+});
+
 describe('createNwcWallet', () => {
   it('throws the parser error for a bad URI and builds lazily for a good one', () => {
     expect(() => createNwcWallet('nostr+walletconnect://x')).toThrow(/public key/);

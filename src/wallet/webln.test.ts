@@ -83,6 +83,47 @@ describe('weblnWallet', () => {
   });
 });
 
+describe('weblnWallet: optional methods', () => {
+  it('lookupInvoice and signMessage exist only when the provider has them; keysend never (no preimage choice)', async () => {
+    const bare = weblnWallet(provider().p);
+    expect(bare.lookupInvoice).toBeUndefined();
+    expect(bare.signMessage).toBeUndefined();
+    expect(bare.keysend).toBeUndefined();
+
+    const asked: unknown[] = [];
+    const { p, calls } = provider({
+      lookupInvoice: async (a) => {
+        asked.push(a);
+        return { paymentRequest: 'not-bolt11', paid: true, preimage: 'DD'.repeat(32) };
+      },
+      signMessage: async (m) => ({ message: m, signature: 'sig' }),
+      keysend: async () => ({ preimage: 'EE'.repeat(32) }),
+    });
+    const w = weblnWallet(p);
+    expect(await w.lookupInvoice!('AA'.repeat(32))).toEqual({
+      type: null,
+      paymentRequest: 'not-bolt11',
+      paymentHash: 'aa'.repeat(32),
+      paid: true,
+      preimage: 'dd'.repeat(32),
+      amountMsat: null,
+    });
+    expect(asked).toEqual([{ paymentHash: 'AA'.repeat(32) }]);
+    expect(await w.signMessage!('hi')).toEqual({ message: 'hi', signature: 'sig' });
+    expect(w.keysend).toBeUndefined();
+    expect(calls).toEqual(['enable']);
+  });
+
+  it('maps a provider refusal of signMessage to a WalletError', async () => {
+    const { p } = provider({
+      signMessage: async () => {
+        throw new UnsupportedMethodError('nope');
+      },
+    });
+    expect(await codeOf(weblnWallet(p).signMessage!('hi'))).toBe('unsupported');
+  });
+});
+
 describe('payInvoiceWallet / toWallet', () => {
   it('wraps a { payInvoice } object and normalises its errors', async () => {
     const w = payInvoiceWallet({

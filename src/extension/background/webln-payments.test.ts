@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { paymentHashOf } from '../../l402/index.ts';
+import type { InvoiceLookup, KeysendRequest, PaymentResult } from '../../wallet/wallet.ts';
+import { WalletError } from '../../wallet/wallet.ts';
 import type { PromptAnswer, PromptRequest } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment } from './ledger.ts';
@@ -6,7 +9,14 @@ import { createPaymentFlow } from './payment-flow.ts';
 import { saveSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
 import { FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
-import { handleWeblnEnable, handleWeblnSendPayment, weblnPermission } from './webln-payments.ts';
+import {
+  handleWeblnEnable,
+  handleWeblnKeysend,
+  handleWeblnLookupInvoice,
+  handleWeblnSendPayment,
+  handleWeblnSignMessage,
+  weblnPermission,
+} from './webln-payments.ts';
 
 const SITE = 'https://shop.example';
 
@@ -76,5 +86,181 @@ describe('WebLN', () => {
     expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: 'not an invoice' }))).toBe('invalid_challenge');
     expect(wallet.paid).toEqual([]);
     expect(await weblnPermission.revoke(storage, SITE)).toBe(true);
+  });
+});
+
+/** A FakeWallet that can also keysend (with the caller's preimage), look invoices up and sign. */
+class FullWallet extends FakeWallet {
+  readonly keysends: KeysendRequest[] = [];
+  keysendMethods = true;
+  /** The wallet lists pay_keysend but answers NOT_IMPLEMENTED. */
+  keysendNotImplemented = false;
+  lookups = new Map<string, InvoiceLookup>();
+  async keysend(r: KeysendRequest): Promise<PaymentResult> {
+    this.keysends.push(r);
+    if (this.behaviour === 'wrong_preimage') return { preimage: 'ff'.repeat(32), feeMsat: 0 };
+    if (this.keysendNotImplemented) throw new WalletError('unsupported', 'pay_keysend: NOT_IMPLEMENTED');
+    return { preimage: r.preimage, feeMsat: 0 };
+  }
+  async lookupInvoice(hash: string): Promise<InvoiceLookup> {
+    const r = this.lookups.get(hash);
+    if (!r) throw new WalletError('internal', 'lookup_invoice: NOT_FOUND: invoice not found');
+    return r;
+  }
+  async signMessage(message: string) {
+    return { message, signature: `sig:${message}` };
+  }
+  async supports(m: 'lookupInvoice' | 'keysend' | 'signMessage') {
+    return m !== 'keysend' || this.keysendMethods;
+  }
+}
+
+const DEST = `03${'a1'.repeat(32)}`;
+const PRE = '5e'.repeat(32);
+
+async function setupFull(answers: PromptAnswer[] = []) {
+  const s = await setup(answers);
+  const wallet = new FullWallet();
+  const asked: unknown[] = [];
+  const flow = createPaymentFlow({
+    ...s.flow.deps,
+    wallet: async (ctx) => {
+      asked.push(ctx);
+      return wallet;
+    },
+  });
+  await weblnPermission.enable(s.storage, SITE, NOW);
+  return { ...s, flow, wallet, asked };
+}
+
+describe('WebLN keysend', () => {
+  it('pays through the rules with our preimage, records it, and returns the verified preimage', async () => {
+    const { flow, storage, wallet, prompts, asked } = await setupFull();
+    const r = await handleWeblnKeysend(flow, {
+      origin: SITE,
+      tabId: 7,
+      destination: DEST,
+      amount: '21',
+      customRecords: { '696969': 'hello' },
+      newPreimage: () => PRE,
+    });
+    expect(r).toEqual({ preimage: PRE });
+    expect(wallet.keysends).toEqual([{ destination: DEST, amountMsat: 21_000, preimage: PRE, customRecords: { '696969': 'hello' } }]);
+    expect(await getPayment(storage, paymentHashOf(PRE))).toMatchObject({
+      kind: 'webln',
+      origin: SITE,
+      status: 'succeeded',
+      amountMsat: 21_000,
+      invoice: `keysend:${DEST}`,
+      preimage: PRE,
+    });
+    expect(prompts).toEqual([]);
+    expect(asked).toEqual([{ tabId: 7 }]);
+  });
+
+  it('outside the budget it prompts like sendPayment; a denial pays nothing', async () => {
+    const { flow, wallet, prompts } = await setupFull([{ choice: 'deny' }]);
+    // Budget 50 sats: 45 + 10 fee floor does not fit.
+    const p = handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 45, newPreimage: () => PRE });
+    expect(await codeOf(p)).toBe('rejected_by_user');
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toMatchObject({ kind: 'webln-payment', amountMsat: 45_000, memo: expect.stringMatching(/^keysend to 03a1/) });
+    expect(wallet.keysends).toEqual([]);
+  });
+
+  it('a wrong preimage is bad_preimage (amount stays reserved); bad arguments are invalid_request', async () => {
+    const { flow, wallet, storage } = await setupFull();
+    wallet.behaviour = 'wrong_preimage';
+    expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }))).toBe(
+      'bad_preimage',
+    );
+    expect((await getPayment(storage, paymentHashOf(PRE)))?.status).toBe('unknown');
+    for (const bad of [{ amount: 0 }, { amount: '1.5' }, { amount: -3 }, { destination: 'ab'.repeat(33) }]) {
+      expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, ...bad }))).toBe('invalid_request');
+    }
+  });
+
+  it('a wallet that cannot keysend gives the clean unsupported error before anything is reserved', async () => {
+    const { flow, wallet, storage } = await setupFull();
+    wallet.keysendMethods = false;
+    const err = await handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AutopilotError);
+    expect(err).toMatchObject({ code: 'unsupported', message: 'keysend is not supported by this wallet' });
+    expect(wallet.keysends).toEqual([]);
+    expect(await getPayment(storage, paymentHashOf(PRE))).toBeUndefined();
+    // A plain FakeWallet has no keysend at all.
+    const plain = await setup();
+    await weblnPermission.enable(plain.storage, SITE, NOW);
+    expect(await codeOf(handleWeblnKeysend(plain.flow, { origin: SITE, destination: DEST, amount: 1 }))).toBe('unsupported');
+    // A wallet that lists it but answers NOT_IMPLEMENTED: still "unsupported" (the budget is released).
+    wallet.keysendMethods = true;
+    wallet.keysendNotImplemented = true;
+    expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }))).toBe(
+      'unsupported',
+    );
+    expect((await getPayment(storage, paymentHashOf(PRE)))?.status).toBe('failed');
+  });
+
+  it('needs enable first', async () => {
+    const { flow, wallet } = await setup();
+    expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1 }))).toBe('not_enabled');
+    expect(wallet.paid).toEqual([]);
+  });
+});
+
+describe('WebLN lookupInvoice and signMessage', () => {
+  it('lookupInvoice by hash or invoice; the preimage only for an invoice the wallet received', async () => {
+    const { flow, wallet, asked } = await setupFull();
+    const incoming = makeChallenge({ sats: 3 });
+    const outgoing = makeChallenge({ sats: 4 });
+    const base = { paid: true, amountMsat: 3000 };
+    wallet.lookups.set(incoming.paymentHash, {
+      ...base,
+      type: 'incoming',
+      paymentRequest: incoming.invoice,
+      paymentHash: incoming.paymentHash,
+      preimage: incoming.preimage,
+    });
+    wallet.lookups.set(outgoing.paymentHash, {
+      ...base,
+      type: 'outgoing',
+      paymentRequest: outgoing.invoice,
+      paymentHash: outgoing.paymentHash,
+      preimage: outgoing.preimage,
+    });
+    expect(await handleWeblnLookupInvoice(flow, { origin: SITE, tabId: 3, paymentRequest: incoming.invoice })).toEqual({
+      paymentRequest: incoming.invoice,
+      paid: true,
+      preimage: incoming.preimage,
+    });
+    // Never hand a page the preimage of a payment the wallet made: that is someone's L402 token.
+    expect(await handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash: outgoing.paymentHash })).toEqual({
+      paymentRequest: outgoing.invoice,
+      paid: true,
+    });
+    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe('wallet_error');
+    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE }))).toBe('invalid_request');
+    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentRequest: 'lnbcrt-nonsense' }))).toBe('invalid_request');
+    expect(asked[0]).toEqual({ tabId: 3 });
+    const plain = await setup();
+    await weblnPermission.enable(plain.storage, SITE, NOW);
+    expect(await codeOf(handleWeblnLookupInvoice(plain.flow, { origin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe('unsupported');
+  });
+
+  it('signMessage asks the user every time, showing the message', async () => {
+    const { flow, prompts } = await setupFull([{ choice: 'approve-once' }, { choice: 'deny' }]);
+    expect(await handleWeblnSignMessage(flow, { origin: SITE, message: 'login 42' })).toEqual({
+      message: 'login 42',
+      signature: 'sig:login 42',
+    });
+    expect(await codeOf(handleWeblnSignMessage(flow, { origin: SITE, message: 'again' }))).toBe('rejected_by_user');
+    expect(prompts.map((p) => [p.kind, p.memo])).toEqual([
+      ['webln-enable', 'login 42'],
+      ['webln-enable', 'again'],
+    ]);
+    const plain = await setup();
+    await weblnPermission.enable(plain.storage, SITE, NOW);
+    expect(await codeOf(handleWeblnSignMessage(plain.flow, { origin: SITE, message: 'x' }))).toBe('unsupported');
+    expect(plain.prompts).toEqual([]);
   });
 });
