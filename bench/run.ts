@@ -8,7 +8,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { measureGateInProcess } from './gate-micro.ts';
+import { measureInjectedSize } from './injected-size.ts';
 import { measureKernel } from './kernel.ts';
+import { measureRegtestLatency } from './regtest-latency.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3);
@@ -112,6 +114,9 @@ async function main(): Promise<void> {
   }
   const kernel = [measureKernel(8, 500_000), measureKernel(1536, 2600)];
   const gateMicro = await measureGateInProcess();
+  const injected = measureInjectedSize();
+  // BENCH_REGTEST=0 skips the regtest run (it needs the btcd/lnd binaries: npm run regtest:build).
+  const regtest = process.env.BENCH_REGTEST === '0' ? null : await measureRegtestLatency();
 
   const rows = http.map((h) => {
     const base = http.find((x) => x.case === 'a_no_gate' && x.dims === h.dims)!;
@@ -133,6 +138,8 @@ async function main(): Promise<void> {
     ),
     gate_in_process: gateMicro,
     kernel,
+    injected_scripts: injected,
+    regtest_402_to_200: regtest,
   };
   const out = join(here, 'results', `${NAME}.json`);
   mkdirSync(dirname(out), { recursive: true });
@@ -156,6 +163,15 @@ async function main(): Promise<void> {
   console.log(`${'dims'.padStart(6)}${p('rows', 9)}${p('MB', 8)}${p('kernel GB/s', 13)}${p('baseline GB/s', 15)}${p('kernel/baseline time', 22)}`);
   for (const k of kernel) {
     console.log(`${p(String(k.dims), 6)}${p(String(k.rows), 9)}${p(fmt(k.bytes / 1e6, 1), 8)}${p(fmt(k.kernel_gb_s, 2), 13)}${p(fmt(k.baseline_gb_s, 2), 15)}${p(`${fmt(k.kernel_vs_baseline, 2)}×`, 22)}`);
+  }
+  console.log('\nInjected into every page (dist/chrome)');
+  if (!injected) console.log('  (not built: run npm run build first)');
+  for (const f of injected ?? []) console.log(`  ${f.world.padEnd(9)}${f.file.padEnd(44)}${p(fmt(f.bytes), 8)} B${p(fmt(f.gzip_bytes), 8)} B gzip`);
+  if (regtest) {
+    console.log('\nEnd to end on regtest (toolkit → NWC → bob → alice → server), wall time');
+    console.log(`  402 → pay → 200, fresh token: p50 ${fmt(regtest.paid_p50_ms, 0)} ms, max ${fmt(regtest.paid_max_ms, 0)} ms (${regtest.paid_requests} requests)`);
+    console.log(`  reused token:                 p50 ${fmt(regtest.reuse_p50_ms, 1)} ms (${regtest.reuse_requests} requests)`);
+    console.log(`  paid / reused latency ratio:  ${fmt(regtest.paid_p50_ms / regtest.reuse_p50_ms, 0)}×   (network up in ${fmt(regtest.network_up_s, 1)} s)`);
   }
   console.log(`\nwrote ${out}`);
 }
