@@ -1,16 +1,18 @@
 // The HTTP app (SPEC §4, issue 3): a Hono app over web-standard Request/Response built from injected
 // dependencies, so tests drive it through `app.fetch(new Request(…))` with no socket.
 import { Hono } from 'hono';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { ServerConfig } from './config.ts';
 import { checkL402, createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
+import { prefersHtml } from './html/negotiate.ts';
+import { errorPage, HTML_HEADERS, similarityPage } from './html/similarity-page.ts';
 import type { Logger } from './log.ts';
 import { batchSpec, discoveryDocument, pairSpec, pricingDocument } from './pricing.ts';
 import { cosine, cosineBatch, topK } from './similarity/cosine.ts';
-import { parseBatchInput, parsePairInput, ValidationError, type VectorLimits } from './similarity/validate.ts';
+import { parseBatchInput, parsePairInput, parsePairQuery, ValidationError, type VectorLimits } from './similarity/validate.ts';
 import type { TokenAuthority } from './tokens/token-authority.ts';
 
 /** Everything the app needs; tests pass fakes. */
@@ -103,14 +105,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
     onError: (c) => c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
   });
 
-  /** Validate first (never charge for a request we would refuse), then the gate, then the work. */
-  async function paid<I>(
+  /**
+   * Validate first (never charge for a request we would refuse), then the gate, then the work; `respond`
+   * turns the result into the response (default: JSON).
+   */
+  async function paid<I, O extends object>(
     c: Context<Env>,
-    parse: (body: unknown) => I,
+    read: () => I | Promise<I>,
     spec: (input: I) => PaidRouteSpec,
-    run: (input: I) => unknown,
+    run: (input: I) => O,
+    respond: (input: I, output: O) => Response = (_, output) => c.json(output),
   ): Promise<Response> {
-    const input = parse(await readJson(c));
+    const input = await read();
     const s = spec(input);
     c.set('priceMsat', s.priceMsat);
     if (paywall) {
@@ -122,27 +128,61 @@ export function createApp(deps: AppDeps): Hono<Env> {
       c.set('paid', true);
       c.set('tokenId', verdict.token.tokenId.slice(0, 16));
     }
-    return c.json(run(input) as object);
+    return respond(input, run(input));
   }
 
   app.post('/v1/similarity', limitBody, (c) =>
     paid(
       c,
-      (b) => parsePairInput(b, limits),
+      async () => parsePairInput(await readJson(c), limits),
       () => pairSpec(config),
       ({ a, b }) => ({ similarity: cosine(a, b) }),
+    ),
+  );
+  // The same priced work as a GET (`?a=1,2,3&b=4,5,6`) so a browser can navigate to it: same validation codes,
+  // price and `pair` capability, so a token bought through either method works for both (SPEC §2 navigations).
+  app.get('/v1/similarity', pagesForBrowsers, (c) =>
+    paid(
+      c,
+      () => parsePairQuery((name) => c.req.queries(name), limits),
+      () => pairSpec(config),
+      ({ a, b }) => ({ similarity: cosine(a, b) }),
+      ({ a, b }, { similarity }) =>
+        prefersHtml(c.req.header('accept')) ? new Response(similarityPage(a, b, similarity), { headers: HTML_HEADERS }) : c.json({ similarity }),
     ),
   );
   app.post('/v1/similarity/batch', limitBody, (c) =>
     paid(
       c,
-      (b) => parseBatchInput(b, limits),
+      async () => parseBatchInput(await readJson(c), limits),
       (i) => batchSpec(i.work, config),
       (i) => ({ results: topK(cosineBatch(i.query, i.matrix, i.count, new Float64Array(i.count)), i.topK), dims: i.dims, count: i.count }),
     ),
   );
   return app;
 }
+
+/**
+ * For a route that answers browsers with pages: JSON error answers (400 validation, 402 challenge, 503, …)
+ * become HTML pages when the Accept prefers text/html. Status and the other headers (WWW-Authenticate,
+ * Retry-After, Cache-Control) stay, so the extension still sees the 402 and its challenge.
+ */
+const pagesForBrowsers: MiddlewareHandler<Env> = async (c, next) => {
+  await next();
+  const res = c.res;
+  if (!prefersHtml(c.req.header('accept'))) {
+    res.headers.append('vary', 'Accept');
+    return;
+  }
+  if (res.ok || !res.headers.get('content-type')?.startsWith('application/json')) return;
+  const body: unknown = await res.json().catch(() => null);
+  const headers = new Headers(res.headers);
+  for (const [k, v] of Object.entries(HTML_HEADERS)) headers.set(k, v);
+  // Assigning c.res merges the old response's headers into the new one except content-type; build it whole
+  // and clear the old one first so HTML_HEADERS win.
+  c.res = undefined;
+  c.res = new Response(errorPage(res.status, body), { status: res.status, headers });
+};
 
 async function readJson(c: Context<Env>): Promise<unknown> {
   const text = await c.req.text();

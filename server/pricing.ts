@@ -57,6 +57,14 @@ export function pricingDocument(cfg: ServerConfig): Record<string, unknown> {
     routes: [
       { method: 'POST', path: '/v1/similarity', capability: 'pair', price_msat: roundUpToSat(cfg.pairPriceMsat) },
       {
+        method: 'GET',
+        path: '/v1/similarity',
+        query: 'a=1,2,3&b=4,5,6',
+        capability: 'pair',
+        price_msat: roundUpToSat(cfg.pairPriceMsat),
+        answers: 'JSON, or an HTML page when Accept prefers text/html',
+      },
+      {
         method: 'POST',
         path: '/v1/similarity/batch',
         capability: 'batch',

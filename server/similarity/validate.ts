@@ -65,8 +65,15 @@ function copyVector(v: unknown, field: string, into: Float64Array, offset: numbe
     into[offset + i] = x;
     ss += x * x;
   }
-  if (ss === 0) throw new ValidationError('zero_vector', field, `${field} has zero norm; cosine similarity is undefined`);
-  if (!Number.isFinite(ss)) throw new ValidationError('norm_overflow', field, `${field} is too large: its norm overflows float64`);
+  assertNorm(ss, field, field);
+}
+
+/** Zero-norm and overflowing vectors make cosine undefined; `label` is how the message names the field. */
+function assertNorm(sumOfSquares: number, field: string, label: string): void {
+  if (sumOfSquares === 0) throw new ValidationError('zero_vector', field, `${label} has zero norm; cosine similarity is undefined`);
+  if (!Number.isFinite(sumOfSquares)) {
+    throw new ValidationError('norm_overflow', field, `${label} is too large: its norm overflows float64`);
+  }
 }
 
 function dimsOf(v: unknown, field: string, limits: VectorLimits): number {
@@ -119,4 +126,53 @@ export function parseBatchInput(body: unknown, limits: VectorLimits): BatchInput
   const matrix = new Float64Array(work);
   for (let r = 0; r < count; r++) copyVector(vectors[r], `vectors[${r}]`, matrix, r * dims, dims);
   return { query, matrix, count, dims, topK, work };
+}
+
+/** A decimal number as JSON writes it (plus an optional leading `+` and a bare leading `.`); nothing else. */
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NON_FINITE = /^[+-]?(?:infinity|nan)$/i;
+/** Longest item echoed back in an error message. */
+const ECHO_MAX = 40;
+
+/**
+ * Validates the query of `GET /v1/similarity?a=1,2,3&b=4,5,6` (comma-separated numbers) with the same rules and
+ * error codes as the POST body; `field` names the query parameter (`a`, `b[2]`) and messages say "query parameter".
+ * `values(name)` returns every value of that parameter (e.g. Hono's `c.req.queries(name)`).
+ * Throws {@link ValidationError}.
+ */
+export function parsePairQuery(values: (name: string) => readonly string[] | undefined, limits: VectorLimits): PairInput {
+  const a = queryVector(values('a'), 'a', limits, null);
+  const b = queryVector(values('b'), 'b', limits, a.length);
+  return { a, b };
+}
+
+function queryVector(raw: readonly string[] | undefined, field: string, limits: VectorLimits, dims: number | null): Float64Array {
+  const label = `query parameter ${field}`;
+  const example = `comma-separated numbers, e.g. ${field}=1,2,3`;
+  if (raw === undefined || raw.length === 0) throw new ValidationError('missing_field', field, `${label} is required: ${example}`);
+  if (raw.length > 1) throw new ValidationError('invalid_type', field, `${label} must be given once: ${example}`);
+  const text = (raw[0] ?? '').trim();
+  if (text === '') throw new ValidationError('empty_vector', field, `${label} must not be empty`);
+  const items = text.split(',');
+  if (items.length > limits.maxDims) {
+    throw new ValidationError('too_many_dimensions', field, `${label} has ${items.length} dimensions; the limit is ${limits.maxDims}`);
+  }
+  if (dims !== null && items.length !== dims) {
+    throw new ValidationError('dimension_mismatch', field, `${label} has ${items.length} dimensions, expected ${dims}`);
+  }
+  const out = new Float64Array(items.length);
+  let ss = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = (items[i] ?? '').trim();
+    const at = `${field}[${i}]`;
+    const shown = JSON.stringify(item.length > ECHO_MAX ? `${item.slice(0, ECHO_MAX)}…` : item);
+    if (NON_FINITE.test(item)) throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
+    if (!NUMBER.test(item)) throw new ValidationError('invalid_type', at, `${label}, item ${i} (${shown}) must be a number`);
+    const x = Number(item);
+    if (!Number.isFinite(x)) throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
+    out[i] = x;
+    ss += x * x;
+  }
+  assertNorm(ss, field, label);
+  return out;
 }
