@@ -57,7 +57,7 @@ async function main(): Promise<void> {
 
   // Banner on stderr so stdout stays pure JSON request logs.
   say(`\nL402 similarity server listening on ${server.url}  (backend: ${c.backend}, network: ${server.network ?? 'unknown'})`);
-  say(`  pair token:  ${c.pairPriceMsat} msat   POST ${server.url}/v1/similarity`);
+  say(`  pair token:  ${c.pairPriceMsat} msat   POST ${server.url}/v1/similarity  (or GET ?a=…&b=…, same token)`);
   say(`  batch token: ${c.batchBasePriceMsat} msat + ${c.batchPricePerKiloWorkMsat} msat per 1000 × (vectors × dims), e.g. 100×1536 → ${batchPriceMsat(153_600, c)} msat`);
   say(`  tokens valid ${c.tokenLifetimeSeconds} s · prices: ${server.url}/v1/pricing · discovery: ${server.url}/.well-known/l402.json`);
   if (server.devWallet) {
@@ -73,6 +73,8 @@ async function main(): Promise<void> {
   say(`    curl -i -X POST ${server.url}/v1/similarity -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`);
   say('    # → 402 with WWW-Authenticate: L402 macaroon="…", invoice="…"; pay the invoice, then:');
   say(`    curl -X POST ${server.url}/v1/similarity -H 'authorization: L402 <macaroon>:<preimage>' -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`);
+  say(`    curl -H 'authorization: L402 <macaroon>:<preimage>' '${server.url}/v1/similarity?a=1,2,3&b=2,4,6.5'   # GET form, same token`);
+  say(`    Browser (with the extension): ${server.url}/v1/similarity?a=1,2,3&b=2,4,6.5   · demo page: ${server.url}/demo`);
   say(`    curl -X POST ${server.url}/v1/similarity/batch -H 'content-type: application/json' -d '{"query":[1,0],"vectors":[[1,0],[0,1],[1,1]],"top_k":2}'`);
   say('\n  Ctrl-C to stop.\n');
 

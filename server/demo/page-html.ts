@@ -27,6 +27,7 @@ button:disabled { opacity: .55; cursor: progress; }
 #log { font: 12px/1.5 ui-monospace, monospace; color: var(--muted); white-space: pre-wrap; max-height: 220px;
   overflow: auto; margin: 0; }
 small { color: var(--muted); }
+p.open-page { margin: 14px 0 0; } p.open-page a { color: var(--accent); font-weight: 600; }
 `;
 
 /** The whole HTML document of /demo. */
@@ -63,6 +64,9 @@ export function demoHtml(): string {
       <button id="pay-plain">Compute with plain fetch</button>
       <button id="forget" title="Delete the tokens this page stored">Forget tokens</button>
     </div>
+    <p class="open-page"><a id="open-page" href="/v1/similarity?a=1,2,3&amp;b=4,5,6">Open as a page</a>
+      <small>— the same call as a top-level navigation (<code>GET /v1/similarity?a=…&amp;b=…</code>): with
+      L402 Autopilot the browser pays the page's 402 and reloads it with the answer.</small></p>
   </section>
 
   <section class="card" aria-live="polite">

@@ -1,6 +1,7 @@
 // Runs in the browser (bundled by bundle.ts; the toolkit import becomes /demo/toolkit.js).
 // "Compute with WebLN" = the page toolkit over window.webln; "plain fetch" = no toolkit, so a 402 reaches the page
-// unless the L402 Autopilot extension pays it (SPEC §2).
+// unless the L402 Autopilot extension pays it (SPEC §2); "Open as a page" = the GET form as a top-level navigation,
+// whose 402 the extension pays and reloads with the credential.
 import { fetchWithL402, isL402FetchError, localStorageTokenStore } from '../../src/toolkit/index.ts';
 
 const SAMPLES: { name: string; a: number[]; b: number[] }[] = [
@@ -25,13 +26,24 @@ function show(result: string, status: string, kind: 'ok' | 'err' | '' = ''): voi
   s.className = kind;
 }
 
+const parse = (id: string): number[] =>
+  $<HTMLTextAreaElement>(id)
+    .value.split(/[\s,;[\]]+/)
+    .filter(Boolean)
+    .map(Number);
+
 function vectors(): string {
-  const parse = (id: string) =>
-    $<HTMLTextAreaElement>(id)
-      .value.split(/[\s,;[\]]+/)
-      .filter(Boolean)
-      .map(Number);
   return JSON.stringify({ a: parse('a'), b: parse('b') });
+}
+
+/** The GET form of the same call; each number is encoded (`1e+21` must not turn into a space). */
+function pageUrl(): string {
+  const list = (id: string) => parse(id).map((n) => encodeURIComponent(String(n))).join(',');
+  return `/v1/similarity?a=${list('a')}&b=${list('b')}`;
+}
+
+function updatePageLink(): void {
+  $<HTMLAnchorElement>('open-page').href = pageUrl();
 }
 
 function request(): [string, RequestInit] {
@@ -125,6 +137,7 @@ function pickSample(i: number): void {
   if (!s) return;
   $<HTMLTextAreaElement>('a').value = s.a.join(', ');
   $<HTMLTextAreaElement>('b').value = s.b.join(', ');
+  updatePageLink();
 }
 
 // Buttons must not have id="webln": named element access would make `window.webln` the button.
@@ -136,6 +149,7 @@ function init(): void {
   const select = $<HTMLSelectElement>('sample');
   for (const [i, s] of SAMPLES.entries()) select.add(new Option(s.name, String(i)));
   select.addEventListener('change', () => pickSample(Number(select.value)));
+  for (const id of ['a', 'b']) $(id).addEventListener('input', updatePageLink);
   pickSample(0);
   const webln = $<HTMLButtonElement>('pay-webln');
   const plain = $<HTMLButtonElement>('pay-plain');
