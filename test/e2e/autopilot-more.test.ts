@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings, type SiteRule } from '../../src/extension/shared/model.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
+import { cosine } from '../../server/similarity/cosine.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
 import { lnd, regtest } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
@@ -70,16 +71,36 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await page.close();
   });
 
-  it('5. a top-level navigation to a priced page → paid → the page loads with 200', async () => {
-    const ps = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 3_000 });
-    closers.push(() => ps.close());
-    await ui('saveSettings', settings([autoPay(ps.url)]));
+  it("5. a top-level navigation to a priced page (the server's GET /v1/similarity) → paid → the page loads with 200", async () => {
+    const s = await freshServer();
+    await ui('saveSettings', settings([autoPay(s.url)]));
     const page = await ext.page();
-    await page.goto(`${ps.url}/paid`).catch(() => null); // may be 402, null or ERR_ABORTED (BROWSER-TESTING.md)
-    await expect.poll(() => page.locator('#paid').count(), { timeout: 30_000 }).toBe(1);
-    const paid = await succeeded(ps.url);
+    const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
+    await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED (BROWSER-TESTING.md)
+    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
+    expect(Number(await page.locator('#similarity').textContent())).toBe(cosine(new Float64Array([1, 2, 3]), new Float64Array([2, 4, 6.5])));
+    expect(page.url()).toBe(url);
+    // The document on screen is the paid 200, not a 402 page.
+    expect(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus)).toBe(200);
+    const paid = await succeeded(s.url);
     expect(paid).toHaveLength(1);
+    expect(paid[0]?.amountMsat).toBe(s.config.pairPriceMsat);
     expect((await lndBackend(lnd('alice')).lookupInvoice(paid[0]?.paymentHash ?? '')).state).toBe('settled');
+    await page.close();
+  });
+
+  it("5b. the /demo page's 'Open as a page' link → the navigation's 402 is paid → the answer page for the page's vectors", async () => {
+    const s = await freshServer();
+    await ui('saveSettings', settings([autoPay(s.url)]));
+    const page = await ext.page();
+    await page.goto(`${s.url}/demo`);
+    await page.locator('#a').fill('3, 4');
+    await page.locator('#b').fill('4, 3');
+    await expect.poll(() => page.locator('#open-page').getAttribute('href')).toBe('/v1/similarity?a=3,4&b=4,3');
+    await page.locator('#open-page').click();
+    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
+    expect(Number(await page.locator('#similarity').textContent())).toBeCloseTo(24 / 25, 12);
+    expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
   });
 
