@@ -9,6 +9,7 @@ import { lndBackend } from '../server/lightning/lnd-backend.ts';
 import { lndLightningNode } from '../server/nostr/lnd-lightning-node.ts';
 import { startNwcWalletService } from '../server/nostr/nwc-wallet-service.ts';
 import { startRelay } from '../server/nostr/relay.ts';
+import { silentLogger } from '../server/log.ts';
 import { startServer } from '../server/start.ts';
 import { fetchWithL402, memoryTokenStore } from '../src/toolkit/index.ts';
 import { createNwcWallet } from '../src/wallet/nwc.ts';
@@ -36,7 +37,7 @@ export async function measureRegtestLatency(paid = 8, reuse = 50): Promise<Laten
     closers.unshift(() => relay.close());
     const nwc = await startNwcWalletService({ relayUrl: relay.url, node: lndLightningNode(net.rest('bob')) });
     closers.unshift(() => nwc.close());
-    const server = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(net.rest('alice')) });
+    const server = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(net.rest('alice')), log: silentLogger });
     closers.unshift(() => server.close());
     const upS = (performance.now() - t0) / 1000;
     const wallet = createNwcWallet(nwc.nwcUri, { timeoutMs: 60_000 });
