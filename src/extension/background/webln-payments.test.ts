@@ -71,6 +71,19 @@ describe('WebLN', () => {
     expect(prompts[0]).toMatchObject({ kind: 'webln-payment', origin: SITE });
   });
 
+  it('auto-pay for sites without a rule never covers WebLN: such a site is asked every time', async () => {
+    const { flow, storage, wallet, prompts } = await setup([{ choice: 'approve-once' }]);
+    await saveSettings(storage, settingsWith({ autoPayUnlisted: true, perPaymentCapMsat: 100_000, dailyCapMsat: 1_000_000 }));
+    const other = 'https://unlisted.example';
+    await weblnPermission.enable(storage, other, NOW);
+    const c = wallet.know(makeChallenge({ sats: 5 }));
+    expect(await handleWeblnSendPayment(flow, { origin: other, paymentRequest: c.invoice })).toEqual({ preimage: c.preimage });
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toMatchObject({ kind: 'webln-payment', origin: other });
+    expect(await codeOf(handleWeblnSendPayment(flow, { origin: other, paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice }))).toBe('rejected_by_user');
+    expect(wallet.paid).toHaveLength(1);
+  });
+
   it('refuses invoices that are expired or for another network', async () => {
     const { flow, storage, wallet } = await setup();
     await weblnPermission.enable(storage, SITE, NOW);

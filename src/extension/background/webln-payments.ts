@@ -5,7 +5,9 @@ import { assertPayable, bytesToHex, type DecodedInvoice, decodeInvoice, isL402Er
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
+import type { Settings } from '../shared/model.ts';
 import type { PaymentFlow, WalletContext } from './payment-flow.ts';
+import { ruleFor } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';
 
 const PREFIX = 'webln-permission:';
@@ -95,7 +97,7 @@ export async function handleWeblnSendPayment(
   }
   const { record } = await flow.pay(
     {
-      intent: { invoice, origin: args.origin, initiator: args.origin, url: args.origin, kind: 'webln', macaroon: null },
+      intent: weblnIntent(invoice, args.origin, settings),
       promptKind: 'webln-payment',
     },
     wallet,
@@ -103,6 +105,24 @@ export async function handleWeblnSendPayment(
   );
   if (!record.preimage) throw new AutopilotError('payment_failed', 'paid, but the wallet gave no preimage');
   return { preimage: record.preimage };
+}
+
+/**
+ * A WebLN payment names no L402 service the browser saw: any enabled page can hand us any invoice.
+ * So `autoPayUnlisted` (meant for L402 challenges) never covers it: a site without a budget of its
+ * own is asked every time; a site with one is paid within it.
+ */
+function weblnIntent(invoice: DecodedInvoice & { amountMsat: number }, origin: string, settings: Settings) {
+  const ownRule = ruleFor(settings.rules.sites, origin);
+  return {
+    invoice,
+    origin,
+    initiator: origin,
+    url: origin,
+    kind: 'webln' as const,
+    macaroon: null,
+    ...(ownRule ? {} : { mustAsk: 'a WebLN payment from a site without a budget of its own' }),
+  };
 }
 
 const walletCtx = (a: { tabId?: number }): WalletContext => (a.tabId === undefined ? {} : { tabId: a.tabId });
@@ -203,7 +223,7 @@ export async function handleWeblnKeysend(
   try {
     const { record } = await flow.pay(
       {
-        intent: { invoice, origin: args.origin, initiator: args.origin, url: args.origin, kind: 'webln', macaroon: null },
+        intent: weblnIntent(invoice, args.origin, settings),
         promptKind: 'webln-payment',
       },
       payer,
