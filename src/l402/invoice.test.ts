@@ -1,5 +1,5 @@
-import bolt11 from 'bolt11';
 import { describe, expect, it } from 'vitest';
+import { signTestInvoice, type TestNetwork } from '../../test/support/invoices.ts';
 import golden from '../../test/vectors/invoices.json' with { type: 'json' };
 import {
   assertPayable,
@@ -18,16 +18,10 @@ import {
 } from './index.ts';
 
 const SIGNING_KEY = golden.signingKey;
-const NETWORKS = {
-  mainnet: { bech32: 'bc', pubKeyHash: 0, scriptHash: 5, validWitnessVersions: [0, 1] },
-  testnet: { bech32: 'tb', pubKeyHash: 111, scriptHash: 196, validWitnessVersions: [0, 1] },
-  signet: { bech32: 'tbs', pubKeyHash: 111, scriptHash: 196, validWitnessVersions: [0, 1] },
-  regtest: { bech32: 'bcrt', pubKeyHash: 111, scriptHash: 196, validWitnessVersions: [0, 1] },
-} as const;
 const T0 = 1_700_000_000;
 
 interface MakeInvoice {
-  network?: keyof typeof NETWORKS;
+  network?: TestNetwork;
   satoshis?: number;
   millisatoshis?: string;
   timestamp?: number;
@@ -38,22 +32,16 @@ interface MakeInvoice {
 
 /** A real, signed BOLT11 invoice (the bolt11 package is fine here: tests only). */
 function makeInvoice(o: MakeInvoice = {}): string {
-  const tags: { tagName: string; data: string | number }[] = [
-    { tagName: 'payment_hash', data: o.paymentHash ?? '01'.repeat(32) },
-    { tagName: 'payment_secret', data: 'ee'.repeat(32) },
-    { tagName: 'description', data: o.description ?? 'test' },
-  ];
-  if (o.expiry !== undefined) tags.push({ tagName: 'expire_time', data: o.expiry });
-  const encoded = bolt11.encode({
-    network: { ...NETWORKS[o.network ?? 'regtest'], validWitnessVersions: [0, 1] },
-    ...(o.satoshis !== undefined ? { satoshis: o.satoshis } : {}),
-    ...(o.millisatoshis !== undefined ? { millisatoshis: o.millisatoshis } : {}),
+  return signTestInvoice({
+    signingKey: SIGNING_KEY,
+    network: o.network,
+    satoshis: o.satoshis,
+    millisatoshis: o.millisatoshis,
     timestamp: o.timestamp ?? T0,
-    tags,
-  } as Parameters<typeof bolt11.encode>[0]);
-  const pr = bolt11.sign(encoded, SIGNING_KEY).paymentRequest;
-  if (!pr) throw new Error('bolt11 did not sign');
-  return pr;
+    paymentHash: o.paymentHash ?? '01'.repeat(32),
+    description: o.description ?? 'test',
+    expirySeconds: o.expiry,
+  });
 }
 
 function codeOf(fn: () => unknown): L402ErrorCode | 'no error' | 'foreign error' {

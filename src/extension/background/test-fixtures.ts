@@ -1,6 +1,7 @@
 // Test helpers for the background modules (imported by *.test.ts only): real signed invoices and
 // macaroons, and a fake Wallet whose behaviour each test chooses.
 import bolt11 from 'bolt11';
+import { signTestInvoice } from '../../../test/support/invoices.ts';
 import { formatL402Challenge, hexToBytes as maybeBytes, mintMacaroon, paymentHashOf } from '../../l402/index.ts';
 import type { PaymentLookup, PaymentResult, Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
@@ -9,7 +10,6 @@ import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts'
 /** Wednesday 2026-11-25 12:00 UTC. */
 export const NOW = Date.parse('2026-11-25T12:00:00Z');
 const SIGNING_KEY = 'e126f68f7eafcc8b74f54d269fe206be715000f94dac067d1c04a8ca3b2db734';
-const REGTEST = { bech32: 'bcrt', pubKeyHash: 111, scriptHash: 196, validWitnessVersions: [0, 1] };
 
 function hexToBytes(hex: string): Uint8Array {
   const b = maybeBytes(hex);
@@ -25,20 +25,14 @@ export function newPreimage(): string {
 }
 
 export function makeInvoice(o: { paymentHash: string; sats: number; now?: number; expiry?: number; description?: string }): string {
-  const encoded = bolt11.encode({
-    network: REGTEST,
+  return signTestInvoice({
+    signingKey: SIGNING_KEY,
     satoshis: o.sats,
     timestamp: Math.floor((o.now ?? NOW) / 1000),
-    tags: [
-      { tagName: 'payment_hash', data: o.paymentHash },
-      { tagName: 'payment_secret', data: 'ee'.repeat(32) },
-      { tagName: 'description', data: o.description ?? 'priced call' },
-      { tagName: 'expire_time', data: o.expiry ?? 3600 },
-    ],
-  } as Parameters<typeof bolt11.encode>[0]);
-  const pr = bolt11.sign(encoded, SIGNING_KEY).paymentRequest;
-  if (!pr) throw new Error('bolt11 did not sign');
-  return pr;
+    paymentHash: o.paymentHash,
+    description: o.description ?? 'priced call',
+    expirySeconds: o.expiry ?? 3600,
+  });
 }
 
 export interface Challenge {

@@ -1,7 +1,6 @@
 // Test double of an L402 service + a wallet that can pay it: real BOLT11 invoices (bolt11 encode+sign, regtest),
 // real macaroons and credential checks from the core. Used by the toolkit's unit tests; not part of the build.
 import { randomBytes } from 'node:crypto';
-import bolt11 from 'bolt11';
 import {
   bytesToHex,
   caveat,
@@ -15,9 +14,9 @@ import {
   verifyCredential,
 } from '../../l402/index.ts';
 import { WalletError } from '../../wallet/wallet.ts';
+import { signTestInvoice } from '../../../test/support/invoices.ts';
 
 const NODE_KEY = '2b'.repeat(32); // a fixed regtest node key: tests need valid signatures, not secrecy
-const REGTEST = { bech32: 'bcrt', pubKeyHash: 111, scriptHash: 196, validWitnessVersions: [0, 1] };
 
 /** Makes a signed regtest invoice for `amountSat` with the given payment hash. */
 export function makeInvoice(p: {
@@ -27,20 +26,15 @@ export function makeInvoice(p: {
   expirySeconds?: number;
   description?: string;
 }): string {
-  const encoded = bolt11.encode({
-    network: REGTEST,
-    ...(p.amountSat === null ? {} : { satoshis: p.amountSat }),
+  return signTestInvoice({
+    signingKey: NODE_KEY,
+    satoshis: p.amountSat ?? undefined,
     timestamp: p.timestamp,
-    tags: [
-      { tagName: 'payment_hash', data: p.paymentHash },
-      { tagName: 'payment_secret', data: bytesToHex(randomBytes(32)) },
-      { tagName: 'description', data: p.description ?? 'test service' },
-      { tagName: 'expire_time', data: p.expirySeconds ?? 600 },
-    ],
+    paymentHash: p.paymentHash,
+    paymentSecret: bytesToHex(randomBytes(32)),
+    description: p.description ?? 'test service',
+    expirySeconds: p.expirySeconds ?? 600,
   });
-  const signed = bolt11.sign(encoded, NODE_KEY).paymentRequest;
-  if (!signed) throw new Error('bolt11 did not sign');
-  return signed;
 }
 
 export interface SeenRequest {
