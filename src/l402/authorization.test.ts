@@ -1,20 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatAuthorization, isL402Authorization, isL402Error, type L402ErrorCode, parseAuthorization } from './index.ts';
+import { formatAuthorization, isL402Authorization, isL402Error, parseAuthorization } from './index.ts';
+import { codeOf } from './test-helpers.ts';
 
 const MAC1 = 'AgEObDQwMi1hdXRvcGlsb3QCQgAABAQE+/8=';
 const MAC2 = 'AgEEbHNhdAJCAAA';
 const MAC_URL = 'AgEEbHNhdAJCAA-_';
 const PRE = '0f'.repeat(32);
-
-function codeOf(fn: () => unknown): L402ErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return isL402Error(e) ? e.code : 'foreign error';
-  }
-}
 
 describe('formatAuthorization', () => {
   it.each([

@@ -5,11 +5,11 @@ import {
   formatL402Challenge,
   formatL402Challenges,
   isL402Error,
-  type L402ErrorCode,
   MAX_HEADER_LENGTH,
   parseL402Challenge,
   parseWwwAuthenticate,
 } from './index.ts';
+import { codeOf } from './test-helpers.ts';
 import { decodeMacaroon } from './macaroon.ts';
 
 type HeaderSpec = string | string[] | { prefix: string; repeat: string; times: number; suffix: string } | { lines: number; line: string };
@@ -35,15 +35,6 @@ function header(spec: HeaderSpec): string | string[] {
 
 function fillDeep<T>(v: T): T {
   return JSON.parse(fill(JSON.stringify(v))) as T;
-}
-
-function codeOf(fn: () => unknown): L402ErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return isL402Error(e) ? e.code : 'foreign error';
-  }
 }
 
 describe('parseL402Challenge: golden vectors (test/vectors/challenges.json)', () => {

@@ -7,7 +7,6 @@ import {
   type DecodedInvoice,
   decodeInvoice,
   hexToBytes,
-  isL402Error,
   type L402ErrorCode,
   mintMacaroon,
   type Network,
@@ -16,6 +15,7 @@ import {
   paymentHashOf,
   validateChallenge,
 } from './index.ts';
+import { codeOf } from './test-helpers.ts';
 
 const SIGNING_KEY = golden.signingKey;
 const T0 = 1_700_000_000;
@@ -42,15 +42,6 @@ function makeInvoice(o: MakeInvoice = {}): string {
     description: o.description ?? 'test',
     expirySeconds: o.expiry,
   });
-}
-
-function codeOf(fn: () => unknown): L402ErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return isL402Error(e) ? e.code : 'foreign error';
-  }
 }
 
 describe('golden invoices (test/vectors/invoices.json)', () => {

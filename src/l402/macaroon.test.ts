@@ -15,8 +15,6 @@ import {
   formatCaveat,
   hexToBytes,
   IDENTIFIER_LENGTH,
-  isL402Error,
-  type L402ErrorCode,
   macaroonSignature,
   mintMacaroon,
   parseCaveat,
@@ -25,6 +23,7 @@ import {
   verifyCredential,
   verifyMacaroon,
 } from './index.ts';
+import { codeOf } from './test-helpers.ts';
 
 const utf8 = new TextEncoder();
 const bytes = (hex: string) => hexToBytes(hex)!;
@@ -34,15 +33,6 @@ const PREIMAGE = '5e'.repeat(32);
 const PAYMENT_HASH = paymentHashOf(PREIMAGE);
 const TOKEN_ID = bytes('a7'.repeat(32));
 const NOW = 1_700_000_000;
-
-function codeOf(fn: () => unknown): L402ErrorCode | 'no error' | 'foreign error' {
-  try {
-    fn();
-    return 'no error';
-  } catch (e) {
-    return isL402Error(e) ? e.code : 'foreign error';
-  }
-}
 
 function mint(caveats: string[] = [caveat.services([{ name: 'similarity', tier: 0 }])], rootKey = ROOT): string {
   return mintMacaroon({ rootKey, paymentHash: bytes(PAYMENT_HASH), tokenId: TOKEN_ID, location: 'test', caveats });
