@@ -41,6 +41,25 @@ export const weblnPermission = {
   },
 };
 
+/** Asks the user a yes/no question about `origin` that moves no money (prompt kind `webln-enable`). */
+function askWithoutAmount(flow: PaymentFlow, origin: string, q: { memo: string | null; reason: string }) {
+  const { clock } = flow.deps;
+  return flow.ask(origin, () => ({
+    id: (flow.deps.newId ?? (() => crypto.randomUUID()))(),
+    kind: 'webln-enable',
+    origin,
+    initiator: origin,
+    url: origin,
+    amountMsat: 0,
+    maxFeeMsat: 0,
+    memo: q.memo,
+    reason: q.reason,
+    siteRemainingMsat: null,
+    dailyRemainingMsat: null,
+    expiresAt: clock() + (flow.deps.promptTimeoutMs ?? 120_000),
+  }));
+}
+
 /**
  * `webln.enable()` from a page: already allowed → ok; otherwise ask the user (prompt kind `webln-enable`).
  * Throws AutopilotError `rejected_by_user`.
@@ -48,20 +67,10 @@ export const weblnPermission = {
 export async function handleWeblnEnable(flow: PaymentFlow, args: { origin: string }): Promise<{ enabled: true }> {
   const { storage, clock } = flow.deps;
   if (await weblnPermission.isEnabled(storage, args.origin)) return { enabled: true };
-  const answer = await flow.ask(args.origin, () => ({
-    id: (flow.deps.newId ?? (() => crypto.randomUUID()))(),
-    kind: 'webln-enable',
-    origin: args.origin,
-    initiator: args.origin,
-    url: args.origin,
-    amountMsat: 0,
-    maxFeeMsat: 0,
+  const answer = await askWithoutAmount(flow, args.origin, {
     memo: null,
     reason: 'this site asks to use your wallet through WebLN',
-    siteRemainingMsat: null,
-    dailyRemainingMsat: null,
-    expiresAt: clock() + (flow.deps.promptTimeoutMs ?? 120_000),
-  }));
+  });
   if (answer.choice === 'deny') throw new AutopilotError('rejected_by_user', `you did not allow ${args.origin} to use WebLN`);
   await weblnPermission.enable(storage, args.origin, clock());
   return { enabled: true };
@@ -95,14 +104,18 @@ export async function handleWeblnSendPayment(
       coreCode: isL402Error(e) ? e.code : undefined,
     });
   }
-  const { record } = await flow.pay(
-    {
-      intent: weblnIntent(invoice, args.origin, settings),
-      promptKind: 'webln-payment',
-    },
-    wallet,
-    settings,
-  );
+  return payWebln(flow, invoice, args.origin, wallet, settings);
+}
+
+/** One WebLN spend down the common road (rules → prompt → reserve → pay → verify → commit); returns the preimage. */
+async function payWebln(
+  flow: PaymentFlow,
+  invoice: DecodedInvoice & { amountMsat: number },
+  origin: string,
+  payer: Wallet,
+  settings: Settings,
+): Promise<{ preimage: string }> {
+  const { record } = await flow.pay({ intent: weblnIntent(invoice, origin, settings), promptKind: 'webln-payment' }, payer, settings);
   if (!record.preimage) throw new AutopilotError('payment_failed', 'paid, but the wallet gave no preimage');
   return { preimage: record.preimage };
 }
@@ -221,16 +234,7 @@ export async function handleWeblnKeysend(
     ...(wallet.lookupPayment ? { lookupPayment: wallet.lookupPayment.bind(wallet) } : {}),
   };
   try {
-    const { record } = await flow.pay(
-      {
-        intent: weblnIntent(invoice, args.origin, settings),
-        promptKind: 'webln-payment',
-      },
-      payer,
-      settings,
-    );
-    if (!record.preimage) throw new AutopilotError('payment_failed', 'paid, but the wallet gave no preimage');
-    return { preimage: record.preimage };
+    return await payWebln(flow, invoice, args.origin, payer, settings);
   } catch (e) {
     // NOT_IMPLEMENTED from a wallet that listed pay_keysend anyway: still the clean WebLN refusal.
     if (e instanceof AutopilotError && e.cause instanceof WalletError && e.cause.code === 'unsupported') throw unsupportedError('keysend', e);
@@ -284,21 +288,10 @@ export async function handleWeblnSignMessage(
   await requireEnabled(flow, args.origin);
   const wallet = await flow.wallet(await flow.settings(), walletCtx(args));
   if (!(await walletSupports(wallet, 'signMessage')) || !wallet.signMessage) throw unsupportedError('signMessage');
-  const { clock } = flow.deps;
-  const answer = await flow.ask(args.origin, () => ({
-    id: (flow.deps.newId ?? (() => crypto.randomUUID()))(),
-    kind: 'webln-enable',
-    origin: args.origin,
-    initiator: args.origin,
-    url: args.origin,
-    amountMsat: 0,
-    maxFeeMsat: 0,
+  const answer = await askWithoutAmount(flow, args.origin, {
     memo: args.message.length > 280 ? `${args.message.slice(0, 280)}…` : args.message,
     reason: 'this site asks your wallet to sign this message with your node key',
-    siteRemainingMsat: null,
-    dailyRemainingMsat: null,
-    expiresAt: clock() + (flow.deps.promptTimeoutMs ?? 120_000),
-  }));
+  });
   if (answer.choice === 'deny') throw new AutopilotError('rejected_by_user', 'you declined to sign the message');
   try {
     return await wallet.signMessage(args.message);
