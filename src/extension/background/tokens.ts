@@ -21,19 +21,24 @@ export interface Rejection {
   tokenAgeMs: number;
 }
 
+/** The caveats that parse as `key=value`, in order; a malformed one is skipped. */
+function* wellFormed(caveats: readonly string[]): Generator<{ key: string; value: string }> {
+  for (const raw of caveats) {
+    try {
+      yield parseCaveat(raw);
+    } catch {
+      // malformed: skipped
+    }
+  }
+}
+
 /**
  * The path scope a macaroon's caveats give: `path=/prefix`, `path_prefix=/prefix` or `<service>_path_prefix=…`
  * (the narrowest wins, since a repeated caveat may only narrow); "/" when none.
  */
 export function pathScopeOf(caveats: readonly string[]): string {
   let scope = '/';
-  for (const raw of caveats) {
-    let c: { key: string; value: string };
-    try {
-      c = parseCaveat(raw);
-    } catch {
-      continue;
-    }
+  for (const c of wellFormed(caveats)) {
     if (c.key !== 'path' && c.key !== 'path_prefix' && !c.key.endsWith('_path_prefix')) continue;
     const v = c.value.trim();
     if (v.startsWith('/') && !/[\s?#]/.test(v) && v.length > scope.length) scope = v;
@@ -44,13 +49,7 @@ export function pathScopeOf(caveats: readonly string[]): string {
 /** The earliest `<service>_valid_until` (unix s) of the caveats, as unix ms; null when there is none. */
 export function validUntilOf(caveats: readonly string[]): number | null {
   let until: number | null = null;
-  for (const raw of caveats) {
-    let c: { key: string; value: string };
-    try {
-      c = parseCaveat(raw);
-    } catch {
-      continue;
-    }
+  for (const c of wellFormed(caveats)) {
     if (!c.key.endsWith('_valid_until')) continue;
     const s = Number(c.value);
     if (!Number.isFinite(s)) continue;
