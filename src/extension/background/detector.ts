@@ -3,7 +3,7 @@
 // a DNR rule, tabs.update — not reload, BROWSER-TESTING.md) and cross-origin requests whose challenge the page
 // cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
-import type { RuleResourceType } from './header-rules.ts';
+import type { HeaderRule, RuleResourceType } from './header-rules.ts';
 
 export interface Seen402 {
   url: string;
@@ -32,15 +32,7 @@ export interface DetectorDeps {
   /** A header rule already covering this request (so this 402 rejects that token). */
   existingRule(tabId: number, url: string, type: RuleResourceType): Promise<{ authorization: string } | null>;
   tokenRejected(url: string, authorization: string, tabId: number): Promise<void>;
-  addRule(r: {
-    tabId: number;
-    origin: string;
-    pathPrefix: string;
-    resourceTypes: RuleResourceType[];
-    authorization: string;
-    paymentHash: string;
-    expiresAt: number | null;
-  }): Promise<void>;
+  addRule(r: Omit<HeaderRule, 'id'>): Promise<void>;
   navigate(tabId: number, url: string): Promise<void>;
   report(e: unknown, where: Seen402): void;
 }
