@@ -2,19 +2,10 @@
 // btcd/lnd left behind by runs whose owner is gone.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, reapStaleRuns } from './network.ts';
+import { alive, REPO_ROOT, reapStaleRuns } from './network.ts';
 
 const STATE_DIR = join(REPO_ROOT, '.cache/regtest');
 const UP_PID_FILE = join(STATE_DIR, 'up.pid');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<void> {
   if (existsSync(UP_PID_FILE)) {

@@ -143,7 +143,8 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 probes without signalling). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
