@@ -1,5 +1,6 @@
 import type { WebLNProvider } from '@webbtc/webln-types';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from './test-helpers.ts';
 import { WalletError } from './wallet.ts';
 import { payInvoiceWallet, toWallet, weblnError, weblnWallet } from './webln.ts';
 
@@ -22,16 +23,6 @@ function provider(over: Partial<WebLNProvider> = {}) {
     ...over,
   };
   return { p, calls };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof WalletError) return e.code;
-    throw e;
-  }
-  return 'resolved';
 }
 
 describe('weblnWallet', () => {
