@@ -4,16 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings, type SiteRule } from '../../src/extension/shared/model.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { cosine } from '../../server/similarity/cosine.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
-import { lnd, regtest } from '../integration/regtest-context.ts';
+import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { startPageServer } from './fixtures/l402-page-server.ts';
-import { nextPrompt, screenshot, type Ui, uiClient } from './helpers.ts';
-
-const autoPay = (pattern: string, budgetMsat = 1_000_000): SiteRule => ({ pattern, budgetMsat, period: 'daily', autoPay: true });
+import { autoPay, nextPrompt, nwcSettings, screenshot, type Ui, uiClient } from './helpers.ts';
 
 describe('extension: concurrency, navigation, failures, restart, hostile pages, WebLN', () => {
   let ext: LaunchedExtension;
@@ -21,13 +18,6 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   let dataDir: string;
   const closers: (() => Promise<unknown>)[] = [];
 
-  const settings = (sites: SiteRule[], over: Partial<Settings> = {}): Settings => ({
-    ...DEFAULT_SETTINGS,
-    onboarded: true,
-    wallet: { kind: 'nwc', uri: regtest().nwcUri },
-    rules: { ...DEFAULT_SETTINGS.rules, perPaymentCapMsat: 1_000_000, dailyCapMsat: 10_000_000, sites },
-    ...over,
-  });
   const freshServer = async (): Promise<RunningServer> => {
     const s = await startServer({ config: { port: 0, dataDir: await mkdtemp(join(dataDir, 's-')) }, backend: lndBackend(lnd('alice')) });
     closers.push(() => s.close());
@@ -55,7 +45,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     const s = await freshServer();
     // Each payment reserves 10 sat + the 10 sat fee floor: a budget of 100 sat covers 5.
     const budget = 100_000;
-    await ui('saveSettings', settings([autoPay(s.url, budget)]));
+    await ui('saveSettings', nwcSettings([autoPay(s.url, budget)]));
     const page = await ext.page();
     await page.goto(`${s.url}/health`);
     const statuses = await page.evaluate(async (u) => {
@@ -73,7 +63,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
 
   it("5. a top-level navigation to a priced page (the server's GET /v1/similarity) → paid → the page loads with 200", async () => {
     const s = await freshServer();
-    await ui('saveSettings', settings([autoPay(s.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ext.page();
     const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
     await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED (BROWSER-TESTING.md)
@@ -91,7 +81,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
 
   it("5b. the /demo page's 'Open as a page' link → the navigation's 402 is paid → the answer page for the page's vectors", async () => {
     const s = await freshServer();
-    await ui('saveSettings', settings([autoPay(s.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ext.page();
     await page.goto(`${s.url}/demo`);
     await page.locator('#a').fill('3, 4');
@@ -106,7 +96,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
 
   it('XHR: a page XMLHttpRequest gets the 200 transparently after an auto-paid 402', async () => {
     const s = await freshServer();
-    await ui('saveSettings', settings([autoPay(s.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ext.page();
     await page.goto(`${s.url}/health`);
     const r = await page.evaluate(
@@ -135,7 +125,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     closers.push(() => api.close());
     const site = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => site.close());
-    await ui('saveSettings', settings([autoPay(api.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
     const page = await ext.page();
     await page.goto(`${site.url}/free`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
@@ -148,7 +138,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   it('6. wallet unreachable → clear error to the page, budget released, nothing paid', async () => {
     const s = await freshServer();
     const dead = `nostr+walletconnect://${'ab'.repeat(32)}?relay=${encodeURIComponent('ws://127.0.0.1:9')}&secret=${'cd'.repeat(32)}`;
-    await ui('saveSettings', settings([autoPay(s.url)], { wallet: { kind: 'nwc', uri: dead } }));
+    await ui('saveSettings', nwcSettings([autoPay(s.url)], { wallet: { kind: 'nwc', uri: dead } }));
     const before = await ui('getOverview', {});
     const page = await ext.page();
     await page.goto(`${s.url}/health`);
@@ -169,7 +159,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
 
   it('7. service worker stopped during a payment → on restart the preimage is recovered, no double payment', async () => {
     const s = await freshServer();
-    await ui('saveSettings', settings([autoPay(s.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ext.page();
     await page.goto(`${s.url}/health`);
     const first = post(page, `${s.url}/v1/similarity`);
@@ -199,7 +189,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     closers.push(() => bad.close());
     const evil = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => evil.close());
-    await ui('saveSettings', settings([autoPay(victim.url), autoPay(bad.url), autoPay(evil.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(victim.url), autoPay(bad.url), autoPay(evil.url)]));
     // The victim site buys a token.
     const vp = await ext.page();
     await vp.goto(`${victim.url}/health`);
@@ -264,7 +254,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   it('window.webln: enable() → permission prompt → sendPayment paid under the rules', async () => {
     const ps = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 });
     closers.push(() => ps.close());
-    await ui('saveSettings', settings([autoPay(ps.url)], { webln: 'always' }));
+    await ui('saveSettings', nwcSettings([autoPay(ps.url)], { webln: 'always' }));
     const page = await ext.page();
     await page.goto(`${ps.url}/free`);
     await expect.poll(() => page.evaluate(() => 'webln' in window)).toBe(true);
@@ -288,7 +278,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   it('window.webln: a provider already on the page is left alone when the setting says so', async () => {
     const ps = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 });
     closers.push(() => ps.close());
-    await ui('saveSettings', settings([], { webln: 'when-absent' }));
+    await ui('saveSettings', nwcSettings([], { webln: 'when-absent' }));
     const page = await ext.page();
     await page.addInitScript(() => {
       (window as unknown as { webln: unknown }).webln = { other: true, enable: async () => {}, sendPayment: async () => ({ preimage: '' }) };

@@ -3,9 +3,27 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import type { ArgOf, ResultOf, UiApi } from '../../src/extension/messaging/protocol.ts';
+import { DEFAULT_SETTINGS, type Settings, type SiteRule } from '../../src/extension/shared/model.ts';
+import { regtest } from '../integration/regtest-context.ts';
 import type { LaunchedExtension } from './fixtures/extension.ts';
 
 export type Ui = <K extends keyof UiApi>(method: K, arg: ArgOf<UiApi, K>) => Promise<ResultOf<UiApi, K>>;
+
+/** Onboarded settings paying with the regtest NWC wallet (→ bob): caps 1,000 sat a payment and 10,000 sat a day, these sites. */
+export function nwcSettings(sites: SiteRule[], over: Partial<Settings> = {}): Settings {
+  return {
+    ...DEFAULT_SETTINGS,
+    onboarded: true,
+    wallet: { kind: 'nwc', uri: regtest().nwcUri },
+    rules: { ...DEFAULT_SETTINGS.rules, perPaymentCapMsat: 1_000_000, dailyCapMsat: 10_000_000, sites },
+    ...over,
+  };
+}
+
+/** A site rule that auto-pays `pattern` within a daily budget (default 1,000 sat). */
+export function autoPay(pattern: string, budgetMsat = 1_000_000): SiteRule {
+  return { pattern, budgetMsat, period: 'daily', autoPay: true };
+}
 
 /** A UiApi client running in an extension page (so `sender` is the extension, as for the real UI). */
 export async function uiClient(ext: LaunchedExtension): Promise<{ ui: Ui; page: Page }> {

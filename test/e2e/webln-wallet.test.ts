@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { NWCClient } from '@getalby/sdk/nwc';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings, type SiteRule } from '../../src/extension/shared/model.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
 import { lnd, regtest } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
-import { nextPrompt, screenshot, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings, screenshot, type Ui, uiClient } from './helpers.ts';
 
 type Webln = {
   enable(): Promise<void>;
@@ -34,14 +33,6 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
   let dataDir: string;
   const alice = lndBackend(lnd('alice'));
 
-  const settings = (sites: SiteRule[], over: Partial<Settings> = {}): Settings => ({
-    ...DEFAULT_SETTINGS,
-    onboarded: true,
-    wallet: { kind: 'nwc', uri: regtest().nwcUri },
-    rules: { ...DEFAULT_SETTINGS.rules, perPaymentCapMsat: 1_000_000, dailyCapMsat: 10_000_000, sites },
-    ...over,
-  });
-  const autoPay = (pattern: string): SiteRule => ({ pattern, budgetMsat: 1_000_000, period: 'daily', autoPay: true });
 
   /** Opens `url` and grants it window.webln through the real permission prompt. */
   const enabledPage = async (url: string): Promise<Page> => {
@@ -69,7 +60,7 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
   });
 
   it('lookupInvoice works for real; keysend and signMessage give the clean "not supported" error', async () => {
-    await ui('saveSettings', settings([autoPay(server.url)], { webln: 'always' }));
+    await ui('saveSettings', nwcSettings([autoPay(server.url)], { webln: 'always' }));
     const page = await enabledPage(`${server.url}/health`);
     const methods = (await page.evaluate(() => (window as unknown as { webln: Webln }).webln.getInfo())).methods;
     expect(methods).toContain('lookupInvoice');
@@ -118,7 +109,7 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
   });
 
   it("wallet kind 'webln': a 402 is paid through that tab's own pre-existing provider → 200", async () => {
-    await ui('saveSettings', { ...settings([autoPay(server.url)], { webln: 'when-absent' }), wallet: { kind: 'webln' } });
+    await ui('saveSettings', { ...nwcSettings([autoPay(server.url)], { webln: 'when-absent' }), wallet: { kind: 'webln' } });
     const bob = new NWCClient({ nostrWalletConnectUrl: regtest().nwcUri });
     const paidThroughPage: string[] = [];
     try {
@@ -179,7 +170,7 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     // through OUR window.webln: enable() → permission prompt, sendPayment → payment prompt (same rules).
     const demo = await startServer({ config: { port: 0, dataDir: await mkdtemp(join(dataDir, 'demo-')) }, backend: alice });
     const server = demo; // shadows the shared one for this test
-    await ui('saveSettings', settings([], { webln: 'always' }));
+    await ui('saveSettings', nwcSettings([], { webln: 'always' }));
     const page = await ext.page();
     page.on('pageerror', (e) => console.error('demo page error:', e.message));
     await page.goto(`${server.url}/demo`);
