@@ -1,6 +1,6 @@
 // Per-tab count of 402s on the toolbar badge (SPEC §2.6). Counts live in storage.session (the worker keeps
 // nothing in memory between events).
-import type { KeyValueStorage } from './storage.ts';
+import { type KeyValueStorage, withLock } from './storage.ts';
 
 const PREFIX = 'badge:';
 
@@ -13,11 +13,13 @@ export async function challengesSeen(deps: BadgeDeps, tabId: number): Promise<nu
   return (await deps.storage.get<number>(PREFIX + tabId)) ?? 0;
 }
 
-/** One more 402 in this tab. */
+/** One more 402 in this tab. Locked: a page firing many requests at once must not lose counts. */
 export async function countChallenge(deps: BadgeDeps, tabId: number): Promise<void> {
-  const n = (await challengesSeen(deps, tabId)) + 1;
-  await deps.storage.set(PREFIX + tabId, n);
-  await deps.setText(tabId, String(n)).catch(() => {});
+  await withLock(PREFIX + tabId, async () => {
+    const n = (await challengesSeen(deps, tabId)) + 1;
+    await deps.storage.set(PREFIX + tabId, n);
+    await deps.setText(tabId, String(n)).catch(() => {});
+  });
 }
 
 /** A new page loaded in the tab (or it closed): start over. */

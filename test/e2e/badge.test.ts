@@ -1,0 +1,59 @@
+// Issue 6: the toolbar badge counts the 402s the current tab met, and starts over on a new page.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lndBackend } from '../../server/lightning/lnd-backend.ts';
+import { type RunningServer, startServer } from '../../server/start.ts';
+import { lnd } from '../integration/regtest-context.ts';
+import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { nwcSettings, type Ui, uiClient } from './helpers.ts';
+
+describe('toolbar badge', () => {
+  let ext: LaunchedExtension;
+  let ui: Ui;
+  let server: RunningServer;
+  let dataDir: string;
+  let page: Page;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'e2e-badge-'));
+    server = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(lnd('alice')) });
+    ext = await launchExtension();
+    ({ ui } = await uiClient(ext));
+    page = await ext.page();
+  });
+  afterAll(async () => {
+    await ext?.close();
+    await server?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const tabIdOf = (url: string) =>
+    ext.worker.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id ?? -1, url);
+  const badgeOf = (tabId: number) => ext.worker.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId);
+
+  it('shows how many 402s the tab met, and clears on the next page', async () => {
+    // Automatic payments off: the 402s stay 402s, so the count is exactly what the page met.
+    const s = nwcSettings([]);
+    await ui('saveSettings', { ...s, rules: { ...s.rules, enabled: false } });
+    await page.goto(`${server.url}/health`);
+    const tabId = await tabIdOf(page.url());
+    expect(tabId).toBeGreaterThan(0);
+    expect(await badgeOf(tabId)).toBe('');
+
+    const statuses = await page.evaluate(async (u) => {
+      const call = () => fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2],"b":[2,1]}' });
+      return (await Promise.all([call(), call(), call()])).map((r) => r.status);
+    }, `${server.url}/v1/similarity`);
+    expect(statuses).toEqual([402, 402, 402]);
+
+    await expect.poll(() => badgeOf(tabId), { timeout: 5_000 }).toBe('3');
+    expect((await ui('getSiteSummary', { origin: server.url, tabId })).challengesSeen).toBe(3);
+    expect(await ui('listPayments', {})).toEqual([]);
+
+    await page.goto(`${server.url}/v1/pricing`);
+    await expect.poll(() => badgeOf(tabId), { timeout: 5_000 }).toBe('');
+  });
+});
