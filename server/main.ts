@@ -14,6 +14,11 @@ import { type RunningServer, startServer } from './start.ts';
 
 type Closer = () => Promise<void>;
 
+// stdout carries only the JSON request logs; libraries that chat on the console (the NWC SDK's
+// "checking connection to relay", console.info) go to stderr with the banner.
+console.log = console.error;
+console.info = console.error;
+
 /** The dev NWC connection's secrets, created once per data dir (mode 0600). */
 function devNwcKeys(dataDir: string): { walletSecretHex: string; clientSecretHex: string } {
   const file = join(dataDir, 'dev-nwc-keys.json');
