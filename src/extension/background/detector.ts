@@ -19,6 +19,8 @@ export interface DetectorDeps {
   /** Every L402 402 the browser delivered, so a page's claim about one can be checked (seen-challenges.ts). */
   remember(tabId: number, url: string, wwwAuthenticate: string[]): Promise<void>;
   resetTab(tabId: number): Promise<void>;
+  /** A new top-level document at `origin` in the tab: rules left for other pages go (header-rules.ts). */
+  pageChanged(tabId: number, origin: string): Promise<void>;
   /** Pays or reuses a token; resolves with the header and its scope. */
   handle(req: {
     serviceUrl: string;
@@ -29,8 +31,8 @@ export interface DetectorDeps {
     /** Always true here: the browser delivered this 402 (autopilot.ts uses it to allow auto-pay). */
     confirmedByBrowser: true;
   }): Promise<{ authorization: string; origin: string; pathPrefix: string; paymentHash: string; validUntil: number | null }>;
-  /** A header rule already covering this request (so this 402 rejects that token). */
-  existingRule(tabId: number, url: string, type: RuleResourceType): Promise<{ authorization: string } | null>;
+  /** The header rule that served this request of `initiator`'s page (so this 402 rejects that token). */
+  existingRule(tabId: number, url: string, type: RuleResourceType, initiator: string | undefined): Promise<{ authorization: string } | null>;
   tokenRejected(url: string, authorization: string, tabId: number): Promise<void>;
   addRule(r: Omit<HeaderRule, 'id'>): Promise<void>;
   navigate(tabId: number, url: string): Promise<void>;
@@ -58,6 +60,8 @@ const hasL402 = (values: string[]) => values.some((v) => /(?:^|[\s,])(?:L402|LSA
 /** The onHeadersReceived listener body. Returns a promise only so tests can await it. */
 export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersReceivedDetails): Promise<void> {
   if (d.tabId < 0) return;
+  // Before the new document's scripts run; not on a redirect (the final response decides whose page it is).
+  if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399)) await deps.pageChanged(d.tabId, new URL(d.url).origin);
   if (d.type === 'main_frame' && d.statusCode !== 402) return deps.resetTab(d.tabId);
   if (d.statusCode !== 402) return;
   const headers = d.responseHeaders ?? [];
@@ -81,13 +85,15 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   const type: RuleResourceType = nav ? 'main_frame' : 'xmlhttprequest';
   try {
     // A 402 despite our header: that token is refused; the autopilot's loop guard decides about paying again.
-    const prior = await deps.existingRule(d.tabId, d.url, type);
+    // Another page's 402 (a frame, say) says nothing about a token that was never attached to it.
+    const prior = await deps.existingRule(d.tabId, d.url, type, nav ? undefined : d.initiator);
     if (prior) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
     const serviceOrigin = new URL(d.url).origin;
+    // A navigation's page will be the service itself; a subresource's page is its initiator.
+    const initiator = nav ? serviceOrigin : (d.initiator ?? serviceOrigin);
     const r = await deps.handle({
       serviceUrl: d.url,
-      // A navigation's page will be the service itself; a subresource's page is its initiator.
-      initiator: nav ? serviceOrigin : (d.initiator ?? serviceOrigin),
+      initiator,
       tabId: d.tabId,
       wwwAuthenticate: seen.wwwAuthenticate,
       source: nav ? 'navigation' : 'fetch',
@@ -98,6 +104,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
       origin: r.origin,
       pathPrefix: r.pathPrefix,
       resourceTypes: [type],
+      initiator: nav ? null : initiator,
       authorization: r.authorization,
       paymentHash: r.paymentHash,
       expiresAt: r.validUntil,

@@ -1,7 +1,8 @@
 // declarativeNetRequest session rules that add `Authorization: L402 …` (SPEC §2.4): for navigations (the
 // reload after paying) and for cross-origin requests whose challenge the page cannot see. Each rule is as
-// narrow as DNR allows — exact origin + path prefix (regex), resource types, one tab — and is removed when its
-// token expires, is rejected or revoked, or its tab closes. Rule metadata lives in storage.session so a
+// narrow as DNR allows — exact origin + path prefix (regex), resource types, one tab, and for a cross-origin
+// request the paying page's host (`initiatorDomains`) — and is removed when its token expires, is rejected or
+// revoked, its tab closes, or the tab moves on to another site (the token was granted to that page only). Rule metadata lives in storage.session so a
 // restarted worker still knows what it added (SPEC §7 rule 5).
 import type { KeyValueStorage } from './storage.ts';
 import { withLock } from './storage.ts';
@@ -17,6 +18,11 @@ export interface HeaderRule {
   origin: string;
   pathPrefix: string;
   resourceTypes: RuleResourceType[];
+  /**
+   * The page origin a cross-origin request rule serves (the token is granted to it, SPEC §2.7); null for a
+   * navigation rule, whose page is the service itself.
+   */
+  initiator: string | null;
   authorization: string;
   paymentHash: string;
   /** Unix ms; null = until the tab closes or the token is evicted. */
@@ -61,7 +67,12 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
   return withLock(LOCK, async () => {
     const all = await listHeaderRules(deps);
     const same = all.find(
-      (x) => x.tabId === r.tabId && x.origin === r.origin && x.pathPrefix === r.pathPrefix && x.resourceTypes.join() === r.resourceTypes.join(),
+      (x) =>
+        x.tabId === r.tabId &&
+        x.origin === r.origin &&
+        x.pathPrefix === r.pathPrefix &&
+        x.resourceTypes.join() === r.resourceTypes.join() &&
+        x.initiator === r.initiator,
     );
     const id = same?.id ?? all.reduce((m, x) => Math.max(m, x.id), 0) + 1;
     const rule: HeaderRule = { ...r, id };
@@ -79,6 +90,8 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
             regexFilter: scopeRegex(r.origin, r.pathPrefix),
             resourceTypes: r.resourceTypes as chrome.declarativeNetRequest.ResourceType[],
             tabIds: [r.tabId],
+            // DNR matches initiators by host only (any scheme/port); dropRulesOfOtherPages covers the rest.
+            ...(r.initiator === null ? {} : { initiatorDomains: [new URL(r.initiator).hostname] }),
           },
         },
       ],
@@ -105,8 +118,30 @@ export function sweepExpiredRules(deps: HeaderRuleDeps): Promise<number> {
   return removeHeaderRules(deps, (r) => r.expiresAt !== null && r.expiresAt <= now);
 }
 
-/** The rule that would have attached a header to this request, if any. */
-export async function ruleFor(deps: HeaderRuleDeps, tabId: number, url: string, type: RuleResourceType): Promise<HeaderRule | null> {
+/**
+ * A new top-level document in `tabId` at `pageOrigin`: drops the rules that served another page there (a
+ * token granted to one site must not be attached to the next site's requests in the same tab).
+ */
+export function dropRulesOfOtherPages(deps: HeaderRuleDeps, tabId: number, pageOrigin: string): Promise<number> {
+  return removeHeaderRules(deps, (r) => r.tabId === tabId && r.initiator !== null && r.initiator !== pageOrigin);
+}
+
+/** The rule that attached a header to this request, if any (`initiator`: the requesting page's origin). */
+export async function ruleFor(
+  deps: HeaderRuleDeps,
+  tabId: number,
+  url: string,
+  type: RuleResourceType,
+  initiator?: string,
+): Promise<HeaderRule | null> {
   const all = await listHeaderRules(deps);
-  return all.find((r) => r.tabId === tabId && r.resourceTypes.includes(type) && new RegExp(scopeRegex(r.origin, r.pathPrefix)).test(url)) ?? null;
+  return (
+    all.find(
+      (r) =>
+        r.tabId === tabId &&
+        r.resourceTypes.includes(type) &&
+        (r.initiator === null || r.initiator === initiator) &&
+        new RegExp(scopeRegex(r.origin, r.pathPrefix)).test(url),
+    ) ?? null
+  );
 }

@@ -11,7 +11,14 @@ import { createAutopilot } from './autopilot.ts';
 import { challengesSeen, countChallenge, resetBadge } from './badge.ts';
 import { on402 } from './detector.ts';
 import { AutopilotError } from './errors.ts';
-import { addHeaderRule, type HeaderRuleDeps, removeHeaderRules, ruleFor, sweepExpiredRules } from './header-rules.ts';
+import {
+  addHeaderRule,
+  dropRulesOfOtherPages,
+  type HeaderRuleDeps,
+  removeHeaderRules,
+  ruleFor,
+  sweepExpiredRules,
+} from './header-rules.ts';
 import { createPageHandlers, type PageCtx } from './page-handlers.ts';
 import type { WalletContext } from './payment-flow.ts';
 import { promptWithWindow } from './prompt-window.ts';
@@ -124,13 +131,17 @@ const detector = {
   countChallenge: (tabId: number) => countChallenge(badge, tabId),
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
+  pageChanged: async (tabId: number, origin: string) => {
+    await dropRulesOfOtherPages(rules, tabId, origin);
+  },
   async handle(req: Parameters<typeof autopilot.handleChallenge>[0]) {
     await sweepExpiredRules(rules);
     const r = await autopilot.handleChallenge(req);
     const t = r.token;
     return { authorization: r.authorization, origin: t.origin, pathPrefix: t.pathPrefix, paymentHash: t.paymentHash, validUntil: t.validUntil };
   },
-  existingRule: (tabId: number, url: string, type: 'main_frame' | 'sub_frame' | 'xmlhttprequest') => ruleFor(rules, tabId, url, type),
+  existingRule: (tabId: number, url: string, type: 'main_frame' | 'sub_frame' | 'xmlhttprequest', initiator: string | undefined) =>
+    ruleFor(rules, tabId, url, type, initiator),
   async tokenRejected(url: string, authorization: string) {
     await autopilot.tokenRejected(url, authorization);
     await removeHeaderRules(rules, (h) => h.authorization === authorization);

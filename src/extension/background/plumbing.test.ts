@@ -1,7 +1,15 @@
 // Unit tests of the plumbing's pure parts: which 402s the background handles, DNR rule scoping, senders.
 import { describe, expect, it } from 'vitest';
-import { pageCanSeeChallenge } from './detector.ts';
-import { addHeaderRule, isSafeHeaderValue, removeHeaderRules, ruleFor, scopeRegex, sweepExpiredRules } from './header-rules.ts';
+import { type DetectorDeps, on402, pageCanSeeChallenge } from './detector.ts';
+import {
+  addHeaderRule,
+  dropRulesOfOtherPages,
+  isSafeHeaderValue,
+  removeHeaderRules,
+  ruleFor,
+  scopeRegex,
+  sweepExpiredRules,
+} from './header-rules.ts';
 import { senderContext, uiSenderOk } from './senders.ts';
 import { memoryStorage } from './storage.ts';
 
@@ -48,7 +56,15 @@ describe('header rules', () => {
     const calls: unknown[] = [];
     let now = 1000;
     const deps = { dnr: { updateSessionRules: async (o: unknown) => void calls.push(o) }, storage: memoryStorage(), clock: () => now };
-    const base = { tabId: 7, origin: 'https://api.example', pathPrefix: '/', resourceTypes: ['main_frame' as const], paymentHash: 'aa', expiresAt: 2000 };
+    const base = {
+      tabId: 7,
+      origin: 'https://api.example',
+      pathPrefix: '/',
+      resourceTypes: ['main_frame' as const],
+      initiator: null,
+      paymentHash: 'aa',
+      expiresAt: 2000,
+    };
     const a = await addHeaderRule(deps, { ...base, authorization: 'L402 a:1' });
     const b = await addHeaderRule(deps, { ...base, authorization: 'L402 b:2' });
     expect(b.id).toBe(a.id);
@@ -59,6 +75,70 @@ describe('header rules', () => {
     now = 2000;
     expect(await sweepExpiredRules(deps)).toBe(1);
     expect(await removeHeaderRules(deps, () => true)).toBe(0);
+  });
+  // Security review: a rule for a cross-origin request served its whole tab (a third-party frame, the next
+  // site in the tab) and a 402 to ANY page of the tab counted as the token being refused.
+  it("a cross-origin request rule serves only its page: initiator host in DNR, the page's origin in ruleFor", async () => {
+    const calls: { addRules?: { condition: Record<string, unknown> }[] }[] = [];
+    const deps = { dnr: { updateSessionRules: async (o: never) => void calls.push(o) }, storage: memoryStorage(), clock: () => 0 };
+    const rule = {
+      tabId: 7,
+      origin: 'https://api.example',
+      pathPrefix: '/',
+      resourceTypes: ['xmlhttprequest' as const],
+      initiator: 'https://app.example:8443',
+      authorization: 'L402 a:1',
+      paymentHash: 'aa',
+      expiresAt: null,
+    };
+    await addHeaderRule(deps, rule);
+    expect(calls[0]?.addRules?.[0]?.condition).toMatchObject({ tabIds: [7], initiatorDomains: ['app.example'] });
+    expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://app.example:8443')).toMatchObject({ authorization: 'L402 a:1' });
+    expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://evil.example')).toBeNull();
+    await addHeaderRule(deps, { ...rule, resourceTypes: ['main_frame'], initiator: null, authorization: 'L402 n:1' });
+    expect(calls[1]?.addRules?.[0]?.condition).not.toHaveProperty('initiatorDomains');
+    // The tab moves on to another site: the page's rule goes, the navigation rule (the service's own page) stays.
+    expect(await dropRulesOfOtherPages(deps, 7, 'https://app.example:8443')).toBe(0);
+    expect(await dropRulesOfOtherPages(deps, 8, 'https://evil.example')).toBe(0);
+    expect(await dropRulesOfOtherPages(deps, 7, 'https://evil.example')).toBe(1);
+    expect(await ruleFor(deps, 7, 'https://api.example/x', 'main_frame')).toMatchObject({ authorization: 'L402 n:1' });
+  });
+});
+
+describe('detector: rules follow the page', () => {
+  const fakeDeps = (log: string[]): DetectorDeps => ({
+    countChallenge: async () => {},
+    remember: async () => {},
+    resetTab: async () => {},
+    pageChanged: async (tabId, origin) => void log.push(`page ${tabId} ${origin}`),
+    handle: async () => {
+      log.push('handle');
+      throw new Error('stop');
+    },
+    existingRule: async (_t, _u, _type, initiator) => {
+      log.push(`existing ${initiator}`);
+      return initiator === 'https://app.example' ? { authorization: 'L402 a:1' } : null;
+    },
+    tokenRejected: async () => void log.push('rejected'),
+    addRule: async () => {},
+    navigate: async () => {},
+    report: () => {},
+  });
+  const details = (o: Partial<chrome.webRequest.OnHeadersReceivedDetails>) =>
+    ({ tabId: 3, frameId: 0, requestId: '1', method: 'GET', timeStamp: 0, parentFrameId: -1, statusLine: '', ...o }) as chrome.webRequest.OnHeadersReceivedDetails;
+  it('a new top-level document drops the rules other pages left in the tab (not on a redirect)', async () => {
+    const log: string[] = [];
+    await on402(fakeDeps(log), details({ type: 'main_frame', url: 'https://evil.example/x', statusCode: 200 }));
+    await on402(fakeDeps(log), details({ type: 'main_frame', url: 'https://sso.example/x', statusCode: 302 }));
+    expect(log).toEqual(['page 3 https://evil.example']);
+  });
+  it("a 402 to another page's request is not taken as the token being refused", async () => {
+    const log: string[] = [];
+    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www };
+    await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://evil.example' }));
+    await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://app.example' }));
+    expect(log).toEqual(['existing https://evil.example', 'handle', 'existing https://app.example', 'rejected', 'handle']);
   });
 });
 

@@ -1,0 +1,131 @@
+// Security review (SPEC §2.7): a token (Authorization: L402 …) reaches only the page that paid for it and
+// only the service it was bought from — not a later page in the same tab, not a third-party frame, not the
+// target of a redirect. Real browser, real regtest payments (alice's invoices, NWC → bob).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lndBackend } from '../../server/lightning/lnd-backend.ts';
+import { lnd } from '../integration/regtest-context.ts';
+import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
+import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
+
+describe('security: where a token goes', () => {
+  let ext: LaunchedExtension;
+  let ui: Ui;
+  const closers: (() => Promise<unknown>)[] = [];
+  const service = async () => {
+    const s = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+    closers.push(() => s.close());
+    return s;
+  };
+  const sink = async () => {
+    const s = await startSink();
+    closers.push(() => s.close());
+    return s;
+  };
+  const succeeded = async (origin: string) => (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+  const withAuth = (s: TestServer, path: string) => s.requests.filter((r) => r.path.startsWith(path) && r.authorization !== null);
+
+  beforeAll(async () => {
+    ext = await launchExtension();
+    ({ ui } = await uiClient(ext));
+  });
+  afterAll(async () => {
+    await ext?.close();
+    for (const c of closers) await c().catch(() => {});
+  });
+
+  /** A page at `site` fetches the service cross-origin (challenge hidden): the background pays and adds a header rule. */
+  const buyCrossOrigin = async (api: TestServer, site: TestServer) => {
+    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    const page = await ext.page();
+    await page.goto(`${site.url}/page`);
+    expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
+    await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
+    return page;
+  };
+
+  it("a later site in the same tab does not get the paying page's header on its requests to the service", async () => {
+    const api = await service();
+    const site = await sink();
+    const evil = await sink();
+    const page = await buyCrossOrigin(api, site);
+    const before = withAuth(api, '/paid').length;
+    await page.goto(`${evil.url}/page`);
+    const got = await page.evaluate((u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })), `${api.url}/paid`);
+    expect(got.status).toBe(402);
+    expect(withAuth(api, '/paid').length).toBe(before);
+    expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it("a third-party frame inside the paying page does not get the page's header", async () => {
+    const api = await service();
+    const evil = await sink();
+    const site = await sink();
+    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    const page = await ext.page();
+    // DNR matches a request's initiator by host only, so the third party is on another host (as frames are).
+    const evilUrl = evil.url.replace('127.0.0.1', 'localhost');
+    await page.goto(`${site.url}/page?frame=${encodeURIComponent(`${evilUrl}/page`)}`);
+    expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
+    await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
+    const before = withAuth(api, '/paid').length;
+    const frame = page.frames().find((f) => f.url().startsWith(evilUrl));
+    if (!frame) throw new Error('no third-party frame');
+    expect(await frame.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
+    expect(withAuth(api, '/paid').length).toBe(before);
+    await page.close();
+  });
+
+  it('a header rule for cross-origin requests does not follow a redirect to another origin', async () => {
+    const api = await service();
+    const site = await sink();
+    const out = await sink();
+    const page = await buyCrossOrigin(api, site);
+    await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/go?to=${encodeURIComponent(`${out.url}/xhr-leak`)}`);
+    expect(withAuth(api, '/go')).toHaveLength(1);
+    expect(out.requests.some((r) => r.path === '/xhr-leak')).toBe(true);
+    expect(withAuth(out, '/xhr-leak')).toEqual([]);
+    await page.close();
+  });
+
+  it('a navigation header rule does not follow a redirect to another origin', async () => {
+    const api = await service();
+    const out = await sink();
+    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    const page = await ext.page();
+    await page.goto(`${api.url}/paid`).catch(() => {});
+    await expect.poll(() => page.content(), { timeout: 30_000 }).toContain('paid content');
+    await page.goto(`${api.url}/go?to=${encodeURIComponent(`${out.url}/nav-leak`)}`);
+    expect(withAuth(api, '/go')).toHaveLength(1);
+    expect(out.requests.some((r) => r.path === '/nav-leak')).toBe(true);
+    expect(withAuth(out, '/nav-leak')).toEqual([]);
+    await page.close();
+  });
+
+  it("the page wrapper's header does not follow a redirect to another origin (fetch and XHR)", async () => {
+    const api = await service();
+    const out = await sink();
+    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    const page = await ext.page();
+    await page.goto(`${api.url}/page`);
+    expect(await page.evaluate(() => fetch('/paid').then((r) => r.status))).toBe(200);
+    await page.evaluate((u) => fetch(`/go?to=${encodeURIComponent(u)}`).then((r) => r.status), `${out.url}/fetch-leak`);
+    await page.evaluate(
+      (u) =>
+        new Promise<number>((resolve) => {
+          const x = new XMLHttpRequest();
+          x.open('GET', `/go?to=${encodeURIComponent(u)}`);
+          x.onloadend = () => resolve(x.status);
+          x.send();
+        }),
+      `${out.url}/xhr-leak`,
+    );
+    expect(withAuth(api, '/go')).toHaveLength(2);
+    expect(out.requests.map((r) => r.path)).toEqual(expect.arrayContaining(['/fetch-leak', '/xhr-leak']));
+    expect(out.requests.filter((r) => r.authorization !== null)).toEqual([]);
+    await page.close();
+  });
+});
