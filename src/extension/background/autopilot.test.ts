@@ -12,7 +12,8 @@ import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
 const PAGE = 'https://app.example.org';
-const AUTO = [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily' as const, autoPay: true }];
+// Budgets belong to the page the user is on (the initiator), not to the service it calls (SPEC §2 "Rules semantics").
+const AUTO = [{ pattern: PAGE, budgetMsat: 100_000, period: 'daily' as const, autoPay: true }];
 
 interface World {
   storage: KeyValueStorage;
@@ -203,7 +204,7 @@ describe('handleChallenge: concurrency', () => {
     const paid = results.filter((r) => r.status === 'fulfilled');
     expect(w.wallet.paid.length).toBe(5);
     expect(paid).toHaveLength(w.wallet.paid.length);
-    expect(budgetTotals(await listReservations(w.storage), (await loadSettings(w.storage)).rules, SERVICE, NOW).siteSpentMsat).toBeLessThanOrEqual(
+    expect(budgetTotals(await listReservations(w.storage), (await loadSettings(w.storage)).rules, PAGE, NOW).siteSpentMsat).toBeLessThanOrEqual(
       100_000,
     );
     // The rest were over budget → one prompt (denied), the others answered by that denial.
@@ -250,15 +251,23 @@ describe('handleChallenge: asking and refusing', () => {
     expect((await loadSettings(w.storage)).rules.sites).toEqual([]);
   });
 
-  it('approve and set budget adds an auto-pay rule; the next challenge is paid silently', async () => {
+  it("approve and set budget adds an auto-pay rule for the PAGE; its next challenge is paid silently, another page's is not", async () => {
     const w = await world(settingsWith());
     w.answer = () => ({ choice: 'approve-and-budget', budgetMsat: 500_000, period: 'weekly' });
     const ap = createAutopilot(w.deps);
     await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/v1'] }))));
-    expect((await loadSettings(w.storage)).rules.sites).toEqual([{ pattern: SERVICE, budgetMsat: 500_000, period: 'weekly', autoPay: true }]);
+    expect((await loadSettings(w.storage)).rules.sites).toEqual([{ pattern: PAGE, budgetMsat: 500_000, period: 'weekly', autoPay: true }]);
     await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/other'] })), { serviceUrl: `${SERVICE}/other` }));
     expect(w.prompts).toHaveLength(1);
     expect(w.wallet.paid).toHaveLength(2);
+    // The same service called from another page: that page has no budget, so it asks (denied: nothing paid).
+    w.answer = () => ({ choice: 'deny' });
+    const evil = w.wallet.know(makeChallenge({ caveats: ['path=/v1'] }));
+    expect(await codeOf(ap.handleChallenge(req(evil, { initiator: 'https://evil.example' })))).toBe('rejected_by_user');
+    expect(w.prompts).toHaveLength(2);
+    expect(w.prompts[1]).toMatchObject({ origin: SERVICE, initiator: 'https://evil.example', siteRemainingMsat: null });
+    expect(w.wallet.paid).toHaveLength(2);
+    expect(await getReservation(w.storage, evil.paymentHash)).toBeUndefined();
   });
 
   it('deny → rejected_by_user, nothing paid or reserved', async () => {
@@ -335,10 +344,61 @@ describe('challenges only the page reported', () => {
   });
 
   it("for the page's own origin are believed (it could serve that 402 anyway)", async () => {
-    const w = await world();
+    // The service is the page here: its own budget applies.
+    const w = await world(settingsWith({ sites: [{ ...AUTO[0]!, pattern: SERVICE }] }));
     const c = w.wallet.know(makeChallenge());
     expect((await createAutopilot(w.deps).handleChallenge(req(c, { initiator: SERVICE, confirmedByBrowser: false }))).paid).toBe(true);
     expect(w.prompts).toEqual([]);
+  });
+});
+
+describe('budgets belong to the site the user is on (the initiator)', () => {
+  const A = PAGE; // has a budget
+  const B = 'https://evil.example'; // has none
+  const spentBy = async (w: World, site: string) =>
+    budgetTotals(await listReservations(w.storage), (await loadSettings(w.storage)).rules, site, w.now).siteSpentMsat;
+
+  it("a page cannot spend another site's budget by calling a service: B → S asks and reserves nothing; A → S is paid within A's budget", async () => {
+    const w = await world(settingsWith({ sites: AUTO }));
+    const ap = createAutopilot(w.deps);
+    // B calls S (seen by the browser): no rule for B → asked; denied → nothing reserved, nothing paid.
+    const fromB = w.wallet.know(makeChallenge({ sats: 10 }));
+    expect(await codeOf(ap.handleChallenge(req(fromB, { initiator: B })))).toBe('rejected_by_user');
+    expect(w.prompts).toHaveLength(1);
+    expect(w.prompts[0]).toMatchObject({ origin: SERVICE, initiator: B, reason: 'no rule for this site yet', siteRemainingMsat: null });
+    expect(await getReservation(w.storage, fromB.paymentHash)).toBeUndefined();
+    expect(w.wallet.paid).toEqual([]);
+    // A calls the same S: paid silently, counted against A's budget (amount 10 + fee 1 sat), never B's.
+    const fromA = w.wallet.know(makeChallenge({ sats: 10 }));
+    expect((await ap.handleChallenge(req(fromA, { initiator: A }))).paid).toBe(true);
+    expect(w.prompts).toHaveLength(1);
+    expect(await getReservation(w.storage, fromA.paymentHash)).toMatchObject({ origin: SERVICE, initiator: A, state: 'committed' });
+    expect(await spentBy(w, A)).toBe(11_000);
+    expect(await spentBy(w, B)).toBe(0);
+  });
+
+  it("a rule for the SERVICE does not let another page spend from it: only a visit to the service itself uses it", async () => {
+    const w = await world(settingsWith({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }));
+    const ap = createAutopilot(w.deps);
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: B })))).toBe('rejected_by_user');
+    expect(w.wallet.paid).toEqual([]);
+    expect(await listReservations(w.storage)).toEqual([]);
+    // A top-level navigation to S: the page is S itself, so S's budget applies.
+    const nav = w.wallet.know(makeChallenge());
+    expect((await ap.handleChallenge(req(nav, { initiator: SERVICE, source: 'navigation' }))).paid).toBe(true);
+    expect(w.prompts).toHaveLength(1);
+  });
+
+  it('the deny list on the service refuses it for every initiator, even one with an auto-pay budget', async () => {
+    const w = await world(settingsWith({ sites: [...AUTO, { pattern: SERVICE, budgetMsat: 1e9, period: 'daily', autoPay: true }], deny: [SERVICE] }));
+    w.answer = () => ({ choice: 'approve-once' });
+    const ap = createAutopilot(w.deps);
+    for (const initiator of [A, B, SERVICE]) {
+      expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator })))).toBe('denied');
+    }
+    expect(w.prompts).toEqual([]);
+    expect(w.wallet.paid).toEqual([]);
+    expect(await listReservations(w.storage)).toEqual([]);
   });
 });
 
@@ -351,9 +411,11 @@ describe('tokens through the autopilot', () => {
     expect(await ap.authorizationFor(`${SERVICE}/v1/x`, SERVICE)).toMatch(/^L402 /);
     expect(await ap.authorizationFor(`${SERVICE}/v1/x`, 'https://evil.example')).toBeNull();
     expect(await ap.authorizationFor('https://other.example/v1/x', PAGE)).toBeNull();
-    // Another page meeting the same service does not get the first page's token: it needs its own payment
-    // (the auto-pay rule is the service's, so that one is paid inside the service's budget).
+    // Another page meeting the same service does not get the first page's token: it needs its own payment, and
+    // PAGE's budget does not cover it (budgets belong to the initiator), so the user is asked first.
+    w.answer = () => ({ choice: 'approve-once' });
     const other = await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'https://evil.example' }));
+    expect(w.prompts).toHaveLength(1);
     expect(other.paid).toBe(true);
     expect(other.token.grantedTo).toEqual(['https://evil.example']);
     expect(w.wallet.paid).toHaveLength(2);

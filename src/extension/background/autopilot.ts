@@ -40,7 +40,7 @@ export interface ChallengeRequest {
    * True when the browser itself saw this 402 and challenge for `serviceUrl` (webRequest.onHeadersReceived);
    * false/absent when only the page's MAIN-world wrapper reported it. A page can forge what it reports, so an
    * unconfirmed challenge for ANOTHER origin is never auto-paid: the user is always asked (a page cannot make
-   * us silently pay a forged invoice under another service's budget; SPEC §2 "Secure").
+   * us silently pay a forged invoice in another service's name, not even within its own budget; SPEC §2 "Secure").
    */
   confirmedByBrowser?: boolean;
 }
@@ -166,6 +166,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     // SPEC §2 order: global off, then deny list, before even reading the challenge.
     if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
     const { origin, challenge } = await parse(req);
+    // Budgets belong to the initiator (rules.ts), but a denied service is refused whichever page calls it.
     const denied = settings.rules.deny.find((p) => matchesPattern(p, origin) || matchesPattern(p, req.initiator));
     if (denied !== undefined) throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
 

@@ -9,13 +9,15 @@ import { FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
-const RULES = settingsWith({ sites: [{ pattern: SERVICE, budgetMsat: 1_000_000, period: 'daily', autoPay: true }] }).rules;
+const PAGE = 'https://app.example.org';
+// The budget is the page's (the initiator), not the service's.
+const RULES = settingsWith({ sites: [{ pattern: PAGE, budgetMsat: 1_000_000, period: 'daily', autoPay: true }] }).rules;
 
 function intentFor(invoice: string, macaroon: string | null = null): PaymentIntent {
   return {
     invoice: decodeInvoice(invoice) as DecodedInvoice & { amountMsat: number },
     origin: SERVICE,
-    initiator: 'https://app.example.org',
+    initiator: PAGE,
     url: `${SERVICE}/x`,
     kind: 'l402',
     macaroon,

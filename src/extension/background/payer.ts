@@ -26,8 +26,9 @@ export interface PayerDeps extends LedgerDeps {
 /** What is to be paid, already decoded and sanity-checked by the caller (the core's validateChallenge). */
 export interface PaymentIntent {
   invoice: DecodedInvoice & { amountMsat: number };
-  /** Site the money counts against (service origin for L402, page origin for WebLN). */
+  /** Service paid (L402: the origin that answered 402; WebLN: the page). */
   origin: string;
+  /** Page that caused the payment: the site whose budget it counts against (SPEC §2 "Rules semantics"). */
   initiator: string;
   url: string;
   kind: PaymentRecord['kind'];
@@ -126,6 +127,7 @@ async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string,
     })) ?? record;
   await commitReservation(deps.storage, record.paymentHash, feeMsat, {
     origin: record.origin,
+    initiator: record.initiator,
     amountMsat: record.amountMsat,
     maxFeeMsat: record.maxFeeMsat,
     at: record.createdAt,

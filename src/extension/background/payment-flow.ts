@@ -1,6 +1,7 @@
 // Decide → (prompt) → reserve → pay, shared by L402 challenges and WebLN sendPayment (SPEC §2 "Decide"):
 // inside the rules pay silently; outside, ask the user; prompts for one site are asked one at a time, and
-// a "deny" answers every question for that site that was already waiting (no stack of windows).
+// a "deny" answers every question for that site that was already waiting (no stack of windows). The site is the
+// page that caused the payment (the initiator): its budget applies, and "approve and set a budget" sets its rule.
 import type { Network } from '../../l402/index.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
 import type { PaymentRecord, PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
@@ -49,8 +50,8 @@ export interface PaymentFlow {
   networks(wallet: Wallet): Promise<Network[] | undefined>;
   /** Runs the whole decision and payment; resolves with the succeeded record (`paid`: by this call) or throws AutopilotError. */
   pay(req: PayRequest, wallet: Wallet, settings: Settings): Promise<{ record: PaymentRecord; paid: boolean }>;
-  /** Asks the user something, one prompt per site at a time. */
-  ask(origin: string, build: () => PromptRequest): Promise<PromptAnswer>;
+  /** Asks the user something, one prompt per site (the page asking) at a time. */
+  ask(site: string, build: () => PromptRequest): Promise<PromptAnswer>;
 }
 
 const NETWORK_NAMES: Record<string, Network> = {
@@ -134,13 +135,15 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       let settings = initialSettings;
       const walletKind = settings.wallet.kind === 'webln' ? 'webln' : 'nwc';
       const origin = req.intent.origin;
+      // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
+      const site = req.intent.initiator;
       const prepare = (force: boolean): Promise<PrepareResult> =>
         preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force });
 
       let outcome = await prepare(false);
       if (outcome.kind === 'blocked' && outcome.decision.action === 'ask') {
         // Ask inside this site's prompt slot, re-checking first: an answer given meanwhile may cover it.
-        outcome = await inSlot(origin, async (deniedMeanwhile): Promise<PrepareResult | 'denied'> => {
+        outcome = await inSlot(site, async (deniedMeanwhile): Promise<PrepareResult | 'denied'> => {
           const again = await prepare(false);
           if (again.kind !== 'blocked' || again.decision.action !== 'ask') return again;
           if (deniedMeanwhile) return 'denied';
@@ -161,12 +164,12 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
             expiresAt: now + (deps.promptTimeoutMs ?? 120_000),
           });
           if (answer.choice === 'deny') {
-            noteDeny(origin);
+            noteDeny(site);
             return 'denied';
           }
           if (answer.choice === 'approve-and-budget') {
             settings = await upsertSiteRule(deps.storage, {
-              pattern: origin,
+              pattern: site,
               budgetMsat: answer.budgetMsat,
               period: answer.period,
               autoPay: true,

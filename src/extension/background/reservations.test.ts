@@ -8,6 +8,7 @@ import {
   countedMsat,
   listReservations,
   releaseReservation,
+  siteOf,
   tryReserve,
 } from './reservations.ts';
 import { maxFeeFor } from './rules.ts';
@@ -17,6 +18,10 @@ import { NOW } from './test-fixtures.ts';
 const A = 'https://a.example';
 const B = 'https://b.example';
 const C = 'https://c.example'; // no rule: "ask" (never reserved without force) unless autoPayUnlisted
+// Services pages call. Budgets belong to the initiator (the page), so a service's own rule never counts for
+// another page; D is on the deny list: refused whoever calls it.
+const S = 'https://s.example';
+const D = 'https://d.example';
 const RULES: Rules = {
   ...DEFAULT_RULES,
   perPaymentCapMsat: 60_000,
@@ -27,10 +32,11 @@ const RULES: Rules = {
     { pattern: A, budgetMsat: 100_000, period: 'daily', autoPay: true },
     { pattern: B, budgetMsat: 150_000, period: 'weekly', autoPay: true },
   ],
+  deny: [D],
 };
 
 type Op =
-  | { op: 'reserve'; h: number; origin: string; amountMsat: number; mustAsk: boolean }
+  | { op: 'reserve'; h: number; origin: string; initiator: string; amountMsat: number; mustAsk: boolean }
   | { op: 'commit'; h: number; feeMsat: number }
   | { op: 'release'; h: number };
 
@@ -40,7 +46,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
     op: fc.constant('reserve' as const),
     h: fc.nat(19),
-    origin: fc.constantFrom(A, B, C),
+    // The service paid: often the page itself, often another site's service (A's or B's included).
+    origin: fc.constantFrom(A, B, C, S, D),
+    initiator: fc.constantFrom(A, B, C),
     amountMsat: fc.integer({ min: 1_000, max: 70_000 }),
     // A challenge only the page reported for another origin (autopilot's mustAsk): never reserved.
     mustAsk: fc.boolean(),
@@ -53,6 +61,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 /** The reference model: a plain map, applied in lock (= call) order. */
 interface ModelEntry {
   origin: string;
+  initiator: string;
   amountMsat: number;
   maxFeeMsat: number;
   spentMsat: number | null;
@@ -67,20 +76,21 @@ function modelApply(model: Map<string, ModelEntry>, op: Op, now: number, rules: 
   const hash = hashOf(op.h);
   const e = model.get(hash);
   if (op.op === 'reserve') {
-    if (e || op.mustAsk) return;
+    if (e || op.mustAsk || op.origin === D) return;
     const fee = maxFeeFor(op.amountMsat, rules);
     const total = op.amountMsat + fee;
-    const budget = op.origin === A ? rules.sites[0] : op.origin === B ? rules.sites[1] : undefined;
+    // The initiator's budget, whatever service is paid.
+    const budget = op.initiator === A ? rules.sites[0] : op.initiator === B ? rules.sites[1] : undefined;
     // A site without a rule: only with autoPayUnlisted, and then only the two caps bound it.
     if ((!budget && !rules.autoPayUnlisted) || total > (rules.perPaymentCapMsat ?? Infinity)) return;
     let site = 0;
     let day = 0;
     for (const x of model.values()) {
-      if (budget && x.origin === op.origin && x.at >= periodStart(now, budget.period)) site += modelCounted(x);
+      if (budget && x.initiator === op.initiator && x.at >= periodStart(now, budget.period)) site += modelCounted(x);
       if (x.at >= periodStart(now, 'daily')) day += modelCounted(x);
     }
     if ((budget && site + total > budget.budgetMsat) || day + total > (rules.dailyCapMsat ?? Infinity)) return;
-    model.set(hash, { origin: op.origin, amountMsat: op.amountMsat, maxFeeMsat: fee, spentMsat: null, at: now });
+    model.set(hash, { origin: op.origin, initiator: op.initiator, amountMsat: op.amountMsat, maxFeeMsat: fee, spentMsat: null, at: now });
   } else if (op.op === 'commit') {
     if (!e || e.spentMsat !== null) return;
     e.spentMsat = e.amountMsat + op.feeMsat;
@@ -97,7 +107,7 @@ function run(storage: KeyValueStorage, clock: () => number, op: Op, rules: Rules
       {
         paymentHash: hash,
         origin: op.origin,
-        initiator: op.origin,
+        initiator: op.initiator,
         amountMsat: op.amountMsat,
         rules,
         mustAsk: op.mustAsk ? 'the browser did not confirm it' : undefined,
@@ -150,15 +160,32 @@ describe('reservations', () => {
             }
             expect(budgetTotals(entries, rules, C, now).dailySpentMsat).toBeLessThanOrEqual(rules.dailyCapMsat ?? Infinity);
             for (const e of entries) expect(e.amountMsat + e.maxFeeMsat).toBeLessThanOrEqual(rules.perPaymentCapMsat ?? Infinity);
-            if (!autoPayUnlisted) expect(entries.every((e) => e.origin !== C)).toBe(true);
-            const actual = Object.fromEntries(entries.map((e) => [e.paymentHash, countedMsat(e)]));
-            const expected = Object.fromEntries([...model].map(([h, e]) => [h, modelCounted(e)]));
+            if (!autoPayUnlisted) expect(entries.every((e) => siteOf(e) !== C)).toBe(true);
+            expect(entries.every((e) => e.origin !== D)).toBe(true);
+            const actual = Object.fromEntries(entries.map((e) => [e.paymentHash, [e.origin, e.initiator, countedMsat(e)]]));
+            const expected = Object.fromEntries([...model].map(([h, e]) => [h, [e.origin, e.initiator, modelCounted(e)]]));
             expect(actual).toEqual(expected);
           }
         },
       ),
       { numRuns: 150 },
     );
+  });
+
+  it("budget totals sum by initiator: a service's spend counts for the page that caused it; old entries without one count for their origin", async () => {
+    const storage = memoryStorage();
+    const deps = { storage, clock: () => NOW };
+    // A pays service S (counted for A), S visited directly pays itself (counted for S), C calls A's service (counted for C).
+    await tryReserve(deps, { paymentHash: hashOf(1), origin: S, initiator: A, amountMsat: 10_000, rules: RULES });
+    await tryReserve(deps, { paymentHash: hashOf(2), origin: S, initiator: S, amountMsat: 10_000, rules: RULES, force: true });
+    await tryReserve(deps, { paymentHash: hashOf(3), origin: A, initiator: C, amountMsat: 10_000, rules: RULES, force: true });
+    // Written by an older version (no initiator): counts for its origin.
+    await storage.set(`reservation:${hashOf(4)}`, { paymentHash: hashOf(4), origin: A, amountMsat: 5_000, maxFeeMsat: 1_000, state: 'reserved', spentMsat: null, at: NOW });
+    const entries = await listReservations(storage);
+    expect(entries.map(siteOf).sort()).toEqual([A, A, C, S]);
+    expect(budgetTotals(entries, RULES, A, NOW)).toEqual({ siteSpentMsat: 11_000 + 6_000, dailySpentMsat: 11_000 * 3 + 6_000 });
+    const withS: Rules = { ...RULES, sites: [...RULES.sites, { pattern: S, budgetMsat: 1e9, period: 'daily', autoPay: true }] };
+    expect(budgetTotals(entries, withS, S, NOW).siteSpentMsat).toBe(11_000);
   });
 
   it('50 simultaneous reserves for one site reserve at most its budget', async () => {

@@ -9,8 +9,13 @@ import { type KeyValueStorage, withLock } from './storage.ts';
 /** One budget entry. `reserved` until the payment's outcome is known; unknown outcomes stay reserved. */
 export interface Reservation {
   paymentHash: string;
-  /** Site the money counts against. */
+  /** Service origin that was paid (L402: the origin that answered 402; WebLN: the calling page). */
   origin: string;
+  /**
+   * Page origin that caused the payment: the site the money counts against (SPEC §2 "Rules semantics").
+   * Absent in entries written by versions that kept budgets per service: those count against `origin`.
+   */
+  initiator?: string;
   amountMsat: number;
   maxFeeMsat: number;
   state: 'reserved' | 'committed';
@@ -38,26 +43,31 @@ export async function getReservation(storage: KeyValueStorage, paymentHash: stri
   return storage.get<Reservation>(PREFIX + paymentHash);
 }
 
-/** Spent + reserved, msat, for the site rule applying to `origin` (its current period) and for today overall. */
+/** The site an entry's money counts against: the page that caused it (older entries: the service). */
+export function siteOf(r: Pick<Reservation, 'origin' | 'initiator'>): string {
+  return r.initiator ?? r.origin;
+}
+
+/** Spent + reserved, msat, for the site rule applying to the initiator (its current period) and for today overall. */
 export interface BudgetTotals {
   siteSpentMsat: number;
   dailySpentMsat: number;
 }
 
 /**
- * Sums entries for the rule that applies to `origin` (entries of every origin the rule's pattern matches, since
- * its period start) and all entries since local midnight.
- * @example budgetTotals(await listReservations(storage), rules, 'https://api.example.com', Date.now())
+ * Sums entries for the rule that applies to the page `initiator` (entries caused by every page the rule's pattern
+ * matches, since its period start, whatever service they paid) and all entries since local midnight.
+ * @example budgetTotals(await listReservations(storage), rules, 'https://app.example.com', Date.now())
  */
-export function budgetTotals(entries: readonly Reservation[], rules: Rules, origin: string, now: number): BudgetTotals {
-  const rule = ruleFor(rules.sites, origin);
+export function budgetTotals(entries: readonly Reservation[], rules: Rules, initiator: string, now: number): BudgetTotals {
+  const rule = ruleFor(rules.sites, initiator);
   const siteSince = rule ? periodStart(now, rule.period) : 0;
   const daySince = periodStart(now, 'daily');
   let siteSpentMsat = 0;
   let dailySpentMsat = 0;
   for (const e of entries) {
     const c = countedMsat(e);
-    if (rule && e.at >= siteSince && matchesPattern(rule.pattern, e.origin)) siteSpentMsat += c;
+    if (rule && e.at >= siteSince && matchesPattern(rule.pattern, siteOf(e))) siteSpentMsat += c;
     if (e.at >= daySince) dailySpentMsat += c;
   }
   return { siteSpentMsat, dailySpentMsat };
@@ -76,7 +86,9 @@ export interface ReserveDeps {
 
 export interface ReserveRequest {
   paymentHash: string;
+  /** The service paid (deny list). */
   origin: string;
+  /** The page that caused it: whose budget and auto-pay apply. */
   initiator: string;
   amountMsat: number;
   rules: Rules;
@@ -106,7 +118,7 @@ export function tryReserve(
     await hooks.before?.();
     const now = deps.clock();
     const existing = await getReservation(deps.storage, req.paymentHash);
-    const totals = budgetTotals(await listReservations(deps.storage), req.rules, req.origin, now);
+    const totals = budgetTotals(await listReservations(deps.storage), req.rules, req.initiator, now);
     const evaluated = evaluate({
       rules: req.rules,
       origin: req.origin,
@@ -124,6 +136,7 @@ export function tryReserve(
     const reservation: Reservation = {
       paymentHash: req.paymentHash,
       origin: req.origin,
+      initiator: req.initiator,
       amountMsat: req.amountMsat,
       maxFeeMsat: decision.maxFeeMsat,
       state: 'reserved',

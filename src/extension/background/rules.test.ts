@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, type Rules } from '../shared/model.ts';
 import { evaluate, formatSats, isValidPattern, matchesPattern, maxFeeFor, type RuleInput, ruleFor } from './rules.ts';
 
-const SITE = 'https://api.example.com';
+// The site the user is on (the initiator): budgets are its own. The service it calls is elsewhere.
+const SITE = 'https://app.example.com';
+const SERVICE = 'https://api.example.org';
 const rules = (r: Partial<Rules> = {}): Rules => ({ ...DEFAULT_RULES, ...r });
 const input = (o: Partial<RuleInput> = {}): RuleInput => ({
   rules: rules({ sites: [{ pattern: SITE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
-  origin: SITE,
-  initiator: 'https://app.example.org',
+  origin: SERVICE,
+  initiator: SITE,
   amountMsat: 20_000,
   invalid: null,
   siteSpentMsat: 0,
@@ -77,7 +79,37 @@ describe('evaluate, in the SPEC order', () => {
       'deny',
       'deny list (*.example.com)',
     ],
-    ['deny list matches the initiating page too', { rules: rules({ deny: ['https://app.example.org'] }) }, 'deny', 'deny list'],
+    ['deny list matches the service too, whatever page calls it', { rules: rules({ deny: [SERVICE] }) }, 'deny', `deny list (${SERVICE})`],
+    [
+      'deny list on the service beats the page’s auto-pay budget and auto-pay for unlisted sites',
+      { rules: rules({ autoPayUnlisted: true, deny: ['*.example.org'], sites: [{ pattern: SITE, budgetMsat: 1e9, period: 'daily', autoPay: true }] }) },
+      'deny',
+      'deny list (*.example.org)',
+    ],
+    [
+      'a rule for the SERVICE does not cover a page that calls it → ask',
+      { rules: rules({ sites: [{ pattern: SERVICE, budgetMsat: 1e9, period: 'daily', autoPay: true }] }) },
+      'ask',
+      'no rule for this site yet',
+    ],
+    [
+      "a wildcard rule for the service's domain does not cover another page either",
+      { rules: rules({ sites: [{ pattern: '*.example.org', budgetMsat: 1e9, period: 'daily', autoPay: true }] }) },
+      'ask',
+      'no rule for this site yet',
+    ],
+    [
+      'the page’s rule covers any service it calls',
+      { origin: 'https://elsewhere.example.net', rules: rules({ sites: [{ pattern: '*.example.com', budgetMsat: 100_000, period: 'daily', autoPay: true }] }) },
+      'pay',
+      "within this site's daily budget",
+    ],
+    [
+      'a top-level navigation: the page is the service, its own rule applies',
+      { origin: SERVICE, initiator: SERVICE, rules: rules({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }) },
+      'pay',
+      "within this site's daily budget",
+    ],
     [
       'a bad invoice is denied before caps',
       { invalid: { code: 'hash_mismatch', message: 'hash differs' }, amountMsat: 1e12 },

@@ -19,15 +19,19 @@ export interface Decision {
 
 export interface RuleInput {
   rules: Rules;
-  /** The site being paid (service origin for L402, page origin for WebLN). */
+  /** The service being paid (L402: the origin that answered 402; WebLN: the calling page). Checked against the deny list. */
   origin: string;
-  /** The page that caused the payment; a denied page cannot cause payments either. */
+  /**
+   * The page the user is on that caused the payment (a navigation's page is the service itself; WebLN: the calling
+   * page). Budgets belong to it: its rule, auto-pay and spent total apply (SPEC §2 "Rules semantics"), so a page
+   * cannot spend a budget the user gave another site by calling that site's service.
+   */
   initiator: string;
   /** Invoice amount, msat (null only if sanity failed). */
   amountMsat: number | null;
   /** The invoice sanity result: null = passed, else the core's error code and message. */
   invalid: { code: string; message: string } | null;
-  /** Already spent + reserved against the applying site rule in its current period, msat. */
+  /** Already spent + reserved against the initiator's site rule in its current period, msat. */
   siteSpentMsat: number;
   /** Already spent + reserved over all sites today, msat. */
   dailySpentMsat: number;
@@ -115,13 +119,16 @@ const PERIOD_WORD: Record<Period, string> = { daily: 'daily', weekly: 'weekly', 
 /**
  * Decides a payment in the SPEC §2 order: global off → deny list → invoice sanity → per-payment cap → site
  * budget → global daily cap → auto-pay or ask. "No" from a cap or budget means ASK (the user may approve once);
- * only the switch, the deny list and a bad invoice deny outright. A site with no rule of its own asks, unless
- * `rules.autoPayUnlisted` is on: then it is paid silently when within both caps (which must both be set).
+ * only the switch, the deny list and a bad invoice deny outright. The site is the INITIATOR (the page the user is
+ * on): its rule gives the budget and auto-pay; the deny list refuses when either the initiator or the service
+ * matches. An initiator with no rule of its own asks, unless `rules.autoPayUnlisted` is on: then it is paid
+ * silently when within both caps (which must both be set).
  * @example evaluate({ rules, origin, initiator, amountMsat: 100_000, invalid: null, siteSpentMsat: 0, dailySpentMsat: 0 })
  */
 export function evaluate(input: RuleInput): Decision {
   const { rules, origin, initiator } = input;
-  const rule = ruleFor(rules.sites, origin);
+  // Budgets belong to the page that caused the payment, never to the service it called.
+  const rule = ruleFor(rules.sites, initiator);
   const amount = input.amountMsat ?? 0;
   const maxFeeMsat = input.amountMsat === null ? 0 : maxFeeFor(amount, rules);
   const reserveMsat = amount + maxFeeMsat;

@@ -7,7 +7,7 @@ import { DEFAULT_SITE_BUDGET, type Settings } from '../shared/model.ts';
 import { listPayments } from './ledger.ts';
 import { periodStart, renewsAt } from './periods.ts';
 import type { PromptStore } from './prompts.ts';
-import { budgetTotals, countedMsat, dailySpentMsat, listReservations } from './reservations.ts';
+import { budgetTotals, countedMsat, dailySpentMsat, listReservations, siteOf } from './reservations.ts';
 import { ruleFor } from './rules.ts';
 import { checkNwcUri, loadSettings, saveSettings, updateSettings } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
@@ -54,16 +54,19 @@ async function statusOf(kind: WalletStatus['kind'], open: () => Promise<Wallet>,
 export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, Ctx> {
   const connect = deps.connectNwc ?? ((uri: string) => createNwcWallet(uri, { timeoutMs: 15_000 }));
 
+  // `origin` is the site the user is on (the popup's tab): what it may spend and spent, on whatever services it
+  // called (budgets belong to the initiator, SPEC §2 "Rules semantics").
   async function siteSummary(origin: string, tabId?: number): Promise<SiteSummary> {
     const settings = await loadSettings(deps.storage);
     const now = deps.clock();
     const rule = ruleFor(settings.rules.sites, origin);
     const entries = await listReservations(deps.storage);
-    // Without a rule there is no budget period: show what this origin spent today.
+    // Without a rule there is no budget period: show what this site caused to be spent today.
     const spentMsat = rule
       ? budgetTotals(entries, settings.rules, origin, now).siteSpentMsat
-      : entries.filter((e) => e.origin === origin && e.at >= periodStart(now, 'daily')).reduce((n, e) => n + countedMsat(e), 0);
-    const tokens = (await listTokens(deps)).filter((t) => t.origin === origin).length;
+      : entries.filter((e) => siteOf(e) === origin && e.at >= periodStart(now, 'daily')).reduce((n, e) => n + countedMsat(e), 0);
+    // Tokens this site can use: those of its own service and those it paid for elsewhere.
+    const tokens = (await listTokens(deps)).filter((t) => t.origin === origin || t.grantedTo.includes(origin)).length;
     return {
       origin,
       rule,

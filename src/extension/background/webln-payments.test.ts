@@ -68,7 +68,26 @@ describe('WebLN', () => {
     for (let i = 0; i < 3; i++) await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice }).catch(() => {});
     expect(wallet.paid).toHaveLength(3);
     expect(prompts).toHaveLength(1);
-    expect(prompts[0]).toMatchObject({ kind: 'webln-payment', origin: SITE });
+    expect(prompts[0]).toMatchObject({ kind: 'webln-payment', origin: SITE, initiator: SITE });
+  });
+
+  it("a WebLN payment counts against the calling page's own budget: another site's budget never covers it", async () => {
+    const { flow, storage, wallet, prompts } = await setup();
+    const other = 'https://other.example';
+    await weblnPermission.enable(storage, other, NOW);
+    await weblnPermission.enable(storage, SITE, NOW);
+    // SITE has an auto-pay budget; `other` has none: asked (denied), nothing reserved from SITE's budget.
+    expect(await codeOf(handleWeblnSendPayment(flow, { origin: other, paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice }))).toBe(
+      'rejected_by_user',
+    );
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toMatchObject({ origin: other, initiator: other, siteRemainingMsat: null });
+    expect(wallet.paid).toEqual([]);
+    // SITE's whole budget is still there: its payment is silent.
+    const c = wallet.know(makeChallenge({ sats: 5 }));
+    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({ preimage: c.preimage });
+    expect(await getPayment(storage, c.paymentHash)).toMatchObject({ origin: SITE, initiator: SITE });
+    expect(prompts).toHaveLength(1);
   });
 
   it('auto-pay for sites without a rule never covers WebLN: such a site is asked every time', async () => {

@@ -123,7 +123,8 @@ async function payWebln(
 /**
  * A WebLN payment names no L402 service the browser saw: any enabled page can hand us any invoice.
  * So `autoPayUnlisted` (meant for L402 challenges) never covers it: a site without a budget of its
- * own is asked every time; a site with one is paid within it.
+ * own is asked every time; a site with one is paid within it. The calling page is both the service and
+ * the initiator: the budget is the page's own.
  */
 function weblnIntent(invoice: DecodedInvoice & { amountMsat: number }, origin: string, settings: Settings) {
   const ownRule = ruleFor(settings.rules.sites, origin);

@@ -68,13 +68,15 @@ export interface WalletStatus {
   error: string | null;
 }
 
-/** A site's standing for the popup. */
+/** A site the user visits (the popup's tab): what it may spend and has caused to be spent, on any service. */
 export interface SiteSummary {
   origin: string;
   rule: SiteRule | null;
+  /** Spent + reserved for payments this site caused, in the rule's current period (no rule: today). */
   spentMsat: number;
   /** Unix ms when the site's budget renews; null for `never` or no rule. */
   renewsAt: number | null;
+  /** Stored tokens this site can use (for its own origin, or granted to it as the page that paid). */
   tokens: number;
   /** 402s met in this tab since it loaded. */
   challengesSeen: number;

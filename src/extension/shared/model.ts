@@ -4,7 +4,11 @@
 /** Renewal period of a site budget; calendar periods in the user's local time zone. */
 export type Period = 'daily' | 'weekly' | 'monthly' | 'never';
 
-/** A per-site rule. `pattern` is an origin (`https://api.example.com`) or a registrable domain wildcard (`*.example.com`). */
+/**
+ * A per-site rule: what a site the user visits may spend. `pattern` is an origin (`https://app.example.com`) or a
+ * registrable domain wildcard (`*.example.com`), matched against the INITIATOR of a payment (the page that caused
+ * it; for a top-level navigation the service itself), never against the service a page calls (SPEC §2 "Rules semantics").
+ */
 export interface SiteRule {
   pattern: string;
   /** Budget per period, msat (amount + fees count against it). */
@@ -24,7 +28,7 @@ export interface Rules {
   dailyCapMsat: number | null;
   sites: SiteRule[];
   /**
-   * Pay sites that have no rule of their own silently while within the per-payment cap and the daily cap
+   * Pay for sites (initiators) that have no rule of their own silently while within the per-payment cap and the daily cap
    * (false: such sites always ask). Needs both caps set (settings validation refuses it otherwise).
    */
   autoPayUnlisted: boolean;
@@ -75,7 +79,7 @@ export interface PaymentRecord {
   paymentHash: string;
   /** Service origin the payment was for (for WebLN sendPayment: the page origin). */
   origin: string;
-  /** Page origin that caused it (tab's origin). */
+  /** Page origin that caused it (tab's origin): the site whose budget it counts against. */
   initiator: string;
   url: string;
   kind: 'l402' | 'webln';
@@ -124,7 +128,7 @@ export interface PromptRequest {
   memo: string | null;
   /** Why we ask, in words ("no rule for this site", "over this site's daily budget: 120 of 100 sats"). */
   reason: string;
-  /** What is left of the site budget and the daily cap, msat; null = no limit. */
+  /** What is left of the initiator site's budget and of the daily cap, msat; null = no limit. */
   siteRemainingMsat: number | null;
   dailyRemainingMsat: number | null;
   expiresAt: number;
