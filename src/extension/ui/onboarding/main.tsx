@@ -214,8 +214,8 @@ function RulesStep({
           <span class="choice-body">
             <strong>Auto-pay small amounts</strong>
             <span class="muted small">
-              Any site is paid silently as long as a payment stays within the per-payment limit and today's total within
-              the daily limit. Anything bigger asks first. You can still block sites or give them their own budget.
+              Any site you visit may pay silently as long as a payment stays within the per-payment limit and today's total
+              within the daily limit. Anything bigger asks first. You can still block sites or give them their own budget.
             </span>
           </span>
         </label>

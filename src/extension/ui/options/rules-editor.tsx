@@ -221,8 +221,8 @@ export function RulesEditor({ settings, onSaved }: { settings: Settings; onSaved
           />
           <p class="muted small">
             {draft.autoPayUnlisted
-              ? 'On: a site with no budget of its own is paid without asking while the payment is within the per-payment cap and today’s total within the daily cap. Both caps are required.'
-              : 'Off: a site with no budget of its own asks before every payment.'}
+              ? 'On: payments caused by a site you visit that has no budget of its own are made without asking while the payment is within the per-payment cap and today’s total within the daily cap. Both caps are required.'
+              : 'Off: a site you visit with no budget of its own asks before every payment.'}
           </p>
         </div>
       </section>
@@ -231,7 +231,10 @@ export function RulesEditor({ settings, onSaved }: { settings: Settings; onSaved
         <div class="row between">
           <div>
             <h2 id="sites-h">Site budgets</h2>
-            <p class="muted small">
+            <p class="muted small" data-testid="sites-help">
+              What a site you visit may spend: every payment a page on it causes counts against its budget, whichever
+              service the page pays (a page you open directly pays its own site). A budget given to a service is not
+              available to other pages that call it.{' '}
               {draft.autoPayUnlisted
                 ? 'Sites without a budget are paid within the caps above. '
                 : 'Sites without a budget always ask. '}

@@ -97,7 +97,7 @@ function SiteCard({ site }: { site: ActiveSite }) {
             <p class="muted small" data-testid="site-no-rule">
               {unlisted
                 ? 'No budget of its own: paid without asking within your per-payment and daily caps.'
-                : 'No budget for this site yet: every payment asks first.'}
+                : 'No budget for this site yet: every payment it causes asks first.'}
               {s.spentMsat > 0 && ` Spent so far: ${sats(s.spentMsat)} sats.`}
             </p>
           )}

@@ -125,6 +125,11 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   useEffect(() => approveRef.current?.focus(), []);
 
   const total = prompt.amountMsat + prompt.maxFeeMsat;
+  // Budgets belong to the site the user is on (the initiator, SPEC §2 "Rules semantics"): when a page asks to pay
+  // another service, say so plainly, and make clear whose budget is meant.
+  const site = prompt.initiator || prompt.origin;
+  const crossSite = site !== prompt.origin;
+  const siteName = hostOf(site);
   return (
     <main class="prompt stack loose">
       <header class="row between">
@@ -136,14 +141,21 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
 
       <section class="hero">
         <div class="row">
-          <SiteIcon origin={prompt.origin} />
+          <SiteIcon origin={site} />
           <div class="grow">
-            <div class="site-host" title={prompt.origin}>
-              {hostOf(prompt.origin)}
+            <div class="site-host" title={site}>
+              {siteName}
             </div>
-            <div class="muted small">
-              {enable ? 'wants to use your Lightning wallet' : 'asks for a Lightning payment'}
-              {prompt.initiator && prompt.initiator !== prompt.origin && <> · from {hostOf(prompt.initiator)}</>}
+            <div class="muted small" data-testid="prompt-who">
+              {enable ? (
+                'wants to use your Lightning wallet'
+              ) : crossSite ? (
+                <>
+                  wants to pay <strong title={prompt.origin}>{hostOf(prompt.origin)}</strong>
+                </>
+              ) : (
+                'asks for a Lightning payment'
+              )}
             </div>
           </div>
         </div>
@@ -165,7 +177,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
           <dd>{sats(prompt.maxFeeMsat)} sats</dd>
           <dt>Total at most</dt>
           <dd>{sats(total)} sats</dd>
-          <Remaining label="Left in this site's budget" msat={prompt.siteRemainingMsat} />
+          <Remaining label={crossSite ? `Left in ${siteName}'s budget` : "Left in this site's budget"} msat={prompt.siteRemainingMsat} />
           <Remaining label="Left of today's cap" msat={prompt.dailyRemainingMsat} />
         </dl>
       )}
@@ -181,13 +193,21 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
             aria-controls="budget-form"
             onClick={() => setBudgetOpen(!budgetOpen)}
           >
-            {budgetOpen ? '▾' : '▸'} Approve and set a budget for this site
+            {budgetOpen ? '▾' : '▸'} Approve and set a budget for this site{crossSite && ` (${siteName})`}
           </button>
           {budgetOpen && (
             <div class="budget-form" id="budget-form">
               <div class="row" style="align-items:flex-start">
                 <div class="grow">
-                  <Field label="Budget" error={budgetError} hint="Later payments inside it are paid without asking.">
+                  <Field
+                    label="Budget"
+                    error={budgetError}
+                    hint={
+                      crossSite
+                        ? `What ${siteName} may spend, on any service it calls: later payments inside it are paid without asking.`
+                        : 'Later payments inside it are paid without asking.'
+                    }
+                  >
                     {(a) => <SatsInput {...a} value={budget} onInput={setBudget} />}
                   </Field>
                 </div>
