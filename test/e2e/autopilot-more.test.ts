@@ -125,14 +125,60 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     closers.push(() => api.close());
     const site = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => site.close());
-    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    // The budget is the page's (the site the user is on), not the service's (SPEC §2 "Rules semantics").
+    await ui('saveSettings', nwcSettings([autoPay(site.url)]));
     const page = await ext.page();
     await page.goto(`${site.url}/free`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
     await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
     expect(await succeeded(api.url)).toHaveLength(1);
+    expect((await succeeded(api.url))[0]).toMatchObject({ origin: api.url, initiator: site.url });
     await page.close();
+  });
+
+  it.each([
+    ['the page can read the challenge', true],
+    ['only the browser sees the challenge', false],
+  ])("a page cannot spend another site's budget (%s): B → S with budgets for A and S only asks; denied → nothing paid; A → S is paid", async (_n, expose) => {
+    const api = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000, cors: true, exposeChallenge: expose });
+    closers.push(() => api.close());
+    const a = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+    closers.push(() => a.close());
+    const b = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+    closers.push(() => b.close());
+    await ui('saveSettings', nwcSettings([autoPay(a.url), autoPay(api.url)]));
+    const before = (await ui('listPayments', {})).length;
+
+    // B has no budget: the user is asked, about B paying S, and says no.
+    const bp = await ext.page();
+    await bp.goto(`${b.url}/free`);
+    const prompted = nextPrompt(ext);
+    const status = bp.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
+    const prompt = await prompted;
+    expect(await ui('getPrompt', { id: prompt.id })).toMatchObject({ kind: 'l402', origin: api.url, initiator: b.url, siteRemainingMsat: null });
+    await prompt.page.getByTestId('prompt-who').waitFor();
+    expect(await prompt.page.getByTestId('prompt-who').textContent()).toContain(`wants to pay ${new URL(api.url).host}`);
+    if (expose) await screenshot(prompt.page, 'prompt-cross-site');
+    expect(await ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } })).toEqual({ accepted: true });
+    expect(await status).toBe(402);
+    expect(await ui('listPayments', {})).toHaveLength(before);
+    expect((await ui('getSiteSummary', { origin: b.url })).spentMsat).toBe(0);
+    await bp.close();
+
+    // A, with a budget, calling the same S: paid silently, counted against A's budget.
+    const ap = await ext.page();
+    await ap.goto(`${a.url}/free`);
+    if (expose) expect(await ap.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
+    else {
+      expect(await ap.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
+      await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
+    }
+    expect(await succeeded(api.url)).toHaveLength(1);
+    expect((await succeeded(api.url))[0]).toMatchObject({ origin: api.url, initiator: a.url });
+    expect((await ui('getSiteSummary', { origin: a.url })).spentMsat).toBeGreaterThanOrEqual(2_000);
+    expect((await ui('getSiteSummary', { origin: api.url })).spentMsat).toBe(0);
+    await ap.close();
   });
 
   it('6. wallet unreachable → clear error to the page, budget released, nothing paid', async () => {
@@ -226,7 +272,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
           // UiApi methods are not reachable from a page.
           uiMethod: await ask('listTokens', {}),
           settings: await ask('getSettings', {}),
-          // An invented 402 "from" the victim (auto-pay rule there), with the attacker's real invoice.
+          // An invented 402 "from" the victim, with the attacker's real invoice (this page has an auto-pay budget).
           invented: await ask('challenge', { url: `${victimUrl}/v1/similarity`, method: 'POST', wwwAuthenticate: [www], requestId: 'f1' }),
           // Same for its own origin: the browser never delivered that 402 to this tab.
           inventedOwn: await ask('challenge', { url: `${evilUrl}/paid`, method: 'GET', wwwAuthenticate: [www], requestId: 'f2' }),

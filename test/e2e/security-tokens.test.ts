@@ -6,7 +6,7 @@ import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
-import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
 
 describe('security: where a token goes', () => {
   let ext: LaunchedExtension;
@@ -34,9 +34,19 @@ describe('security: where a token goes', () => {
     for (const c of closers) await c().catch(() => {});
   });
 
-  /** A page at `site` fetches the service cross-origin (challenge hidden): the background pays and adds a header rule. */
+  /**
+   * Another page's request to the service: it has no budget (budgets belong to the page, SPEC §2 "Rules
+   * semantics"), so the user is asked, about that page paying that service; denied here.
+   */
+  const denyPromptFor = async (initiator: string, service: string) => {
+    const prompt = await nextPrompt(ext);
+    expect(await ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: service, initiator });
+    expect(await ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } })).toEqual({ accepted: true });
+  };
+
+  /** A page at `site` (with an auto-pay budget) fetches the service cross-origin (challenge hidden): the background pays and adds a header rule. */
   const buyCrossOrigin = async (api: TestServer, site: TestServer) => {
-    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(site.url)]));
     const page = await ext.page();
     await page.goto(`${site.url}/page`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
@@ -52,8 +62,10 @@ describe('security: where a token goes', () => {
     const page = await buyCrossOrigin(api, site);
     const before = withAuth(api, '/paid').length;
     await page.goto(`${evil.url}/page`);
+    const asked = denyPromptFor(evil.url, api.url);
     const got = await page.evaluate((u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })), `${api.url}/paid`);
     expect(got.status).toBe(402);
+    await asked;
     expect(withAuth(api, '/paid').length).toBe(before);
     expect(await succeeded(api.url)).toHaveLength(1);
     await page.close();
@@ -63,7 +75,7 @@ describe('security: where a token goes', () => {
     const api = await service();
     const evil = await sink();
     const site = await sink();
-    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    await ui('saveSettings', nwcSettings([autoPay(site.url)]));
     const page = await ext.page();
     // DNR matches a request's initiator by host only, so the third party is on another host (as frames are).
     const evilUrl = evil.url.replace('127.0.0.1', 'localhost');
@@ -74,8 +86,12 @@ describe('security: where a token goes', () => {
     const before = withAuth(api, '/paid').length;
     const frame = page.frames().find((f) => f.url().startsWith(evilUrl));
     if (!frame) throw new Error('no third-party frame');
+    // The frame's own request is its own: no header, and the page's budget does not pay for it (asked, denied).
+    const asked = denyPromptFor(evilUrl, api.url);
     expect(await frame.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
+    await asked;
     expect(withAuth(api, '/paid').length).toBe(before);
+    expect(await succeeded(api.url)).toHaveLength(1);
     await page.close();
   });
 
