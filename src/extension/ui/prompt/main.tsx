@@ -189,11 +189,13 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
           <button
             type="button"
             class="btn ghost small"
+            style="max-width:100%"
+            title={`Approve and set a budget for ${siteName}: what it may spend on any service`}
             aria-expanded={budgetOpen}
             aria-controls="budget-form"
             onClick={() => setBudgetOpen(!budgetOpen)}
           >
-            {budgetOpen ? '▾' : '▸'} Approve and set a budget for this site{crossSite && ` (${siteName})`}
+            {budgetOpen ? '▾' : '▸'} Approve and set a budget for {crossSite ? <span style="overflow:hidden;text-overflow:ellipsis;min-width:0">{siteName}</span> : 'this site'}
           </button>
           {budgetOpen && (
             <div class="budget-form" id="budget-form">
