@@ -32,9 +32,16 @@ export interface DetectorDeps {
     confirmedByBrowser: true;
   }): Promise<{ authorization: string; origin: string; pathPrefix: string; paymentHash: string; validUntil: number | null }>;
   /** The header rule that served this request of `initiator`'s page (so this 402 rejects that token). */
-  existingRule(tabId: number, url: string, type: RuleResourceType, initiator: string | undefined): Promise<{ authorization: string } | null>;
+  existingRule(
+    tabId: number,
+    url: string,
+    type: RuleResourceType,
+    initiator: string | undefined,
+  ): Promise<Pick<HeaderRule, 'authorization' | 'addedAt'> | null>;
+  /** When the request left (webRequest.onSendHeaders), if this worker saw it. */
+  sentAt(requestId: string): number | undefined;
   tokenRejected(url: string, authorization: string, tabId: number): Promise<void>;
-  addRule(r: Omit<HeaderRule, 'id'>): Promise<void>;
+  addRule(r: Omit<HeaderRule, 'id' | 'addedAt'>): Promise<void>;
   navigate(tabId: number, url: string): Promise<void>;
   report(e: unknown, where: Seen402): void;
 }
@@ -87,7 +94,11 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     // A 402 despite our header: that token is refused; the autopilot's loop guard decides about paying again.
     // Another page's 402 (a frame, say) says nothing about a token that was never attached to it.
     const prior = await deps.existingRule(d.tabId, d.url, type, nav ? undefined : d.initiator);
-    if (prior) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
+    // Only a request sent after the rule took effect carried its token: one sent earlier and answered
+    // late (a burst of parallel requests while we were paying) must not evict the fresh token.
+    const sent = deps.sentAt(d.requestId);
+    const carriedToken = prior !== null && (sent === undefined || prior.addedAt === undefined || sent >= prior.addedAt);
+    if (prior && carriedToken) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
     const serviceOrigin = new URL(d.url).origin;
     // A navigation's page will be the service itself; a subresource's page is its initiator.
     const initiator = nav ? serviceOrigin : (d.initiator ?? serviceOrigin);
@@ -109,7 +120,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
       paymentHash: r.paymentHash,
       expiresAt: r.validUntil,
     });
-    if (nav && !prior) await deps.navigate(d.tabId, d.url);
+    if (nav && !carriedToken) await deps.navigate(d.tabId, d.url);
   } catch (e) {
     deps.report(e, seen);
   }

@@ -27,6 +27,11 @@ export interface HeaderRule {
   paymentHash: string;
   /** Unix ms; null = until the tab closes or the token is evicted. */
   expiresAt: number | null;
+  /**
+   * Unix ms when DNR had accepted the rule: requests sent before it carried no token, so their 402s say
+   * nothing about it (absent in rules stored by older versions).
+   */
+  addedAt?: number;
 }
 
 /** The part of chrome.declarativeNetRequest used here (injected so this module is testable). */
@@ -62,7 +67,7 @@ export async function listHeaderRules(deps: HeaderRuleDeps): Promise<HeaderRule[
  * Adds (or replaces, for the same tab + scope + types) the rule attaching `authorization`.
  * @example await addHeaderRule(deps, { tabId, origin, pathPrefix: '/', resourceTypes: ['main_frame'], authorization, paymentHash, expiresAt })
  */
-export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): Promise<HeaderRule> {
+export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id' | 'addedAt'>): Promise<HeaderRule> {
   if (!isSafeHeaderValue(r.authorization)) return Promise.reject(new Error('unsafe Authorization value'));
   return withLock(LOCK, async () => {
     const all = await listHeaderRules(deps);
@@ -75,7 +80,6 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
         x.initiator === r.initiator,
     );
     const id = same?.id ?? all.reduce((m, x) => Math.max(m, x.id), 0) + 1;
-    const rule: HeaderRule = { ...r, id };
     await deps.dnr.updateSessionRules({
       removeRuleIds: [id],
       addRules: [
@@ -90,12 +94,15 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
             regexFilter: scopeRegex(r.origin, r.pathPrefix),
             resourceTypes: r.resourceTypes as chrome.declarativeNetRequest.ResourceType[],
             tabIds: [r.tabId],
+            // The token's path scope is case-sensitive, like the token store's (a `/API` scope is not `/api`).
+            isUrlFilterCaseSensitive: true,
             // DNR matches initiators by host only (any scheme/port); dropRulesOfOtherPages covers the rest.
             ...(r.initiator === null ? {} : { initiatorDomains: [new URL(r.initiator).hostname] }),
           },
         },
       ],
     });
+    const rule: HeaderRule = { ...r, id, addedAt: deps.clock() };
     await deps.storage.set(PREFIX + id, rule);
     return rule;
   });

@@ -127,7 +127,13 @@ browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.Mes
   return undefined;
 });
 
+// When each request left (onSendHeaders: after DNR set its headers), keyed by requestId. Only a cache of
+// in-flight requests: a restarted worker does not know, and then a 402 under a rule counts as a rejection.
+const sentAt = new Map<string, number>();
+const SENT_AT_MAX = 2_000;
+
 const detector = {
+  sentAt: (requestId: string) => sentAt.get(requestId),
   countChallenge: (tabId: number) => countChallenge(badge, tabId),
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
@@ -161,9 +167,16 @@ const detector = {
 // Chrome that hides WWW-Authenticate without it still shows it to us.
 const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, string> } | undefined)?.OnHeadersReceivedOptions
   ?.EXTRA_HEADERS;
+chrome.webRequest.onSendHeaders.addListener(
+  (d) => {
+    sentAt.set(d.requestId, d.timeStamp);
+    if (sentAt.size > SENT_AT_MAX) sentAt.delete(sentAt.keys().next().value as string);
+  },
+  { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'xmlhttprequest'] },
+);
 chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
-    void on402(detector, d);
+    void on402(detector, d).finally(() => sentAt.delete(d.requestId));
     return undefined;
   },
   { urls: ['http://*/*', 'https://*/*'] },

@@ -117,8 +117,9 @@ describe('detector: rules follow the page', () => {
     },
     existingRule: async (_t, _u, _type, initiator) => {
       log.push(`existing ${initiator}`);
-      return initiator === 'https://app.example' ? { authorization: 'L402 a:1' } : null;
+      return initiator === 'https://app.example' ? { authorization: 'L402 a:1', addedAt: 1_000 } : null;
     },
+    sentAt: (requestId) => ({ early: 900, late: 1_100 })[requestId],
     tokenRejected: async () => void log.push('rejected'),
     addRule: async () => {},
     navigate: async () => {},
@@ -139,6 +140,16 @@ describe('detector: rules follow the page', () => {
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://evil.example' }));
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://app.example' }));
     expect(log).toEqual(['existing https://evil.example', 'handle', 'existing https://app.example', 'rejected', 'handle']);
+  });
+  it('a 402 to a request sent before the rule took effect does not evict its token', async () => {
+    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www, initiator: 'https://app.example' };
+    const early: string[] = [];
+    await on402(fakeDeps(early), details({ ...xhr, requestId: 'early' }));
+    expect(early).toEqual(['existing https://app.example', 'handle']);
+    const late: string[] = [];
+    await on402(fakeDeps(late), details({ ...xhr, requestId: 'late' }));
+    expect(late).toEqual(['existing https://app.example', 'rejected', 'handle']);
   });
 });
 
