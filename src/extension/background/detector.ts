@@ -64,6 +64,22 @@ export function pageCanSeeChallenge(s: Seen402): boolean {
 /** Cheap scheme sniff; the autopilot parses with the protocol core. */
 const hasL402 = (values: string[]) => values.some((v) => /(?:^|[\s,])(?:L402|LSAT)\s/i.test(v));
 
+/**
+ * The origin of the page that made the request. Chrome gives `initiator`; Firefox gives `documentUrl` (the
+ * requesting document) and `originUrl` instead (webextension-polyfill does not unify this).
+ */
+export function initiatorOf(d: { initiator?: string; documentUrl?: string; originUrl?: string }): string | undefined {
+  if (d.initiator) return d.initiator;
+  const url = d.documentUrl ?? d.originUrl;
+  if (!url) return undefined;
+  try {
+    const o = new URL(url).origin;
+    return o === 'null' ? undefined : o;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The onHeadersReceived listener body. Returns a promise only so tests can await it. */
 export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersReceivedDetails): Promise<void> {
   if (d.tabId < 0) return;
@@ -76,7 +92,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     url: d.url,
     tabId: d.tabId,
     type: d.type,
-    initiator: d.initiator,
+    initiator: initiatorOf(d),
     wwwAuthenticate: headerValues(headers, 'www-authenticate'),
     headers,
   };
@@ -93,7 +109,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   try {
     // A 402 despite our header: that token is refused; the autopilot's loop guard decides about paying again.
     // Another page's 402 (a frame, say) says nothing about a token that was never attached to it.
-    const prior = await deps.existingRule(d.tabId, d.url, type, nav ? undefined : d.initiator);
+    const prior = await deps.existingRule(d.tabId, d.url, type, nav ? undefined : seen.initiator);
     // Only a request sent after the rule took effect carried its token: one sent earlier and answered
     // late (a burst of parallel requests while we were paying) must not evict the fresh token.
     const sent = deps.sentAt(d.requestId);
@@ -101,7 +117,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     if (prior && carriedToken) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
     const serviceOrigin = new URL(d.url).origin;
     // A navigation's page will be the service itself; a subresource's page is its initiator.
-    const initiator = nav ? serviceOrigin : (d.initiator ?? serviceOrigin);
+    const initiator = nav ? serviceOrigin : (seen.initiator ?? serviceOrigin);
     const r = await deps.handle({
       serviceUrl: d.url,
       initiator,

@@ -153,6 +153,17 @@ describe('detector: rules follow the page', () => {
   });
 });
 
+describe('detector: who made the request', async () => {
+  const { initiatorOf } = await import('./detector.ts');
+  it("reads Chrome's initiator, or Firefox's documentUrl / originUrl", () => {
+    expect(initiatorOf({ initiator: 'https://app.example' })).toBe('https://app.example');
+    expect(initiatorOf({ documentUrl: 'https://app.example:8443/page?x=1', originUrl: 'https://other.example/' })).toBe('https://app.example:8443');
+    expect(initiatorOf({ originUrl: 'https://app.example/a' })).toBe('https://app.example');
+    expect(initiatorOf({ documentUrl: 'data:text/html,x' })).toBeUndefined();
+    expect(initiatorOf({})).toBeUndefined();
+  });
+});
+
 describe('senders', () => {
   const id = 'ext-id';
   it('page identity comes from sender, top frame of a web page only', () => {
