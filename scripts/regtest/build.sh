@@ -2,6 +2,9 @@
 # Builds btcd, btcctl, lnd and lncli from their Go modules (scripts/regtest/gobuild)
 # into a cache keyed by the module graph + build tags. A warm cache is reused.
 set -euo pipefail
+# The machine's Go lives in /usr/local/go on this kind of machine; a login-less CI shell may lack it on PATH.
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null 2>&1 || { echo "regtest binaries: no Go toolchain found (need go >= 1.25)" >&2; exit 1; }
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 tags="dev autopilotrpc chainrpc invoicesrpc neutrinorpc peersrpc routerrpc signrpc verrpc walletrpc watchtowerrpc wtclientrpc integration"
