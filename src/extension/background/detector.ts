@@ -37,11 +37,14 @@ export interface DetectorDeps {
     url: string,
     type: RuleResourceType,
     initiator: string | undefined,
-  ): Promise<Pick<HeaderRule, 'authorization' | 'addedAt'> | null>;
-  /** When the request left (webRequest.onSendHeaders), if this worker saw it. */
-  sentAt(requestId: string): number | undefined;
+  ): Promise<Pick<HeaderRule, 'authorization'> | null>;
+  /**
+   * The Authorization the request actually left with (webRequest.onSendHeaders shows DNR's header): null for
+   * none, undefined when this worker did not see it leave (it was restarted meanwhile).
+   */
+  sentWith(requestId: string): string | null | undefined;
   tokenRejected(url: string, authorization: string, tabId: number): Promise<void>;
-  addRule(r: Omit<HeaderRule, 'id' | 'addedAt'>): Promise<void>;
+  addRule(r: Omit<HeaderRule, 'id'>): Promise<void>;
   navigate(tabId: number, url: string): Promise<void>;
   report(e: unknown, where: Seen402): void;
 }
@@ -110,10 +113,12 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     // A 402 despite our header: that token is refused; the autopilot's loop guard decides about paying again.
     // Another page's 402 (a frame, say) says nothing about a token that was never attached to it.
     const prior = await deps.existingRule(d.tabId, d.url, type, nav ? undefined : seen.initiator);
-    // Only a request sent after the rule took effect carried its token: one sent earlier and answered
-    // late (a burst of parallel requests while we were paying) must not evict the fresh token.
-    const sent = deps.sentAt(d.requestId);
-    const carriedToken = prior !== null && (sent === undefined || prior.addedAt === undefined || sent >= prior.addedAt);
+    // Only a request that left WITH the rule's token says the token is refused: one sent before the rule took
+    // effect (a burst of parallel requests while we were paying) and answered late must not evict the fresh
+    // token — that would arm the loop guard and leave the page without its paid header. Unknown (a restarted
+    // worker never saw the request leave): the rule matched it, so it is taken as carried.
+    const sent = deps.sentWith(d.requestId);
+    const carriedToken = prior !== null && (sent === undefined || sent === prior.authorization);
     if (prior && carriedToken) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
     const serviceOrigin = new URL(d.url).origin;
     // A navigation's page will be the service itself; a subresource's page is its initiator.

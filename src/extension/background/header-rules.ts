@@ -27,11 +27,6 @@ export interface HeaderRule {
   paymentHash: string;
   /** Unix ms; null = until the tab closes or the token is evicted. */
   expiresAt: number | null;
-  /**
-   * Unix ms when DNR had accepted the rule: requests sent before it carried no token, so their 402s say
-   * nothing about it (absent in rules stored by older versions).
-   */
-  addedAt?: number;
 }
 
 /** The part of chrome.declarativeNetRequest used here (injected so this module is testable). */
@@ -67,7 +62,7 @@ export async function listHeaderRules(deps: HeaderRuleDeps): Promise<HeaderRule[
  * Adds (or replaces, for the same tab + scope + types) the rule attaching `authorization`.
  * @example await addHeaderRule(deps, { tabId, origin, pathPrefix: '/', resourceTypes: ['main_frame'], authorization, paymentHash, expiresAt })
  */
-export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id' | 'addedAt'>): Promise<HeaderRule> {
+export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): Promise<HeaderRule> {
   if (!isSafeHeaderValue(r.authorization)) return Promise.reject(new Error('unsafe Authorization value'));
   return withLock(LOCK, async () => {
     const all = await listHeaderRules(deps);
@@ -102,7 +97,7 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id' | '
         },
       ],
     });
-    const rule: HeaderRule = { ...r, id, addedAt: deps.clock() };
+    const rule: HeaderRule = { ...r, id };
     await deps.storage.set(PREFIX + id, rule);
     return rule;
   });

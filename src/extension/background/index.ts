@@ -127,13 +127,14 @@ browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.Mes
   return undefined;
 });
 
-// When each request left (onSendHeaders: after DNR set its headers), keyed by requestId. Only a cache of
-// in-flight requests: a restarted worker does not know, and then a 402 under a rule counts as a rejection.
-const sentAt = new Map<string, number>();
-const SENT_AT_MAX = 2_000;
+// The Authorization each request left with (onSendHeaders: after DNR set its headers), keyed by requestId.
+// Only a cache of in-flight requests: a restarted worker does not know, and then a 402 under a rule counts
+// as a rejection.
+const sentWith = new Map<string, string | null>();
+const SENT_WITH_MAX = 2_000;
 
 const detector = {
-  sentAt: (requestId: string) => sentAt.get(requestId),
+  sentWith: (requestId: string) => sentWith.get(requestId),
   countChallenge: (tabId: number) => countChallenge(badge, tabId),
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
@@ -149,6 +150,7 @@ const detector = {
   existingRule: (tabId: number, url: string, type: 'main_frame' | 'sub_frame' | 'xmlhttprequest', initiator: string | undefined) =>
     ruleFor(rules, tabId, url, type, initiator),
   async tokenRejected(url: string, authorization: string) {
+    console.warn(`L402 Autopilot: ${url} refused the token it was sent; it is forgotten`);
     await autopilot.tokenRejected(url, authorization);
     await removeHeaderRules(rules, (h) => h.authorization === authorization);
   },
@@ -169,14 +171,17 @@ const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, 
   ?.EXTRA_HEADERS;
 chrome.webRequest.onSendHeaders.addListener(
   (d) => {
-    sentAt.set(d.requestId, d.timeStamp);
-    if (sentAt.size > SENT_AT_MAX) sentAt.delete(sentAt.keys().next().value as string);
+    const auth = d.requestHeaders?.find((h) => h.name.toLowerCase() === 'authorization')?.value ?? null;
+    sentWith.set(d.requestId, auth);
+    if (sentWith.size > SENT_WITH_MAX) sentWith.delete(sentWith.keys().next().value as string);
   },
   { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'xmlhttprequest'] },
+  // Chrome shows Authorization here without `extraHeaders`, DNR's included (checked in Debian Chromium).
+  ['requestHeaders'],
 );
 chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
-    void on402(detector, d).finally(() => sentAt.delete(d.requestId));
+    void on402(detector, d).finally(() => sentWith.delete(d.requestId));
     return undefined;
   },
   { urls: ['http://*/*', 'https://*/*'] },

@@ -117,9 +117,9 @@ describe('detector: rules follow the page', () => {
     },
     existingRule: async (_t, _u, _type, initiator) => {
       log.push(`existing ${initiator}`);
-      return initiator === 'https://app.example' ? { authorization: 'L402 a:1', addedAt: 1_000 } : null;
+      return initiator === 'https://app.example' ? { authorization: 'L402 a:1' } : null;
     },
-    sentAt: (requestId) => ({ early: 900, late: 1_100 })[requestId],
+    sentWith: (requestId) => ({ early: null, late: 'L402 a:1', other: 'L402 b:2' })[requestId],
     tokenRejected: async () => void log.push('rejected'),
     addRule: async () => {},
     navigate: async () => {},
@@ -141,7 +141,7 @@ describe('detector: rules follow the page', () => {
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://app.example' }));
     expect(log).toEqual(['existing https://evil.example', 'handle', 'existing https://app.example', 'rejected', 'handle']);
   });
-  it('a 402 to a request sent before the rule took effect does not evict its token', async () => {
+  it('only a 402 to a request that left with the rule\'s token evicts it', async () => {
     const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
     const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www, initiator: 'https://app.example' };
     const early: string[] = [];
@@ -150,6 +150,14 @@ describe('detector: rules follow the page', () => {
     const late: string[] = [];
     await on402(fakeDeps(late), details({ ...xhr, requestId: 'late' }));
     expect(late).toEqual(['existing https://app.example', 'rejected', 'handle']);
+    // An older token (the rule was replaced since the request left) says nothing about the current one.
+    const other: string[] = [];
+    await on402(fakeDeps(other), details({ ...xhr, requestId: 'other' }));
+    expect(other).toEqual(['existing https://app.example', 'handle']);
+    // A restarted worker never saw the request leave: the rule matched it, so it counts as refused.
+    const unknown: string[] = [];
+    await on402(fakeDeps(unknown), details({ ...xhr, requestId: 'unseen' }));
+    expect(unknown).toEqual(['existing https://app.example', 'rejected', 'handle']);
   });
 });
 
