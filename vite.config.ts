@@ -3,6 +3,7 @@ import preact from '@preact/preset-vite';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import manifest from './manifest.json' with { type: 'json' };
+import { noInnerHtml } from './scripts/build/no-inner-html.ts';
 
 // `vite build` → dist/chrome, `vite build --mode firefox` → dist/firefox.
 // The bridge and the MAIN-world script are standalone files so they run at
@@ -13,6 +14,7 @@ export default defineConfig(({ mode }) => {
   return {
     plugins: [
       preact(),
+      noInnerHtml(),
       crx({
         manifest: manifest as ManifestV3Export,
         browser,
