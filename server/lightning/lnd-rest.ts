@@ -1,5 +1,6 @@
 // Small typed client for lnd's REST API (lnd 0.21). Uses node:https because lnd serves
 // a self-signed cert and Node's global fetch cannot take a CA without undici.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ export interface LndRestConfig {
   timeoutMs?: number;
 }
 
-export type LndErrorCode = 'unreachable' | 'timeout' | 'http' | 'bad_response';
+export type LndErrorCode = 'unreachable' | 'timeout' | 'http' | 'bad_response' | 'invalid_argument';
 
 /** Every failure of this client. `status` is the HTTP status when lnd answered. */
 export class LndError extends Error {
@@ -52,6 +53,10 @@ export interface LndInvoice {
   settleDate: number | null;
   expiry: number;
   addIndex: string;
+  /** A keysend (spontaneous) payment rather than a payment of this invoice's request. */
+  isKeysend: boolean;
+  /** TLV records the payer sent with its HTLCs (type → hex value), e.g. a keysend message. */
+  customRecords: Record<string, string>;
 }
 
 export interface LndPayment<S extends PaymentStatus = PaymentStatus> {
@@ -89,6 +94,21 @@ export interface PayInvoiceArgs {
   lastHopPubkey?: string;
   maxParts?: number;
 }
+
+/** Spontaneous payment to a node (no invoice): the receiver learns the preimage from a TLV record. */
+export interface KeysendArgs {
+  destinationHex: string;
+  amountMsat: number;
+  /** 32 bytes hex; the payment hash is its sha256. */
+  preimageHex: string;
+  /** Extra TLV records (type → hex value); type 5482373484 (the preimage) is ours. */
+  customRecords?: Record<string, string>;
+  feeLimitSat: number;
+  timeoutSeconds?: number;
+}
+
+/** TLV type lnd reads a keysend preimage from. */
+export const KEYSEND_PREIMAGE_RECORD = '5482373484';
 
 export interface ForwardingEvent {
   timestampSec: number;
@@ -138,6 +158,10 @@ function arr(o: Json, k: string): unknown[] {
 function b64ToHex(b64: string): string {
   return Buffer.from(b64, 'base64').toString('hex');
 }
+function pubkeyBytes(hex: string): Buffer {
+  if (!/^0[23][0-9a-f]{64}$/i.test(hex)) throw new LndError('invalid_argument', `not a compressed node public key: ${hex}`);
+  return Buffer.from(hex, 'hex');
+}
 function hashBytes(hex: string): Buffer {
   if (!/^[0-9a-f]{64}$/i.test(hex)) throw new LndError('bad_response', `not a 32-byte hex hash: ${hex}`);
   return Buffer.from(hex, 'hex');
@@ -171,7 +195,21 @@ function parseInvoice(o: Json): LndInvoice {
     settleDate: settleDate > 0 ? settleDate : null,
     expiry: num(o, 'expiry'),
     addIndex: str(o, 'add_index'),
+    isKeysend: bool(o, 'is_keysend'),
+    customRecords: htlcRecords(o),
   };
+}
+
+function htlcRecords(o: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of arr(o, 'htlcs')) {
+    const records = obj(h, 'htlc').custom_records;
+    if (records === undefined || records === null) continue;
+    for (const [type, b64] of Object.entries(obj(records, 'custom_records'))) {
+      if (typeof b64 === 'string') out[type] = b64ToHex(b64);
+    }
+  }
+  return out;
 }
 
 function parsePayment(o: Json): LndPayment {
@@ -355,6 +393,52 @@ export class LndRest {
       throw new LndError('bad_response', `payment ${p.paymentHash} ended as ${p.status}`);
     }
     return { ...p, status: p.status };
+  }
+
+  /** Keysend, waiting for the final outcome (SendPaymentV2 with `dest` and the preimage record). */
+  async keysend(a: KeysendArgs): Promise<LndPayment<'SUCCEEDED' | 'FAILED'>> {
+    if (!/^[0-9a-f]{64}$/i.test(a.preimageHex)) throw new LndError('invalid_argument', 'keysend preimage must be 32 bytes hex');
+    const preimage = Buffer.from(a.preimageHex, 'hex');
+    const records: Record<string, string> = {};
+    for (const [type, hex] of Object.entries(a.customRecords ?? {})) {
+      if (!/^\d+$/.test(type) || type === KEYSEND_PREIMAGE_RECORD) throw new LndError('invalid_argument', `invalid TLV record type ${type}`);
+      if (!/^(?:[0-9a-f]{2})*$/i.test(hex)) throw new LndError('invalid_argument', `TLV record ${type} is not hex`);
+      records[type] = Buffer.from(hex, 'hex').toString('base64');
+    }
+    records[KEYSEND_PREIMAGE_RECORD] = preimage.toString('base64');
+    const timeoutSeconds = a.timeoutSeconds ?? 60;
+    const o = await this.call(
+      'POST',
+      '/v2/router/send',
+      {
+        dest: pubkeyBytes(a.destinationHex).toString('base64'),
+        amt_msat: String(a.amountMsat),
+        payment_hash: createHash('sha256').update(preimage).digest('base64'),
+        dest_custom_records: records,
+        timeout_seconds: timeoutSeconds,
+        fee_limit_sat: String(a.feeLimitSat),
+        no_inflight_updates: true,
+      },
+      timeoutSeconds * 1000 + 10_000,
+      true,
+    );
+    const p = parsePayment(o);
+    if (p.status !== 'SUCCEEDED' && p.status !== 'FAILED') {
+      throw new LndError('bad_response', `keysend ${p.paymentHash} ended as ${p.status}`);
+    }
+    return { ...p, status: p.status };
+  }
+
+  /** Signs `message` (UTF-8) with the node key: lnd's zbase32 signature, verifiable with {@link verifyMessage}. */
+  async signMessage(message: string): Promise<string> {
+    const o = await this.call('POST', '/v1/signmessage', { msg: Buffer.from(message, 'utf8').toString('base64') });
+    return str(o, 'signature');
+  }
+
+  /** Recovers the signer of a {@link signMessage} signature; `valid` means it is a node in this node's graph. */
+  async verifyMessage(message: string, signature: string): Promise<{ valid: boolean; pubkey: string }> {
+    const o = await this.call('POST', '/v1/verifymessage', { msg: Buffer.from(message, 'utf8').toString('base64'), signature });
+    return { valid: bool(o, 'valid'), pubkey: str(o, 'pubkey') };
   }
 
   /** Current state of an outgoing payment; null when the node never saw it. */

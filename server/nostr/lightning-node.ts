@@ -11,6 +11,8 @@ export type LightningNodeErrorCode =
   | 'PAYMENT_FAILED'
   /** The node could not be reached or is not ready. → INTERNAL */
   | 'UNAVAILABLE'
+  /** The request itself is invalid (bad public key, TLV record, …). → OTHER */
+  | 'INVALID'
   /** Anything else. → INTERNAL */
   | 'INTERNAL';
 
@@ -66,4 +68,18 @@ export interface LightningNode {
   lookupInvoice(paymentHashHex: string): Promise<LightningTransaction>;
   /** Newest first, at most `limit` of each kind; the service filters and paginates. */
   listTransactions(a: { limit: number }): Promise<LightningTransaction[]>;
+  /**
+   * Optional: a spontaneous payment to `destinationHex` revealing `preimageHex` (keysend). Same errors as
+   * payInvoice. Nodes without it do not offer NIP-47 `pay_keysend`.
+   */
+  payKeysend?(a: {
+    destinationHex: string;
+    amountMsat: number;
+    preimageHex: string;
+    /** TLV type → hex value. */
+    customRecords: Record<string, string>;
+    feeLimitMsat: number;
+  }): Promise<PaidInvoice>;
+  /** Optional: signs a UTF-8 message with the node key (lnd's zbase32 format). Without it, no `sign_message`. */
+  signMessage?(message: string): Promise<{ signature: string }>;
 }

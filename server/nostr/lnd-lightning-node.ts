@@ -1,6 +1,6 @@
 // LightningNode on top of lnd's REST API.
 import { LndError, type LndInvoice, type LndPayment, type LndRest } from '../lightning/lnd-rest.ts';
-import { type LightningNode, LightningNodeError, type LightningTransaction } from './lightning-node.ts';
+import { type LightningNode, LightningNodeError, type LightningTransaction, type PaidInvoice } from './lightning-node.ts';
 
 function isNotFound(e: unknown): boolean {
   return (
@@ -14,6 +14,7 @@ function toNodeError(e: unknown): LightningNodeError {
   if (e instanceof LightningNodeError) return e;
   if (e instanceof LndError) {
     if (e.code === 'unreachable' || e.code === 'timeout') return new LightningNodeError('UNAVAILABLE', e.message);
+    if (e.code === 'invalid_argument') return new LightningNodeError('INVALID', e.message);
     if (isNotFound(e)) return new LightningNodeError('NOT_FOUND', e.message);
     // lnd refuses some payments before trying them (e.g. amount above every channel).
     if (/insufficient (local )?balance/i.test(e.message)) return new LightningNodeError('INSUFFICIENT_BALANCE', e.message);
@@ -66,6 +67,15 @@ function fromPayment(p: LndPayment): LightningTransaction {
 // failure: it is also what an offline destination gives.
 const LIQUIDITY_FAILURES = new Set(['INSUFFICIENT_BALANCE']);
 
+/** A finished payment's outcome, or the node error for a failed one. */
+function settled(p: LndPayment<'SUCCEEDED' | 'FAILED'>): PaidInvoice {
+  if (p.status === 'SUCCEEDED' && p.preimageHex) {
+    return { preimageHex: p.preimageHex, feesPaidMsat: p.feeMsat, paymentHashHex: p.paymentHash };
+  }
+  const reason = p.failureReason ?? 'UNKNOWN';
+  throw new LightningNodeError(LIQUIDITY_FAILURES.has(reason) ? 'INSUFFICIENT_BALANCE' : 'PAYMENT_FAILED', `payment failed: ${reason}`);
+}
+
 export function lndLightningNode(rest: LndRest): LightningNode {
   return {
     getInfo: () =>
@@ -82,15 +92,22 @@ export function lndLightningNode(rest: LndRest): LightningNode {
           timeoutSeconds: 60,
           ...(a.amountMsat === undefined ? {} : { amountMsat: a.amountMsat }),
         });
-        if (p.status === 'SUCCEEDED' && p.preimageHex) {
-          return { preimageHex: p.preimageHex, feesPaidMsat: p.feeMsat, paymentHashHex: p.paymentHash };
-        }
-        const reason = p.failureReason ?? 'UNKNOWN';
-        throw new LightningNodeError(
-          LIQUIDITY_FAILURES.has(reason) ? 'INSUFFICIENT_BALANCE' : 'PAYMENT_FAILED',
-          `payment failed: ${reason}`,
-        );
+        return settled(p);
       }),
+    payKeysend: (a) =>
+      wrap(async () =>
+        settled(
+          await rest.keysend({
+            destinationHex: a.destinationHex,
+            amountMsat: a.amountMsat,
+            preimageHex: a.preimageHex,
+            customRecords: a.customRecords,
+            feeLimitSat: Math.floor(a.feeLimitMsat / 1000),
+            timeoutSeconds: 60,
+          }),
+        ),
+      ),
+    signMessage: (message) => wrap(async () => ({ signature: await rest.signMessage(message) })),
     makeInvoice: (a) =>
       wrap(async () => {
         const added = await rest.addInvoice({

@@ -12,7 +12,8 @@ import {
   type Nip47Transaction,
 } from '@getalby/sdk/nwc';
 import { decode as decodeBolt11 } from 'light-bolt11-decoder';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { generateSecretKey, getPublicKey } from 'nostr-tools';
 import { type LightningNode, LightningNodeError, type LightningTransaction } from './lightning-node.ts';
 
@@ -26,6 +27,11 @@ export interface NwcWalletServiceOptions {
   budgetRenewal?: BudgetRenewal;
   /** How long to wait for the first get_info round trip (default 20 s). */
   readyTimeoutMs?: number;
+  /**
+   * The methods this connection may use (real wallet services let the user choose per connection); default:
+   * all the node supports. Others answer NOT_IMPLEMENTED and are not advertised.
+   */
+  methods?: readonly Nip47SingleMethod[];
   /** Fixed keys (hex secrets) so the NWC URI survives restarts (`npm start`); fresh ones when absent. */
   keys?: { walletSecretHex: string; clientSecretHex: string };
 }
@@ -36,6 +42,7 @@ export interface NwcWalletServiceHandle {
   close(): Promise<void>;
 }
 
+/** What every node offers; `pay_keysend` and `sign_message` are added when the node can (see methodsOf). */
 export const NWC_METHODS: Nip47SingleMethod[] = [
   'get_info',
   'get_balance',
@@ -44,6 +51,11 @@ export const NWC_METHODS: Nip47SingleMethod[] = [
   'lookup_invoice',
   'list_transactions',
 ];
+
+/** The NIP-47 methods a service in front of `node` can answer. */
+export function methodsOf(node: LightningNode): Nip47SingleMethod[] {
+  return [...NWC_METHODS, ...(node.payKeysend ? (['pay_keysend'] as const) : []), ...(node.signMessage ? (['sign_message'] as const) : [])];
+}
 
 type Nip47ErrorCode = 'INSUFFICIENT_BALANCE' | 'QUOTA_EXCEEDED' | 'NOT_FOUND' | 'INTERNAL' | 'OTHER';
 type Reply<T> = { result: T | undefined; error: { code: string; message: string } | undefined };
@@ -59,6 +71,7 @@ function nip47Code(e: unknown): Nip47ErrorCode {
     case 'NOT_FOUND':
       return 'NOT_FOUND';
     case 'PAYMENT_FAILED':
+    case 'INVALID':
       return 'OTHER';
     default:
       return 'INTERNAL';
@@ -149,8 +162,37 @@ class Budget {
   }
 }
 
-function handlerFor(node: LightningNode, budget: Budget | null): NWCWalletServiceRequestHandler {
-  return {
+/**
+ * Runs one payment under the connection's budget: reserve amount + fee reserve first (parallel calls can't
+ * overspend), keep only what was really spent.
+ */
+async function spend(
+  budget: Budget | null,
+  amountMsat: number,
+  pay: (feeLimitMsat: number) => Promise<{ preimageHex: string; feesPaidMsat: number }>,
+): Promise<Reply<{ preimage: string; fees_paid: number }>> {
+  const feeLimitMsat = feeReserveMsat(amountMsat);
+  const reserved = amountMsat + feeLimitMsat;
+  if (budget && !budget.reserve(reserved)) {
+    return fail('QUOTA_EXCEEDED', `budget exceeded: ${reserved} msat needed (incl. fee reserve), ${budget.remainingMsat} msat left`);
+  }
+  try {
+    const paid = await pay(feeLimitMsat);
+    budget?.release(reserved - amountMsat - paid.feesPaidMsat);
+    return ok({ preimage: paid.preimageHex, fees_paid: paid.feesPaidMsat });
+  } catch (e) {
+    // A definitive failure spent nothing; an unknown outcome keeps the reservation.
+    if (e instanceof LightningNodeError && e.code !== 'UNAVAILABLE') budget?.release(reserved);
+    throw e;
+  }
+}
+
+const HEX = /^(?:[0-9a-f]{2})*$/i;
+
+function handlerFor(node: LightningNode, budget: Budget | null, methods: readonly Nip47SingleMethod[]): NWCWalletServiceRequestHandler {
+  const payKeysend = node.payKeysend?.bind(node);
+  const signMessage = node.signMessage?.bind(node);
+  const handler: NWCWalletServiceRequestHandler = {
     getInfo: () =>
       guard(async () => {
         const i = await node.getInfo();
@@ -161,7 +203,7 @@ function handlerFor(node: LightningNode, budget: Budget | null): NWCWalletServic
           network: i.network,
           block_height: i.blockHeight,
           block_hash: i.blockHash,
-          methods: NWC_METHODS,
+          methods: [...methods],
           notifications: [],
         });
       }),
@@ -176,25 +218,9 @@ function handlerFor(node: LightningNode, budget: Budget | null): NWCWalletServic
         }
         const amountMsat = decoded.amountMsat ?? req.amount;
         if (!amountMsat) return fail('OTHER', 'zero-amount invoice needs an amount');
-        const feeLimitMsat = feeReserveMsat(amountMsat);
-        const reserved = amountMsat + feeLimitMsat;
-        if (budget && !budget.reserve(reserved)) {
-          return fail('QUOTA_EXCEEDED', `budget exceeded: ${reserved} msat needed (incl. fee reserve), ${budget.remainingMsat} msat left`);
-        }
-        try {
-          const paid = await node.payInvoice({
-            invoice: req.invoice,
-            feeLimitMsat,
-            ...(decoded.amountMsat === null ? { amountMsat } : {}),
-          });
-          // Keep only what was really spent.
-          budget?.release(reserved - amountMsat - paid.feesPaidMsat);
-          return ok({ preimage: paid.preimageHex, fees_paid: paid.feesPaidMsat });
-        } catch (e) {
-          // A definitive failure spent nothing; an unknown outcome keeps the reservation.
-          if (e instanceof LightningNodeError && e.code !== 'UNAVAILABLE') budget?.release(reserved);
-          throw e;
-        }
+        return spend(budget, amountMsat, (feeLimitMsat) =>
+          node.payInvoice({ invoice: req.invoice, feeLimitMsat, ...(decoded.amountMsat === null ? { amountMsat } : {}) }),
+        );
       }),
     makeInvoice: (req) =>
       guard(async () => {
@@ -221,7 +247,63 @@ function handlerFor(node: LightningNode, budget: Budget | null): NWCWalletServic
       }),
     listTransactions: (req) => guard(async () => ok(listTransactions(await node.listTransactions({ limit: 1000 }), req))),
   };
+  if (payKeysend) {
+    handler.payKeysend = (req) =>
+      guard(async () => {
+        if (!Number.isSafeInteger(req.amount) || req.amount <= 0) return fail('OTHER', 'amount must be a positive msat integer');
+        if (typeof req.pubkey !== 'string' || !/^0[23][0-9a-f]{64}$/i.test(req.pubkey)) return fail('OTHER', 'pubkey must be a node public key (33 bytes hex)');
+        if (req.preimage !== undefined && !/^[0-9a-f]{64}$/i.test(req.preimage)) return fail('OTHER', 'preimage must be 32 bytes hex');
+        const customRecords: Record<string, string> = {};
+        for (const r of req.tlv_records ?? []) {
+          if (!Number.isSafeInteger(r.type) || r.type < 65536 || typeof r.value !== 'string' || !HEX.test(r.value)) {
+            return fail('OTHER', 'tlv_records: custom types are integers ≥ 65536 with hex values');
+          }
+          customRecords[String(r.type)] = r.value.toLowerCase();
+        }
+        const preimageHex = (req.preimage ?? bytesToHex(randomBytes(32))).toLowerCase();
+        // The SDK types pay_keysend's result as a transaction; NIP-47 asks for preimage + fees_paid: send both.
+        const reply = await spend(budget, req.amount, (feeLimitMsat) =>
+          payKeysend({ destinationHex: req.pubkey.toLowerCase(), amountMsat: req.amount, preimageHex, customRecords, feeLimitMsat }),
+        );
+        if (!reply.result) return { result: undefined, error: reply.error };
+        return ok({
+          type: 'outgoing',
+          state: 'settled',
+          invoice: '',
+          description: '',
+          description_hash: '',
+          preimage: reply.result.preimage,
+          payment_hash: bytesToHex(sha256(hexToBytes(preimageHex))),
+          amount: req.amount,
+          fees_paid: reply.result.fees_paid,
+          created_at: Math.floor(Date.now() / 1000),
+          settled_at: Math.floor(Date.now() / 1000),
+        } as Nip47Transaction);
+      });
+  }
+  if (signMessage) {
+    handler.signMessage = (req) =>
+      guard(async () => {
+        if (typeof req.message !== 'string' || req.message.length === 0) return fail('OTHER', 'message must be a non-empty string');
+        return ok({ message: req.message, signature: (await signMessage(req.message)).signature });
+      });
+  }
+  // Methods this connection may not use are not answered at all (the SDK replies NOT_IMPLEMENTED).
+  const allowed = new Set<string>(methods);
+  return Object.fromEntries(Object.entries(handler).filter(([key]) => allowed.has(METHOD_OF[key as keyof typeof METHOD_OF]))) as NWCWalletServiceRequestHandler;
 }
+
+/** Handler key → NIP-47 method. */
+const METHOD_OF = {
+  getInfo: 'get_info',
+  getBalance: 'get_balance',
+  payInvoice: 'pay_invoice',
+  payKeysend: 'pay_keysend',
+  makeInvoice: 'make_invoice',
+  lookupInvoice: 'lookup_invoice',
+  listTransactions: 'list_transactions',
+  signMessage: 'sign_message',
+} as const satisfies Partial<Record<keyof NWCWalletServiceRequestHandler, Nip47SingleMethod>>;
 
 function listTransactions(all: LightningTransaction[], req: Nip47ListTransactionsRequest) {
   const filtered = all.filter(
@@ -247,13 +329,15 @@ export async function startNwcWalletService(opts: NwcWalletServiceOptions): Prom
   const clientPubkey = getPublicKey(Buffer.from(clientSecret, 'hex'));
   const nwcUri = nwcUriFor(walletPubkey, opts.relayUrl, clientSecret);
   const budget = opts.budgetMsat === undefined ? null : new Budget(opts.budgetMsat, opts.budgetRenewal ?? 'never');
+  const supported = methodsOf(opts.node);
+  const methods = opts.methods ? supported.filter((m) => m === 'get_info' || opts.methods?.includes(m)) : supported;
 
   // One service (= one relay socket) per connection: the SDK keeps a single onclose
   // callback per relay, so sharing it would leave all but one subscription dead after a drop.
   const service = new NWCWalletService({ relayUrl: opts.relayUrl });
-  const publishInfo = () => service.publishWalletServiceInfoEvent(walletSecret, NWC_METHODS, []);
+  const publishInfo = () => service.publishWalletServiceInfoEvent(walletSecret, methods, []);
   await publishInfo();
-  const unsubscribe = await service.subscribe(new NWCWalletServiceKeyPair(walletSecret, clientPubkey), handlerFor(opts.node, budget));
+  const unsubscribe = await service.subscribe(new NWCWalletServiceKeyPair(walletSecret, clientPubkey), handlerFor(opts.node, budget, methods));
 
   // After a relay restart the SDK resubscribes on its own; re-publish the info event too
   // so a relay that lost its store still tells clients which encryption to use.

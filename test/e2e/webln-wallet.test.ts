@@ -1,9 +1,10 @@
 // Issue 7 browser tests, on regtest (server node alice; the extension's NWC wallet → bob):
-// - window.webln methods over NWC: lookupInvoice for real, keysend/signMessage refused cleanly (the regtest
-//   wallet service does not offer pay_keysend / sign_message);
+// - window.webln methods over NWC: lookupInvoice, keysend and signMessage for real; refused cleanly by a
+//   connection limited to fewer methods;
 // - wallet kind 'webln': a 402 is paid through the page's OWN pre-existing provider (another wallet extension,
 //   stubbed here and paying with bob over NWC from Node) of the tab that raised it;
 // - the /demo page's toolkit paying through the extension's window.webln.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
-import { lnd, regtest } from '../integration/regtest-context.ts';
+import { control, lnd, regtest } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { autoPay, nextPrompt, nwcSettings, screenshot, type Ui, uiClient } from './helpers.ts';
 
@@ -22,7 +23,7 @@ type Webln = {
   sendPayment(pr: string): Promise<{ preimage: string }>;
   makeInvoice(a: { amount: number; defaultMemo?: string }): Promise<{ paymentRequest: string }>;
   lookupInvoice(a: { paymentHash?: string; paymentRequest?: string }): Promise<{ paymentRequest: string; paid: boolean; preimage?: string }>;
-  keysend(a: { destination: string; amount: number }): Promise<{ preimage: string }>;
+  keysend(a: { destination: string; amount: number; customRecords?: Record<string, string> }): Promise<{ preimage: string }>;
   signMessage(m: string): Promise<unknown>;
 };
 
@@ -59,13 +60,11 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('lookupInvoice works for real; keysend and signMessage give the clean "not supported" error', async () => {
+  it('lookupInvoice, keysend and signMessage work for real over NWC', async () => {
     await ui('saveSettings', nwcSettings([autoPay(server.url)], { webln: 'always' }));
     const page = await enabledPage(`${server.url}/health`);
     const methods = (await page.evaluate(() => (window as unknown as { webln: Webln }).webln.getInfo())).methods;
-    expect(methods).toContain('lookupInvoice');
-    expect(methods).not.toContain('keysend');
-    expect(methods).not.toContain('signMessage');
+    expect(methods).toEqual(expect.arrayContaining(['lookupInvoice', 'keysend', 'signMessage']));
 
     // An invoice bob's wallet made (nobody on this network can pay bob: the channels all point away from him).
     const made = await page.evaluate(() => (window as unknown as { webln: Webln }).webln.makeInvoice({ amount: 2, defaultMemo: 'e2e lookup' }));
@@ -83,6 +82,54 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
       invoice.paymentHash,
     );
     expect(out).toEqual({ paymentRequest: invoice.paymentRequest, paid: true });
+
+    // keysend to alice under the site's auto-pay budget: the preimage we chose settles at alice, with the record.
+    const alicePubkey = (await alice.getInfo()).pubkey;
+    const sent = await page.evaluate(
+      (d) =>
+        (window as unknown as { webln: Webln }).webln.keysend({ destination: d, amount: 4, customRecords: { '696969': 'hi alice' } }),
+      alicePubkey,
+    );
+    const hash = createHash('sha256').update(Buffer.from(sent.preimage, 'hex')).digest('hex');
+    const atAlice = await lnd('alice').lookupInvoice(hash);
+    expect(atAlice).toMatchObject({ state: 'SETTLED', amountPaidMsat: 4_000, isKeysend: true, preimageHex: sent.preimage });
+    expect(Buffer.from(atAlice.customRecords['696969'] ?? '', 'hex').toString()).toBe('hi alice');
+    const ledger = await ui('listPayments', { origin: server.url });
+    expect(ledger.find((p) => p.paymentHash === hash)).toMatchObject({ status: 'succeeded', amountMsat: 4_000, kind: 'webln' });
+
+    // signMessage: asked every time (the message is shown); approved, bob's node key signs and alice's lnd
+    // recovers bob; declined, the page gets the WebLN rejection and no signature.
+    const signing = page.evaluate(() => (window as unknown as { webln: Webln }).webln.signMessage('hello from the page'));
+    const ask = await nextPrompt(ext);
+    expect(await ui('getPrompt', { id: ask.id })).toMatchObject({ origin: server.url, memo: 'hello from the page' });
+    await ui('answerPrompt', { id: ask.id, answer: { choice: 'approve-once' } });
+    const signed = (await signing) as { message: string; signature: string };
+    expect(signed.message).toBe('hello from the page');
+    expect(await lnd('alice').verifyMessage('hello from the page', signed.signature)).toEqual({ valid: true, pubkey: regtest().nodes.bob.pubkey });
+    const declined = page.evaluate(() =>
+      (window as unknown as { webln: Webln }).webln.signMessage('sign away my node').then(
+        () => 'signed',
+        (e: Error) => `${e.name}: ${e.message}`,
+      ),
+    );
+    const ask2 = await nextPrompt(ext);
+    await ui('answerPrompt', { id: ask2.id, answer: { choice: 'deny' } });
+    expect(await declined).toBe('RejectionError: User rejected: you declined to sign the message');
+    await page.close();
+  });
+
+  it('a wallet connection without pay_keysend / sign_message gives the clean "not supported" error, nothing reserved', async () => {
+    // A connection the user limited (as real wallet services allow): the same bob, fewer methods.
+    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', {
+      methods: ['get_balance', 'pay_invoice', 'make_invoice', 'lookup_invoice', 'list_transactions'],
+    });
+    await ui('saveSettings', nwcSettings([autoPay(server.url)], { webln: 'always', wallet: { kind: 'nwc', uri: nwcUri } }));
+    // Another origin than the previous test's (whose window.webln permission is remembered): asked afresh.
+    const page = await enabledPage(`${server.url.replace('127.0.0.1', 'localhost')}/health`);
+    const methods = (await page.evaluate(() => (window as unknown as { webln: Webln }).webln.getInfo())).methods;
+    expect(methods).toContain('lookupInvoice');
+    expect(methods).not.toContain('keysend');
+    expect(methods).not.toContain('signMessage');
 
     const alicePubkey = (await alice.getInfo()).pubkey;
     const refusal = (call: string, arg: unknown) =>

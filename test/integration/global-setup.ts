@@ -3,6 +3,7 @@
 // start this THROWS, so the run fails with the reason instead of skipping tests.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Nip47SingleMethod } from '@getalby/sdk/nwc';
 import type { TestProject } from 'vitest/node';
 import {
   ensureBinaries,
@@ -59,6 +60,7 @@ function startControl(s: State, net: RegtestNetwork): Promise<Server> {
         node: lndLightningNode(net.rest('bob')),
         ...(typeof body.budgetMsat === 'number' ? { budgetMsat: body.budgetMsat } : {}),
         ...(typeof body.budgetRenewal === 'string' ? { budgetRenewal: body.budgetRenewal as BudgetRenewal } : {}),
+        ...(Array.isArray(body.methods) ? { methods: body.methods as Nip47SingleMethod[] } : {}),
       });
       s.services.push(svc);
       return { nwcUri: svc.nwcUri, walletPubkey: svc.walletPubkey };

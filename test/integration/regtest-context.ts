@@ -24,7 +24,7 @@ export function lnd(name: NodeName): LndRest {
 /**
  * Failure injection and helpers served by the global setup (tests run in workers, the network
  * in the main process). Paths: /alice/stop, /alice/start (any node name), /relay/stop,
- * /relay/start, /nwc/connections {budgetMsat?, budgetRenewal?} → {nwcUri, walletPubkey}, /mine {blocks}.
+ * /relay/start, /nwc/connections {budgetMsat?, budgetRenewal?, methods?} → {nwcUri, walletPubkey}, /mine {blocks}.
  */
 export async function control<T = { ok: true }>(path: string, body: unknown = {}): Promise<T> {
   const url = regtest().controlUrl;

@@ -1,6 +1,6 @@
 // Real payments over the regtest network: bob's lnd behind the NWC wallet service, reached
 // through the local relay with @getalby/sdk's NWCClient; alice receives, carol routes.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   NWCClient,
   Nip47Error,
@@ -124,12 +124,94 @@ describe('regtest Lightning network through NWC', () => {
     }
   });
 
+  it('pay_keysend pays alice without an invoice: our preimage (or the service\'s), settled at alice, TLV records delivered', async () => {
+    const before = (await client.getBalance()).balance;
+    const preimage = randomBytes(32).toString('hex');
+    const sent = await client.payKeysend({
+      amount: 7_000,
+      pubkey: net.nodes.alice.pubkey,
+      preimage,
+      tlv_records: [{ type: 696969, value: Buffer.from('hello alice').toString('hex') }],
+    });
+    expect(sent.preimage).toBe(preimage);
+    const atAlice = await alice.lookupInvoice(sha256Hex(preimage));
+    expect(atAlice.state).toBe('SETTLED');
+    expect(atAlice.amountPaidMsat).toBe(7_000);
+    expect(atAlice.preimageHex).toBe(preimage);
+    expect(atAlice.isKeysend).toBe(true);
+    expect(atAlice.customRecords['696969']).toBe(Buffer.from('hello alice').toString('hex'));
+    expect((await client.getBalance()).balance).toBe(before - 7_000 - sent.fees_paid);
+
+    // No preimage given: the service makes one, and it is the one alice settled with.
+    const own = await client.payKeysend({ amount: 2_000, pubkey: net.nodes.alice.pubkey });
+    expect(own.preimage).toMatch(/^[0-9a-f]{64}$/);
+    expect((await alice.lookupInvoice(sha256Hex(own.preimage))).state).toBe('SETTLED');
+
+    // Bad requests are refused before anything is sent.
+    const balance = (await client.getBalance()).balance;
+    expect((await nwcError(client.payKeysend({ amount: 1_000, pubkey: 'not-a-key' }))).code).toBe('OTHER');
+    expect((await nwcError(client.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, preimage: 'zz' }))).code).toBe('OTHER');
+    const reserved = await nwcError(
+      client.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, tlv_records: [{ type: 5482373484, value: '00' }] }),
+    );
+    expect(reserved.code).toBe('OTHER');
+    expect((await client.getBalance()).balance).toBe(balance);
+  });
+
+  it('pay_keysend counts against the connection budget like pay_invoice', async () => {
+    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', { budgetMsat: 30_000 });
+    const budgeted = new NWCClient({ nostrWalletConnectUrl: nwcUri });
+    try {
+      await budgeted.payKeysend({ amount: 15_000, pubkey: net.nodes.alice.pubkey });
+      const preimage = randomBytes(32).toString('hex');
+      const err = await nwcError(budgeted.payKeysend({ amount: 15_000, pubkey: net.nodes.alice.pubkey, preimage }));
+      expect(err.code).toBe('QUOTA_EXCEEDED');
+      expect(await alice.lookupInvoice(sha256Hex(preimage)).catch((e: Error) => e.message)).toMatch(/unable to locate|not found/i);
+    } finally {
+      budgeted.close();
+    }
+  });
+
+  it("sign_message: bob's node key signs, and alice's lnd recovers bob as the signer", async () => {
+    const message = `L402 Autopilot regtest ${Date.now()}`;
+    const signed = await client.signMessage({ message });
+    expect(signed.message).toBe(message);
+    expect(await alice.verifyMessage(message, signed.signature)).toEqual({ valid: true, pubkey: net.nodes.bob.pubkey });
+    // The signature covers the message: another message recovers someone else.
+    expect((await alice.verifyMessage(`${message}!`, signed.signature)).pubkey).not.toBe(net.nodes.bob.pubkey);
+    expect((await nwcError(client.signMessage({ message: '' }))).code).toBe('OTHER');
+  });
+
+  it('a connection limited to some methods advertises only those and answers NOT_IMPLEMENTED for the rest', async () => {
+    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', { methods: ['pay_invoice', 'lookup_invoice'] });
+    const limited = new NWCClient({ nostrWalletConnectUrl: nwcUri });
+    try {
+      expect((await limited.getInfo()).methods).toEqual(['get_info', 'pay_invoice', 'lookup_invoice']);
+      const preimage = randomBytes(32).toString('hex');
+      expect((await nwcError(limited.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, preimage }))).code).toBe('NOT_IMPLEMENTED');
+      expect((await nwcError(limited.signMessage({ message: 'hi' }))).code).toBe('NOT_IMPLEMENTED');
+      expect((await nwcError(limited.getBalance())).code).toBe('NOT_IMPLEMENTED');
+      expect(await alice.lookupInvoice(sha256Hex(preimage)).catch((e: Error) => e.message)).toMatch(/unable to locate|not found/i);
+    } finally {
+      limited.close();
+    }
+  });
+
   it('answers get_info, get_balance, make_invoice, lookup_invoice and list_transactions from bob’s lnd', async () => {
     const info = await client.getInfo();
     expect(info.pubkey).toBe(net.nodes.bob.pubkey);
     expect(info.network).toBe('regtest');
     expect(info.methods).toEqual(
-      expect.arrayContaining(['get_info', 'get_balance', 'pay_invoice', 'make_invoice', 'lookup_invoice', 'list_transactions']),
+      expect.arrayContaining([
+        'get_info',
+        'get_balance',
+        'pay_invoice',
+        'make_invoice',
+        'lookup_invoice',
+        'list_transactions',
+        'pay_keysend',
+        'sign_message',
+      ]),
     );
     expect((await client.getBalance()).balance).toBe((await bob.channelBalance()).localMsat);
 
