@@ -41,6 +41,33 @@ describe('cosine', () => {
 });
 
 describe('cosineBatch + topK', () => {
+  it('agrees with cosine() row by row for every width 1..20 (narrow kernel up to 8, general one above)', () => {
+    for (let dims = 1; dims <= 20; dims++) {
+      const rows = 7;
+      const m = f64(Array.from({ length: dims * rows }, (_, i) => Math.sin(i * 1.3 + dims) * 4 - 0.5));
+      const q = f64(Array.from({ length: dims }, (_, i) => Math.cos(i * 0.9 + dims) + 0.25));
+      const got = cosineBatch(q, m, rows, new Float64Array(rows));
+      for (let r = 0; r < rows; r++) {
+        const row = m.subarray(r * dims, (r + 1) * dims);
+        expect(Math.abs(got[r]! - naive(Array.from(q), Array.from(row)))).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('writes only `count` scores and clamps to [-1, 1] in both kernels', () => {
+    for (const dims of [3, 12]) {
+      const v = f64(Array.from({ length: dims }, (_, i) => 0.1 + i * 1e-3));
+      const m = f64([...v, ...v.map((x) => -x)]);
+      const out = new Float64Array(3).fill(7);
+      cosineBatch(v, m, 2, out);
+      expect(out[0]).toBeLessThanOrEqual(1);
+      expect(out[0]).toBeGreaterThan(1 - 1e-12);
+      expect(out[1]).toBeGreaterThanOrEqual(-1);
+      expect(out[1]).toBeLessThan(-1 + 1e-12);
+      expect(out[2]).toBe(7);
+    }
+  });
+
   it('scores each row and ranks best first, ties by lower index', () => {
     const q = f64([1, 0]);
     const m = f64([0, 1, 1, 0, 1, 1, 2, 0]);
