@@ -138,8 +138,11 @@ function cosineBatchNarrow(query: Float64Array, matrix: Float64Array, count: num
     const x7 = dims > 7 ? matrix[p + 7]! : 0;
     const d = q0 * x0 + q1 * x1 + (q2 * x2 + q3 * x3) + (q4 * x4 + q5 * x5 + (q6 * x6 + q7 * x7));
     const mm = x0 * x0 + x1 * x1 + (x2 * x2 + x3 * x3) + (x4 * x4 + x5 * x5 + (x6 * x6 + x7 * x7));
-    const s = d / Math.sqrt(qq * mm);
-    out[r] = s > 1 ? 1 : s < -1 ? -1 : s;
+    let s = d / Math.sqrt(qq * mm);
+    // Branches, not Math.min/max: measurably faster here (bench/), and they almost never run.
+    if (s > 1) s = 1;
+    else if (s < -1) s = -1;
+    out[r] = s;
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PromptRequest } from '../shared/model.ts';
-import { createPromptStore, isPromptAnswer, promptVia } from './prompts.ts';
+import { isPromptAnswer } from '../shared/model.ts';
+import { createPromptStore, promptVia } from './prompts.ts';
 import { memoryStorage } from './storage.ts';
 import { NOW } from './test-fixtures.ts';
 

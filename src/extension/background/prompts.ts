@@ -1,11 +1,10 @@
 // Questions to the user (SPEC §2 "Decide": Approve once / Approve and set budget / Deny; closes on timeout =
 // deny). A prompt lives in session storage so the prompt window can read it by id; the background waits for
 // the answer in memory, with a storage poll as a fallback for an answer written by another context.
-import type { Period, PromptAnswer, PromptRequest } from '../shared/model.ts';
+import { isPromptAnswer, type PromptAnswer, type PromptRequest } from '../shared/model.ts';
 import type { KeyValueStorage } from './storage.ts';
 
 const PREFIX = 'prompt:';
-const PERIODS: readonly Period[] = ['daily', 'weekly', 'monthly', 'never'];
 
 interface StoredPrompt {
   request: PromptRequest;
@@ -29,20 +28,6 @@ export interface PromptStore {
   answer(id: string, answer: PromptAnswer): Promise<boolean>;
   /** Resolves with the answer, or `deny` when none comes within `timeoutMs` (or by the prompt's expiresAt). */
   waitForAnswer(id: string, timeoutMs: number): Promise<PromptAnswer>;
-}
-
-/** Is this a well-formed answer (the prompt page is trusted, but storage and messages are still checked)? */
-export function isPromptAnswer(a: unknown): a is PromptAnswer {
-  if (!a || typeof a !== 'object') return false;
-  const x = a as { choice?: unknown; budgetMsat?: unknown; period?: unknown };
-  if (x.choice === 'approve-once' || x.choice === 'deny') return true;
-  return (
-    x.choice === 'approve-and-budget' &&
-    typeof x.budgetMsat === 'number' &&
-    Number.isSafeInteger(x.budgetMsat) &&
-    x.budgetMsat >= 0 &&
-    PERIODS.includes(x.period as Period)
-  );
 }
 
 /**

@@ -1,7 +1,7 @@
 // User settings: load with defaults, validate before saving (SPEC §2 "Decide"/"Show"). The NWC URI is a
 // secret: it only ever lives in extension storage (SPEC §2 "Secure").
 import { type NwcConnection, parseNwcUri } from '../../wallet/nwc-uri.ts';
-import { DEFAULT_SETTINGS, type Rules, type Settings, type SiteRule } from '../shared/model.ts';
+import { DEFAULT_SETTINGS, PERIODS, type Rules, type Settings, type SiteRule } from '../shared/model.ts';
 import { isValidPattern } from './rules.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';
 
@@ -83,7 +83,7 @@ function checkRules(r: Rules): void {
     if (seen.has(s.pattern)) throw new SettingsError(`${f}.pattern`, `${s.pattern} has two rules`);
     seen.add(s.pattern);
     checkMsat(`${f}.budgetMsat`, s.budgetMsat, false);
-    if (!['daily', 'weekly', 'monthly', 'never'].includes(s.period)) {
+    if (!PERIODS.includes(s.period)) {
       throw new SettingsError(`${f}.period`, 'the period must be daily, weekly, monthly or never');
     }
     if (typeof s.autoPay !== 'boolean') throw new SettingsError(`${f}.autoPay`, 'auto-pay must be true or false');

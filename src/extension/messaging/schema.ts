@@ -1,6 +1,7 @@
 // Argument checks for every method of every map (SPEC §2.7: pages are hostile; a message must be
 // well-formed before any handler sees it). The key set of each table IS the list of callable methods:
 // the mapped types force one entry per map key and nothing else.
+import { isPromptAnswer } from '../shared/model.ts';
 import type { ArgCheck, ArgChecks } from './channel.ts';
 import type { PageApi, TabApi, UiApi } from './protocol.ts';
 
@@ -26,7 +27,6 @@ const stringList = (maxItems: number, maxLen: number) => (v: unknown) =>
   Array.isArray(v) && v.length > 0 && v.length <= maxItems && v.every(str(maxLen));
 const stringRecord = (v: unknown) =>
   !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(str(MAX_HEADER)) && Object.keys(v).length <= 32;
-const any = (): boolean => true;
 
 /** An object with exactly these keys (extra keys refused: they would be silently ignored otherwise). */
 export function shape(fields: Shape): ArgCheck {
@@ -90,7 +90,7 @@ export const uiChecks: ArgChecks<UiApi> = {
   listTokens: empty,
   revokeToken: shape({ paymentHash: hex(64) }),
   getPrompt: shape({ id: str(128) }),
-  answerPrompt: shape({ id: str(128), answer: any }),
+  answerPrompt: shape({ id: str(128), answer: isPromptAnswer }),
 };
 
 /** Method names a page may call, derived from the PageApi map (via its check table). */

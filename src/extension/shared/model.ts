@@ -139,5 +139,22 @@ export type PromptAnswer =
   | { choice: 'approve-and-budget'; budgetMsat: number; period: Period }
   | { choice: 'deny' };
 
+/** Every budget renewal period. */
+export const PERIODS: readonly Period[] = ['daily', 'weekly', 'monthly', 'never'];
+
+/** Is this a well-formed answer (the prompt page is trusted, but storage and messages are still checked)? */
+export function isPromptAnswer(a: unknown): a is PromptAnswer {
+  if (!a || typeof a !== 'object') return false;
+  const x = a as { choice?: unknown; budgetMsat?: unknown; period?: unknown };
+  if (x.choice === 'approve-once' || x.choice === 'deny') return true;
+  return (
+    x.choice === 'approve-and-budget' &&
+    typeof x.budgetMsat === 'number' &&
+    Number.isSafeInteger(x.budgetMsat) &&
+    x.budgetMsat >= 0 &&
+    PERIODS.includes(x.period as Period)
+  );
+}
+
 /** The rule "approve and set a budget" and the popup's auto-pay switch start from when no rule exists yet. */
 export const DEFAULT_SITE_BUDGET: Pick<SiteRule, 'budgetMsat' | 'period'> = { budgetMsat: 100_000, period: 'daily' };
