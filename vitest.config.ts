@@ -23,6 +23,9 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,
+          // A browser, a service worker and a Lightning network answer in their own time, slower under CI
+          // load: a poll waits up to 15 s (it returns as soon as the condition holds) instead of vitest's 1 s.
+          expect: { poll: { timeout: 15_000 } },
         },
       },
     ],

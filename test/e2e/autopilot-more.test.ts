@@ -131,7 +131,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await page.goto(`${site.url}/free`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
+    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 }).toBe(200);
     expect(await succeeded(api.url)).toHaveLength(1);
     expect((await succeeded(api.url))[0]).toMatchObject({ origin: api.url, initiator: site.url });
     await page.close();

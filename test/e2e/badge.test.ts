@@ -49,11 +49,11 @@ describe('toolbar badge', () => {
     }, `${server.url}/v1/similarity`);
     expect(statuses).toEqual([402, 402, 402]);
 
-    await expect.poll(() => badgeOf(tabId), { timeout: 5_000 }).toBe('3');
+    await expect.poll(() => badgeOf(tabId)).toBe('3');
     expect((await ui('getSiteSummary', { origin: server.url, tabId })).challengesSeen).toBe(3);
     expect(await ui('listPayments', {})).toEqual([]);
 
     await page.goto(`${server.url}/v1/pricing`);
-    await expect.poll(() => badgeOf(tabId), { timeout: 5_000 }).toBe('');
+    await expect.poll(() => badgeOf(tabId)).toBe('');
   });
 });

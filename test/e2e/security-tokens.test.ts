@@ -51,7 +51,7 @@ describe('security: where a token goes', () => {
     await page.goto(`${site.url}/page`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
+    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 }).toBe(200);
     return page;
   };
 
@@ -82,7 +82,7 @@ describe('security: where a token goes', () => {
     await page.goto(`${site.url}/page?frame=${encodeURIComponent(`${evilUrl}/page`)}`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 10_000 }).toBe(200);
+    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 }).toBe(200);
     const before = withAuth(api, '/paid').length;
     const frame = page.frames().find((f) => f.url().startsWith(evilUrl));
     if (!frame) throw new Error('no third-party frame');
