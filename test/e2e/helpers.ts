@@ -25,19 +25,26 @@ export function autoPay(pattern: string, budgetMsat = 1_000_000): SiteRule {
   return { pattern, budgetMsat, period: 'daily', autoPay: true };
 }
 
-/** A UiApi client running in an extension page (so `sender` is the extension, as for the real UI). */
-export async function uiClient(ext: LaunchedExtension): Promise<{ ui: Ui; page: Page }> {
-  const page = await ext.openExtensionPage('src/extension/ui/options/index.html');
-  const ui: Ui = async (method, arg) => {
-    const r = (await page.evaluate(
-      ([m, a]) => chrome.runtime.sendMessage({ boundary: 'ui', method: m, arg: a }),
-      [method, arg] as const,
-    )) as { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } } | undefined;
+/**
+ * A typed UiApi client over `send`, which delivers one message from an extension page (so `sender` is the
+ * extension, as for the real UI) and returns the reply.
+ */
+export function uiVia(send: (msg: { boundary: 'ui'; method: string; arg: unknown }) => Promise<unknown>): Ui {
+  return async (method, arg) => {
+    const r = (await send({ boundary: 'ui', method, arg })) as
+      | { ok: true; value: unknown }
+      | { ok: false; error: { code: string; message: string } }
+      | undefined;
     if (!r) throw new Error(`ui.${method}: no answer`);
     if (!r.ok) throw Object.assign(new Error(`ui.${method}: ${r.error.code}: ${r.error.message}`), { code: r.error.code });
     return r.value as ResultOf<UiApi, typeof method>;
   };
-  return { ui, page };
+}
+
+/** A UiApi client running in the extension's options page (Chromium). */
+export async function uiClient(ext: LaunchedExtension): Promise<{ ui: Ui; page: Page }> {
+  const page = await ext.openExtensionPage('src/extension/ui/options/index.html');
+  return { ui: uiVia((msg) => page.evaluate((m) => chrome.runtime.sendMessage(m), msg)), page };
 }
 
 /** Waits for the next prompt window and returns it with its prompt id. */

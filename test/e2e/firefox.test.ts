@@ -1,0 +1,92 @@
+// The Firefox build, run for real: Debian's Firefox ESR (over WebDriver BiDi, fixtures/firefox.ts) with
+// dist/firefox installed, our server on regtest (lnd backend = alice), the extension's wallet = NWC to bob
+// through the local ws:// relay. The same three roads as in Chromium: the MAIN-world wrapper's retry, a paid
+// top-level navigation (webRequest + a DNR rule + tabs.update), and a cross-origin request whose challenge
+// only the background can read (Firefox names the page in documentUrl, not initiator).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lndBackend } from '../../server/lightning/lnd-backend.ts';
+import { type RunningServer, startServer } from '../../server/start.ts';
+import { lnd } from '../integration/regtest-context.ts';
+import { type LaunchedFirefox, launchFirefox } from './fixtures/firefox.ts';
+import { startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
+import { autoPay, nwcSettings } from './helpers.ts';
+
+describe('Firefox ESR: the extension pays L402 on regtest', () => {
+  let ff: LaunchedFirefox;
+  const closers: (() => Promise<unknown>)[] = [];
+  const alice = lnd('alice');
+
+  const server = async (): Promise<RunningServer> => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'e2e-ff-'));
+    const s = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(alice) });
+    closers.push(() => s.close(), () => rm(dataDir, { recursive: true, force: true }));
+    return s;
+  };
+  const succeeded = async (origin: string) => (await ff.ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+
+  beforeAll(async () => {
+    ff = await launchFirefox();
+  });
+  afterAll(async () => {
+    await ff?.close();
+    for (const c of closers) await c().catch(() => {});
+  });
+
+  it("a page's fetch is auto-paid and retried: the page gets 200, alice settled, the next call pays nothing", async () => {
+    const s = await server();
+    await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ff.page();
+    await page.goto(`${s.url}/health`);
+    const call = () =>
+      page.evaluate(async () => {
+        const r = await fetch('/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2,3],"b":[2,4,6.5]}' });
+        return { status: r.status, body: await r.text() };
+      });
+    const first = await call();
+    expect(first.status).toBe(200);
+    expect(JSON.parse(first.body).similarity).toBeCloseTo(29.5 / Math.sqrt(14 * 62.25), 12);
+    const paid = await succeeded(s.url);
+    expect(paid).toHaveLength(1);
+    expect(paid[0]).toMatchObject({ amountMsat: 10_000, initiator: s.url, kind: 'l402' });
+    expect((await alice.lookupInvoice(paid[0]?.paymentHash ?? '')).state).toBe('SETTLED');
+
+    expect((await call()).status).toBe(200);
+    expect(await succeeded(s.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('a top-level navigation to a priced URL is paid, and the tab reloads with the answer', async () => {
+    const s = await server();
+    await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ff.page();
+    await page.goto(`${s.url}/v1/similarity?a=3,4&b=4,3`).catch(() => {}); // the 402 page, then the reload
+    await expect.poll(() => page.evaluate(() => document.body?.innerText ?? ''), { timeout: 30_000 }).toContain('Cosine similarity');
+    expect(await page.evaluate(() => document.body.innerText)).toContain('0.96');
+    expect(await succeeded(s.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it("a cross-origin request with a hidden challenge is paid by the background, and the page's later requests carry the token", async () => {
+    const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+    const site: TestServer = await startSink();
+    closers.push(
+      () => api.close(),
+      () => site.close(),
+    );
+    await ff.ui('saveSettings', nwcSettings([autoPay(site.url)]));
+    const page = await ff.page();
+    await page.goto(`${site.url}/page`);
+    const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
+    expect(await status()).toBe(402);
+    await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
+    // The payment counts against the page that made the request (Firefox: documentUrl), not the service.
+    expect((await succeeded(api.url))[0]?.initiator).toBe(site.url);
+    await expect.poll(status, { timeout: 30_000 }).toBe(200);
+    expect(api.requests.filter((r) => r.path === '/paid' && r.authorization?.startsWith('L402 ')).length).toBeGreaterThan(0);
+    expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+});
