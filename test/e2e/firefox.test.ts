@@ -63,8 +63,8 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ff.page();
     await page.goto(`${s.url}/v1/similarity?a=3,4&b=4,3`).catch(() => {}); // the 402 page, then the reload
-    await expect.poll(() => page.evaluate(() => document.body?.innerText ?? ''), { timeout: 30_000 }).toContain('Cosine similarity');
-    expect(await page.evaluate(() => document.body.innerText)).toContain('0.96');
+    await expect.poll(() => page.evaluate(() => document.body?.textContent ?? ''), { timeout: 30_000 }).toContain('Cosine similarity');
+    expect(await page.evaluate(() => document.body.textContent)).toContain('0.96');
     expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
   });
