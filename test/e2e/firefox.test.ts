@@ -3,6 +3,7 @@
 // through the local ws:// relay. The same three roads as in Chromium: the MAIN-world wrapper's retry, a paid
 // top-level navigation (webRequest + a DNR rule + tabs.update), and a cross-origin request whose challenge
 // only the background can read (Firefox names the page in documentUrl, not initiator).
+import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,27 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     expect((await alice.lookupInvoice(paid[0]?.paymentHash ?? '')).state).toBe('SETTLED');
 
     expect((await call()).status).toBe(200);
+    expect(await succeeded(s.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('a site without a rule: the prompt window opens in Firefox, shows the request, and Approve pays', async () => {
+    const s = await server();
+    await ff.ui('saveSettings', nwcSettings([]));
+    const page = await ff.page();
+    await page.goto(`${s.url}/health`);
+    const call = page.evaluate(async () => {
+      const r = await fetch('/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,0],"b":[0,1]}' });
+      return { status: r.status, body: await r.text() };
+    });
+    const prompt = await ff.nextPrompt();
+    expect(await ff.ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: s.url, initiator: s.url, amountMsat: 10_000 });
+    // The window renders the request for the user (site and amount), from the typed background API.
+    await expect.poll(() => prompt.page.evaluate(() => document.body?.textContent ?? '')).toContain('10 sats');
+    mkdirSync('test-results', { recursive: true });
+    await prompt.page.screenshot({ path: 'test-results/firefox-prompt.png' });
+    expect(await ff.ui('answerPrompt', { id: prompt.id, answer: { choice: 'approve-once' } })).toEqual({ accepted: true });
+    expect(await call).toEqual({ status: 200, body: '{"similarity":0}' });
     expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
   });

@@ -128,7 +128,7 @@ export interface PromptRequest {
   memo: string | null;
   /** Why we ask, in words ("no rule for this site", "over this site's daily budget: 120 of 100 sats"). */
   reason: string;
-  /** What is left of the initiator site's budget and of the daily cap, msat; null = no limit. */
+  /** What is left of the initiator site's budget (null: it has no rule) and of the daily cap (null: no cap), msat. */
   siteRemainingMsat: number | null;
   dailyRemainingMsat: number | null;
   expiresAt: number;

@@ -54,11 +54,12 @@ function countdown(ms: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
-function Remaining({ label, msat }: { label: string; msat: number | null }) {
+/** `none`: what null means here (no daily cap is "no limit"; a site without a rule has "no budget set"). */
+function Remaining({ label, msat, none }: { label: string; msat: number | null; none: string }) {
   return (
     <>
       <dt>{label}</dt>
-      <dd>{msat === null ? 'no limit' : `${sats(msat)} sats`}</dd>
+      <dd>{msat === null ? none : `${sats(msat)} sats`}</dd>
     </>
   );
 }
@@ -177,8 +178,12 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
           <dd>{sats(prompt.maxFeeMsat)} sats</dd>
           <dt>Total at most</dt>
           <dd>{sats(total)} sats</dd>
-          <Remaining label={crossSite ? `Left in ${siteName}'s budget` : "Left in this site's budget"} msat={prompt.siteRemainingMsat} />
-          <Remaining label="Left of today's cap" msat={prompt.dailyRemainingMsat} />
+          <Remaining
+            label={crossSite ? `Left in ${siteName}'s budget` : "Left in this site's budget"}
+            msat={prompt.siteRemainingMsat}
+            none="no budget set"
+          />
+          <Remaining label="Left of today's cap" msat={prompt.dailyRemainingMsat} none="no limit" />
         </dl>
       )}
 
