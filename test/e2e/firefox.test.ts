@@ -2,7 +2,9 @@
 // dist/firefox installed, our server on regtest (lnd backend = alice), the extension's wallet = NWC to bob
 // through the local ws:// relay. The same three roads as in Chromium: the MAIN-world wrapper's retry, a paid
 // top-level navigation (webRequest + a DNR rule + tabs.update), and a cross-origin request whose challenge
-// only the background can read (Firefox names the page in documentUrl, not initiator).
+// only the background can read (Firefox names the page in documentUrl, not initiator) — whose header must not
+// follow the tab to the next site; plus the prompt window and window.webln.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -91,12 +93,14 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await page.close();
   });
 
-  it("a cross-origin request with a hidden challenge is paid by the background, and the page's later requests carry the token", async () => {
+  it("a cross-origin request with a hidden challenge is paid by the background; the page's later requests carry the token, the next site's do not", async () => {
     const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
     const site: TestServer = await startSink();
+    const next: TestServer = await startSink();
     closers.push(
       () => api.close(),
       () => site.close(),
+      () => next.close(),
     );
     await ff.ui('saveSettings', nwcSettings([autoPay(site.url)]));
     const page = await ff.page();
@@ -107,8 +111,41 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     // The payment counts against the page that made the request (Firefox: documentUrl), not the service.
     expect((await succeeded(api.url))[0]?.initiator).toBe(site.url);
     await expect.poll(status, { timeout: 30_000 }).toBe(200);
-    expect(api.requests.filter((r) => r.path === '/paid' && r.authorization?.startsWith('L402 ')).length).toBeGreaterThan(0);
+    const withAuth = () => api.requests.filter((r) => r.path === '/paid' && r.authorization?.startsWith('L402 ')).length;
+    expect(withAuth()).toBeGreaterThan(0);
+
+    // The tab moves on to another site: its request to the service goes without the header (and, having no
+    // rule, it is asked about; declined here).
+    const before = withAuth();
+    await page.goto(`${next.url}/page`);
+    const got = status();
+    const prompt = await ff.nextPrompt();
+    expect(await ff.ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: api.url, initiator: next.url });
+    await ff.ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } });
+    expect(await got).toBe(402);
+    expect(withAuth()).toBe(before);
     expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('window.webln: enable asks, then sendPayment pays an invoice under the site budget and returns a verified preimage', async () => {
+    const s = await server();
+    await ff.ui('saveSettings', nwcSettings([autoPay(s.url)], { webln: 'always' }));
+    const page = await ff.page();
+    await page.goto(`${s.url}/health`);
+    await expect.poll(() => page.evaluate(() => typeof (window as unknown as { webln?: unknown }).webln)).toBe('object');
+    type Webln = { enable(): Promise<void>; sendPayment(pr: string): Promise<{ preimage: string }> };
+    const enabling = page.evaluate(() => (window as unknown as { webln: Webln }).webln.enable().then(() => 'enabled'));
+    const ask = await ff.nextPrompt();
+    expect((await ff.ui('getPrompt', { id: ask.id }))?.kind).toBe('webln-enable');
+    await ff.ui('answerPrompt', { id: ask.id, answer: { choice: 'approve-once' } });
+    expect(await enabling).toBe('enabled');
+
+    const invoice = await lndBackend(alice).createInvoice(5_000, 'firefox webln', 600);
+    const paid = await page.evaluate((pr) => (window as unknown as { webln: Webln }).webln.sendPayment(pr), invoice.paymentRequest);
+    expect(createHash('sha256').update(Buffer.from(paid.preimage, 'hex')).digest('hex')).toBe(invoice.paymentHash);
+    expect((await alice.lookupInvoice(invoice.paymentHash)).state).toBe('SETTLED');
+    expect((await ff.ui('listPayments', { origin: s.url })).find((p) => p.paymentHash === invoice.paymentHash)?.status).toBe('succeeded');
     await page.close();
   });
 });
