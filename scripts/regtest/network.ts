@@ -473,13 +473,16 @@ export class RegtestNetwork {
 
     await this.startBtcd();
     step('btcd up');
-    await Promise.all(NODE_NAMES.map((n) => this.startLnd(n, 'RPC_ACTIVE')));
-    step('lnd alice, bob, carol RPC up');
-
-    // btcd only mines to --miningaddr: take an address from bob and restart btcd with it.
+    // btcd only mines to --miningaddr: take an address from bob's wallet and restart btcd with it. Bob is
+    // stopped first and every node starts after: an lnd that loses btcd in the middle of its own start-up
+    // may never reconnect (seen once under load: bob stuck before SERVER_ACTIVE).
+    await this.startLnd('bob', 'RPC_ACTIVE');
     this.miningAddr = await this.rest('bob').newAddress();
+    await this.stopLnd('bob');
     await this.stopBtcd();
     await this.startBtcd();
+    await Promise.all(NODE_NAMES.map((n) => this.startLnd(n, 'RPC_ACTIVE')));
+    step('lnd alice, bob, carol RPC up');
     // btcd activates segwit on regtest through BIP9 (3 windows of 144 blocks → active from
     // height 432), and lnd only sends segwit transactions: mine past that.
     await this.mine(INITIAL_BLOCKS);
