@@ -169,6 +169,17 @@ const detector = {
 // Chrome that hides WWW-Authenticate without it still shows it to us.
 const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, string> } | undefined)?.OnHeadersReceivedOptions
   ?.EXTRA_HEADERS;
+// A tab starts loading another top-level document: drop the rules other pages left in it NOW, while the new
+// document is still on the network, so its first scripts cannot race the removal (seen in Firefox, whose event
+// page handles the response later than Chromium). A redirect back to the same site only costs that page one
+// 402, after which its token is attached again. The response (on402) checks once more.
+chrome.webRequest.onBeforeRequest.addListener(
+  (d) => {
+    if (d.tabId >= 0) void detector.pageChanged(d.tabId, new URL(d.url).origin);
+    return undefined;
+  },
+  { urls: ['http://*/*', 'https://*/*'], types: ['main_frame'] },
+);
 chrome.webRequest.onSendHeaders.addListener(
   (d) => {
     const auth = d.requestHeaders?.find((h) => h.name.toLowerCase() === 'authorization')?.value ?? null;
