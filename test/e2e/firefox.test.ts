@@ -128,6 +128,33 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await page.close();
   });
 
+  it('a token the service stops honouring is forgotten: its header stops, and no second payment is made at once (loop guard)', async () => {
+    const api = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+    const site = await startSink();
+    closers.push(
+      () => api.close(),
+      () => site.close(),
+    );
+    await ff.ui('saveSettings', nwcSettings([autoPay(site.url)]));
+    const page = await ff.page();
+    await page.goto(`${site.url}/page`);
+    const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
+    expect(await status()).toBe(402);
+    await expect.poll(status, { timeout: 30_000 }).toBe(200);
+    const [paid] = await succeeded(api.url);
+    expect((await ff.ui('listTokens', {})).map((t) => t.paymentHash)).toContain(paid?.paymentHash);
+
+    api.rotateRootKey();
+    // Firefox too shows DNR's header to onSendHeaders, so the background knows this 402 refused THAT token.
+    expect(await status()).toBe(402);
+    await expect.poll(async () => (await ff.ui('listTokens', {})).map((t) => t.paymentHash)).not.toContain(paid?.paymentHash);
+    const sent = api.requests.length;
+    expect(await status()).toBe(402);
+    expect(api.requests.slice(sent).every((r) => r.authorization === null)).toBe(true);
+    expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+
   it('window.webln: enable asks, then sendPayment pays an invoice under the site budget and returns a verified preimage', async () => {
     const s = await server();
     await ff.ui('saveSettings', nwcSettings([autoPay(s.url)], { webln: 'always' }));

@@ -95,6 +95,23 @@ describe('security: where a token goes', () => {
     await page.close();
   });
 
+  it('a token the service stops honouring is forgotten: its header stops, and no second payment is made at once', async () => {
+    const api = await service();
+    const site = await sink();
+    const page = await buyCrossOrigin(api, site);
+    const [paid] = await succeeded(api.url);
+    expect((await ui('listTokens', {})).map((t) => t.paymentHash)).toContain(paid?.paymentHash);
+    api.rotateRootKey();
+    const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
+    expect(await status()).toBe(402);
+    await expect.poll(async () => (await ui('listTokens', {})).map((t) => t.paymentHash)).not.toContain(paid?.paymentHash);
+    const sent = api.requests.length;
+    expect(await status()).toBe(402);
+    expect(api.requests.slice(sent).every((r) => r.authorization === null)).toBe(true);
+    expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+
   it('a header rule for cross-origin requests does not follow a redirect to another origin', async () => {
     const api = await service();
     const site = await sink();
