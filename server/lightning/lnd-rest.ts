@@ -371,20 +371,25 @@ export class LndRest {
 
   /** Pays and waits for the final outcome (SendPaymentV2 without in-flight updates). */
   async payInvoice(a: PayInvoiceArgs): Promise<LndPayment<'SUCCEEDED' | 'FAILED'>> {
-    const timeoutSeconds = a.timeoutSeconds ?? 60;
-    const o = await this.call(
-      'POST',
-      '/v2/router/send',
+    return this.sendPayment(
       {
         payment_request: a.paymentRequest,
-        timeout_seconds: timeoutSeconds,
         fee_limit_sat: String(a.feeLimitSat),
-        no_inflight_updates: true,
         ...(a.amountMsat === undefined ? {} : { amt_msat: String(a.amountMsat) }),
         ...(a.outgoingChanIds ? { outgoing_chan_ids: a.outgoingChanIds } : {}),
         ...(a.lastHopPubkey ? { last_hop_pubkey: Buffer.from(a.lastHopPubkey, 'hex').toString('base64') } : {}),
         ...(a.maxParts === undefined ? {} : { max_parts: a.maxParts }),
       },
+      a.timeoutSeconds ?? 60,
+    );
+  }
+
+  /** SendPaymentV2 without in-flight updates: one final SUCCEEDED or FAILED payment. */
+  private async sendPayment(body: Record<string, unknown>, timeoutSeconds: number): Promise<LndPayment<'SUCCEEDED' | 'FAILED'>> {
+    const o = await this.call(
+      'POST',
+      '/v2/router/send',
+      { ...body, timeout_seconds: timeoutSeconds, no_inflight_updates: true },
       timeoutSeconds * 1000 + 10_000,
       true,
     );
@@ -406,27 +411,16 @@ export class LndRest {
       records[type] = Buffer.from(hex, 'hex').toString('base64');
     }
     records[KEYSEND_PREIMAGE_RECORD] = preimage.toString('base64');
-    const timeoutSeconds = a.timeoutSeconds ?? 60;
-    const o = await this.call(
-      'POST',
-      '/v2/router/send',
+    return this.sendPayment(
       {
         dest: pubkeyBytes(a.destinationHex).toString('base64'),
         amt_msat: String(a.amountMsat),
         payment_hash: createHash('sha256').update(preimage).digest('base64'),
         dest_custom_records: records,
-        timeout_seconds: timeoutSeconds,
         fee_limit_sat: String(a.feeLimitSat),
-        no_inflight_updates: true,
       },
-      timeoutSeconds * 1000 + 10_000,
-      true,
+      a.timeoutSeconds ?? 60,
     );
-    const p = parsePayment(o);
-    if (p.status !== 'SUCCEEDED' && p.status !== 'FAILED') {
-      throw new LndError('bad_response', `keysend ${p.paymentHash} ended as ${p.status}`);
-    }
-    return { ...p, status: p.status };
   }
 
   /** Signs `message` (UTF-8) with the node key: lnd's zbase32 signature, verifiable with {@link verifyMessage}. */
