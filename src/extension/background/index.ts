@@ -187,7 +187,7 @@ chrome.webRequest.onSendHeaders.addListener(
     if (sentWith.size > SENT_WITH_MAX) sentWith.delete(sentWith.keys().next().value as string);
   },
   { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'xmlhttprequest'] },
-  // Chrome shows Authorization here without `extraHeaders`, DNR's included (checked in Debian Chromium).
+  // Authorization shows here without `extraHeaders`, DNR's included (checked in Chromium and Firefox ESR).
   ['requestHeaders'],
 );
 chrome.webRequest.onHeadersReceived.addListener(
