@@ -1,4 +1,4 @@
-// Size of what the extension injects into EVERY page (SPEC §6): the MAIN-world script and the
+// Size of what the extension injects into EVERY page (docs/design.md#quality-bars): the MAIN-world script and the
 // ISOLATED bridge, raw and gzipped, read from the Chrome build's manifest.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

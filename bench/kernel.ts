@@ -1,5 +1,5 @@
 // Batch-kernel throughput beside a plain memory-read baseline over the same bytes, in the same run
-// (SPEC §6): GB/s of vector data streamed. The baseline uses eight accumulators so it is a
+// (docs/design.md#quality-bars): GB/s of vector data streamed. The baseline uses eight accumulators so it is a
 // fair "read every double once" lower bound on time, not a latency-bound single chain.
 import { cosineBatch } from '../server/similarity/cosine.ts';
 

@@ -1,4 +1,4 @@
-// End-to-end 402 → 200 latency on the regtest network (SPEC §6): the toolkit, paying over a real NWC
+// End-to-end 402 → 200 latency on the regtest network (docs/design.md#quality-bars): the toolkit, paying over a real NWC
 // connection (relay + wallet service in front of bob's lnd), the server on alice's lnd. Measures a
 // fresh paid request (402, pay, verify, retry) and a request that reuses the token.
 import { mkdtempSync, rmSync } from 'node:fs';

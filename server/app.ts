@@ -1,4 +1,4 @@
-// The HTTP app (SPEC §4, issue 3): a Hono app over web-standard Request/Response built from injected
+// The HTTP app (docs/design.md#the-server): a Hono app over web-standard Request/Response built from injected
 // dependencies, so tests drive it through `app.fetch(new Request(…))` with no socket.
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     ),
   );
   // The same priced work as a GET (`?a=1,2,3&b=4,5,6`) so a browser can navigate to it: same validation codes,
-  // price and `pair` capability, so a token bought through either method works for both (SPEC §2 navigations).
+  // price and `pair` capability, so a token bought through either method works for both (docs/design.md#the-extension navigations).
   app.get('/v1/similarity', pagesForBrowsers, (c) =>
     paid(
       c,

@@ -1,5 +1,5 @@
 // One typed server config from defaults ← optional JSON file (CONFIG_FILE) ← environment variables,
-// validated at start-up with messages that name the variable (issue 3 "Config").
+// validated at start-up with messages that name the variable.
 import { readFileSync } from 'node:fs';
 
 /** The whole server configuration. Amounts are msat. */

@@ -1,4 +1,4 @@
-// Structured request logs: one JSON object per line on stdout (issue 3 "Logs"). Injected so tests stay quiet.
+// Structured request logs: one JSON object per line on stdout. Injected so tests stay quiet.
 
 /** One log record; `msg` names the event, the rest are fields. */
 export type LogEntry = { msg: string } & Record<string, unknown>;

@@ -1,4 +1,4 @@
-// Prices (SPEC §4 "Price"): a fixed price per pair token, and for batch a base plus a price per unit
+// Prices (docs/design.md#the-server): a fixed price per pair token, and for batch a base plus a price per unit
 // of work (vectors × dimensions) so bigger jobs cost more. Batch tokens carry `batch_max_work` so a
 // token paid for a small job cannot run a bigger one. Amounts are msat, rounded up to whole sat
 // because many wallets cannot pay sub-sat invoices.

@@ -78,7 +78,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   try {
     network = (await withTimeouts(backend, config.backendTimeoutMs).getInfo()).network || null;
   } catch (e) {
-    // Start anyway: paid routes answer 503 until the node is back (issue 3: never a crash).
+    // Start anyway: paid routes answer 503 until the node is back (never a crash).
     log({ msg: 'backend_unavailable_at_start', error: e instanceof Error ? e.message : String(e) });
   }
 

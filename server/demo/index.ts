@@ -1,4 +1,4 @@
-// The /demo page (issue 7): price from /v1/pricing, "Compute with WebLN" through the toolkit, and a plain-fetch
+// The /demo page: price from /v1/pricing, "Compute with WebLN" through the toolkit, and a plain-fetch
 // button so the extension's 402 handling shows. The server mounts GET /demo and GET /demo/* here.
 import { pageModule, toolkitModule } from './bundle.ts';
 import { demoHtml } from './page-html.ts';

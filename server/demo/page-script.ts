@@ -1,6 +1,6 @@
 // Runs in the browser (bundled by bundle.ts; the toolkit import becomes /demo/toolkit.js).
 // "Compute with WebLN" = the page toolkit over window.webln; "plain fetch" = no toolkit, so a 402 reaches the page
-// unless the L402 Autopilot extension pays it (SPEC §2); "Open as a page" = the GET form as a top-level navigation,
+// unless the L402 Autopilot extension pays it (docs/design.md#the-extension); "Open as a page" = the GET form as a top-level navigation,
 // whose 402 the extension pays and reloads with the credential.
 import { fetchWithL402, isL402FetchError, localStorageTokenStore } from '../../src/toolkit/index.ts';
 

@@ -1,4 +1,4 @@
-// The L402 gate over web-standard Request/Response only (issue 3): no node: imports, so it runs on
+// The L402 gate over web-standard Request/Response only: no node: imports, so it runs on
 // any runtime with Web Crypto. Decision (documented in server/README.md):
 //   - no L402/LSAT credential                → 402 + challenge(s)
 //   - a credential we cannot even parse       → 400 malformed_authorization (paying again cannot help)

@@ -1,4 +1,4 @@
-// The one small interface every Lightning backend implements (SPEC §4, issue 3). The gate only
+// The one small interface every Lightning backend implements (docs/design.md#the-server). The gate only
 // creates invoices; lookups serve tooling and tests. Amounts are msat, hashes lowercase hex.
 
 /** A freshly created invoice. */
@@ -54,7 +54,7 @@ export class InvoiceNotFoundError extends Error {
 
 /**
  * Wraps a backend so no call outlives `timeoutMs` and every unexpected failure becomes a
- * {@link BackendUnavailableError}: a hung node must never hang a request (issue 3).
+ * {@link BackendUnavailableError}: a hung node must never hang a request.
  * {@link InvoiceNotFoundError} passes through unchanged.
  */
 export function withTimeouts(backend: LightningBackend, timeoutMs: number, retryAfterSeconds = 5): LightningBackend {

@@ -1,4 +1,4 @@
-// The embedded `dev` Lightning backend (issue 3): real BOLT11 invoices (regtest by default) signed by
+// The embedded `dev` Lightning backend: real BOLT11 invoices (regtest by default) signed by
 // a persisted dev node key, with their preimages kept in memory and in the data dir. Nothing moves on
 // a real network: invoices settle when the bundled dev wallet (dev-wallet.ts) pays them.
 import { join } from 'node:path';

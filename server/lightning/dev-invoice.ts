@@ -1,5 +1,5 @@
-// Real BOLT11 invoices for the dev backend and dev wallet (issue 3), encoded and signed with the
-// `bolt11` package (server/dev only: it pulls bitcoinjs-lib and friends, SPEC §1). Play money only.
+// Real BOLT11 invoices for the dev backend and dev wallet, encoded and signed with the
+// `bolt11` package (server/dev only: it pulls bitcoinjs-lib and friends, docs/design.md#protocol-facts). Play money only.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';

@@ -1,4 +1,4 @@
-// The bundled dev wallet (issue 3): DEV MONEY only. A funded balance (persisted) that can pay the dev
+// The bundled dev wallet: DEV MONEY only. A funded balance (persisted) that can pay the dev
 // node's invoices, exposed as the LightningNode the NWC wallet service sits in front of, so the
 // extension pays the dev server over a real NWC connection with no Lightning network at all.
 import { join } from 'node:path';

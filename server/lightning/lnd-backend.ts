@@ -1,4 +1,4 @@
-// The `lnd` backend (issue 3): invoices on a real lnd ≥ 0.21 over REST (`/v1/invoices`,
+// The `lnd` backend: invoices on a real lnd ≥ 0.21 over REST (`/v1/invoices`,
 // `/v2/invoices/lookup`) through LndRest. Unreachable, slow or not-ready nodes become
 // BackendUnavailableError (→ 503 + Retry-After); the app adds its own timeout on top.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Cosine similarity kernel (SPEC §4). Float64 accumulation over Float64Array, four independent
+// Cosine similarity kernel (docs/design.md#the-server). Float64 accumulation over Float64Array, four independent
 // accumulators per sum so the adds pipeline instead of waiting on one dependency chain, and no
 // allocation inside the loops. Precision: each sum has a relative error bound of about d·ε
 // (ε = 2⁻⁵³), so for d ≤ 4096 the result is within ~1e-12 of the exact value; it is clamped to

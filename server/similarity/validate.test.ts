@@ -1,4 +1,4 @@
-// Every validation error, through the app (issue 3): 400 {error:{code,message,field}}, no stack trace.
+// Every validation error, through the app: 400 {error:{code,message,field}}, no stack trace.
 import { describe, expect, it } from 'vitest';
 import { fixture, post } from '../test-support.ts';
 

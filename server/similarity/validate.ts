@@ -1,4 +1,4 @@
-// Request validation for the similarity routes (issue 3 "Limits and validation"). Every failure is a
+// Request validation for the similarity routes. Every failure is a
 // ValidationError naming the field, turned into 400 {error:{code,message}} by the app. JSON cannot
 // carry NaN/Infinity literals, but 1e999 parses to Infinity, so finiteness is still checked.
 

@@ -1,4 +1,4 @@
-// Root keys and revocation for L402 tokens (SPEC §4 "Root keys"). Each token's root key is
+// Root keys and revocation for L402 tokens (docs/design.md#the-server). Each token's root key is
 // HMAC-SHA256(master secret, token id), so nothing per token is stored, a restart keeps paid tokens
 // valid, and several instances sharing the master secret verify without shared state. Pure (no
 // node: imports) so the gate can use it on any runtime; persistence lives in token-files.ts.

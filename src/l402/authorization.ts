@@ -1,4 +1,4 @@
-// The credential a client presents: `Authorization: L402 <mac>[,<mac>…]:<preimage hex>` (SPEC §1 "Credential").
+// The credential a client presents: `Authorization: L402 <mac>[,<mac>…]:<preimage hex>` (docs/design.md#credential).
 import { hasControlChar, isBase64 } from './encoding.ts';
 import { L402Error } from './errors.ts';
 

@@ -1,4 +1,4 @@
-// First-party caveats as `key=value` strings (SPEC §1 "Macaroon"), Aperture's conventions:
+// First-party caveats as `key=value` strings (docs/design.md#macaroon), Aperture's conventions:
 // `services=name:tier[,…]`, `<service>_capabilities=a,b`, `<service>_valid_until=<unix s>`,
 // and constraint caveats `<capability>_<constraint>=value`. Unknown keys are ignored by verifiers.
 import { L402Error } from './errors.ts';

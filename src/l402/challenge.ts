@@ -1,5 +1,5 @@
 // WWW-Authenticate parsing (RFC 9110 §11.6.1) and L402/LSAT challenge extraction and formatting.
-// See SPEC §1 "Challenge": Aperture sends an LSAT and an L402 line; fetch joins them with ", ".
+// See docs/design.md#challenge: Aperture sends an LSAT and an L402 line; fetch joins them with ", ".
 import { hasControlChar, isBase64 } from './encoding.ts';
 import { L402Error } from './errors.ts';
 

@@ -1,4 +1,4 @@
-// Tells what a 402 response asks for, so the UI can say it even when we cannot pay it (SPEC §1 "Other 402 schemes").
+// Tells what a 402 response asks for, so the UI can say it even when we cannot pay it (docs/design.md#other-402-schemes).
 import { type AuthChallenge, type L402Challenge, parseL402Challenge, parseWwwAuthenticate } from './challenge.ts';
 import { base64ToBytes } from './encoding.ts';
 import { isL402Error } from './errors.ts';

@@ -1,4 +1,4 @@
-// A client's full check of an L402 challenge before any money moves (SPEC §2 "Detect").
+// A client's full check of an L402 challenge before any money moves (docs/design.md#detect).
 import type { L402Challenge } from './challenge.ts';
 import { assertPayable, type DecodedInvoice, decodeInvoice, type PayableChecks } from './invoice.ts';
 import { type DecodedMacaroon, decodeMacaroon } from './macaroon.ts';

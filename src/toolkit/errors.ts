@@ -1,4 +1,4 @@
-// Typed failures of the L402-aware fetch (SPEC §3 "typed errors with a code").
+// Typed failures of the L402-aware fetch (docs/design.md#the-page-toolkit).
 import type { PaymentDemand } from '../l402/index.ts';
 
 /**

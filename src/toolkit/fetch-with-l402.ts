@@ -1,4 +1,4 @@
-// The L402-aware fetch (SPEC §3): on a 402 with a valid L402 challenge it pays through the wallet, verifies the
+// The L402-aware fetch (docs/design.md#the-page-toolkit): on a 402 with a valid L402 challenge it pays through the wallet, verifies the
 // preimage, stores the token and retries once. Pure web APIs only, so it runs in pages, workers and Node.
 import {
   formatAuthorization,
@@ -181,7 +181,7 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     // The server does not accept the stored token here (expired, revoked, or not enough for this request). A token
     // of this very scope is dropped; one inherited from a parent path is kept: it may still be good where it was
     // bought (e.g. a /v1/ "pair" token sent to /v1/similarity/batch).
-    // A 402 carries a fresh challenge; a 401 (SPEC §1 "Credential") needs one plain request to get one.
+    // A 402 carries a fresh challenge; a 401 (docs/design.md#credential) needs one plain request to get one.
     if (cached.pathPrefix === pathPrefix) await ctx.store.remove(cached.origin, cached.paymentHash);
     cached = null;
     if (res.status === 401) {
@@ -195,7 +195,7 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     await discard(res);
     const again = await ctx.fetch(req.build(authorizationOf(token)));
     if (again.status === 402 || again.status === 401) {
-      // A fresh, verified token refused: evict it and stop — paying again could loop forever (SPEC §6).
+      // A fresh, verified token refused: evict it and stop — paying again could loop forever (docs/design.md#quality-bars).
       await ctx.store.remove(token.origin, token.paymentHash);
       throw new L402FetchError('retry_failed', `the server answered ${again.status} to a freshly paid token`, {
         url: url.href,

@@ -1,4 +1,4 @@
-// l402-autopilot/toolkit: an L402-aware fetch over any WebLN wallet (SPEC §3, issue 7). No extension, no Node APIs.
+// l402-autopilot/toolkit: an L402-aware fetch over any WebLN wallet (docs/design.md#the-page-toolkit). No extension, no Node APIs.
 export type { PaymentLookup, PaymentResult, Wallet, WalletErrorCode, WalletInfo } from '../wallet/wallet.ts';
 export { WalletError } from '../wallet/wallet.ts';
 export { type PayInvoiceLike, payInvoiceWallet, toWallet, type WalletLike, weblnWallet } from '../wallet/webln.ts';

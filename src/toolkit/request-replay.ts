@@ -1,4 +1,4 @@
-// Makes a request re-sendable without touching the caller's copy (SPEC §7 rule 8): a body can be read once, and
+// Makes a request re-sendable without touching the caller's copy (docs/design.md#house-style): a body can be read once, and
 // the retry after paying must send the same bytes, so the body is buffered once, up front.
 
 /** A request the toolkit can send any number of times, with or without an Authorization header. */

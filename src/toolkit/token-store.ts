@@ -1,4 +1,4 @@
-// Where paid L402 tokens live between requests (SPEC §3 "TokenStore … scoped by origin + path and expiry").
+// Where paid L402 tokens live between requests (docs/design.md#the-page-toolkit).
 // A token is a bearer credential: stores keep it per origin, and lookups never cross origins.
 
 /** A paid credential and where it applies. */

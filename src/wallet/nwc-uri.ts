@@ -1,4 +1,4 @@
-// Parses a NIP-47 connection URI (SPEC §1 "NWC") with errors a user can act on, before any socket opens.
+// Parses a NIP-47 connection URI (docs/design.md#nwc) with errors a user can act on, before any socket opens.
 
 /** The parts of a `nostr+walletconnect://` URI. */
 export interface NwcConnection {

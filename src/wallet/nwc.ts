@@ -1,4 +1,4 @@
-// The Wallet interface over Nostr Wallet Connect (NIP-47, SPEC §1 "NWC") using @getalby/sdk's NWCClient.
+// The Wallet interface over Nostr Wallet Connect (NIP-47, docs/design.md#nwc) using @getalby/sdk's NWCClient.
 // Works wherever a global WebSocket exists: MV3 service workers, browsers, Node 22+.
 import {
   Nip47NetworkError,

@@ -1,4 +1,4 @@
-// The Wallet interface over a WebLN provider (SPEC §1 "WebLN"): window.webln of any wallet extension, the
+// The Wallet interface over a WebLN provider (docs/design.md#webln): window.webln of any wallet extension, the
 // `webln` package's requestProvider(), or @getalby/sdk's NostrWebLNProvider — and over a bare `{ payInvoice }`.
 import type { WebLNProvider } from '@webbtc/webln-types';
 import { decodeInvoice } from '../l402/index.ts';
@@ -140,7 +140,7 @@ export function weblnWallet(provider: WebLNProvider): Wallet {
     };
   }
   // No `keysend` here on purpose: WebLN's keysend cannot take a preimage, so the payment hash is not known before
-  // paying, and the money path (SPEC §2 "Pay": pending record keyed by hash BEFORE paying) needs it.
+  // paying, and the money path (docs/design.md#pay: pending record keyed by hash BEFORE paying) needs it.
   return wallet;
 }
 

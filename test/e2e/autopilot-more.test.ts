@@ -1,4 +1,4 @@
-// Issue 5 browser tests 4–8 and issue 7's window.webln, on regtest (server node alice, wallet NWC → bob).
+// More autopilot browser tests and window.webln, on regtest (server node alice, wallet NWC → bob).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ext.page();
     const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
-    await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED (BROWSER-TESTING.md)
+    await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED (docs/design.md#browser-testing)
     await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
     expect(Number(await page.locator('#similarity').textContent())).toBe(cosine(new Float64Array([1, 2, 3]), new Float64Array([2, 4, 6.5])));
     expect(page.url()).toBe(url);
@@ -125,7 +125,7 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     closers.push(() => api.close());
     const site = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => site.close());
-    // The budget is the page's (the site the user is on), not the service's (SPEC §2 "Rules semantics").
+    // The budget is the page's (the site the user is on), not the service's (docs/design.md#rules-semantics).
     await ui('saveSettings', nwcSettings([autoPay(site.url)]));
     const page = await ext.page();
     await page.goto(`${site.url}/free`);

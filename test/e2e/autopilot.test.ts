@@ -1,4 +1,4 @@
-// Issue 5 browser tests: Debian Chromium with the built extension, our server on regtest (lnd backend =
+// Autopilot browser tests: Debian Chromium with the built extension, our server on regtest (lnd backend =
 // alice) and the extension's wallet = NWC to bob. Configuration goes through the UiApi like the real UI.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

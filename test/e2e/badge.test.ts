@@ -1,4 +1,4 @@
-// Issue 6: the toolbar badge counts the 402s the current tab met, and starts over on a new page.
+// The toolbar badge counts the 402s the current tab met, and starts over on a new page.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Security review (SPEC §2.7): a token (Authorization: L402 …) reaches only the page that paid for it and
+// Security review (docs/design.md#secure): a token (Authorization: L402 …) reaches only the page that paid for it and
 // only the service it was bought from — not a later page in the same tab, not a third-party frame, not the
 // target of a redirect. Real browser, real regtest payments (alice's invoices, NWC → bob).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,8 +35,7 @@ describe('security: where a token goes', () => {
   });
 
   /**
-   * Another page's request to the service: it has no budget (budgets belong to the page, SPEC §2 "Rules
-   * semantics"), so the user is asked, about that page paying that service; denied here.
+   * Another page's request to the service: it has no budget (budgets belong to the page, docs/design.md#the-extension), so the user is asked, about that page paying that service; denied here.
    */
   const denyPromptFor = async (initiator: string, service: string) => {
     const prompt = await nextPrompt(ext);

@@ -1,4 +1,4 @@
-// Extension UI end to end (issue 6): the real built extension in Debian Chromium, paying a real L402 server
+// Extension UI end to end: the real built extension in Debian Chromium, paying a real L402 server
 // (alice's lnd) through a real NWC connection to bob's wallet on regtest. The tests run in order and share one
 // browser: onboarding connects the wallet that the later payments use. Screenshots go to test-results/ui/; with
 // UPDATE_SCREENSHOTS=1 they are also copied to docs/screenshots/ for the README (`npm run screenshots`).

@@ -1,4 +1,4 @@
-// Issue 7 browser tests, on regtest (server node alice; the extension's NWC wallet → bob):
+// window.webln browser tests, on regtest (server node alice; the extension's NWC wallet → bob):
 // - window.webln methods over NWC: lookupInvoice, keysend and signMessage for real; refused cleanly by a
 //   connection limited to fewer methods;
 // - wallet kind 'webln': a 402 is paid through the page's OWN pre-existing provider (another wallet extension,

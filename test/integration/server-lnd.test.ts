@@ -1,4 +1,4 @@
-// Issue 4: the server on alice's lnd, paid by bob over a real NWC connection; alice down → 503, back → 402/200.
+// The server on alice's lnd, paid by bob over a real NWC connection; alice down → 503, back → 402/200.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Interop for real (issue 7): our server (lnd backend = alice) paid over regtest by
+// Interop for real: our server (lnd backend = alice) paid over regtest by
 //  1. our toolkit through @getalby/sdk's NostrWebLNProvider (an independent WebLN implementation over NWC → bob),
 //  2. our toolkit through our own NWC adapter (createNwcWallet),
 //  3. @getalby/lightning-tools' fetchWithL402 (an independent L402 client) with the same NWC-backed provider.

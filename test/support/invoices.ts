@@ -1,5 +1,5 @@
 // Real, signed BOLT11 invoices for tests, shared by every test that needs one. The `bolt11` package
-// (encode + sign) is test/dev only (SPEC §1): product code never imports this file. Keys are play keys.
+// (encode + sign) is test/dev only (docs/design.md#protocol-facts): product code never imports this file. Keys are play keys.
 import bolt11 from 'bolt11';
 
 /** bech32 prefixes and address versions, as `bolt11` wants them. */

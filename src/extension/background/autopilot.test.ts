@@ -12,7 +12,7 @@ import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
 const PAGE = 'https://app.example.org';
-// Budgets belong to the page the user is on (the initiator), not to the service it calls (SPEC §2 "Rules semantics").
+// Budgets belong to the page the user is on (the initiator), not to the service it calls (docs/design.md#rules-semantics).
 const AUTO = [{ pattern: PAGE, budgetMsat: 100_000, period: 'daily' as const, autoPay: true }];
 
 interface World {

@@ -1,4 +1,4 @@
-// The entry the plumbing calls when a 402 is seen (SPEC §2 "Detect"→"Attach"): parse with the core, reuse a
+// The entry the plumbing calls when a 402 is seen (docs/design.md#detect to #attach): parse with the core, reuse a
 // valid token, guard against pay-retry loops, coalesce concurrent challenges for one scope into ONE payment,
 // then decide → pay → token. The page origin (`initiator`) comes from the browser, never from a payload.
 import { decodeMacaroon, isL402Error, type L402Challenge, parseL402Challenge, recognise402, validateChallenge } from '../../l402/index.ts';
@@ -40,7 +40,7 @@ export interface ChallengeRequest {
    * True when the browser itself saw this 402 and challenge for `serviceUrl` (webRequest.onHeadersReceived);
    * false/absent when only the page's MAIN-world wrapper reported it. A page can forge what it reports, so an
    * unconfirmed challenge for ANOTHER origin is never auto-paid: the user is always asked (a page cannot make
-   * us silently pay a forged invoice in another service's name, not even within its own budget; SPEC §2 "Secure").
+   * us silently pay a forged invoice in another service's name, not even within its own budget; docs/design.md#secure).
    */
   confirmedByBrowser?: boolean;
 }
@@ -114,7 +114,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     const wallet = await flow.wallet(settings, req.tabId === undefined ? {} : { tabId: req.tabId });
     let validated: ReturnType<typeof validateChallenge>;
     try {
-      // Invoice sanity (SPEC §2: hash match, not expired, network, non-zero amount) before any rule or money.
+      // Invoice sanity (docs/design.md#the-extension: hash match, not expired, network, non-zero amount) before any rule or money.
       validated = validateChallenge(challenge, {
         now: deps.clock() / 1000,
         networks: await flow.networks(wallet),
@@ -163,7 +163,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
 
   async function handleChallenge(req: ChallengeRequest): Promise<ChallengeResult> {
     const settings = await flow.settings();
-    // SPEC §2 order: global off, then deny list, before even reading the challenge.
+    // docs/design.md#rules-semantics order: global off, then deny list, before even reading the challenge.
     if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
     const { origin, challenge } = await parse(req);
     // Budgets belong to the initiator (rules.ts), but a denied service is refused whichever page calls it.
@@ -193,7 +193,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       if (t?.paymentHash === paymentHash) return { authorization: authorizationOf(t), token: t, paid: false };
     }
 
-    // Loop guard (SPEC §2 "Attach"): the service 402'd a token it had just sold us: do not pay again yet.
+    // Loop guard (docs/design.md#attach): the service 402'd a token it had just sold us: do not pay again yet.
     const rejection = await lastRejection(deps, req.serviceUrl);
     if (rejection && rejection.tokenAgeMs < loopGuardMs && deps.clock() - rejection.rejectedAt < loopGuardMs) {
       throw new AutopilotError(

@@ -1,4 +1,4 @@
-// Per-tab count of 402s on the toolbar badge (SPEC §2.6). Counts live in storage.session (the worker keeps
+// Per-tab count of 402s on the toolbar badge (docs/design.md#show). Counts live in storage.session (the worker keeps
 // nothing in memory between events).
 import { type KeyValueStorage, withLock } from './storage.ts';
 

@@ -1,6 +1,6 @@
-// Sees every 402 the browser receives (SPEC §2.1) through webRequest.onHeadersReceived (observe only,
+// Sees every 402 the browser receives (docs/design.md#detect) through webRequest.onHeadersReceived (observe only,
 // ['responseHeaders']). It acts only where the MAIN-world wrapper cannot: top-level navigations (pay, add
-// a DNR rule, tabs.update — not reload, BROWSER-TESTING.md) and cross-origin requests whose challenge the page
+// a DNR rule, tabs.update — not reload, docs/design.md#browser-testing) and cross-origin requests whose challenge the page
 // cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
 import type { HeaderRule, RuleResourceType } from './header-rules.ts';

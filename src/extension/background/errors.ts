@@ -1,5 +1,5 @@
 // The background's one error type: every refusal or failure the plumbing passes on to the page and the UI
-// carries a `code` and a message in words (SPEC §2 "Rules semantics": any "no" is explained).
+// carries a `code` and a message in words (docs/design.md#rules-semantics: any "no" is explained).
 import type { L402ErrorCode } from '../../l402/index.ts';
 
 export type AutopilotErrorCode =

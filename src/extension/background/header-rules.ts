@@ -1,9 +1,9 @@
-// declarativeNetRequest session rules that add `Authorization: L402 …` (SPEC §2.4): for navigations (the
+// declarativeNetRequest session rules that add `Authorization: L402 …` (docs/design.md#attach): for navigations (the
 // reload after paying) and for cross-origin requests whose challenge the page cannot see. Each rule is as
 // narrow as DNR allows — exact origin + path prefix (regex), resource types, one tab, and for a cross-origin
 // request the paying page's host (`initiatorDomains`) — and is removed when its token expires, is rejected or
 // revoked, its tab closes, or the tab moves on to another site (the token was granted to that page only). Rule metadata lives in storage.session so a
-// restarted worker still knows what it added (SPEC §7 rule 5).
+// restarted worker still knows what it added (docs/design.md#house-style).
 import type { KeyValueStorage } from './storage.ts';
 import { withLock } from './storage.ts';
 
@@ -19,7 +19,7 @@ export interface HeaderRule {
   pathPrefix: string;
   resourceTypes: RuleResourceType[];
   /**
-   * The page origin a cross-origin request rule serves (the token is granted to it, SPEC §2.7); null for a
+   * The page origin a cross-origin request rule serves (the token is granted to it, docs/design.md#secure); null for a
    * navigation rule, whose page is the service itself.
    */
   initiator: string | null;
@@ -49,7 +49,7 @@ export function scopeRegex(origin: string, pathPrefix: string): string {
   return pathPrefix.endsWith('/') ? base : `${base}(?:[/?#]|$)`;
 }
 
-/** A header value DNR may set: visible ASCII only (no CR/LF header injection, SPEC §6). */
+/** A header value DNR may set: visible ASCII only (no CR/LF header injection, docs/design.md#quality-bars). */
 export function isSafeHeaderValue(v: string): boolean {
   return /^[\x21-\x7e][\x20-\x7e]*$/.test(v) && v.length <= 8192;
 }

@@ -1,4 +1,4 @@
-// Background entry (SPEC §7 style 5): builds the injected dependencies and registers every listener
+// Background entry (docs/design.md#house-style): builds the injected dependencies and registers every listener
 // synchronously at top level. Nothing durable lives in memory: settings, ledger, reservations, tokens live
 // in storage.local; prompts, header rules and badge counts in storage.session. What is in memory (a wallet
 // connection, the prompt waiters) is rebuilt on the next event after a restart.
@@ -34,7 +34,7 @@ const session = browserStorage(browser.storage.session);
 const clock = () => Date.now();
 const PROMPT_TIMEOUT_MS = 120_000;
 
-// The NWC secret lives in storage.local: keep it out of content scripts' reach (SPEC §2.7).
+// The NWC secret lives in storage.local: keep it out of content scripts' reach (docs/design.md#secure).
 void (chrome.storage?.local as { setAccessLevel?: (o: { accessLevel: string }) => Promise<void> } | undefined)
   ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
   .catch(() => {});
@@ -165,7 +165,7 @@ const detector = {
   },
 };
 
-// `extraHeaders` is Chrome-only and was not needed (BROWSER-TESTING.md); feature-detect it anyway so a
+// `extraHeaders` is Chrome-only and was not needed (docs/design.md#browser-testing); feature-detect it anyway so a
 // Chrome that hides WWW-Authenticate without it still shows it to us.
 const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, string> } | undefined)?.OnHeadersReceivedOptions
   ?.EXTRA_HEADERS;
@@ -222,5 +222,5 @@ const warnResume = (e: unknown) => console.warn('L402 Autopilot: resume failed',
 void resumeUntilKnown().catch(warnResume);
 void sweepExpiredRules(rules).catch(() => {});
 
-// Tests wait for this before navigating (BROWSER-TESTING.md: the `serviceworker` event fires early).
+// Tests wait for this before navigating (docs/design.md#browser-testing: the `serviceworker` event fires early).
 (globalThis as unknown as Record<string, unknown>).__l402AutopilotReady = true;

@@ -1,5 +1,5 @@
-// The payment ledger: one PaymentRecord per payment hash, written as `pending` BEFORE paying (SPEC §2
-// "Pay") so a restarted worker can resume it, and exported for the user as CSV or JSON (SPEC §2 "Show").
+// The payment ledger: one PaymentRecord per payment hash, written as `pending` BEFORE paying
+// (docs/design.md#pay) so a restarted worker can resume it, and exported for the user as CSV or JSON (docs/design.md#show).
 import type { PaymentRecord } from '../shared/model.ts';
 import type { KeyValueStorage } from './storage.ts';
 

@@ -1,4 +1,4 @@
-// PageApi handlers (SPEC §2.7): everything a page may ask. The page's origin is `ctx.origin`, taken from
+// PageApi handlers (docs/design.md#secure): everything a page may ask. The page's origin is `ctx.origin`, taken from
 // the browser's `sender` by index.ts — never from the payload. Tokens are handed out only for requests
 // the page itself makes and only if the page may see them (tokens.ts `grantedTo`).
 import type { Wallet } from '../../wallet/wallet.ts';

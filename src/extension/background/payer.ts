@@ -1,6 +1,6 @@
-// The money path (SPEC §7 rule 4): reserve (persisted) → pending ledger record BEFORE paying → pay → verify
+// The money path (docs/design.md#house-style): reserve (persisted) → pending ledger record BEFORE paying → pay → verify
 // sha256(preimage) == hash → commit (amount + actual fee) → store token. A timeout is "unknown", never
-// "failed": the money stays reserved and the wallet is asked, never paid again (SPEC §1 "NWC", §2 "Pay").
+// "failed": the money stays reserved and the wallet is asked, never paid again (docs/design.md#nwc, docs/design.md#pay).
 import type { DecodedInvoice } from '../../l402/index.ts';
 import { verifyPreimage } from '../../l402/index.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
@@ -28,7 +28,7 @@ export interface PaymentIntent {
   invoice: DecodedInvoice & { amountMsat: number };
   /** Service paid (L402: the origin that answered 402; WebLN: the page). */
   origin: string;
-  /** Page that caused the payment: the site whose budget it counts against (SPEC §2 "Rules semantics"). */
+  /** Page that caused the payment: the site whose budget it counts against (docs/design.md#rules-semantics). */
   initiator: string;
   url: string;
   kind: PaymentRecord['kind'];
@@ -166,7 +166,7 @@ export async function resolvePayment(deps: LedgerDeps & { wallet: Wallet }, reco
   try {
     found = await deps.wallet.lookupPayment(record.paymentHash);
   } catch {
-    return record; // still unknown: stays reserved (SPEC §2 "Rules semantics")
+    return record; // still unknown: stays reserved (docs/design.md#rules-semantics)
   }
   if (found.state === 'succeeded') {
     if (!verifyPreimage(found.preimage, record.paymentHash)) return markUnknown(deps, record, BAD_PREIMAGE);
@@ -188,7 +188,7 @@ export async function executePayment(deps: PayerDeps, record: PaymentRecord): Pr
   } catch (e) {
     const definite = e instanceof WalletError && e.code !== 'timeout';
     if (!definite) {
-      // Timeout (or an error we cannot classify): maybe paid. Ask, never re-pay (SPEC §1 "NWC").
+      // Timeout (or an error we cannot classify): maybe paid. Ask, never re-pay (docs/design.md#nwc).
       const unknown = await markUnknown(deps, record, `no answer from the wallet: ${e instanceof Error ? e.message : String(e)}`);
       const now = await resolvePayment(deps, unknown);
       if (now.status === 'succeeded') return now;
@@ -224,7 +224,7 @@ export interface ResumeSummary {
 }
 
 /**
- * At worker start (SPEC §2 "Pay"): every pending/unknown payment is looked up via the wallet — succeeded →
+ * At worker start (docs/design.md#pay): every pending/unknown payment is looked up via the wallet — succeeded →
  * verify, commit, store token; failed → release; still unknown → keep reserved. Also finishes a success whose
  * commit was interrupted. Never pays.
  * @example await resumePending({ storage, clock, wallet: await getWallet() })

@@ -1,4 +1,4 @@
-// Decide → (prompt) → reserve → pay, shared by L402 challenges and WebLN sendPayment (SPEC §2 "Decide"):
+// Decide → (prompt) → reserve → pay, shared by L402 challenges and WebLN sendPayment (docs/design.md#decide):
 // inside the rules pay silently; outside, ask the user; prompts for one site are asked one at a time, and
 // a "deny" answers every question for that site that was already waiting (no stack of windows). The site is the
 // page that caused the payment (the initiator): its budget applies, and "approve and set a budget" sets its rule.
@@ -10,7 +10,7 @@ import { executePayment, type PaymentIntent, type PrepareResult, preparePayment 
 import { loadSettings, upsertSiteRule } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
 
-/** What the background logic needs from the outside world (all injected; SPEC §7 rule 7). */
+/** What the background logic needs from the outside world (all injected; docs/design.md#house-style). */
 export interface FlowDeps {
   /** `browser.storage.local` (via browserStorage) in the extension. */
   storage: KeyValueStorage;

@@ -1,4 +1,4 @@
-// Calendar periods in the user's local time zone (SPEC §2 "Rules semantics"): daily from local
+// Calendar periods in the user's local time zone (docs/design.md#rules-semantics): daily from local
 // midnight, weekly from Monday, monthly from the 1st; `never` is a lifetime total. Local time comes
 // from `Date` (the process/browser time zone), so tests set `process.env.TZ`.
 import type { Period } from '../shared/model.ts';

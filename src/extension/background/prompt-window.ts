@@ -1,4 +1,4 @@
-// The prompt window (SPEC §2.2): a small popup window showing the prompt page for one question. The
+// The prompt window (docs/design.md#decide): a small popup window showing the prompt page for one question. The
 // answer comes back through UiApi.answerPrompt into the brain's prompt store; this module only opens the
 // window and closes it once the question is settled (answered or timed out).
 import type { PromptAnswer, PromptRequest } from '../shared/model.ts';

@@ -1,5 +1,5 @@
 // Budget reservations: atomic reserve → commit / release, persisted under the payment hash so a restarted
-// worker sees them (SPEC §2 "Rules semantics"). What counts against a budget is every committed entry
+// worker sees them (docs/design.md#rules-semantics). What counts against a budget is every committed entry
 // (amount + fee actually paid) plus every open reservation (amount + max fee) of the current period.
 import type { Rules } from '../shared/model.ts';
 import { periodStart } from './periods.ts';
@@ -12,7 +12,7 @@ export interface Reservation {
   /** Service origin that was paid (L402: the origin that answered 402; WebLN: the calling page). */
   origin: string;
   /**
-   * Page origin that caused the payment: the site the money counts against (SPEC §2 "Rules semantics").
+   * Page origin that caused the payment: the site the money counts against (docs/design.md#rules-semantics).
    * Absent in entries written by versions that kept budgets per service: those count against `origin`.
    */
   initiator?: string;

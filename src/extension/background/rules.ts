@@ -1,4 +1,4 @@
-// The allowance rules engine: pure functions, no storage, no clock (SPEC §2 "Rules semantics").
+// The allowance rules engine: pure functions, no storage, no clock (docs/design.md#rules-semantics).
 // The caller computes what was spent (reservations.ts) and whether the invoice is sane (the core's
 // validateChallenge), and this decides pay / ask / deny, in the SPEC order, with the reason in words.
 import type { Period, Rules, SiteRule } from '../shared/model.ts';
@@ -23,7 +23,7 @@ export interface RuleInput {
   origin: string;
   /**
    * The page the user is on that caused the payment (a navigation's page is the service itself; WebLN: the calling
-   * page). Budgets belong to it: its rule, auto-pay and spent total apply (SPEC §2 "Rules semantics"), so a page
+   * page). Budgets belong to it: its rule, auto-pay and spent total apply (docs/design.md#rules-semantics), so a page
    * cannot spend a budget the user gave another site by calling that site's service.
    */
   initiator: string;
@@ -117,7 +117,7 @@ export function formatSats(msat: number): string {
 const PERIOD_WORD: Record<Period, string> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly', never: 'lifetime' };
 
 /**
- * Decides a payment in the SPEC §2 order: global off → deny list → invoice sanity → per-payment cap → site
+ * Decides a payment in the docs/design.md#rules-semantics order: global off → deny list → invoice sanity → per-payment cap → site
  * budget → global daily cap → auto-pay or ask. "No" from a cap or budget means ASK (the user may approve once);
  * only the switch, the deny list and a bad invoice deny outright. The site is the INITIATOR (the page the user is
  * on): its rule gives the budget and auto-pay; the deny list refuses when either the initiator or the service

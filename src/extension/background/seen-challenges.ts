@@ -1,7 +1,7 @@
 // Challenges the BROWSER saw (webRequest), per tab and URL, kept briefly in storage.session. A page's
 // `challenge` call is honoured only if it repeats a 402 the browser really delivered to that tab for that
 // URL: otherwise a hostile page could invent a 402 "from" another site and spend that site's auto-pay budget
-// on the attacker's invoice (SPEC §2.7: the page can only ask, and only about what happened to it).
+// on the attacker's invoice (docs/design.md#secure: the page can only ask, and only about what happened to it).
 import { type KeyValueStorage, withLock } from './storage.ts';
 
 const PREFIX = 'seen402:';

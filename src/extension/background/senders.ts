@@ -1,4 +1,4 @@
-// Who sent a message, from the browser's `sender` only (SPEC §2.7): pages never name their own origin.
+// Who sent a message, from the browser's `sender` only (docs/design.md#secure): pages never name their own origin.
 import type browser from 'webextension-polyfill';
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';

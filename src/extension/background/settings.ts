@@ -1,5 +1,5 @@
-// User settings: load with defaults, validate before saving (SPEC §2 "Decide"/"Show"). The NWC URI is a
-// secret: it only ever lives in extension storage (SPEC §2 "Secure").
+// User settings: load with defaults, validate before saving (docs/design.md#decide, #show). The NWC URI is a
+// secret: it only ever lives in extension storage (docs/design.md#secure).
 import { type NwcConnection, parseNwcUri } from '../../wallet/nwc-uri.ts';
 import { DEFAULT_SETTINGS, PERIODS, type Rules, type Settings, type SiteRule } from '../shared/model.ts';
 import { isValidPattern } from './rules.ts';

@@ -1,6 +1,6 @@
 // Key-value storage behind one small interface, so every background module runs on `browser.storage`
-// in the extension and on memory in tests (SPEC §7 rule 7). The service worker keeps no state in
-// memory between events (SPEC §7 rule 5): everything that must survive lives here.
+// in the extension and on memory in tests (docs/design.md#house-style). The service worker keeps no state in
+// memory between events (docs/design.md#house-style): everything that must survive lives here.
 
 /** The storage the background modules use. Values are JSON-like (structured-clonable). */
 export interface KeyValueStorage {
@@ -81,7 +81,7 @@ function locksApi(): LockManagerLike | undefined {
 
 /**
  * Runs `fn` while holding the named lock: every read-modify-write of budgets goes through this so concurrent
- * 402s cannot overspend (SPEC §2 "Decide"). Uses `navigator.locks` (shared by all extension contexts) when
+ * 402s cannot overspend (docs/design.md#decide). Uses `navigator.locks` (shared by all extension contexts) when
  * present, else an in-process promise chain. Not re-entrant: never nest the same name.
  * @example await withLock('budget', async () => { const t = await totals(); await reserve(t); });
  */

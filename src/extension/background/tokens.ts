@@ -1,6 +1,6 @@
-// The token store (SPEC §2 "Attach"): macaroon + preimage keyed by service origin and path prefix, honouring
+// The token store (docs/design.md#attach): macaroon + preimage keyed by service origin and path prefix, honouring
 // `<service>_valid_until`, evicted when the server rejects it, and handed out only to the page origins that
-// paid for it (or the service itself) so a hostile page cannot read another site's token (SPEC §2 "Secure").
+// paid for it (or the service itself) so a hostile page cannot read another site's token (docs/design.md#secure).
 import { decodeMacaroon, formatAuthorization, isL402Error, parseAuthorization, parseCaveat } from '../../l402/index.ts';
 import type { StoredToken } from '../shared/model.ts';
 import type { KeyValueStorage } from './storage.ts';

@@ -55,7 +55,7 @@ export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, C
   const connect = deps.connectNwc ?? ((uri: string) => createNwcWallet(uri, { timeoutMs: 15_000 }));
 
   // `origin` is the site the user is on (the popup's tab): what it may spend and spent, on whatever services it
-  // called (budgets belong to the initiator, SPEC §2 "Rules semantics").
+  // called (budgets belong to the initiator, docs/design.md#rules-semantics).
   async function siteSummary(origin: string, tabId?: number): Promise<SiteSummary> {
     const settings = await loadSettings(deps.storage);
     const now = deps.clock();

@@ -1,4 +1,4 @@
-// window.webln provided by the extension (SPEC §2 "Provide WebLN"): `enable()` asks per-site permission,
+// window.webln provided by the extension (docs/design.md#provide-webln): `enable()` asks per-site permission,
 // `sendPayment` goes through the same rules, prompts, reservation and preimage check as L402 payments.
 // The origin is the page's, from the browser (`sender.origin`), never from the message.
 import { assertPayable, bytesToHex, type DecodedInvoice, decodeInvoice, isL402Error, paymentHashOf } from '../../l402/index.ts';
@@ -184,7 +184,7 @@ function satsToMsat(amount: string | number): number {
 /**
  * `webln.keysend({destination, amount (sats), customRecords})` from an enabled page. Spends money, so it takes the
  * same road as sendPayment: rules → prompt → reserve → pay → verify → commit. We pick the preimage ourselves, so
- * the payment hash is known and the pending record written BEFORE paying (SPEC §2 "Pay"), and the returned
+ * the payment hash is known and the pending record written BEFORE paying (docs/design.md#pay), and the returned
  * preimage is checked against it. A wallet that cannot keysend is refused before anything is reserved.
  * Throws AutopilotError (`not_enabled`, `invalid_request`, `unsupported`, `denied`, `rejected_by_user`, payment errors).
  * @example await handleWeblnKeysend(flow, { origin: sender.origin, tabId, destination, amount: 21 })
@@ -250,7 +250,7 @@ function randomPreimage(): string {
 /**
  * `webln.lookupInvoice({paymentHash | paymentRequest})` from an enabled page. The preimage is given only for an
  * invoice this wallet RECEIVED: the preimage of a payment it MADE is an L402 proof of payment (a token for some
- * other site), which a page must never read this way (SPEC §2.7).
+ * other site), which a page must never read this way (docs/design.md#secure).
  */
 export async function handleWeblnLookupInvoice(
   flow: PaymentFlow,

@@ -1,4 +1,4 @@
-// ISOLATED-world bridge (SPEC §2.7): the only path between a page and the background. It accepts window
+// ISOLATED-world bridge (docs/design.md#secure): the only path between a page and the background. It accepts window
 // messages only from this very window, with our channel tag, for a PageApi method, with a well-formed
 // argument; it adds nothing about identity (the background reads the origin from `sender`). Background →
 // tab requests (TabApi) are relayed to the MAIN world and their untrusted answers checked on the way back.

@@ -1,5 +1,5 @@
 // Shared by the fetch and XHR wrappers: is a 402 an L402 challenge the page can see, and ask the
-// background to settle it (the decision, the payment and the token stay in the background: SPEC §2.2–2.4).
+// background to settle it (the decision, the payment and the token stay in the background: docs/design.md#decide to #attach).
 import { call } from './port.ts';
 import { addScope } from './scopes.ts';
 
@@ -17,7 +17,7 @@ export async function settle(url: string, method: string, wwwAuthenticate: strin
   return r.authorization;
 }
 
-/** Tells the page why a 402 was not paid, without changing what its fetch/XHR returns (SPEC §2 issue 5 test 6). */
+/** Tells the page why a 402 was not paid, without changing what its fetch/XHR returns (docs/design.md#the-extension). */
 export function reportFailure(url: string, e: unknown): void {
   const { code, message } = e as { code?: string; message?: string };
   window.dispatchEvent(new CustomEvent('l402-autopilot:error', { detail: { url, code: code ?? 'internal', message: message ?? String(e) } }));

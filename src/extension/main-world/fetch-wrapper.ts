@@ -1,4 +1,4 @@
-// Wraps window.fetch (SPEC §2.4): a 402 with a visible L402 challenge is paid through the background and
+// Wraps window.fetch (docs/design.md#attach): a 402 with a visible L402 challenge is paid through the background and
 // the request retried once with Authorization, so the page's own fetch resolves with the 200. The body is
 // cloned before the first send; the caller's Request/init are never modified.
 import { call } from './port.ts';

@@ -1,4 +1,4 @@
-// MAIN-world script, injected at document_start into every http(s) page (SPEC §2, issue 5/7). TINY on
+// MAIN-world script, injected at document_start into every http(s) page (docs/design.md#the-extension). TINY on
 // purpose: no protocol parsing, no bolt11; it wraps fetch/XHR, offers window.webln per the user's setting,
 // and lets the background pay through a wallet provider already on the page.
 import { createProvider } from './webln-provider.ts';

@@ -1,4 +1,4 @@
-// The MAIN world's end of the window channel (SPEC §2.7). Runs in the page's own JS world, so it captures
+// The MAIN world's end of the window channel (docs/design.md#secure). Runs in the page's own JS world, so it captures
 // the native functions it relies on at document_start, before any page script can replace them.
 import type { ArgOf, PageApi, ResultOf, TabApi } from '../messaging/protocol.ts';
 import { CHANNEL, isWindowMessage, type TabRequest } from '../messaging/window-channel.ts';

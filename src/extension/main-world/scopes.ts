@@ -1,5 +1,5 @@
 // Which services this page holds a token for (scopes only, never tokens): the wrapper asks the background
-// for a header only for URLs inside one of these, so ordinary requests cost no round trip (SPEC §2.4).
+// for a header only for URLs inside one of these, so ordinary requests cost no round trip (docs/design.md#attach).
 import type { TokenScope } from '../messaging/protocol.ts';
 
 const scopes: TokenScope[] = [];

@@ -1,4 +1,4 @@
-// window.webln offered by the extension (SPEC §1 WebLN, §2.5, issue 7). Every method only ASKS the
+// window.webln offered by the extension (docs/design.md#webln, #provide-webln). Every method only ASKS the
 // background (which applies the rules and prompts); errors are plain Errors with a WebLN-style message
 // and the extension's `code`.
 import { call, codedError } from './port.ts';

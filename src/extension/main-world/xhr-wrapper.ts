@@ -1,4 +1,4 @@
-// Wraps XMLHttpRequest (SPEC §2.4) the same way as fetch: the page's XHR ends with the 200. Our listeners
+// Wraps XMLHttpRequest (docs/design.md#attach) the same way as fetch: the page's XHR ends with the 200. Our listeners
 // are added in the constructor, before any of the page's, so while a 402 is being settled they can stop
 // its events; then the same object is re-opened and re-sent with Authorization. If nothing is paid, the
 // held-back events are replayed so the page sees the original 402. Synchronous XHR is left alone.

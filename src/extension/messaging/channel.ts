@@ -1,4 +1,4 @@
-// The ONE generic send/handle implementation for every boundary (SPEC §7 style 2): a typed client that
+// The ONE generic send/handle implementation for every boundary (docs/design.md#house-style): a typed client that
 // wraps calls in an Envelope and unwraps a Result, and a dispatcher that routes an Envelope to a handler
 // object keyed by method. Errors cross as {code, message}; nothing else of an exception leaks.
 import type {

@@ -1,4 +1,4 @@
-// One typed map per message boundary (SPEC §7 house style 2). Each map is method → [argument, result].
+// One typed map per message boundary (docs/design.md#house-style, rule 2). Each map is method → [argument, result].
 // The generic send/handle implementation lives in ./channel.ts; handlers are objects keyed by method.
 import type {
   PaymentRecord,
@@ -40,7 +40,7 @@ export interface PageApi {
   authorizationFor: [{ url: string }, { authorization: string | null }];
   /** The server rejected a token (401, or 402 again with a token): forget it. */
   tokenRejected: [{ url: string; authorization: string }, { evicted: boolean }];
-  /** WebLN provided by the extension (issue 7). */
+  /** WebLN provided by the extension. */
   weblnEnable: [Record<string, never>, { enabled: true }];
   weblnIsEnabled: [Record<string, never>, { enabled: boolean }];
   weblnGetInfo: [Record<string, never>, { node: { alias: string; pubkey: string }; methods: string[] }];

@@ -1,4 +1,4 @@
-// Argument checks for every method of every map (SPEC §2.7: pages are hostile; a message must be
+// Argument checks for every method of every map (docs/design.md#secure: pages are hostile; a message must be
 // well-formed before any handler sees it). The key set of each table IS the list of callable methods:
 // the mapped types force one entry per map key and nothing else.
 import { isPromptAnswer } from '../shared/model.ts';
@@ -40,7 +40,7 @@ export function shape(fields: Shape): ArgCheck {
 }
 const empty = shape({});
 
-/** What a page may send. Origin is never among the fields: it comes from the browser (SPEC §2.7). */
+/** What a page may send. Origin is never among the fields: it comes from the browser (docs/design.md#secure). */
 export const pageChecks: ArgChecks<PageApi> = {
   hello: empty,
   challenge: shape({

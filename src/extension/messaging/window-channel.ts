@@ -1,4 +1,4 @@
-// The window.postMessage leg between the MAIN-world script and the ISOLATED bridge (SPEC §2.7): every
+// The window.postMessage leg between the MAIN-world script and the ISOLATED bridge (docs/design.md#secure): every
 // message carries this channel tag; receivers check `event.source === window` and the origin, and senders
 // always name the page's own origin as target (never "*"). Kept dependency-free: the MAIN world imports it.
 import type { Result } from './protocol.ts';

@@ -1,5 +1,5 @@
 // The extension's data model: what is kept in storage and shown by the UI. Amounts are msat
-// internally (SPEC §2 "Rules semantics"); the UI shows sats.
+// internally (docs/design.md#rules-semantics); the UI shows sats.
 
 /** Renewal period of a site budget; calendar periods in the user's local time zone. */
 export type Period = 'daily' | 'weekly' | 'monthly' | 'never';
@@ -7,7 +7,7 @@ export type Period = 'daily' | 'weekly' | 'monthly' | 'never';
 /**
  * A per-site rule: what a site the user visits may spend. `pattern` is an origin (`https://app.example.com`) or a
  * registrable domain wildcard (`*.example.com`), matched against the INITIATOR of a payment (the page that caused
- * it; for a top-level navigation the service itself), never against the service a page calls (SPEC §2 "Rules semantics").
+ * it; for a top-level navigation the service itself), never against the service a page calls (docs/design.md#rules-semantics).
  */
 export interface SiteRule {
   pattern: string;
@@ -42,7 +42,7 @@ export interface Rules {
 /** Which wallet pays. NWC URI is a secret: it never leaves extension storage. */
 export type WalletConfig = { kind: 'nwc'; uri: string } | { kind: 'webln' } | { kind: 'none' };
 
-/** Whether the extension offers `window.webln` to pages (issue 7). */
+/** Whether the extension offers `window.webln` to pages. */
 export type WeblnInjection = 'off' | 'when-absent' | 'always';
 
 export interface Settings {

@@ -1,4 +1,4 @@
-// First-run onboarding (issue 6): connect a wallet, pick a starting rule preset, done. Opened by the background
+// First-run onboarding: connect a wallet, pick a starting rule preset, done. Opened by the background
 // on install; finishing saves the settings with `onboarded: true`.
 import '../shared/theme.css';
 import './onboarding.css';
@@ -188,7 +188,7 @@ function RulesStep({
     setErrors(next);
     if (!p.ok || !d.ok || next.daily) return;
     setSaving(true);
-    // "Auto-pay" pays any site without a rule of its own silently within both caps (SPEC §2 "Decide");
+    // "Auto-pay" pays any site without a rule of its own silently within both caps (docs/design.md#decide);
     // "Ask every time" keeps the caps as a safety net and asks for every payment, on every site.
     const rules: Rules = { ...base, enabled: true, perPaymentCapMsat: p.msat, dailyCapMsat: d.msat, autoPayUnlisted: preset === 'auto' };
     setError(await onFinish(preset === 'ask' ? { ...rules, sites: rules.sites.map((s) => ({ ...s, autoPay: false })) } : rules));

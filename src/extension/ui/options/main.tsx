@@ -1,4 +1,4 @@
-// Options page (issue 6): Rules · Wallet · Payments · Tokens, one section at a time, addressed by the URL hash
+// Options page: Rules · Wallet · Payments · Tokens, one section at a time, addressed by the URL hash
 // so the popup can link straight to a section (#ledger).
 import '../shared/theme.css';
 import './options.css';

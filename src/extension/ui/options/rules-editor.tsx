@@ -1,4 +1,4 @@
-// Rules editor (SPEC §2 "Rules semantics"): the form keeps what the user typed as text, checks it in words
+// Rules editor (docs/design.md#rules-semantics): the form keeps what the user typed as text, checks it in words
 // before saving, and shows the background's own refusal too (it validates again: the UI is not the authority).
 import { useState } from 'preact/hooks';
 import { isValidPattern } from '../../background/rules.ts';

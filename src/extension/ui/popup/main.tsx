@@ -1,4 +1,4 @@
-// Toolbar popup (issue 6): wallet, today's spend vs the daily cap, the current tab's site, the last payments.
+// Toolbar popup: wallet, today's spend vs the daily cap, the current tab's site, the last payments.
 import '../shared/theme.css';
 import './popup.css';
 import { render } from 'preact';

@@ -1,4 +1,4 @@
-// Prompt window (SPEC §2.2, issue 6): one question, readable at a glance. Opened by the background as its own
+// Prompt window (docs/design.md#decide): one question, readable at a glance. Opened by the background as its own
 // window with `?id=<prompt id>`. Approve is armed only after a short delay (and re-armed whenever the window comes
 // back into view) so a page cannot trick a click onto it; Enter approves once, Esc denies.
 import '../shared/theme.css';
@@ -126,7 +126,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   useEffect(() => approveRef.current?.focus(), []);
 
   const total = prompt.amountMsat + prompt.maxFeeMsat;
-  // Budgets belong to the site the user is on (the initiator, SPEC §2 "Rules semantics"): when a page asks to pay
+  // Budgets belong to the site the user is on (the initiator, docs/design.md#rules-semantics): when a page asks to pay
   // another service, say so plainly, and make clear whose budget is meant.
   const site = prompt.initiator || prompt.origin;
   const crossSite = site !== prompt.origin;

@@ -1,4 +1,4 @@
-// The UI's one door to state (issue 6: "no direct storage poking from UI code"). Every read and write goes to the
+// The UI's one door to state ("no direct storage poking from UI code"). Every read and write goes to the
 // background over the typed UiApi map through the one generic client (messaging/channel.ts); the background
 // validates, owns storage and answers with a Result envelope.
 import browser from 'webextension-polyfill';

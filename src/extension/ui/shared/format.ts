@@ -1,4 +1,4 @@
-// Formatting shared by every page. Amounts are msat internally and sats on screen (SPEC §2 "Rules semantics").
+// Formatting shared by every page. Amounts are msat internally and sats on screen (docs/design.md#rules-semantics).
 import type { Period } from '../../shared/model.ts';
 
 const satsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
