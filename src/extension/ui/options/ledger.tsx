@@ -101,6 +101,157 @@ function PaymentRow({ p }: { p: PaymentRecord }) {
   );
 }
 
+interface Filter {
+  origin: string;
+  from: string;
+  to: string;
+}
+
+/** Site and date filters, and the export of what they select (`rows` is null until loaded). */
+function FiltersCard({
+  sites,
+  filter,
+  onFilter,
+  rows,
+}: {
+  sites: string[];
+  filter: Filter;
+  onFilter: (f: Filter) => void;
+  rows: PaymentRecord[] | null;
+}) {
+  const { origin, from, to } = filter;
+  const stamp = new Date().toISOString().slice(0, 10);
+  return (
+    <section class="card">
+      <div class="filters">
+        <div class="field">
+          <label for="f-site">Site</label>
+          <select id="f-site" value={origin} onChange={(e) => onFilter({ ...filter, origin: e.currentTarget.value })}>
+            <option value="">All sites</option>
+            {sites.map((s) => (
+              <option key={s} value={s}>
+                {hostOf(s)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-from">From</label>
+          <input
+            id="f-from"
+            type="date"
+            value={from}
+            max={to || undefined}
+            onInput={(e) => onFilter({ ...filter, from: e.currentTarget.value })}
+          />
+        </div>
+        <div class="field">
+          <label for="f-to">To</label>
+          <input
+            id="f-to"
+            type="date"
+            value={to}
+            min={from || undefined}
+            onInput={(e) => onFilter({ ...filter, to: e.currentTarget.value })}
+          />
+        </div>
+        <div class="row export">
+          <button
+            type="button"
+            class="btn"
+            disabled={!rows}
+            onClick={() => rows && download(`l402-payments-${stamp}.csv`, 'text/csv', toCsv(rows))}
+          >
+            Export CSV
+          </button>
+          <button
+            type="button"
+            class="btn"
+            disabled={!rows}
+            onClick={() => rows && download(`l402-payments-${stamp}.json`, 'application/json', toJson(rows))}
+          >
+            Export JSON
+          </button>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** Spending per day over the selected range. */
+function ChartCard({ days, total }: { days: ReturnType<typeof dailyTotals>; total: number }) {
+  return (
+    <section class="card" aria-labelledby="chart-h">
+      <div class="card-title">
+        <h2 id="chart-h">Spending per day</h2>
+        <span class="num">
+          <strong>{sats(total)}</strong> <span class="muted">sats</span>
+        </span>
+      </div>
+      <SpendChart days={days} />
+    </section>
+  );
+}
+
+/** What each site spent in the selected range, largest first. */
+function TotalsCard({ perSite }: { perSite: [string, { msat: number; count: number }][] }) {
+  return (
+    <section class="card" aria-labelledby="totals-h">
+      <div class="card-title">
+        <h2 id="totals-h">By site</h2>
+      </div>
+      {perSite.length === 0 ? (
+        <p class="empty">Nothing spent in this range.</p>
+      ) : (
+        <ul class="list" data-testid="site-totals">
+          {perSite.map(([o, t]) => (
+            <li key={o}>
+              <SiteIcon origin={o} />
+              <div class="grow ellipsis">{hostOf(o)}</div>
+              <div class="num" style="text-align:right">
+                <strong>{sats(t.msat)}</strong> <span class="muted small">sats</span>
+                <div class="muted small">{t.count} paid</div>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** The payments themselves; a row opens its proof. */
+function PaymentsCard({ rows, loading }: { rows: PaymentRecord[] | null; loading: boolean }) {
+  return (
+    <section class="card" aria-labelledby="payments-h">
+      <div class="card-title">
+        <h2 id="payments-h">Payments</h2>
+        <span class="muted small">Click a payment to see its proof</span>
+      </div>
+      {loading && <Spinner />}
+      {rows && rows.length === 0 && <p class="empty">No payments match.</p>}
+      {rows && rows.length > 0 && (
+        <table data-testid="ledger-table">
+          <thead>
+            <tr>
+              <th>Time</th>
+              <th>Site</th>
+              <th class="right">Sats</th>
+              <th class="right">Fee</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((p) => (
+              <PaymentRow key={p.paymentHash} p={p} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 export function Ledger() {
   const [origin, setOrigin] = useState('');
   const [from, setFrom] = useState('');
@@ -139,108 +290,28 @@ export function Ledger() {
     );
   }, [rows, fromMs, toMs]);
   const total = perSite.reduce((s, [, t]) => s + t.msat, 0);
-  const stamp = new Date().toISOString().slice(0, 10);
 
   return (
     <div class="stack loose">
-      <section class="card">
-        <div class="filters">
-          <div class="field">
-            <label for="f-site">Site</label>
-            <select id="f-site" value={origin} onChange={(e) => setOrigin(e.currentTarget.value)}>
-              <option value="">All sites</option>
-              {sites.map((s) => (
-                <option key={s} value={s}>
-                  {hostOf(s)}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="f-from">From</label>
-            <input id="f-from" type="date" value={from} max={to || undefined} onInput={(e) => setFrom(e.currentTarget.value)} />
-          </div>
-          <div class="field">
-            <label for="f-to">To</label>
-            <input id="f-to" type="date" value={to} min={from || undefined} onInput={(e) => setTo(e.currentTarget.value)} />
-          </div>
-          <div class="row export">
-            <button type="button" class="btn" disabled={!filtered.data} onClick={() => download(`l402-payments-${stamp}.csv`, 'text/csv', toCsv(rows))}>
-              Export CSV
-            </button>
-            <button
-              type="button"
-              class="btn"
-              disabled={!filtered.data}
-              onClick={() => download(`l402-payments-${stamp}.json`, 'application/json', toJson(rows))}
-            >
-              Export JSON
-            </button>
-          </div>
-        </div>
-      </section>
+      <FiltersCard
+        sites={sites}
+        filter={{ origin, from, to }}
+        onFilter={(f) => {
+          setOrigin(f.origin);
+          setFrom(f.from);
+          setTo(f.to);
+        }}
+        rows={filtered.data ? rows : null}
+      />
 
       {filtered.error && <Banner kind="error">{filtered.error}</Banner>}
 
       <div class="ledger-top">
-        <section class="card" aria-labelledby="chart-h">
-          <div class="card-title">
-            <h2 id="chart-h">Spending per day</h2>
-            <span class="num">
-              <strong>{sats(total)}</strong> <span class="muted">sats</span>
-            </span>
-          </div>
-          <SpendChart days={days} />
-        </section>
-        <section class="card" aria-labelledby="totals-h">
-          <div class="card-title">
-            <h2 id="totals-h">By site</h2>
-          </div>
-          {perSite.length === 0 ? (
-            <p class="empty">Nothing spent in this range.</p>
-          ) : (
-            <ul class="list" data-testid="site-totals">
-              {perSite.map(([o, t]) => (
-                <li key={o}>
-                  <SiteIcon origin={o} />
-                  <div class="grow ellipsis">{hostOf(o)}</div>
-                  <div class="num" style="text-align:right">
-                    <strong>{sats(t.msat)}</strong> <span class="muted small">sats</span>
-                    <div class="muted small">{t.count} paid</div>
-                  </div>
-                </li>
-              ))}
-            </ul>
-          )}
-        </section>
+        <ChartCard days={days} total={total} />
+        <TotalsCard perSite={perSite} />
       </div>
 
-      <section class="card" aria-labelledby="payments-h">
-        <div class="card-title">
-          <h2 id="payments-h">Payments</h2>
-          <span class="muted small">Click a payment to see its proof</span>
-        </div>
-        {!filtered.data && !filtered.error && <Spinner />}
-        {filtered.data && rows.length === 0 && <p class="empty">No payments match.</p>}
-        {rows.length > 0 && (
-          <table data-testid="ledger-table">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Site</th>
-                <th class="right">Sats</th>
-                <th class="right">Fee</th>
-                <th>Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((p) => (
-                <PaymentRow key={p.paymentHash} p={p} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <PaymentsCard rows={filtered.data ? rows : null} loading={!filtered.data && !filtered.error} />
     </div>
   );
 }
