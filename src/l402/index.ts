@@ -10,3 +10,4 @@ export * from './macaroon.ts';
 export * from './preimage.ts';
 export * from './recognise.ts';
 export * from './validate.ts';
+export * from './scope.ts';
