@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LndRest, lndConfigFromDir } from '../../server/lightning/lnd-rest.ts';
+import { LndAdmin } from './lnd-admin.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN_DIR = join(REPO_ROOT, '.cache/regtest-bin');
@@ -255,7 +256,7 @@ export class RegtestNetwork {
   summary!: NetworkSummary;
   private readonly log: (msg: string) => void;
   private readonly procs = new Map<string, ChildProcess>();
-  private readonly rests = new Map<NodeName, LndRest>();
+  private readonly rests = new Map<NodeName, LndAdmin>();
   private btcdPorts = { rpc: 0, p2p: 0 };
   private readonly nodePorts = new Map<NodeName, NodePorts>();
   private miningAddr: string | null = null;
@@ -266,7 +267,7 @@ export class RegtestNetwork {
     this.log = log;
   }
 
-  rest(name: NodeName): LndRest {
+  rest(name: NodeName): LndAdmin {
     const r = this.rests.get(name);
     if (!r) throw new Error(`${name} has no REST client yet`);
     return r;
@@ -390,7 +391,7 @@ export class RegtestNetwork {
       const state = await r.state();
       return state === 'SERVER_ACTIVE' || (until === 'RPC_ACTIVE' && state === 'RPC_ACTIVE') ? true : undefined;
     });
-    const rest = new LndRest(lndConfigFromDir(url, this.lnddir(name)));
+    const rest = new LndAdmin(lndConfigFromDir(url, this.lnddir(name)));
     this.rests.set(name, rest);
     return rest;
   }

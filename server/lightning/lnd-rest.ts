@@ -73,15 +73,6 @@ export interface LndPayment<S extends PaymentStatus = PaymentStatus> {
   hops: string[][];
 }
 
-export interface LndChannel {
-  chanId: string;
-  remotePubkey: string;
-  capacitySat: number;
-  localSat: number;
-  remoteSat: number;
-  active: boolean;
-}
-
 export interface PayInvoiceArgs {
   paymentRequest: string;
   feeLimitSat: number;
@@ -110,13 +101,6 @@ export interface KeysendArgs {
 /** TLV type lnd reads a keysend preimage from. */
 export const KEYSEND_PREIMAGE_RECORD = '5482373484';
 
-export interface ForwardingEvent {
-  timestampSec: number;
-  amtInMsat: number;
-  amtOutMsat: number;
-  feeMsat: number;
-}
-
 /** Reads tls.cert and the regtest admin.macaroon from an lnd data dir. */
 export function lndConfigFromDir(url: string, lnddir: string): LndRestConfig {
   return {
@@ -128,30 +112,30 @@ export function lndConfigFromDir(url: string, lnddir: string): LndRestConfig {
 
 // --- JSON helpers: lnd sends int64 as strings and bytes as standard base64 ---
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function obj(v: unknown, what: string): Json {
+export function obj(v: unknown, what: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LndError('bad_response', `${what}: not an object`);
   return v as Json;
 }
-function str(o: Json, k: string): string {
+export function str(o: Json, k: string): string {
   const v = o[k];
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   throw new LndError('bad_response', `field ${k}: not a string`);
 }
-function num(o: Json, k: string): number {
+export function num(o: Json, k: string): number {
   const s = str(o, k);
   if (s === '') return 0;
   const n = Number(s);
   if (!Number.isFinite(n)) throw new LndError('bad_response', `field ${k}: not a number`);
   return n;
 }
-function bool(o: Json, k: string): boolean {
+export function bool(o: Json, k: string): boolean {
   return o[k] === true;
 }
-function arr(o: Json, k: string): unknown[] {
+export function arr(o: Json, k: string): unknown[] {
   const v = o[k];
   return Array.isArray(v) ? v : [];
 }
@@ -313,7 +297,7 @@ export class LndRest {
   }
 
   /** JSON call; non-2xx answers become LndError('http') carrying lnd's message. */
-  private async call(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs, stream = false): Promise<Json> {
+  protected async call(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs, stream = false): Promise<Json> {
     const res = await this.raw(method, path, body, timeoutMs, stream);
     let parsed: unknown;
     try {
@@ -456,63 +440,6 @@ export class LndRest {
     };
   }
 
-  async walletBalance(): Promise<{ confirmedSat: number; unconfirmedSat: number }> {
-    const o = await this.call('GET', '/v1/balance/blockchain');
-    return { confirmedSat: num(o, 'confirmed_balance'), unconfirmedSat: num(o, 'unconfirmed_balance') };
-  }
-
-  async newAddress(): Promise<string> {
-    return str(await this.call('GET', '/v1/newaddress?type=WITNESS_PUBKEY_HASH'), 'address');
-  }
-
-  /** On-chain send; returns the txid. */
-  async sendCoins(addr: string, amountSat: number): Promise<string> {
-    return str(await this.call('POST', '/v1/transactions', { addr, amount: String(amountSat) }), 'txid');
-  }
-
-  /** Connects to a peer; "already connected" counts as success. */
-  async connectPeer(pubkey: string, host: string): Promise<void> {
-    try {
-      await this.call('POST', '/v1/peers', { addr: { pubkey, host }, perm: false });
-    } catch (e) {
-      if (e instanceof LndError && /already connected/i.test(e.message)) return;
-      throw e;
-    }
-  }
-
-  async listPeers(): Promise<string[]> {
-    return arr(await this.call('GET', '/v1/peers'), 'peers').map((p) => str(obj(p, 'peer'), 'pub_key'));
-  }
-
-  async openChannel(a: { nodePubkeyHex: string; localFundingSat: number; pushSat?: number }): Promise<void> {
-    await this.call('POST', '/v1/channels', {
-      node_pubkey: Buffer.from(a.nodePubkeyHex, 'hex').toString('base64'),
-      local_funding_amount: String(a.localFundingSat),
-      push_sat: String(a.pushSat ?? 0),
-      spend_unconfirmed: false,
-    });
-  }
-
-  async listChannels(activeOnly = false): Promise<LndChannel[]> {
-    const o = await this.call('GET', `/v1/channels${activeOnly ? '?active_only=true' : ''}`);
-    return arr(o, 'channels').map((c) => {
-      const ch = obj(c, 'channel');
-      return {
-        chanId: str(ch, 'chan_id'),
-        remotePubkey: str(ch, 'remote_pubkey'),
-        capacitySat: num(ch, 'capacity'),
-        localSat: num(ch, 'local_balance'),
-        remoteSat: num(ch, 'remote_balance'),
-        active: bool(ch, 'active'),
-      };
-    });
-  }
-
-  async pendingChannelCount(): Promise<number> {
-    const o = await this.call('GET', '/v1/channels/pending');
-    return arr(o, 'pending_open_channels').length;
-  }
-
   /** Newest first. */
   async listPayments(max = 100): Promise<LndPayment[]> {
     const o = await this.call('GET', `/v1/payments?include_incomplete=true&reversed=true&max_payments=${max}`);
@@ -527,19 +454,5 @@ export class LndRest {
     return arr(o, 'invoices')
       .map((i) => parseInvoice(obj(i, 'invoice')))
       .reverse();
-  }
-
-  /** Payments this node forwarded as a hop (all time). */
-  async forwardingHistory(max = 1000): Promise<ForwardingEvent[]> {
-    const o = await this.call('POST', '/v1/switch', { start_time: '0', end_time: String(Math.floor(Date.now() / 1000) + 3600), num_max_events: max });
-    return arr(o, 'forwarding_events').map((f) => {
-      const e = obj(f, 'forwarding_event');
-      return {
-        timestampSec: num(e, 'timestamp'),
-        amtInMsat: num(e, 'amt_in_msat'),
-        amtOutMsat: num(e, 'amt_out_msat'),
-        feeMsat: num(e, 'fee_msat'),
-      };
-    });
   }
 }

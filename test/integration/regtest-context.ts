@@ -1,7 +1,8 @@
 // Typed access to the regtest network that test/integration/global-setup.ts provides.
 import { inject } from 'vitest';
 import type { RegtestSummary } from '../../scripts/regtest/network.ts';
-import { LndRest, lndConfigFromDir } from '../../server/lightning/lnd-rest.ts';
+import { LndAdmin } from '../../scripts/regtest/lnd-admin.ts';
+import { lndConfigFromDir } from '../../server/lightning/lnd-rest.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,9 +17,9 @@ export function regtest(): RegtestSummary {
   return inject('regtest');
 }
 
-export function lnd(name: NodeName): LndRest {
+export function lnd(name: NodeName): LndAdmin {
   const n = regtest().nodes[name];
-  return new LndRest(lndConfigFromDir(n.restUrl, n.lnddir));
+  return new LndAdmin(lndConfigFromDir(n.restUrl, n.lnddir));
 }
 
 /**
