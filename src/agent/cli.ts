@@ -221,6 +221,7 @@ async function run(
       return EXIT.ok;
     }
     case 'budget': {
+      await resume(agent, io);
       const b = await agent.budget();
       const lines = [
         `today: ${b.daily.spentSats} sats spent${b.daily.capSats === null ? '' : `, ${b.daily.leftSats} of ${b.daily.capSats} left`}`,
@@ -230,6 +231,7 @@ async function run(
       return EXIT.ok;
     }
     case 'payments': {
+      await resume(agent, io);
       const records = await listPayments(agent.storage, command.limit === undefined ? {} : { limit: command.limit });
       if (command.format === 'csv') io.stdout(toCsv(records));
       else if (command.format === 'json' || json) io.stdout(`${toJson(records)}\n`);
