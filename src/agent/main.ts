@@ -1,6 +1,10 @@
 // Entry point of the `l402-autopilot` bin (bin/l402-autopilot.js imports it).
 import { readFileSync } from 'node:fs';
-import { runCli } from './cli.ts';
+
+// stdout carries only our output (the JSON or the MCP protocol): libraries that chat on the console go to stderr.
+console.log = console.error;
+console.info = console.error;
+const { runCli } = await import('./cli.ts');
 
 const code = await runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),

@@ -224,7 +224,7 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [BIN, 'mcp', '--session-budget', '25'],
+        args: [BIN, 'mcp', '--session-budget', '35'],
         env: { ...(process.env as Record<string, string>), L402_AUTOPILOT_HOME: home },
       }),
     );
@@ -246,15 +246,26 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
       expect((await lnd('alice').lookupInvoice(out.paid.paymentHash)).state).toBe('SETTLED');
 
       const budget = JSON.parse(textOf(await call('budget', {}))) as { run: { budgetSats: number; leftSats: number } };
-      expect(budget.run.budgetSats).toBe(25);
-      expect(budget.run.leftSats).toBeLessThan(25);
+      expect(budget.run.budgetSats).toBe(35);
+      expect(budget.run.leftSats).toBeLessThan(35);
 
       // A service with no rule: the agent cannot be asked, so it is refused, with the reason.
       const refused = await call('fetch', { url: `${items.url}/item/mcp` });
       expect(refused.isError).toBe(true);
       expect(textOf(refused)).toMatch(/^refused: .*no rule for this site/);
+
+      // With a rule for it (set meanwhile by the CLI: the server reads the rules per call) it pays, until the
+      // session budget (35 sats; a payment reserves 10 + up to 10 fee) is spent.
+      expect((await run(home, 'rules', 'allow', items.url, '--budget', '200')).code).toBe(0);
+      const item = await call('fetch', { url: `${items.url}/item/mcp` });
+      expect(item.isError, textOf(item)).toBeFalsy();
+      const overSession = await call('fetch', { url: `${items.url}/item/mcp-2` });
+      expect(overSession.isError).toBe(true);
+      expect(textOf(overSession)).toMatch(/^refused: .*this run's budget/);
+
       const payments = JSON.parse(textOf(await call('payments', { limit: 5 }))) as { paymentHash: string; preimage: string }[];
-      expect(payments.map((p) => p.paymentHash)).toEqual([out.paid.paymentHash]);
+      expect(payments).toHaveLength(2);
+      expect(payments.map((p) => p.paymentHash)).toContain(out.paid.paymentHash);
     } finally {
       await client.close();
     }
