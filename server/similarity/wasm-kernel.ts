@@ -107,7 +107,7 @@ async function loadSimd(): Promise<SimdExports | null> {
     try {
       mod.validate();
       const { buffer } = mod.toBinary({});
-      const instance = await WebAssembly.instantiate(await WebAssembly.compile(buffer));
+      const instance = await WebAssembly.instantiate(await WebAssembly.compile(new Uint8Array(buffer)));
       return instance.exports as unknown as SimdExports;
     } finally {
       mod.destroy();
