@@ -2,8 +2,8 @@
 // dependencies, so tests drive it through `app.fetch(new Request(…))` with no socket.
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { bodyCap } from './body-cap.ts';
 import type { ServerConfig } from './config.ts';
 import { checkL402, createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
@@ -102,14 +102,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/demo', demo);
   app.get('/demo/*', demo);
 
-  const limitJson = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: (c) => c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
-  });
-  const limitBinary = bodyLimit({
-    maxSize: config.maxBinaryBodyBytes,
-    onError: (c) => c.json(errorBody('body_too_large', `binary request body exceeds ${config.maxBinaryBodyBytes} bytes`), 413),
-  });
+  const limitJson = bodyCap<Env['Variables']>(config.maxBodyBytes, (c) =>
+    c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
+  );
+  const limitBinary = bodyCap<Env['Variables']>(config.maxBinaryBodyBytes, (c) =>
+    c.json(errorBody('body_too_large', `binary request body exceeds ${config.maxBinaryBodyBytes} bytes`), 413),
+  );
   // Binary (float32) bodies have their own, larger cap: the same batch is ~5× smaller than as JSON.
   const limitBody: MiddlewareHandler<Env> = (c, next) => (isF32BatchBody(c.req.header('content-type')) ? limitBinary : limitJson)(c, next);
 
