@@ -124,6 +124,11 @@ describe('malformed binary bodies → 400 naming the problem, before any invoice
     const res = await postBinary(g, '/v1/similarity/batch', big);
     expect(res.status).toBe(413);
     expect((await res.json()).error.code).toBe('body_too_large');
+    // Judged from Content-Length alone when the client sends one (as HTTP clients do).
+    const declared = await postBinary(g, '/v1/similarity/batch', big, { 'content-length': String(big.byteLength) });
+    expect(declared.status).toBe(413);
+    const fits = await postBinary(g, '/v1/similarity/batch', ok, { 'content-length': String(ok.byteLength) });
+    expect(fits.status).toBe(402);
   });
 });
 
