@@ -2,8 +2,8 @@
 // dependencies, so tests drive it through `app.fetch(new Request(…))` with no socket.
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { bodyCap } from './body-cap.ts';
 import type { ServerConfig } from './config.ts';
 import { checkL402, createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
@@ -11,7 +11,9 @@ import { prefersHtml } from './html/negotiate.ts';
 import { errorPage, HTML_HEADERS, similarityPage } from './html/similarity-page.ts';
 import type { Logger } from './log.ts';
 import { batchSpec, discoveryDocument, pairSpec, pricingDocument } from './pricing.ts';
-import { cosine, cosineBatch, topK } from './similarity/cosine.ts';
+import { isF32BatchBody, scoreBinaryBatch, scoreBinaryPair } from './similarity/binary-body.ts';
+import { cosine, cosineBatch } from './similarity/cosine.ts';
+import { selectTopK } from './similarity/top-k.ts';
 import { parseBatchInput, parsePairInput, parsePairQuery, ValidationError, type VectorLimits } from './similarity/validate.ts';
 import type { TokenAuthority } from './tokens/token-authority.ts';
 
@@ -100,10 +102,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/demo', demo);
   app.get('/demo/*', demo);
 
-  const limitBody = bodyLimit({
-    maxSize: config.maxBodyBytes,
-    onError: (c) => c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
-  });
+  const limitJson = bodyCap<Env['Variables']>(config.maxBodyBytes, (c) =>
+    c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
+  );
+  const limitBinary = bodyCap<Env['Variables']>(config.maxBinaryBodyBytes, (c) =>
+    c.json(errorBody('body_too_large', `binary request body exceeds ${config.maxBinaryBodyBytes} bytes`), 413),
+  );
+  // Binary (float32) bodies have their own, larger cap: the same batch is ~5× smaller than as JSON.
+  const limitBody: MiddlewareHandler<Env> = (c, next) => (isF32BatchBody(c.req.header('content-type')) ? limitBinary : limitJson)(c, next);
 
   /**
    * Validate first (never charge for a request we would refuse), then the gate, then the work; `respond`
@@ -132,12 +138,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
   }
 
   app.post('/v1/similarity', limitBody, (c) =>
-    paid(
-      c,
-      async () => parsePairInput(await readJson(c), limits),
-      () => pairSpec(config),
-      ({ a, b }) => ({ similarity: cosine(a, b) }),
-    ),
+    isF32BatchBody(c.req.header('content-type'))
+      ? paid(
+          c,
+          async () => scoreBinaryPair(await c.req.arrayBuffer(), limits),
+          () => pairSpec(config),
+          (similarity) => ({ similarity }),
+        )
+      : paid(
+          c,
+          async () => parsePairInput(await readJson(c), limits),
+          () => pairSpec(config),
+          ({ a, b }) => ({ similarity: cosine(a, b) }),
+        ),
   );
   // The same priced work as a GET (`?a=1,2,3&b=4,5,6`) so a browser can navigate to it: same validation codes,
   // price and `pair` capability, so a token bought through either method works for both (docs/design.md#the-extension navigations).
@@ -152,12 +165,20 @@ export function createApp(deps: AppDeps): Hono<Env> {
     ),
   );
   app.post('/v1/similarity/batch', limitBody, (c) =>
-    paid(
-      c,
-      async () => parseBatchInput(await readJson(c), limits),
-      (i) => batchSpec(i.work, config),
-      (i) => ({ results: topK(cosineBatch(i.query, i.matrix, i.count, new Float64Array(i.count)), i.topK), dims: i.dims, count: i.count }),
-    ),
+    isF32BatchBody(c.req.header('content-type'))
+      ? // Scored while validating (server/similarity/binary-body.ts); the gate then decides whether to answer.
+        paid(
+          c,
+          async () => scoreBinaryBatch(await c.req.arrayBuffer(), limits),
+          (i) => batchSpec(i.work, config),
+          (i) => ({ results: selectTopK(i.scores, i.topK), dims: i.dims, count: i.count }),
+        )
+      : paid(
+          c,
+          async () => parseBatchInput(await readJson(c), limits),
+          (i) => batchSpec(i.work, config),
+          (i) => ({ results: selectTopK(cosineBatch(i.query, i.matrix, i.count, new Float64Array(i.count)), i.topK), dims: i.dims, count: i.count }),
+        ),
   );
   return app;
 }

@@ -26,6 +26,8 @@ export interface ServerConfig {
   tokenLifetimeSeconds: number;
   invoiceExpirySeconds: number;
   maxBodyBytes: number;
+  /** Body limit for binary (float32) batch bodies, which are far denser than JSON. */
+  maxBinaryBodyBytes: number;
   maxDims: number;
   maxVectors: number;
   /** Upper bound on vectors × dimensions in one batch request. */
@@ -82,9 +84,10 @@ export const CONFIG_FIELDS = [
   f('tokenLifetimeSeconds', 'TOKEN_LIFETIME_SECONDS', int(1), 3600, 'token validity after minting'),
   f('invoiceExpirySeconds', 'INVOICE_EXPIRY_SECONDS', int(10), 600, 'invoice expiry'),
   f('maxBodyBytes', 'MAX_BODY_BYTES', int(1024), 8 * 1024 * 1024, 'request body limit'),
+  f('maxBinaryBodyBytes', 'MAX_BINARY_BODY_BYTES', int(1024), 64 * 1024 * 1024, 'binary batch body limit'),
   f('maxDims', 'MAX_DIMS', int(1), 4096, 'max vector dimensions'),
   f('maxVectors', 'MAX_VECTORS', int(1), 10_000, 'max vectors per batch'),
-  f('maxBatchWork', 'MAX_BATCH_WORK', int(1), 2_000_000, 'max vectors × dims per batch'),
+  f('maxBatchWork', 'MAX_BATCH_WORK', int(1), 15_360_000, 'max vectors × dims per batch'),
   f('backendTimeoutMs', 'BACKEND_TIMEOUT_MS', int(10), 5000, 'Lightning backend call timeout'),
   f('lsatTwin', 'LSAT_TWIN', { t: 'bool' }, true, 'also send an LSAT challenge line'),
   f('challengeForm', 'CHALLENGE_FORM', { t: 'enum', values: ['classic', 'revised'] }, 'classic', 'challenge parameter style'),

@@ -77,7 +77,7 @@ export function pricingDocument(cfg: ServerConfig): Record<string, unknown> {
         example: { vectors: 100, dims: 1536, price_msat: batchPriceMsat(100 * 1536, cfg) },
       },
     ],
-    limits: { max_dims: cfg.maxDims, max_vectors: cfg.maxVectors, max_batch_work: cfg.maxBatchWork, max_body_bytes: cfg.maxBodyBytes },
+    limits: { max_dims: cfg.maxDims, max_vectors: cfg.maxVectors, max_batch_work: cfg.maxBatchWork, max_body_bytes: cfg.maxBodyBytes, max_binary_body_bytes: cfg.maxBinaryBodyBytes },
   };
 }
 

@@ -22,3 +22,12 @@ export {
   scopeOf,
   type TokenStore,
 } from './token-store.ts';
+export {
+  encodeF32Batch,
+  F32_BATCH_CONTENT_TYPE,
+  F32_BATCH_HEADER_BYTES,
+  F32_BATCH_MAGIC,
+  F32_BATCH_VERSION,
+  type F32BatchInput,
+  f32BatchBytes,
+} from './f32-batch.ts';
