@@ -55,6 +55,8 @@ describe('AUTH_SCHEMES', () => {
     expect(splitChallenges(wa).map((l) => l.split(' ')[0])).toEqual(['LSAT', 'L402', 'Payment']);
     const charge = decodeChargeRequest(parsePaymentChallenges(wa)[0]!.request).methodDetails.invoice;
     expect(charge).not.toBe(parseL402Challenge(wa).invoice);
+    const discovery = await (await f.app.fetch(new Request('http://server.test/.well-known/l402.json'))).json();
+    expect(discovery).toMatchObject({ auth_schemes: ['l402', 'payment'], payment: { method: 'lightning', intent: 'charge', realm: 'similarity' } });
   });
 });
 

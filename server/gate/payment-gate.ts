@@ -173,6 +173,8 @@ async function chargeOnly(spec: PaidRouteSpec, o: AuthGateOptions, rejected: Cha
 /** Re-issues an L402 denial with the Payment line added and the configured status for a refused credential. */
 async function augment(r: Extract<AuthResult, { kind: 'denied' }>, spec: PaidRouteSpec, o: AuthGateOptions, rejected: { code: string; message: string } | null): Promise<AuthResult> {
   if (r.status !== 402) return r;
+  // L402 only and the default status: the L402 gate's answer as it is (no copy on the hot 402 path).
+  if (!o.schemes.includes('payment') && (!rejected || o.invalidCredentialStatus === 402)) return r;
   const headers = new Headers(r.response.headers);
   if (o.schemes.includes('payment')) {
     try {
