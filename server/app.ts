@@ -5,7 +5,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { bodyCap } from './body-cap.ts';
 import type { ServerConfig } from './config.ts';
-import { checkL402, createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
+import { createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
+import { type AuthGateOptions, checkPaid, paymentChallengeKey } from './gate/payment-gate.ts';
+import { memorySpentCharges, type SpentCharges } from './gate/spent-charges.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
 import { prefersHtml } from './html/negotiate.ts';
 import { errorPage, HTML_HEADERS, similarityPage } from './html/similarity-page.ts';
@@ -29,6 +31,8 @@ export interface AppDeps {
   network?: string | null;
   /** false serves the paid routes for free: only for the benchmark's no-gate baseline. Default true. */
   paywall?: boolean;
+  /** Redeemed `Payment` charges (start.ts persists them in DATA_DIR); default in memory. */
+  spentCharges?: SpentCharges;
 }
 
 type Env = { Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
@@ -55,6 +59,20 @@ export function createApp(deps: AppDeps): Hono<Env> {
     verified: createVerifiedCache(),
   };
   const paywall = deps.paywall ?? true;
+  const auth: AuthGateOptions = {
+    schemes: config.authSchemes.split(',') as AuthGateOptions['schemes'],
+    invalidCredentialStatus: config.invalidCredentialStatus,
+    l402: gate,
+    payment: {
+      secret: paymentChallengeKey(deps.tokens),
+      realm: config.serviceName,
+      backend: gate.backend,
+      now: deps.clock,
+      invoiceExpirySeconds: config.invoiceExpirySeconds,
+      spent: deps.spentCharges ?? memorySpentCharges(deps.clock),
+      network: deps.network ?? null,
+    },
+  };
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -79,7 +97,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       origin: origins,
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       allowHeaders: ['Authorization', 'Content-Type'],
-      exposeHeaders: ['WWW-Authenticate', 'Retry-After'],
+      exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'Payment-Receipt'],
       maxAge: 600,
     }),
   );
@@ -126,13 +144,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const s = spec(input);
     c.set('priceMsat', s.priceMsat);
     if (paywall) {
-      const verdict = await checkL402(c.req.raw, s, gate);
+      const verdict = await checkPaid(c.req.raw, s, auth);
       if (verdict.kind === 'denied') {
         if (verdict.rejected) c.set('rejected', verdict.rejected.code);
         return verdict.response;
       }
       c.set('paid', true);
-      c.set('tokenId', verdict.token.tokenId.slice(0, 16));
+      c.set('tokenId', verdict.tokenId.slice(0, 16));
+      const res = respond(input, run(input));
+      for (const [k, v] of Object.entries(verdict.headers)) res.headers.set(k, v);
+      return res;
     }
     return respond(input, run(input));
   }

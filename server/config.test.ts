@@ -50,4 +50,12 @@ describe('loadConfig', () => {
   it('reports an unreadable CONFIG_FILE', () => {
     expect(() => loadConfig({ env: { CONFIG_FILE: '/x.json' }, readFile: () => 'not json' })).toThrow(/CONFIG_FILE \/x.json/);
   });
+
+  it('AUTH_SCHEMES and INVALID_CREDENTIAL_STATUS: defaults l402 / 402, the allowed values, and clear refusals', () => {
+    expect(loadConfig()).toMatchObject({ authSchemes: 'l402', invalidCredentialStatus: 402 });
+    expect(loadConfig({ env: { AUTH_SCHEMES: 'l402,payment', INVALID_CREDENTIAL_STATUS: '401' } })).toMatchObject({ authSchemes: 'l402,payment', invalidCredentialStatus: 401 });
+    expect(loadConfig({ env: { AUTH_SCHEMES: 'payment' } }).authSchemes).toBe('payment');
+    expect(() => loadConfig({ env: { AUTH_SCHEMES: 'x402' } })).toThrow(/AUTH_SCHEMES must be one of l402, payment, l402,payment/);
+    expect(() => loadConfig({ env: { INVALID_CREDENTIAL_STATUS: '403' } })).toThrow(/INVALID_CREDENTIAL_STATUS must be an integer in \[401, 402\]/);
+  });
 });

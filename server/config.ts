@@ -36,6 +36,10 @@ export interface ServerConfig {
   /** Send an `LSAT` twin before the `L402` challenge (Aperture's habit) for old clients. */
   lsatTwin: boolean;
   challengeForm: 'classic' | 'revised';
+  /** Which schemes a paid route offers: L402 tokens, the `Payment` scheme's one-time Lightning charge, or both. */
+  authSchemes: 'l402' | 'payment' | 'l402,payment';
+  /** Status for a well-formed but invalid or expired credential: 401 (bLIP-0026) or 402 (Aperture's habit). */
+  invalidCredentialStatus: number;
   /** `*` or a comma-separated list of allowed origins. */
   corsOrigins: string;
   /** Print one JSON line per request. */
@@ -91,6 +95,8 @@ export const CONFIG_FIELDS = [
   f('backendTimeoutMs', 'BACKEND_TIMEOUT_MS', int(10), 5000, 'Lightning backend call timeout'),
   f('lsatTwin', 'LSAT_TWIN', { t: 'bool' }, true, 'also send an LSAT challenge line'),
   f('challengeForm', 'CHALLENGE_FORM', { t: 'enum', values: ['classic', 'revised'] }, 'classic', 'challenge parameter style'),
+  f('authSchemes', 'AUTH_SCHEMES', { t: 'enum', values: ['l402', 'payment', 'l402,payment'] }, 'l402', 'schemes offered: l402, payment (Lightning charge) or both'),
+  f('invalidCredentialStatus', 'INVALID_CREDENTIAL_STATUS', int(401, 402), 402, 'status for a refused credential, with a fresh challenge'),
   f('corsOrigins', 'CORS_ORIGINS', { t: 'string', nonEmpty: true }, '*', 'allowed origins (* or comma list)'),
   f('logRequests', 'LOG_REQUESTS', { t: 'bool' }, true, 'one JSON log line per request'),
 ] as const;

@@ -86,6 +86,9 @@ export function discoveryDocument(cfg: ServerConfig, network: string | null): Re
   const s = cfg.serviceName;
   return {
     l402: { schemes: ['L402', 'LSAT'], challenge_form: cfg.challengeForm, lsat_twin: cfg.lsatTwin, network },
+    // Which challenges a 402 carries (AUTH_SCHEMES): `l402`, and/or `payment` (the IETF Payment scheme's Lightning charge).
+    auth_schemes: cfg.authSchemes.split(','),
+    payment: { method: 'lightning', intent: 'charge', realm: s, invalid_credential_status: cfg.invalidCredentialStatus },
     services: [
       {
         name: s,

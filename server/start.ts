@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import { separateChallengeLines } from './challenge-lines.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
+import { openSpentCharges } from './gate/spent-charges.ts';
 import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
 import { type DevWallet, openDevWallet } from './lightning/dev-wallet.ts';
 import { lndBackendFromFiles } from './lightning/lnd-backend.ts';
@@ -83,9 +85,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   }
 
   const tokens = openTokenAuthority(config.dataDir);
-  const app = createApp({ config, backend, tokens, clock, log, network, paywall: opts.paywall ?? true });
+  const spentCharges = openSpentCharges(config.dataDir, clock);
+  const app = createApp({ config, backend, tokens, clock, log, network, paywall: opts.paywall ?? true, spentCharges });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve({ fetch: separateChallengeLines(app.fetch), port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;

@@ -1,13 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../../test/vectors/challenges.json' with { type: 'json' };
+import mpp from '../../test/vectors/mpp-vectors.json' with { type: 'json' };
 import {
   formatL402Challenge,
   formatL402Challenges,
   isL402Error,
   MAX_HEADER_LENGTH,
   parseL402Challenge,
+  parsePaymentChallenges,
+  parsePaymentCredential,
   parseWwwAuthenticate,
+  parseX402PaymentRequired,
+  readPaymentDemand,
 } from './index.ts';
 import { codeOf } from './test-helpers.ts';
 import { decodeMacaroon } from './macaroon.ts';
@@ -170,9 +175,14 @@ describe('properties', () => {
     return true;
   };
 
-  const validHeader = fc
-    .tuple(macaroonArb, invoiceArb, fc.constantFrom('classic', 'revised') as fc.Arbitrary<'classic' | 'revised'>)
-    .map(([macaroon, invoice, form]) => formatL402Challenges({ macaroon, invoice }, { form, lsatTwin: true }).join(', '));
+  const validHeader = fc.oneof(
+    fc
+      .tuple(macaroonArb, invoiceArb, fc.constantFrom('classic', 'revised') as fc.Arbitrary<'classic' | 'revised'>)
+      .map(([macaroon, invoice, form]) => formatL402Challenges({ macaroon, invoice }, { form, lsatTwin: true }).join(', ')),
+    // Aperture's Payment challenges and credentials, alone and after an L402 pair
+    fc.constantFrom(...mpp.challengeHeaders.map((v) => v.header), ...mpp.credentials.map((v) => v.header)),
+    fc.tuple(macaroonArb, invoiceArb, fc.constantFrom(...mpp.challengeHeaders.map((v) => v.header))).map(([macaroon, invoice, p]) => `${formatL402Challenge({ macaroon, invoice })}, ${p}`),
+  );
   // Mutations of a valid header: insert, delete or replace a character (drawn from the troublesome ones).
   const mutated = fc
     .tuple(
@@ -204,11 +214,18 @@ describe('properties', () => {
     ['fc.string (binary units)', fc.string({ unit: 'binary', maxLength: 200 })],
     ['strings from header characters', fc.string({ unit: fc.constantFrom('L', '4', '0', '2', 'a', '=', '"', '\\', ',', ' ', '\t'), maxLength: 80 })],
     ['mutations of valid headers', mutated],
-  ])('parsers never throw anything but L402Error on %s', (_, arb: fc.Arbitrary<string>) => {
+  ])('parsers (L402, Payment, x402, the demand) never throw anything but L402Error on %s', (_, arb: fc.Arbitrary<string>) => {
     fc.assert(
       fc.property(arb, fc.boolean(), (s, asArray) => {
-        const v = asArray ? s.split(/, (?=L402|LSAT)/) : s;
-        return onlyTyped(() => parseWwwAuthenticate(v)) && onlyTyped(() => parseL402Challenge(v));
+        const v = asArray ? s.split(/, (?=L402|LSAT|Payment)/) : s;
+        readPaymentDemand({ wwwAuthenticate: v, paymentRequired: s }); // never throws at all
+        return (
+          onlyTyped(() => parseWwwAuthenticate(v)) &&
+          onlyTyped(() => parseL402Challenge(v)) &&
+          onlyTyped(() => parsePaymentChallenges(v)) &&
+          onlyTyped(() => parsePaymentCredential(s)) &&
+          onlyTyped(() => parseX402PaymentRequired(s))
+        );
       }),
       { numRuns: 500 },
     );

@@ -8,6 +8,7 @@ export type L402ErrorCode =
   | 'malformed_authorization'
   | 'bad_invoice'
   | 'hash_mismatch'
+  | 'amount_mismatch'
   | 'invoice_expired'
   | 'amount_missing'
   | 'wrong_network'

@@ -19,8 +19,11 @@ function x402HeaderVersion(header: string): number | null {
   return null;
 }
 
-/** What a 402 response wants, by kind. Only `l402` is payable today. */
-export type PaymentDemand =
+/**
+ * A 402 response classified by its first kind (the older, single-answer view; {@link readPaymentDemand} lists every
+ * payable option).
+ */
+export type Recognised402 =
   | { kind: 'l402'; challenge: L402Challenge }
   | { kind: 'payment'; method: string | null; params: Record<string, string> }
   | { kind: 'x402'; version: number | null; source: 'header' | 'body' }
@@ -40,7 +43,7 @@ export interface ResponseParts {
  * Classifies a 402 response. Never throws.
  * @example recognise402({ wwwAuthenticate: res.headers.get('www-authenticate') }).kind // 'l402'
  */
-export function recognise402(parts: ResponseParts): PaymentDemand {
+export function recognise402(parts: ResponseParts): Recognised402 {
   const wa = parts.wwwAuthenticate;
   let challenges: AuthChallenge[] = [];
   if (wa && (typeof wa === 'string' ? wa.length > 0 : wa.length > 0)) {

@@ -16,11 +16,11 @@ export type L402FetchErrorCode =
   | 'payment_unknown'
   /** The wallet returned a preimage that does not hash to the payment hash. Nothing cached. */
   | 'bad_preimage'
-  /** The L402 challenge is malformed, expired, zero-amount, wrong network or its hashes differ (`cause` has the core code). */
+  /** No offered option passed invoice sanity: malformed, expired, zero-amount, wrong network, amounts or hashes differ (`cause` has the core code). */
   | 'invalid_challenge'
   /** The server asked for payment again right after we paid (or rejected the fresh token). No second payment. */
   | 'retry_failed'
-  /** A 402 of another kind (x402, `Payment` scheme): see `demand`. */
+  /** A 402 whose offers are none we pay (x402 on another network, a `Payment` session…): see `demand.unsupported`. */
   | 'unsupported_challenge'
   /** This invoice (payment hash) was already paid or attempted once; it is never paid twice. */
   | 'already_paid';
@@ -40,7 +40,7 @@ export class L402FetchError extends Error {
   readonly amountSat: number | null;
   /** The payment hash, when a challenge was decoded. */
   readonly paymentHash: string | null;
-  /** For `unsupported_challenge`: what the server asked for. */
+  /** For `unsupported_challenge` / `invalid_challenge`: every option and unsupported offer of the 402. */
   readonly demand: PaymentDemand | null;
   /** The last response, when there is one (e.g. the 402 of a failed retry). Its body is unread. */
   readonly response: Response | null;

@@ -49,15 +49,38 @@ describe('wrapFetch: paying a 402', () => {
     expect(server.seen[2]?.authorization).toBe(server.seen[1]?.authorization);
   });
 
-  it('does not attach a token to another origin or to a path outside its prefix', async () => {
+  it('never attaches a token to another origin', async () => {
     const { server, wallet, store } = setup();
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
     await f('https://api.test/v1/similarity');
     await f('https://other.test/v1/similarity');
     expect(server.seen[2]?.authorization).toBeNull();
-    await f('https://api.test/v2/similarity');
-    expect(server.seen.at(-2)?.authorization).toBeNull();
-    expect(wallet.paid).toHaveLength(3);
+    expect(wallet.paid).toHaveLength(2);
+  });
+
+  it('tries the held token on another path of the origin first: a service-wide token is not paid twice', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f('https://api.test/v1/similarity');
+    const res = await f('https://api.test/v2/other');
+    expect(res.status).toBe(200);
+    expect(wallet.paid).toHaveLength(1);
+    expect(server.seen[2]?.authorization).toBe(server.seen[1]?.authorization);
+    // and the next call there sends it straight away: one request, no payment
+    expect((await f('https://api.test/v2/more')).status).toBe(200);
+    expect(server.seen).toHaveLength(4);
+    expect(wallet.paid).toHaveLength(1);
+  });
+
+  it('when the held token is refused on another path, keeps it and pays for the new scope', async () => {
+    const { server, wallet, store } = setup();
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f('https://api.test/v1/similarity');
+    const [first] = await store.list('https://api.test');
+    server.revoke(first!.paymentHash); // stands in for "valid only under /v1/"
+    expect((await f('https://api.test/v2/other')).status).toBe(200);
+    expect(wallet.paid).toHaveLength(2);
+    expect((await store.list('https://api.test')).map((t) => t.pathPrefix).sort()).toEqual(['/v1/', '/v2/']);
   });
 
   it('resends a JSON body and the caller headers on the retry', async () => {
@@ -295,20 +318,20 @@ describe('wrapFetch: refusing to pay', () => {
     }
   });
 
-  it('a 402 of another kind is unsupported_challenge with the recognised kind', async () => {
+  it('a 402 it cannot pay is unsupported_challenge naming what was asked', async () => {
+    const usdc = btoa(JSON.stringify({ x402Version: 2, accepts: [{ scheme: 'exact', network: 'eip155:8453', amount: '1', asset: 'USDC' }] }));
     const cases: [() => Response, string][] = [
       [() => new Response(null, { status: 402, headers: { 'payment-required': 'eyJ4NDAyVmVyc2lvbiI6MX0=' } }), 'x402'],
-      [() => Response.json({ x402Version: 1, accepts: [] }, { status: 402 }), 'x402'],
-      [
-        () => new Response(null, { status: 402, headers: { 'www-authenticate': 'Payment id="1", method="lightning"' } }),
-        'payment',
-      ],
+      [() => new Response(null, { status: 402, headers: { 'payment-required': usdc } }), 'x402 exact on eip155:8453 (USDC)'],
+      [() => Response.json({ x402Version: 1, accepts: [] }, { status: 402 }), 'x402 (v1, in the body)'],
+      [() => new Response(null, { status: 402, headers: { 'www-authenticate': 'Payment id="1", method="lightning"' } }), 'Payment'],
     ];
-    for (const [challenge, kind] of cases) {
+    for (const [challenge, name] of cases) {
       const { server, wallet, store } = setup({ challenge });
       const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })(URL_PAIR));
       expect(e.code).toBe('unsupported_challenge');
-      expect(e.demand?.kind).toBe(kind);
+      expect(e.message).toContain(name);
+      expect(e.demand?.options).toEqual([]);
       expect(wallet.paid).toHaveLength(0);
     }
   });
@@ -350,7 +373,7 @@ describe('wrapFetch: refusing to pay', () => {
     const bad = setup({ challenge: () => new Response(null, { status: 402, headers: { 'www-authenticate': 'L402 invoice="lnbc1"' } }) });
     const e2 = await rejection(wrapFetch(bad.server.fetch, { wallet: bad.wallet, tokenStore: bad.store })(URL_PAIR));
     expect(e2.code).toBe('invalid_challenge');
-    expect(e2.demand?.kind).toBe('malformed');
+    expect(e2.demand?.unsupported.map((u) => u.scheme)).toEqual(['l402']);
   });
 });
 

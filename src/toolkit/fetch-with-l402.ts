@@ -1,27 +1,36 @@
-// The L402-aware fetch (docs/design.md#the-page-toolkit): on a 402 with a valid L402 challenge it pays through the wallet, verifies the
-// preimage, stores the token and retries once. Pure web APIs only, so it runs in pages, workers and Node.
+// The 402-aware fetch (docs/toolkit.md): on a 402 it reads every payable option (L402, the `Payment` scheme's
+// Lightning charge, x402's Lightning variant), checks each invoice, picks ONE (a reusable L402 token first, else the
+// cheapest), pays it through the wallet, verifies the preimage and retries once. Pure web APIs only, so it runs in
+// pages, workers and Node.
 import {
+  type CheckedOption,
+  chooseOption,
   formatAuthorization,
-  isL402Error,
+  formatPaymentCredential,
+  formatX402PaymentSignature,
   L402Error,
   type Network,
   type PaymentDemand,
+  readPaymentDemand,
   recognise402,
-  type ValidatedChallenge,
-  validateChallenge,
   verifyPreimage,
+  X402_SIGNATURE_HEADER,
 } from '../l402/index.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 import { WalletError } from '../wallet/wallet.ts';
 import { toWallet, type WalletLike } from '../wallet/webln.ts';
 import { L402FetchError } from './errors.ts';
-import { toReplayable } from './request-replay.ts';
+import { type Credential, toReplayable } from './request-replay.ts';
 import { expiryOf, findToken, type L402Token, memoryTokenStore, scopeOf, type TokenStore } from './token-store.ts';
 
 /** What a challenge asks, as shown to `onChallenge`. */
 export interface ChallengeInfo {
   url: string;
   origin: string;
+  /** Which scheme will be paid: `l402` buys a reusable token, `payment` (Lightning charge) and `x402` pay once. */
+  scheme: 'l402' | 'payment' | 'x402';
+  /** True when the payment buys a token that later requests reuse. */
+  reusable: boolean;
   amountSat: number;
   amountMsat: number;
   description: string | null;
@@ -54,7 +63,7 @@ export interface FetchWithL402Options extends L402FetchOptions {
   fetch?: typeof fetch;
 }
 
-/** Per token store: payments in flight per scope, and every payment hash ever attempted (never pay one twice). */
+/** Per token store: L402 payments in flight per scope, and every payment hash ever attempted (never pay one twice). */
 interface PayState {
   inflight: Map<string, Promise<L402Token>>;
   attempted: Set<string>;
@@ -83,19 +92,17 @@ async function discard(res: Response): Promise<void> {
   await res.body?.cancel().catch(() => undefined);
 }
 
-async function demandOf(res: Response): Promise<PaymentDemand> {
-  const parts = {
-    wwwAuthenticate: res.headers.get('www-authenticate'),
-    paymentRequired: res.headers.get('payment-required'),
-  };
-  const first = recognise402(parts);
-  if (first.kind !== 'none' || !/json/i.test(res.headers.get('content-type') ?? '')) return first;
-  // Only a non-L402 402 is worth reading the body of (x402 puts `x402Version` there); a clone keeps it readable.
+const demandOf = (res: Response): PaymentDemand =>
+  readPaymentDemand({ wwwAuthenticate: res.headers.get('www-authenticate'), paymentRequired: res.headers.get('payment-required') });
+
+/** An x402 v1 402 puts `x402Version` in a JSON body: recognised (and named), never paid. */
+async function isX402Body(res: Response): Promise<boolean> {
+  if (!/json/i.test(res.headers.get('content-type') ?? '')) return false;
   const jsonBody: unknown = await res
     .clone()
     .json()
     .catch(() => undefined);
-  return recognise402({ ...parts, jsonBody });
+  return recognise402({ jsonBody }).kind === 'x402';
 }
 
 interface Ctx {
@@ -107,10 +114,11 @@ interface Ctx {
   nowSeconds: () => number;
 }
 
-async function payChallenge(ctx: Ctx, url: URL, v: ValidatedChallenge): Promise<L402Token> {
+/** Asks, pays and verifies one checked option; returns the verified preimage. */
+async function payOption(ctx: Ctx, url: URL, c: CheckedOption): Promise<string> {
   const { options, state } = ctx;
-  const hash = v.invoice.paymentHash;
-  const amountMsat = v.invoice.amountMsat;
+  const hash = c.invoice.paymentHash;
+  const amountMsat = c.invoice.amountMsat;
   const amountSat = Math.ceil(amountMsat / 1000);
   const details = { url: url.href, amountSat, paymentHash: hash };
   if (options.maxAmountSat !== undefined && amountMsat > options.maxAmountSat * 1000) {
@@ -122,13 +130,15 @@ async function payChallenge(ctx: Ctx, url: URL, v: ValidatedChallenge): Promise<
   const info: ChallengeInfo = {
     url: url.href,
     origin: url.origin,
+    scheme: c.option.scheme,
+    reusable: c.option.reusable,
     amountSat,
     amountMsat,
-    description: v.invoice.description,
+    description: c.invoice.description,
     paymentHash: hash,
-    invoice: v.invoice.paymentRequest,
-    network: v.invoice.network,
-    expiresAt: v.invoice.expiresAt,
+    invoice: c.invoice.paymentRequest,
+    network: c.invoice.network,
+    expiresAt: c.payableUntil,
   };
   if (options.onChallenge && (await options.onChallenge(info)) !== true) {
     throw new L402FetchError('refused', 'payment refused by onChallenge', details);
@@ -137,7 +147,7 @@ async function payChallenge(ctx: Ctx, url: URL, v: ValidatedChallenge): Promise<
   state.attempted.add(hash);
   let preimage: string;
   try {
-    preimage = (await ctx.wallet.payInvoice(v.invoice.paymentRequest)).preimage;
+    preimage = (await ctx.wallet.payInvoice(c.invoice.paymentRequest)).preimage;
   } catch (e) {
     const code = e instanceof WalletError ? e.code : 'internal';
     if (code === 'rejected') throw new L402FetchError('refused', 'the wallet refused the payment', { ...details, cause: e });
@@ -152,19 +162,56 @@ async function payChallenge(ctx: Ctx, url: URL, v: ValidatedChallenge): Promise<
   if (!verifyPreimage(preimage, hash)) {
     throw new L402FetchError('bad_preimage', 'the wallet returned a preimage that does not match the invoice', details);
   }
+  return preimage.toLowerCase();
+}
+
+async function payL402(ctx: Ctx, url: URL, c: CheckedOption): Promise<L402Token> {
+  if (c.option.scheme !== 'l402' || !c.macaroon) throw new Error('payL402 needs an L402 option');
+  const preimage = await payOption(ctx, url, c);
   const token: L402Token = {
     ...scopeOf(url),
-    macaroon: v.challenge.macaroon,
-    preimage: preimage.toLowerCase(),
-    paymentHash: hash,
-    expiresAt: expiryOf(v.macaroon.caveats),
+    macaroon: c.option.challenge.macaroon,
+    preimage,
+    paymentHash: c.invoice.paymentHash,
+    expiresAt: expiryOf(c.macaroon.caveats),
     createdAt: Math.floor(ctx.nowSeconds()),
   };
   await ctx.store.put(token);
   return token;
 }
 
-const authorizationOf = (t: L402Token) => formatAuthorization({ macaroons: [t.macaroon], preimage: t.preimage });
+/** The credential a one-time option is answered with, once paid. */
+function oneTimeCredential(c: CheckedOption, preimage: string): Credential {
+  if (c.option.scheme === 'payment') {
+    return { header: 'authorization', value: formatPaymentCredential({ challenge: c.option.challenge, payload: { preimage } }) };
+  }
+  if (c.option.scheme === 'x402') {
+    return { header: X402_SIGNATURE_HEADER, value: formatX402PaymentSignature(c.option.requirements, c.option.paymentRequired.resource) };
+  }
+  throw new Error('an L402 option is answered with its token');
+}
+
+const authorizationOf = (t: L402Token): Credential => ({
+  header: 'authorization',
+  value: formatAuthorization({ macaroons: [t.macaroon], preimage: t.preimage }),
+});
+
+/**
+ * The token to send up front: the most specific one of this scope, else the newest unexpired token of the origin
+ * (a service whose token is valid service-wide, like Aperture's, then needs no second payment). An inherited token
+ * the server refuses is kept for where it was bought.
+ */
+async function heldToken(ctx: Ctx, url: URL): Promise<{ token: L402Token; inherited: boolean } | null> {
+  const now = ctx.nowSeconds();
+  const scoped = await findToken(ctx.store, url, now);
+  if (scoped) return { token: scoped, inherited: scoped.pathPrefix !== scopeOf(url).pathPrefix };
+  let newest: L402Token | null = null;
+  for (const t of await ctx.store.list(url.origin)) {
+    if (t.origin !== url.origin || (t.expiresAt !== null && now >= t.expiresAt)) continue;
+    if (!newest || t.createdAt > newest.createdAt) newest = t;
+  }
+  return newest && { token: newest, inherited: true };
+}
 
 async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> {
   const req = await toReplayable(input, init);
@@ -175,73 +222,83 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
   // Another call is paying for this scope right now: wait for its token instead of paying a second invoice.
   await ctx.state.inflight.get(scope)?.catch(() => null);
 
-  let cached = req.hasAuthorization ? null : await findToken(ctx.store, url, ctx.nowSeconds());
-  let res = await ctx.fetch(req.build(cached && authorizationOf(cached)));
-  if (cached && (res.status === 401 || res.status === 402)) {
-    // The server does not accept the stored token here (expired, revoked, or not enough for this request). A token
-    // of this very scope is dropped; one inherited from a parent path is kept: it may still be good where it was
-    // bought (e.g. a /v1/ "pair" token sent to /v1/similarity/batch).
-    // A 402 carries a fresh challenge; a 401 (docs/design.md#credential) needs one plain request to get one.
-    if (cached.pathPrefix === pathPrefix) await ctx.store.remove(cached.origin, cached.paymentHash);
-    cached = null;
-    if (res.status === 401) {
+  const held = req.hasAuthorization ? null : await heldToken(ctx, url);
+  let res = await ctx.fetch(req.build(held && authorizationOf(held.token)));
+  if (held && (res.status === 401 || res.status === 402)) {
+    // The server does not accept the held token here (expired, revoked, or not enough for this request). A token
+    // of this very scope is dropped; one inherited from a parent path or another scope is kept: it may still be
+    // good where it was bought (e.g. a /v1/ "pair" token sent to /v1/similarity/batch).
+    if (!held.inherited) await ctx.store.remove(held.token.origin, held.token.paymentHash);
+    // A 401 with a fresh challenge (bLIP-0026) is a 402 in all but name; a bare 401 needs one plain request.
+    if (res.status === 401 && demandOf(res).options.length === 0) {
       await discard(res);
       res = await ctx.fetch(req.build(null));
     }
-  }
-  if (res.status !== 402) return res;
+  } else if (res.status !== 402) return res;
+  if (res.status !== 402 && res.status !== 401) return res;
 
-  const retry = async (token: L402Token): Promise<Response> => {
+  const demand = demandOf(res);
+  if (demand.options.length === 0) {
+    const x402Body = demand.unsupported.length === 0 && (await isX402Body(res));
+    if (demand.unsupported.length === 0 && !x402Body) return res; // asks for no payment scheme we know: the caller's business
     await discard(res);
-    const again = await ctx.fetch(req.build(authorizationOf(token)));
+    const l402Broken = demand.unsupported.some((u) => u.scheme === 'l402');
+    const what = x402Body ? 'x402 (v1, in the body)' : demand.unsupported.map((u) => `${u.name} (${u.reason})`).join('; ');
+    throw new L402FetchError(l402Broken ? 'invalid_challenge' : 'unsupported_challenge', `the server asks for a payment this toolkit cannot make: ${what}`, {
+      url: url.href,
+      demand,
+    });
+  }
+  const { chosen, refused } = chooseOption(demand, {
+    now: ctx.nowSeconds(),
+    expiryMarginSeconds: EXPIRY_MARGIN_SECONDS,
+    ...(ctx.options.networks ? { networks: ctx.options.networks } : {}),
+  });
+  if (!chosen) {
+    await discard(res);
+    const cause = refused[0]?.error;
+    throw new L402FetchError('invalid_challenge', `no offered payment is safe to pay: ${cause?.code ?? 'malformed_challenge'}`, { url: url.href, demand, cause });
+  }
+  const tokenUntil = chosen.macaroon ? expiryOf(chosen.macaroon.caveats) : null;
+  if (tokenUntil !== null && tokenUntil <= ctx.nowSeconds()) {
+    await discard(res);
+    const cause = new L402Error('caveat_failed', `the offered token expired at ${tokenUntil}`);
+    throw new L402FetchError('invalid_challenge', 'the L402 challenge offers an already expired token', { url: url.href, demand, cause });
+  }
+
+  const retry = async (credential: Credential, token: L402Token | null): Promise<Response> => {
+    await discard(res);
+    const again = await ctx.fetch(req.build(credential));
     if (again.status === 402 || again.status === 401) {
-      // A fresh, verified token refused: evict it and stop — paying again could loop forever (docs/design.md#quality-bars).
-      await ctx.store.remove(token.origin, token.paymentHash);
-      throw new L402FetchError('retry_failed', `the server answered ${again.status} to a freshly paid token`, {
+      // A fresh, verified credential refused: evict it and stop — paying again could loop forever.
+      if (token) await ctx.store.remove(token.origin, token.paymentHash);
+      throw new L402FetchError('retry_failed', `the server answered ${again.status} to a freshly paid credential`, {
         url: url.href,
-        paymentHash: token.paymentHash,
+        paymentHash: token?.paymentHash ?? chosen.invoice.paymentHash,
         response: again,
       });
     }
     return again;
   };
 
-  const demand = await demandOf(res);
-  if (demand.kind === 'none') return res; // a 402 that asks for no payment scheme we know: the caller's business
-  if (demand.kind !== 'l402') {
-    await discard(res);
-    const what = demand.kind === 'malformed' ? `a malformed challenge (${demand.reason})` : `a ${demand.kind} payment`;
-    throw new L402FetchError(demand.kind === 'malformed' ? 'invalid_challenge' : 'unsupported_challenge', `the server asks for ${what}`, {
-      url: url.href,
-      demand,
-    });
-  }
-  let validated: ValidatedChallenge;
-  try {
-    validated = validateChallenge(demand.challenge, {
-      now: ctx.nowSeconds(),
-      expiryMarginSeconds: EXPIRY_MARGIN_SECONDS,
-      ...(ctx.options.networks ? { networks: ctx.options.networks } : {}),
-    });
-  } catch (e) {
-    await discard(res);
-    const core = isL402Error(e) ? e.code : 'malformed_challenge';
-    throw new L402FetchError('invalid_challenge', `the L402 challenge is not payable: ${core}`, { url: url.href, demand, cause: e });
-  }
-  const tokenUntil = expiryOf(validated.macaroon.caveats);
-  if (tokenUntil !== null && tokenUntil <= ctx.nowSeconds()) {
-    await discard(res);
-    const cause = new L402Error('caveat_failed', `the offered token expired at ${tokenUntil}`);
-    throw new L402FetchError('invalid_challenge', 'the L402 challenge offers an already expired token', { url: url.href, demand, cause });
+  if (chosen.option.scheme !== 'l402') {
+    // A one-time charge pays for this request only: nothing to share with other calls, nothing to store.
+    try {
+      const preimage = await payOption(ctx, url, chosen);
+      return await retry(oneTimeCredential(chosen, preimage), null);
+    } catch (e) {
+      await discard(res);
+      throw e;
+    }
   }
   // Another call for this scope may have started paying while we read our 402: use its token rather than pay a
   // second invoice. Loop because the payment we joined may fail and another call may have taken over.
   for (let other = ctx.state.inflight.get(scope); other; other = ctx.state.inflight.get(scope)) {
     const token = await other.catch(() => null);
-    if (token) return retry(token);
+    if (token) return retry(authorizationOf(token), token);
   }
   // Registered in the same tick as the check above (no await between), so concurrent 402s find it and share it.
-  const payment = payChallenge(ctx, url, validated);
+  const payment = payL402(ctx, url, chosen);
   ctx.state.inflight.set(scope, payment);
   let token: L402Token;
   try {
@@ -252,7 +309,7 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
   } finally {
     if (ctx.state.inflight.get(scope) === payment) ctx.state.inflight.delete(scope);
   }
-  return retry(token);
+  return retry(authorizationOf(token), token);
 }
 
 function contextOf(fetchImpl: typeof fetch, options: L402FetchOptions, store: TokenStore): Ctx {
@@ -264,7 +321,8 @@ function contextOf(fetchImpl: typeof fetch, options: L402FetchOptions, store: To
 }
 
 /**
- * Returns a `fetch` that pays L402 challenges. Same signature as `fetch`; the caller's Request/init are never
+ * Returns a `fetch` that pays 402s: L402 (token kept and reused), the `Payment` scheme's Lightning charge and
+ * x402's Lightning variant (paid once per request), through the same wallet, limits and `onChallenge`. Same signature as `fetch`; the caller's Request/init are never
  * modified. Tokens are kept in `options.tokenStore` (default: a memory store private to this wrapper).
  * Throws {@link L402FetchError} when it will not or cannot pay; other responses (including a 402 with no known
  * payment scheme) come back unchanged.
@@ -283,7 +341,8 @@ export function wrapFetch(fetchImpl: typeof fetch, options: L402FetchOptions): t
 }
 
 /**
- * One L402-aware request: like `fetch(input, init)`, paying a 402 L402 challenge with `options.wallet`.
+ * One 402-aware request: like `fetch(input, init)`, paying a 402 (L402, Payment charge or x402 Lightning) with
+ * `options.wallet`.
  * Without `options.tokenStore`, tokens go to one memory store shared by all calls in this realm, so a second call
  * to the same service reuses the token.
  * @example

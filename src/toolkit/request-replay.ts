@@ -1,13 +1,19 @@
 // Makes a request re-sendable without touching the caller's copy (docs/design.md#house-style): a body can be read once, and
 // the retry after paying must send the same bytes, so the body is buffered once, up front.
 
-/** A request the toolkit can send any number of times, with or without an Authorization header. */
+/** A credential header to add: `authorization` (L402, Payment) or `PAYMENT-SIGNATURE` (x402). */
+export interface Credential {
+  header: string;
+  value: string;
+}
+
+/** A request the toolkit can send any number of times, with or without a credential. */
 export interface Replayable {
   url: URL;
   /** True when the caller set their own Authorization header (then no cached token is attached). */
   hasAuthorization: boolean;
-  /** A fresh Request each call; `authorization` replaces any Authorization header. */
-  build(authorization: string | null): Request;
+  /** A fresh Request each call; `credential` replaces any header of its name. */
+  build(credential: Credential | null): Request;
 }
 
 // Node's fetch (undici) refuses a stream body without `duplex: 'half'`; browsers accept it (and ignore it).
@@ -32,9 +38,9 @@ export async function toReplayable(input: RequestInfo | URL, init?: RequestInit)
   return {
     url: new URL(base.url),
     hasAuthorization: headers.has('authorization'),
-    build(authorization) {
+    build(credential) {
       const h = new Headers(headers);
-      if (authorization !== null) h.set('authorization', authorization);
+      if (credential !== null) h.set(credential.header, credential.value);
       // A copy of the bytes for each send: nothing downstream can detach or alter the buffer we keep.
       return new Request(base, body === null ? { headers: h } : { headers: h, body: body.slice(0) });
     },

@@ -2,16 +2,29 @@
 // real macaroons and credential checks from the core. Used by the toolkit's unit tests; not part of the build.
 import { randomBytes } from 'node:crypto';
 import {
+  bytesToBase64,
   bytesToHex,
   caveat,
+  chargePreimageOf,
+  decodeChargeRequest,
   decodeInvoice,
+  encodeChargeRequest,
   formatL402Challenges,
+  formatPaymentChallenge,
+  formatPaymentReceipt,
   hexToBytes,
   isL402Authorization,
+  isPaymentAuthorization,
   mintMacaroon,
+  type PaymentChallenge,
   parseAuthorization,
+  parsePaymentCredential,
+  parseX402PaymentSignature,
+  paymentChallengeId,
   paymentHashOf,
   verifyCredential,
+  verifyPaymentChallengeId,
+  verifyPreimage,
 } from '../../l402/index.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { signTestInvoice } from '../../../test/support/invoices.ts';
@@ -62,7 +75,17 @@ export interface TestServerOptions {
   /** Tamper with the (macaroon, invoice) pair before sending it. */
   mutate?: (c: { macaroon: string; invoice: string }) => { macaroon: string; invoice: string };
   invoiceExpirySeconds?: number;
+  /** What a 402 offers, in this order (default: L402 only). */
+  schemes?: readonly ('l402' | 'payment' | 'x402')[];
+  /** Price of the one-time `Payment` charge and x402 offer (default: `priceSat`). */
+  chargePriceSat?: number;
+  x402PriceSat?: number;
+  /** With `rejectWith401`: the 401 carries a fresh challenge (bLIP-0026), not a bare "bad token". */
+  challengeOn401?: boolean;
 }
+
+/** CAIP-2 id of regtest, as x402 names Bitcoin chains. */
+export const REGTEST_CAIP2 = 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328';
 
 /** An L402 service as a fetch function, plus the preimages a test wallet needs to pay it. */
 export function createTestServer(o: TestServerOptions = {}) {
@@ -73,6 +96,67 @@ export function createTestServer(o: TestServerOptions = {}) {
   const seen: SeenRequest[] = [];
   let challenges = 0;
   let fixed: { macaroon: string; invoice: string } | null = null;
+  const hmacKey = randomBytes(32);
+  /** Payment hashes paid through the test wallet, and one-time charges already redeemed. */
+  const settled = new Set<string>();
+  const spent = new Set<string>();
+  const x402Issued = new Set<string>();
+
+  function newInvoice(amountSat: number): { invoice: string; paymentHash: string } {
+    const preimage = bytesToHex(randomBytes(32));
+    const paymentHash = paymentHashOf(preimage);
+    preimages.set(paymentHash, preimage);
+    const timestamp = Math.floor(now() / 1000);
+    return { paymentHash, invoice: makeInvoice({ paymentHash, amountSat, timestamp, expirySeconds: o.invoiceExpirySeconds ?? 600 }) };
+  }
+
+  function chargeLine(): string {
+    const amount = o.chargePriceSat ?? o.priceSat ?? 10;
+    const { invoice, paymentHash } = newInvoice(amount);
+    const request = encodeChargeRequest({ amount: String(amount), currency: 'sat', methodDetails: { invoice, paymentHash, network: 'regtest' } });
+    const expires = new Date(now() + 600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const params = { realm: 'api.test', method: 'lightning', intent: 'charge', request, expires };
+    return formatPaymentChallenge({ id: paymentChallengeId(hmacKey, params), ...params });
+  }
+
+  function x402Header(): string {
+    const amount = o.x402PriceSat ?? o.priceSat ?? 10;
+    const { invoice } = newInvoice(amount);
+    x402Issued.add(invoice);
+    const accepts = [
+      { scheme: 'exact', network: 'eip155:8453', amount: '10000', asset: 'USDC', payTo: '0x0' },
+      { scheme: 'exact', network: REGTEST_CAIP2, amount: String(amount * 1000), asset: 'BTC', payTo: 'anonymous', maxTimeoutSeconds: 600, extra: { paymentMethod: 'lightning', invoice } },
+    ];
+    return bytesToBase64(new TextEncoder().encode(JSON.stringify({ x402Version: 2, accepts })));
+  }
+
+  /** A one-time charge credential: our HMAC id, unexpired, preimage of its invoice, never seen before. */
+  function chargeOk(header: string | null): PaymentChallenge | null {
+    if (!header || !isPaymentAuthorization(header)) return null;
+    try {
+      const cred = parsePaymentCredential(header);
+      if (!verifyPaymentChallengeId(hmacKey, cred.challenge)) return null;
+      const hash = decodeInvoice(decodeChargeRequest(cred.challenge.request).methodDetails.invoice).paymentHash;
+      if (!verifyPreimage(chargePreimageOf(cred), hash) || spent.has(hash)) return null;
+      spent.add(hash);
+      return cred.challenge;
+    } catch {
+      return null;
+    }
+  }
+
+  function x402Ok(header: string | null): boolean {
+    if (!header) return false;
+    try {
+      const invoice = parseX402PaymentSignature(header).payload.invoice;
+      const hash = decodeInvoice(invoice).paymentHash;
+      if (!x402Issued.has(invoice) || !settled.has(hash) || spent.has(hash)) return false;
+      spent.add(hash);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   function mint(): { macaroon: string; invoice: string } {
     if (o.fixedChallenge && fixed) return fixed;
@@ -109,21 +193,33 @@ export function createTestServer(o: TestServerOptions = {}) {
     const req = new Request(input, init);
     const authorization = req.headers.get('authorization');
     seen.push({ method: req.method, url: req.url, headers: req.headers, body: await req.text(), authorization });
-    if (!o.alwaysChallenge && authorised(authorization)) {
-      return Response.json({ ok: true, path: new URL(req.url).pathname });
+    const path = new URL(req.url).pathname;
+    if (!o.alwaysChallenge && authorised(authorization)) return Response.json({ ok: true, path });
+    const charge = o.alwaysChallenge ? null : chargeOk(authorization);
+    if (charge) {
+      const receipt = formatPaymentReceipt({ status: 'success', method: 'lightning', timestamp: new Date(now()).toISOString(), reference: 'r', challengeId: charge.id });
+      return Response.json({ ok: true, path }, { headers: { 'payment-receipt': receipt } });
     }
-    if (authorization && o.rejectWith401) return new Response('bad token', { status: 401 });
+    if (!o.alwaysChallenge && x402Ok(req.headers.get('payment-signature'))) return Response.json({ ok: true, path });
+    const sentCredential = authorization !== null || req.headers.has('payment-signature');
+    if (sentCredential && o.rejectWith401 && !o.challengeOn401) return new Response('bad token', { status: 401 });
     challenges++;
     if (o.challenge) return o.challenge();
     const headers = new Headers({ 'content-type': 'application/json' });
-    for (const line of formatL402Challenges(mint(), { lsatTwin: true })) headers.append('www-authenticate', line);
-    return new Response(JSON.stringify({ error: 'payment required' }), { status: 402, headers });
+    for (const scheme of o.schemes ?? ['l402']) {
+      if (scheme === 'l402') for (const line of formatL402Challenges(mint(), { lsatTwin: true })) headers.append('www-authenticate', line);
+      if (scheme === 'payment') headers.append('www-authenticate', chargeLine());
+      if (scheme === 'x402') headers.set('payment-required', x402Header());
+    }
+    const status = sentCredential && o.rejectWith401 ? 401 : 402;
+    return new Response(JSON.stringify({ error: 'payment required' }), { status, headers });
   }
 
   return {
     fetch: fetchImpl as typeof fetch,
     seen,
     preimages,
+    settled,
     /** Makes tokens for this payment hash fail from now on. */
     revoke: (paymentHash: string) => revoked.add(paymentHash),
     get challenges() {
@@ -142,7 +238,7 @@ export interface TestWalletOptions {
 }
 
 /** A `{ payInvoice }` wallet that "pays" by looking the preimage up on the test server. */
-export function createTestWallet(server: { preimages: Map<string, string> }, o: TestWalletOptions = {}) {
+export function createTestWallet(server: { preimages: Map<string, string>; settled?: Set<string> }, o: TestWalletOptions = {}) {
   const paid: string[] = [];
   return {
     paid,
@@ -150,8 +246,10 @@ export function createTestWallet(server: { preimages: Map<string, string> }, o: 
       paid.push(invoice);
       await o.gate;
       if (o.fail) throw o.fail;
-      const preimage = server.preimages.get(decodeInvoice(invoice).paymentHash);
+      const hash = decodeInvoice(invoice).paymentHash;
+      const preimage = server.preimages.get(hash);
       if (!preimage) throw new WalletError('payment_failed', 'no route');
+      server.settled?.add(hash);
       return { preimage: o.wrongPreimage ?? preimage, feeMsat: 0 };
     },
   };

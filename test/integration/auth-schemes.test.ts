@@ -1,0 +1,123 @@
+// Every AUTH_SCHEMES mode of our server (lnd backend = alice) paid over regtest, by our toolkit (through our NWC
+// adapter → bob) and by @getalby/lightning-tools' fetch402 (an independent client of L402 and the Payment charge).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetch402 } from '@getalby/lightning-tools/402';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerConfig } from '../../server/config.ts';
+import { lndBackend } from '../../server/lightning/lnd-backend.ts';
+import { type RunningServer, startServer } from '../../server/start.ts';
+import { parsePaymentCredential, parsePaymentReceipt } from '../../src/l402/index.ts';
+import { type ChallengeInfo, fetchWithL402, isL402FetchError, memoryTokenStore } from '../../src/toolkit/index.ts';
+import { createNwcWallet } from '../../src/wallet/nwc.ts';
+import type { Wallet } from '../../src/wallet/wallet.ts';
+import { control, lnd } from './regtest-context.ts';
+
+const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
+const init = (): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(PAIR) });
+const MODES: ServerConfig['authSchemes'][] = ['l402', 'payment', 'l402,payment'];
+
+describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
+  let server: RunningServer;
+  let dataDir: string;
+  let wallet: Wallet;
+  const alice = lnd('alice');
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'auth-schemes-'));
+    server = await startServer({ config: { port: 0, dataDir, authSchemes: mode }, backend: lndBackend(alice) });
+    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', {});
+    wallet = createNwcWallet(nwcUri, { timeoutMs: 60_000 });
+  });
+  afterAll(async () => {
+    wallet?.close?.();
+    await server?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('the toolkit pays, settles on alice, and reuses where the scheme allows', async () => {
+    const asked: ChallengeInfo[] = [];
+    const sent: Request[] = [];
+    const options = {
+      wallet,
+      tokenStore: memoryTokenStore(),
+      networks: ['regtest'] as const,
+      fetch: (async (input: RequestInfo | URL, i?: RequestInit) => {
+        const r = new Request(input, i);
+        sent.push(r.clone());
+        return fetch(r);
+      }) as typeof fetch,
+      onChallenge: (c: ChallengeInfo) => {
+        asked.push(c);
+        return true;
+      },
+    };
+    const res = await fetchWithL402(`${server.url}/v1/similarity`, init(), options);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { similarity: number }).similarity).toBeGreaterThan(0.99);
+    const scheme = mode === 'payment' ? 'payment' : 'l402'; // L402's reusable token wins when offered
+    expect(asked.map((a) => a.scheme)).toEqual([scheme]);
+    expect((await alice.lookupInvoice(asked[0]!.paymentHash)).state).toBe('SETTLED');
+    if (scheme === 'payment') expect(parsePaymentReceipt(res.headers.get('payment-receipt')!).status).toBe('success');
+
+    const again = await fetchWithL402(`${server.url}/v1/similarity`, init(), options);
+    expect(again.status).toBe(200);
+    expect(asked).toHaveLength(scheme === 'l402' ? 1 : 2); // a token is reused, a charge pays once per request
+
+    if (scheme === 'payment') {
+      // Replaying the paid charge credential is refused with a fresh challenge; nothing is served twice.
+      const authorization = sent.find((r) => r.headers.get('authorization')?.startsWith('Payment '))!.headers.get('authorization')!;
+      expect(parsePaymentCredential(authorization).challenge.intent).toBe('charge');
+      const replay = await fetch(`${server.url}/v1/similarity`, { ...init(), headers: { 'content-type': 'application/json', authorization } });
+      expect(replay.status).toBe(402);
+      expect(await replay.json()).toMatchObject({ rejected: { code: 'charge_spent' } });
+    }
+  });
+
+  it('sends each challenge on its own header line', async () => {
+    const res = await fetch(`${server.url}/v1/similarity`, init());
+    await res.body?.cancel();
+    expect(res.status).toBe(402);
+    // Node's fetch joins repeated lines with ", ": count the line starts through the raw headers instead.
+    const raw = await new Promise<string[]>((resolve, reject) => {
+      import('node:http').then(({ request }) => {
+        const req = request(`${server.url}/v1/similarity`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
+          r.resume();
+          const lines: string[] = [];
+          for (let i = 0; i < r.rawHeaders.length; i += 2) if (r.rawHeaders[i]!.toLowerCase() === 'www-authenticate') lines.push(r.rawHeaders[i + 1]!);
+          resolve(lines);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(PAIR));
+      }, reject);
+    });
+    const want = { l402: ['LSAT', 'L402'], payment: ['Payment'], 'l402,payment': ['LSAT', 'L402', 'Payment'] }[mode];
+    expect(raw.map((l) => l.split(' ')[0])).toEqual(want);
+  });
+
+  it('refuses an invoice above maxAmountSat without paying', async () => {
+    const paid: string[] = [];
+    const counting = {
+      payInvoice: (invoice: string) => {
+        paid.push(invoice);
+        return wallet.payInvoice(invoice);
+      },
+    };
+    const e = await fetchWithL402(`${server.url}/v1/similarity`, init(), { wallet: counting, tokenStore: memoryTokenStore(), maxAmountSat: 5 }).catch((x: unknown) => x);
+    expect(isL402FetchError(e, 'over_limit')).toBe(true);
+    expect(paid).toEqual([]);
+  });
+
+  it("@getalby/lightning-tools' fetch402 pays our server", async () => {
+    const res = await fetch402(`${server.url}/v1/similarity`, init(), {
+      wallet: { payInvoice: async ({ invoice }) => ({ preimage: (await wallet.payInvoice(invoice)).preimage }) },
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { similarity: number }).similarity).toBeGreaterThan(0.99);
+    expect(res.payment?.paid).toBe(true);
+    expect(res.payment?.preimage).toMatch(/^[0-9a-f]{64}$/);
+    // it paid the scheme the 402 led with: the charge only when no L402 was offered
+    expect(res.payment?.credentials?.value.split(' ')[0]).toMatch(mode === 'payment' ? /^Payment$/ : /^(L402|LSAT)$/);
+  });
+});
