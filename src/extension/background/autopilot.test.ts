@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caveat, parseAuthorization } from '../../l402/index.ts';
+import { caveat, formatL402Challenge, hexToBytes, mintMacaroon, parseAuthorization } from '../../l402/index.ts';
 import type { PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
 import { type AutopilotDeps, type ChallengeRequest, createAutopilot } from './autopilot.ts';
 import { AutopilotError } from './errors.ts';
@@ -7,7 +7,7 @@ import { getPayment, listPayments } from './ledger.ts';
 import { budgetTotals, getReservation, listReservations } from './reservations.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { type KeyValueStorage, memoryStorage } from './storage.ts';
-import { type Challenge, FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { type Challenge, FakeWallet, makeChallenge, makeInvoice, NOW, settingsWith } from './test-fixtures.ts';
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
@@ -56,6 +56,12 @@ const req = (c: Challenge, o: Partial<ChallengeRequest> = {}): ChallengeRequest 
   confirmedByBrowser: true,
   ...o,
 });
+
+function hexBytes(hex: string): Uint8Array {
+  const b = hexToBytes(hex);
+  if (!b) throw new Error(`not hex: ${hex}`);
+  return b;
+}
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -447,5 +453,61 @@ describe('tokens through the autopilot', () => {
     const w = await world();
     await createAutopilot(w.deps).handleChallenge(req(w.wallet.know(makeChallenge())));
     expect((await listPayments(w.storage)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+});
+
+describe('a known payment hash is no secret', () => {
+  const EVIL = 'https://evil.example';
+  /** A challenge of another server reusing `paymentHash` with its own macaroon (the invoice signer is irrelevant). */
+  const replay = (paymentHash: string): Challenge => {
+    const macaroon = mintMacaroon({ rootKey: new Uint8Array(32).fill(7), paymentHash: hexBytes(paymentHash), tokenId: new Uint8Array(32).fill(1), caveats: [] });
+    const invoice = makeInvoice({ paymentHash, sats: 1 });
+    return { preimage: '', paymentHash, invoice, macaroon, header: formatL402Challenge({ macaroon, invoice }) };
+  };
+  const everyoneAutoPays = settingsWith({ sites: AUTO, autoPayUnlisted: true });
+
+  it('another service or page offering a paid hash is refused as unpayable: nothing paid, nothing granted', async () => {
+    const w = await world(everyoneAutoPays);
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    await ap.handleChallenge(req(c));
+    const before = await getPayment(w.storage, c.paymentHash);
+    const r = replay(c.paymentHash);
+    const cases: Partial<ChallengeRequest>[] = [
+      { serviceUrl: `${EVIL}/x`, initiator: EVIL },
+      { serviceUrl: `${EVIL}/x`, initiator: PAGE },
+      { initiator: EVIL },
+    ];
+    for (const o of cases) expect(await codeOf(ap.handleChallenge(req(r, o)))).toBe('payment_failed');
+    // An invoice the wallet cannot pay (unknown preimage) gets the very same answer.
+    expect(await codeOf(ap.handleChallenge(req(makeChallenge(), { serviceUrl: `${EVIL}/y`, initiator: EVIL })))).toBe('payment_failed');
+    expect(w.wallet.paid).toHaveLength(2);
+    expect(await getPayment(w.storage, c.paymentHash)).toEqual(before);
+    expect((await listTokens(w.deps)).map((t) => t.grantedTo)).toEqual([[PAGE]]);
+  });
+
+  it("the same page and service meeting its own paid invoice again is served its token without paying", async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    await ap.handleChallenge(req(c));
+    const again = await ap.handleChallenge(req(c, { source: 'navigation' }));
+    expect(again.paid).toBe(false);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it("concurrent challenges with one hash from two pages are not coalesced: the other page does not get this page's result", async () => {
+    const w = await world(everyoneAutoPays);
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    let release = () => {};
+    w.wallet.gate = () => new Promise<void>((r) => (release = r));
+    const mine = ap.handleChallenge(req(c));
+    await expect.poll(() => w.wallet.paid.length).toBe(1);
+    const theirs = codeOf(ap.handleChallenge(req(c, { initiator: EVIL })));
+    release();
+    expect((await mine).paid).toBe(true);
+    expect(await theirs).toBe('payment_failed');
+    expect(w.wallet.paid).toHaveLength(1);
   });
 });

@@ -145,6 +145,10 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       wallet,
       settings,
     );
+    // Only this service's and this page's own payment is ever shared (payer.ts `sameScope`); say no otherwise.
+    if (record.origin !== origin || record.initiator !== req.initiator) {
+      throw new AutopilotError('payment_failed', 'the wallet could not pay this invoice');
+    }
     // The payer stores the token on success; a record paid earlier (resumed) may need it granted to this page.
     const token =
       (await grantToken(deps, record.paymentHash, req.initiator)) ??
@@ -202,8 +206,9 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       );
     }
 
-    // Coalesce: concurrent challenges for the same page + service scope, or the same invoice, make ONE payment.
-    const keys = [`scope ${req.initiator} ${origin}${scope}`, `hash ${paymentHash}`];
+    // Coalesce: concurrent challenges for the same page + service scope, or the same invoice of that page and
+    // service, make ONE payment. Never across pages or services: a payment hash is no secret (payer.ts `sameScope`).
+    const keys = [`scope ${req.initiator} ${origin}${scope}`, `hash ${req.initiator} ${origin} ${paymentHash}`];
     for (const k of keys) {
       const running = inflight.get(k);
       if (running) return running.then((r) => ({ ...r, paid: false }));

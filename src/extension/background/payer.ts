@@ -46,8 +46,19 @@ export type PrepareResult =
   | { kind: 'reserved'; decision: Decision; record: PaymentRecord }
   /** The rules say ask or deny; nothing reserved. */
   | { kind: 'blocked'; decision: Decision }
-  /** This payment hash is already in the ledger (paid, or in flight): never pay it again. */
-  | { kind: 'known'; record: PaymentRecord };
+  /** This payment hash is already in the ledger (paid, or in flight) for this same service and page: never pay it again. */
+  | { kind: 'known'; record: PaymentRecord }
+  /**
+   * This hash was paid for ANOTHER service or page. A payment hash is no secret (payee, routing nodes and pages
+   * paying through their own wallet see it), so it proves nothing: nothing is paid or handed out, and the caller
+   * answers exactly as for an invoice the wallet cannot pay (the rules still decide first, so the ledger is no oracle).
+   */
+  | { kind: 'unpayable'; decision: Decision };
+
+/** Is a known record this intent's own (same service, same page, same kind), so its result may be shared? */
+export function sameScope(known: Pick<PaymentRecord, 'origin' | 'initiator' | 'kind'>, intent: Pick<PaymentIntent, 'origin' | 'initiator' | 'kind'>): boolean {
+  return known.origin === intent.origin && known.initiator === intent.initiator && known.kind === intent.kind;
+}
 
 class KnownPayment extends Error {
   readonly record: PaymentRecord;
@@ -64,6 +75,7 @@ class KnownPayment extends Error {
  */
 export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): Promise<PrepareResult> {
   const hash = intent.invoice.paymentHash;
+  let foreign = false;
   try {
     const { decision, reservation } = await tryReserve(
       deps,
@@ -80,7 +92,10 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         // A failed payment may be tried again (no money moved); anything else is never paid twice.
         before: async () => {
           const known = await getPayment(deps.storage, hash);
-          if (known && known.status !== 'failed') throw new KnownPayment(known);
+          if (!known || known.status === 'failed') return;
+          if (sameScope(known, intent)) throw new KnownPayment(known);
+          foreign = true;
+          return 'decide-only';
         },
         after: async (r) => {
           await putPayment(deps.storage, {
@@ -105,6 +120,7 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         },
       },
     );
+    if (foreign) return { kind: 'unpayable', decision };
     if (!reservation) return { kind: 'blocked', decision };
     const record = await getPayment(deps.storage, hash);
     if (!record) throw new Error('pending record vanished');

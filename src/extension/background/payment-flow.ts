@@ -140,12 +140,15 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       const prepare = (force: boolean): Promise<PrepareResult> =>
         preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force });
 
+      const asks = (o: PrepareResult): o is Extract<PrepareResult, { decision: unknown }> =>
+        (o.kind === 'blocked' || o.kind === 'unpayable') && o.decision.action === 'ask';
       let outcome = await prepare(false);
-      if (outcome.kind === 'blocked' && outcome.decision.action === 'ask') {
+      let approved = false;
+      if (asks(outcome)) {
         // Ask inside this site's prompt slot, re-checking first: an answer given meanwhile may cover it.
         outcome = await inSlot(site, async (deniedMeanwhile): Promise<PrepareResult | 'denied'> => {
           const again = await prepare(false);
-          if (again.kind !== 'blocked' || again.decision.action !== 'ask') return again;
+          if (!asks(again)) return again;
           if (deniedMeanwhile) return 'denied';
           const d = again.decision;
           const now = deps.clock();
@@ -175,6 +178,7 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
               autoPay: true,
             });
           }
+          approved = true;
           return prepare(true);
         }).then((r) => {
           if (r === 'denied') throw new AutopilotError('rejected_by_user', `you declined to pay ${origin}`);
@@ -183,6 +187,10 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       }
       if (outcome.kind === 'reserved') {
         return { record: await executePayment({ ...deps, wallet, walletKind }, outcome.record), paid: true };
+      }
+      if (outcome.kind === 'unpayable' && (outcome.decision.action === 'pay' || approved)) {
+        // Same code as a wallet's own refusal (executePayment), without asking the wallet.
+        throw new AutopilotError('payment_failed', 'the wallet could not pay this invoice');
       }
       if (outcome.kind === 'known') {
         if (outcome.record.status === 'succeeded') return { record: outcome.record, paid: false };

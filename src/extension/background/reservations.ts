@@ -98,9 +98,12 @@ export interface ReserveRequest {
   mustAsk?: string;
 }
 
-/** Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid); `after` persists more. */
+/**
+ * Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid), or answer 'decide-only'
+ * to have the rules evaluated without reserving anything; `after` persists more.
+ */
 export interface ReserveHooks {
-  before?: () => Promise<void>;
+  before?: () => Promise<undefined | 'decide-only'>;
   after?: (r: Reservation) => Promise<void>;
 }
 
@@ -115,7 +118,7 @@ export function tryReserve(
   hooks: ReserveHooks = {},
 ): Promise<{ decision: Decision; reservation: Reservation | null }> {
   return withLock(BUDGET_LOCK, async () => {
-    await hooks.before?.();
+    const mode = await hooks.before?.();
     const now = deps.clock();
     const existing = await getReservation(deps.storage, req.paymentHash);
     const totals = budgetTotals(await listReservations(deps.storage), req.rules, req.initiator, now);
@@ -130,7 +133,7 @@ export function tryReserve(
     const decision: Decision =
       evaluated.action === 'pay' && req.mustAsk ? { ...evaluated, action: 'ask', reason: req.mustAsk } : evaluated;
     // A hash already holds money: never a second reservation (a payment hash is never paid twice).
-    if (existing) return { decision, reservation: null };
+    if (existing || mode === 'decide-only') return { decision, reservation: null };
     const go = decision.action === 'pay' || (req.force === true && decision.action === 'ask');
     if (!go) return { decision, reservation: null };
     const reservation: Reservation = {
