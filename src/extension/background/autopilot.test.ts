@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { caveat, formatL402Challenge, hexToBytes, mintMacaroon, parseAuthorization } from '../../l402/index.ts';
 import type { PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
-import { type AutopilotDeps, type ChallengeRequest, createAutopilot } from './autopilot.ts';
+import { type AutopilotDeps, type ChallengeRequest, createAutopilot, STILL_UNKNOWN } from './autopilot.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments } from './ledger.ts';
 import { budgetTotals, getReservation, listReservations } from './reservations.ts';
@@ -509,5 +509,78 @@ describe('a known payment hash is no secret', () => {
     expect((await mine).paid).toBe(true);
     expect(await theirs).toBe('payment_failed');
     expect(w.wallet.paid).toHaveLength(1);
+  });
+});
+
+describe('an open payment is resolved before its scope is paid again', () => {
+  it('live timeout: while the first payment is unknown no second invoice of that scope is paid; once it succeeds its token serves', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()))))).toBe('payment_unknown');
+    w.wallet.behaviour = 'ok';
+    // The server answers the next call with a NEW invoice for the same resource.
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()))))).toBe('payment_unknown');
+    expect(w.wallet.paid).toHaveLength(1);
+    w.wallet.hideSettled = false;
+    const served = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect(served.paid).toBe(false);
+    expect(w.wallet.paid).toHaveLength(1);
+    expect((await listPayments(w.storage)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+
+  it('another scope, another page, or a payment that failed for sure does not hold a payment back', async () => {
+    const w = await world(settingsWith({ sites: AUTO, autoPayUnlisted: true }));
+    const ap = createAutopilot(w.deps);
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/a'] })), { serviceUrl: `${SERVICE}/a` })));
+    w.wallet.behaviour = 'ok';
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/b'] })), { serviceUrl: `${SERVICE}/b` }))).paid).toBe(true);
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a`, initiator: 'https://other.example' }))).paid).toBe(true);
+    w.wallet.lookupDefault = { state: 'failed', reason: 'no route' };
+    w.wallet.hideSettled = true;
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a` }))).paid).toBe(true);
+  });
+
+  it('after a restart a challenge waits for the resume in progress, and its recovered token serves', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    await codeOf(createAutopilot(w.deps).handleChallenge(req(w.wallet.know(makeChallenge()))));
+    w.wallet.behaviour = 'ok';
+    const restarted = createAutopilot(w.deps);
+    let answer = () => {};
+    const lookup = w.wallet.lookupPayment.bind(w.wallet);
+    w.wallet.lookupPayment = async (h) => {
+      await new Promise<void>((r) => (answer = r));
+      w.wallet.hideSettled = false;
+      return lookup(h);
+    };
+    const resume = restarted.resumePending();
+    const page = restarted.handleChallenge(req(w.wallet.know(makeChallenge())));
+    await new Promise((r) => setTimeout(r, 0));
+    answer();
+    expect((await resume).succeeded).toHaveLength(1);
+    w.wallet.lookupPayment = lookup;
+    expect((await page).paid).toBe(false);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it('resume backs off, then leaves "still unknown — check your wallet" in the ledger (still reserved)', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    const c = w.wallet.know(makeChallenge());
+    await codeOf(createAutopilot(w.deps).handleChallenge(req(c)));
+    const waits: number[] = [];
+    const summary = await createAutopilot(w.deps).resumeUntilKnown([1_000, 3_000], async (ms) => {
+      waits.push(ms);
+    });
+    expect(waits).toEqual([1_000, 3_000]);
+    expect(summary.stillUnknown).toEqual([c.paymentHash]);
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown', error: STILL_UNKNOWN });
+    expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
   });
 });

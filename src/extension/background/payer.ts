@@ -162,8 +162,12 @@ async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string,
 
 /** Definite failure: no money moved, give the budget back. */
 async function fail(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
-  await releaseReservation(deps.storage, record.paymentHash);
-  return (await updatePayment(deps.storage, record.paymentHash, { status: 'failed', error, settledAt: deps.clock() })) ?? record;
+  // Marked first, so a record that succeeded meanwhile (a late lookup) is never failed and never released.
+  const now =
+    (await updatePayment(deps.storage, record.paymentHash, { status: 'failed', error, settledAt: deps.clock() }, { onlyIf: ['pending', 'unknown'] })) ??
+    record;
+  if (now.status === 'failed') await releaseReservation(deps.storage, record.paymentHash);
+  return now;
 }
 
 async function markUnknown(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
