@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
-import { startReplayServer } from './fixtures/hostile-payments.ts';
+import { startReplayServer, startScopeServer } from './fixtures/hostile-payments.ts';
 import { startL402Service } from './fixtures/security-servers.ts';
 import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
 
@@ -112,6 +112,37 @@ describe('security: payments', () => {
     expect(fresh.ok).toBe(false);
     expect(known).toEqual(fresh);
     expect((await ui('listPayments', {})).filter((r) => r.paymentHash === paid.paymentHash)).toEqual([paid]);
+    await page.close();
+  });
+
+  it('a token that could not authorize the request (already expired, or scoped elsewhere) is never bought, however often the page polls', async () => {
+    const s = track(await startScopeServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 }));
+    await ui('saveSettings', nwcSettings([autoPay(s.url, 5_000_000)]));
+    const page = await ext.page();
+    await page.goto(`${s.url}/page`);
+    const answers: { status: number; code: string | null }[] = [];
+    for (let i = 0; i < 4; i++) {
+      answers.push(await fetchWithWhy(page, '/expired'));
+      answers.push(await fetchWithWhy(page, '/scoped'));
+    }
+    expect(await ui('listPayments', { origin: s.url })).toEqual([]);
+    expect(answers.every((a) => a.status === 402 && a.code === 'unusable_token')).toBe(true);
+    await page.close();
+  });
+
+  it('circuit breaker: the 4th payment to one service within minutes asks the user, whatever the budget, and the prompt says why', async () => {
+    const s = track(await startScopeServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 }));
+    await ui('saveSettings', nwcSettings([autoPay(s.url, 5_000_000)]));
+    const page = await ext.page();
+    await page.goto(`${s.url}/page`);
+    for (const i of [1, 2, 3]) expect(await page.evaluate((p) => fetch(p).then((r) => r.status), `/item/${i}`)).toBe(200);
+    const fourth = page.evaluate(() => fetch('/item/4').then((r) => r.status));
+    const first = await Promise.race([nextPrompt(ext).then((p) => ({ prompt: p.id })), fourth.then((status) => ({ status }))]);
+    if (!('prompt' in first)) throw new Error(`the 4th payment was made without asking (status ${first.status})`);
+    expect((await ui('getPrompt', { id: first.prompt }))?.reason).toMatch(/3 payments to .* in the last 5 min/);
+    await ui('answerPrompt', { id: first.prompt, answer: { choice: 'deny' } });
+    expect(await fourth).toBe(402);
+    expect((await ui('listPayments', { origin: s.url })).filter((p) => p.status === 'succeeded')).toHaveLength(3);
     await page.close();
   });
 });

@@ -201,6 +201,8 @@ describe('handleChallenge: paying', () => {
 describe('handleChallenge: concurrency', () => {
   it('50 simultaneous challenges on distinct invoices for one site with budget for 5 → at most 5 paid, ≤ budget, one prompt', async () => {
     const w = await world();
+    // About the budget alone: the per-service circuit breaker is tested on its own below.
+    w.deps.breaker = null;
     // Fees at the max: each payment counts amount 10 + fee 10 sats, so the 100-sat budget covers exactly 5.
     w.wallet.feeMsat = 10_000;
     const ap = createAutopilot(w.deps);
@@ -582,5 +584,38 @@ describe('an open payment is resolved before its scope is paid again', () => {
     expect(summary.stillUnknown).toEqual([c.paymentHash]);
     expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown', error: STILL_UNKNOWN });
     expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
+  });
+});
+
+describe('tokens that cannot work, and repeat customers', () => {
+  it('a token already expired, or scoped away from the URL, is never bought', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const past = Math.floor(NOW / 1000) - 60;
+    const expired = w.wallet.know(makeChallenge({ caveats: [caveat.validUntil('similarity', past)] }));
+    expect(await codeOf(ap.handleChallenge(req(expired)))).toBe('unusable_token');
+    const elsewhere = w.wallet.know(makeChallenge({ caveats: ['path=/other'] }));
+    expect(await codeOf(ap.handleChallenge(req(elsewhere)))).toBe('unusable_token');
+    expect(w.wallet.paid).toEqual([]);
+    // A scope that does cover the URL is paid.
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/v1'] }))))).paid).toBe(true);
+  });
+
+  it('circuit breaker: the 4th payment to one service within 5 minutes asks, whatever the budget, and says why', async () => {
+    const w = await world(settingsWith({ sites: [{ pattern: PAGE, budgetMsat: 10_000_000, period: 'daily', autoPay: true }] }));
+    const ap = createAutopilot(w.deps);
+    const pay = (i: number) =>
+      ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: [`path=/r${i}`], now: w.now })), { serviceUrl: `${SERVICE}/r${i}` }));
+    for (const i of [1, 2, 3]) expect((await pay(i)).paid).toBe(true);
+    expect(w.prompts).toHaveLength(0);
+    expect(await codeOf(pay(4))).toBe('rejected_by_user');
+    expect(w.prompts).toHaveLength(1);
+    expect(w.prompts[0]?.reason).toMatch(/3 payments to https:\/\/api\.example\.com in the last 5 min/);
+    expect(w.wallet.paid).toHaveLength(3);
+    // Another service is not affected; and once the window has passed, the service is paid silently again.
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: 'https://other.example/x' }))).paid).toBe(true);
+    w.now += 5 * 60_000 + 1;
+    expect((await pay(5)).paid).toBe(true);
+    expect(w.prompts).toHaveLength(1);
   });
 });

@@ -18,7 +18,11 @@ import {
   pathInScope,
   pathScopeOf,
   storeToken,
+  validUntilOf,
 } from './tokens.ts';
+
+/** A token that expires sooner than this after purchase is not worth buying (it could not carry the retry). */
+const USABLE_FOR_MS = 5_000;
 
 export interface AutopilotDeps extends FlowDeps {
   /** A service that 402s a token younger than this is not paid again for as long (default 60 s). */
@@ -232,15 +236,27 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
 
     let paymentHash: string;
     let scope: string;
+    let validUntil: number | null;
     try {
       const mac = decodeMacaroon(challenge.macaroon);
       paymentHash = mac.paymentHash;
       scope = pathScopeOf(mac.caveats);
+      validUntil = validUntilOf(mac.caveats);
     } catch (e) {
       throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
         cause: e,
         coreCode: isL402Error(e) ? e.code : undefined,
       });
+    }
+
+    // Never buy a token that cannot authorize the very request that got the challenge: the server's next 402
+    // would not look like a rejection (no token covers it), so nothing else would stop paying on every call.
+    const path = new URL(req.serviceUrl).pathname;
+    if (!pathInScope(path, scope)) {
+      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells is for ${scope}, not for ${path}`);
+    }
+    if (validUntil !== null && validUntil <= deps.clock() + USABLE_FOR_MS) {
+      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells has already expired (${new Date(validUntil).toISOString()})`);
     }
 
     // A token this page may use already covers the URL: no payment.

@@ -26,6 +26,8 @@ export type AutopilotErrorCode =
   | 'unsupported_challenge'
   /** The service rejected a fresh token: not paying again. */
   | 'loop_guard'
+  /** The token on sale could not authorize the request that got the challenge (expired, or scoped elsewhere). */
+  | 'unusable_token'
   /** WebLN: the site has not been enabled by the user. */
   | 'not_enabled'
   /** WebLN: the wallet cannot do this (NWC NOT_IMPLEMENTED, or not in get_info's methods). */

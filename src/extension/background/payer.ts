@@ -8,7 +8,7 @@ import { WalletError } from '../../wallet/wallet.ts';
 import type { PaymentRecord, Rules } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments, putPayment, updatePayment } from './ledger.ts';
-import { commitReservation, getReservation, releaseReservation, tryReserve } from './reservations.ts';
+import { type Breaker, commitReservation, getReservation, releaseReservation, tryReserve } from './reservations.ts';
 import type { Decision } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';
 import { storeToken } from './tokens.ts';
@@ -39,6 +39,8 @@ export interface PaymentIntent {
   force?: boolean;
   /** Never auto-pay: ask the user with this reason even inside the rules. */
   mustAsk?: string;
+  /** Ask, whatever the budget, once this many payments to the service fall within the window (reservations.ts). */
+  breaker?: Breaker;
 }
 
 export type PrepareResult =
@@ -87,6 +89,7 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         rules: intent.rules,
         force: intent.force,
         mustAsk: intent.mustAsk,
+        breaker: intent.breaker,
       },
       {
         // A failed payment may be tried again (no money moved); anything else is never paid twice.

@@ -7,6 +7,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import type { PaymentRecord, PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
 import { executePayment, type PaymentIntent, type PrepareResult, preparePayment } from './payer.ts';
+import type { Breaker } from './reservations.ts';
 import { loadSettings, upsertSiteRule } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
 
@@ -27,7 +28,12 @@ export interface FlowDeps {
   newId?: () => string;
   /** How long a prompt stays open, ms (default 120 s). */
   promptTimeoutMs?: number;
+  /** L402 circuit breaker per service (default: more than 3 payments within 5 min asks); null: off. */
+  breaker?: Breaker | null;
 }
+
+/** A hostile or broken service paid on every poll is stopped here, even inside a generous budget. */
+export const DEFAULT_BREAKER: Breaker = { maxPayments: 3, windowMs: 5 * 60_000 };
 
 /** Whose request a wallet is wanted for. */
 export interface WalletContext {
@@ -137,8 +143,9 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       const origin = req.intent.origin;
       // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
       const site = req.intent.initiator;
+      const breaker = req.intent.kind === 'l402' ? deps.breaker === undefined ? DEFAULT_BREAKER : deps.breaker : null;
       const prepare = (force: boolean): Promise<PrepareResult> =>
-        preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force });
+        preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force, ...(breaker ? { breaker } : {}) });
 
       const asks = (o: PrepareResult): o is Extract<PrepareResult, { decision: unknown }> =>
         (o.kind === 'blocked' || o.kind === 'unpayable') && o.decision.action === 'ask';
