@@ -7,7 +7,7 @@ import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { startReplayServer, startScopeServer } from './fixtures/hostile-payments.ts';
-import { startL402Service } from './fixtures/security-servers.ts';
+import { startL402Service, startSink } from './fixtures/security-servers.ts';
 import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
 
 type Webln = { enable(): Promise<void>; sendPayment(pr: string): Promise<{ preimage: string }> };
@@ -143,6 +143,69 @@ describe('security: payments', () => {
     await ui('answerPrompt', { id: first.prompt, answer: { choice: 'deny' } });
     expect(await fourth).toBe(402);
     expect((await ui('listPayments', { origin: s.url })).filter((p) => p.status === 'succeeded')).toHaveLength(3);
+    await page.close();
+  });
+
+  /** Resolves with `what` once `check` holds (polled), to race a prompt against a silent payment. */
+  const once = async <T>(check: () => Promise<boolean>, what: T): Promise<T> => {
+    for (;;) {
+      if (await check().catch(() => false)) return what;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const paidTo = async (origin: string) => (await ui('listPayments', { origin })).filter((p) => p.status !== 'failed').length > 0;
+
+  it("a navigation another site starts (window.open) is that site's to pay: asked, not paid from the service's budget", async () => {
+    const api = track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
+    const evil = track(await startSink());
+    await ui('saveSettings', nwcSettings([autoPay(api.url)]));
+    const page = await ext.page();
+    await page.goto(`${evil.url}/page`);
+    await page.evaluate((u) => void window.open(u, '_blank'), `${api.url}/paid`);
+    const first = await Promise.race([nextPrompt(ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
+    if (first === null) throw new Error("the opened service was paid from its own budget without asking");
+    expect(await ui('getPrompt', { id: first })).toMatchObject({ origin: api.url, initiator: evil.url });
+    await ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+    expect(await paidTo(api.url)).toBe(false);
+    for (const p of ext.context.pages()) if (p.url().startsWith(api.url)) await p.close();
+    await page.close();
+  });
+
+  it('a navigation from an opaque origin (a data: document) is never paid automatically, and the prompt says what it is', async () => {
+    const api = track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
+    const settings = nwcSettings([autoPay(api.url)]);
+    await ui('saveSettings', { ...settings, rules: { ...settings.rules, autoPayUnlisted: true } });
+    const page = await ext.page();
+    await page.goto('data:text/html,<title>opaque</title>');
+    void page.evaluate((u) => {
+      location.href = u;
+    }, `${api.url}/paid`);
+    const first = await Promise.race([nextPrompt(ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
+    if (first === null) throw new Error('the opaque navigation was paid without asking');
+    expect((await ui('getPrompt', { id: first }))?.reason).toMatch(/no origin of its own/);
+    await ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+    expect(await paidTo(api.url)).toBe(false);
+    await page.close();
+  });
+
+  it('a cross-origin fetch whose response the page can never read (no CORS) is not paid', async () => {
+    const api = track(await startScopeServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 }));
+    const site = track(await startSink());
+    await ui('saveSettings', nwcSettings([autoPay(site.url), autoPay(api.url)]));
+    const warned: string[] = [];
+    const listen = (m: { text(): string }) => void warned.push(m.text());
+    ext.worker.on('console', listen);
+    const page = await ext.page();
+    await page.goto(`${site.url}/page`);
+    const got = await page.evaluate((u) => fetch(u).then((r) => `status ${r.status}`, (e: Error) => e.message), `${api.url}/item/1`);
+    expect(got).not.toMatch(/^status/);
+    const outcome = await Promise.race([
+      once(async () => warned.some((w) => w.includes(`${api.url}/item/1`) && w.includes('could not read')), 'refused'),
+      once(() => paidTo(api.url), 'paid'),
+    ]);
+    ext.worker.off('console', listen);
+    expect(outcome).toBe('refused');
+    expect(await paidTo(api.url)).toBe(false);
     await page.close();
   });
 });

@@ -619,3 +619,13 @@ describe('tokens that cannot work, and repeat customers', () => {
     expect(w.prompts).toHaveLength(1);
   });
 });
+
+describe('an opaque initiator', () => {
+  it('is never paid automatically, even with auto-pay for unlisted sites; the prompt says what it is', async () => {
+    const w = await world(settingsWith({ sites: AUTO, autoPayUnlisted: true }));
+    const ap = createAutopilot(w.deps);
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'null', source: 'navigation' })))).toBe('rejected_by_user');
+    expect(w.prompts[0]?.reason).toMatch(/no origin of its own \(a sandboxed frame or a data: page\)/);
+    expect(w.wallet.paid).toEqual([]);
+  });
+});

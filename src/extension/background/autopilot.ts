@@ -196,9 +196,11 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
           kind: 'l402',
           macaroon: challenge.macaroon,
           mustAsk:
-            req.confirmedByBrowser !== true && origin !== req.initiator
-              ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`
-              : undefined,
+            req.initiator === 'null'
+              ? `a document with no origin of its own (a sandboxed frame or a data: page) asked to pay ${origin}; that is never paid automatically`
+              : req.confirmedByBrowser !== true && origin !== req.initiator
+                ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`
+                : undefined,
         },
         promptKind: 'l402',
       },
