@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { caveat, formatL402Challenge, hexToBytes, mintMacaroon, parseAuthorization } from '../../l402/index.ts';
 import type { PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
 import { type AutopilotDeps, type ChallengeRequest, createAutopilot, STILL_UNKNOWN } from './autopilot.ts';
+import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments } from './ledger.ts';
 import { budgetTotals, getReservation, listReservations } from './reservations.ts';
@@ -627,5 +628,28 @@ describe('an opaque initiator', () => {
     expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'null', source: 'navigation' })))).toBe('rejected_by_user');
     expect(w.prompts[0]?.reason).toMatch(/no origin of its own \(a sandboxed frame or a data: page\)/);
     expect(w.wallet.paid).toEqual([]);
+  });
+});
+
+describe("wallet answers that do not say the payment failed for sure", () => {
+  it.each(['internal', 'timeout'] as const)('%s → payment_unknown, still reserved, looked up before anything of that scope is paid again', async (code) => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    const pay = w.wallet.payInvoice.bind(w.wallet);
+    w.wallet.hideSettled = true;
+    w.wallet.payInvoice = async (pr) => {
+      await pay(pr); // the wallet did pay…
+      throw new WalletError(code, 'INTERNAL: relay hiccup'); // …but its answer does not say so
+    };
+    expect(await codeOf(ap.handleChallenge(req(c)))).toBe('payment_unknown');
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown' });
+    expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
+    w.wallet.payInvoice = pay;
+    w.wallet.hideSettled = false;
+    const next = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect(next.paid).toBe(false);
+    expect(w.wallet.paid).toEqual([c.paymentHash]);
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'succeeded' });
   });
 });

@@ -177,6 +177,17 @@ async function markUnknown(deps: LedgerDeps, record: PaymentRecord, error: strin
   return (await updatePayment(deps.storage, record.paymentHash, { status: 'unknown', error })) ?? record;
 }
 
+/** Wallet answers that say for sure no money moved; anything else leaves the outcome unknown. */
+const DEFINITE_FAILURES: ReadonlySet<WalletError['code']> = new Set([
+  'insufficient_balance',
+  'quota_exceeded',
+  'payment_failed',
+  'unsupported',
+  'unauthorized',
+  'rejected',
+  'unreachable',
+]);
+
 const BAD_PREIMAGE = 'the wallet returned a preimage that does not match the payment hash; the amount stays reserved';
 
 /**
@@ -209,16 +220,19 @@ export async function executePayment(deps: PayerDeps, record: PaymentRecord): Pr
   try {
     result = await deps.wallet.payInvoice(record.invoice, { maxFeeMsat: record.maxFeeMsat });
   } catch (e) {
-    const definite = e instanceof WalletError && e.code !== 'timeout';
+    const definite = e instanceof WalletError && DEFINITE_FAILURES.has(e.code);
     if (!definite) {
-      // Timeout (or an error we cannot classify): maybe paid. Ask, never re-pay (SPEC §1 "NWC").
+      // Timeout, a wallet's INTERNAL/OTHER/unknown error, or anything we cannot classify: maybe paid. Look it up,
+      // never re-pay (SPEC §1 "NWC").
       const unknown = await markUnknown(deps, record, `no answer from the wallet: ${e instanceof Error ? e.message : String(e)}`);
       const now = await resolvePayment(deps, unknown);
       if (now.status === 'succeeded') return now;
       if (now.status === 'failed') throw new AutopilotError('payment_failed', now.error ?? 'payment failed', { cause: e });
+      const what =
+        e instanceof WalletError && e.code === 'timeout' ? 'the wallet did not answer in time' : "the wallet's answer does not say whether it paid";
       throw new AutopilotError(
         'payment_unknown',
-        'the wallet did not answer in time; the payment may have gone through, so its amount stays reserved until the wallet tells',
+        `${what}; the payment may have gone through, so its amount stays reserved until the wallet tells`,
         { cause: e },
       );
     }
