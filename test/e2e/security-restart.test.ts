@@ -101,4 +101,15 @@ describe('security: a worker restart never pays twice', () => {
     expect(await Promise.all(s.hashes.slice(1).map((h) => s.state(h)))).not.toContain('ACCEPTED');
     await page.close();
   });
+
+  // Repeated: whether the woken worker's resume pass or the page's call reaches the wallet first varies by run.
+  it.each([1, 2, 3])('stopped while in flight, settled while stopped, woken by the page calling again: served by the recovered token, one payment (run %i)', async () => {
+    const { s, page } = await payAndStopInFlight();
+    await s.settle(s.hashes[0] as string);
+    await page.reload();
+    const answer = await Promise.race([fetchWithWhy(page, '/paid'), once(heldAt(s, 1), 'a second invoice was paid')]);
+    expect(answer).toEqual({ status: 200, code: null });
+    await paidOnce(s);
+    await page.close();
+  });
 });

@@ -124,13 +124,20 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
    * nothing more is paid; failed → null (go on and pay).
    */
   async function resolveOpenFirst(req: ChallengeRequest, origin: string): Promise<ChallengeResult | null> {
-    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length === 0) return null;
+    const served = async (): Promise<ChallengeResult | null> => {
+      const t = await findToken(deps, req.serviceUrl, req.initiator);
+      return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
+    };
+    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length === 0) {
+      // Settled meanwhile (the resume pass, say)? Its token was stored before its record said so (payer.ts settle).
+      return served();
+    }
     await resuming?.catch(() => undefined);
     const open = await openPaymentsFor(req.serviceUrl, origin, req.initiator);
     const wallet = open.length > 0 ? await walletOrNull(req.tabId) : null;
     if (wallet) for (const r of open) await resolvePayment({ storage: deps.storage, clock: deps.clock, wallet }, r);
-    const t: StoredToken | null = await findToken(deps, req.serviceUrl, req.initiator);
-    if (t) return { authorization: authorizationOf(t), token: t, paid: false };
+    const t = await served();
+    if (t) return t;
     if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length > 0) {
       throw new AutopilotError(
         'payment_unknown',

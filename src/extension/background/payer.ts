@@ -134,8 +134,20 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
   }
 }
 
-/** Success: keep the preimage first (it is the proof), then commit the spend and store the token. */
+/**
+ * Success: keep the preimage first (it is the proof) — in the token, then in the ledger record — then commit the
+ * spend. The token is stored before the record says `succeeded`, so whoever sees the record settled finds its token.
+ */
 async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string, feeMsat: number | null): Promise<PaymentRecord> {
+  if (record.kind === 'l402' && record.macaroon) {
+    await storeToken(deps, {
+      paymentHash: record.paymentHash,
+      origin: record.origin,
+      macaroon: record.macaroon,
+      preimage: preimage.toLowerCase(),
+      grantedTo: [record.initiator],
+    });
+  }
   const done =
     (await updatePayment(deps.storage, record.paymentHash, {
       status: 'succeeded',
@@ -151,15 +163,6 @@ async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string,
     maxFeeMsat: record.maxFeeMsat,
     at: record.createdAt,
   });
-  if (record.kind === 'l402' && record.macaroon) {
-    await storeToken(deps, {
-      paymentHash: record.paymentHash,
-      origin: record.origin,
-      macaroon: record.macaroon,
-      preimage: preimage.toLowerCase(),
-      grantedTo: [record.initiator],
-    });
-  }
   return done;
 }
 
