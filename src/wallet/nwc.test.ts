@@ -65,7 +65,8 @@ describe('nwcWalletFromClient', () => {
     ['NOT_IMPLEMENTED', 'unsupported'],
     ['PAYMENT_FAILED', 'payment_failed'],
     ['INTERNAL', 'internal'],
-    ['SOMETHING_NEW', 'payment_failed'],
+    ['OTHER', 'internal'],
+    ['SOMETHING_NEW', 'internal'],
   ])('maps the NIP-47 error %s of pay_invoice to %s', async (nip47, code) => {
     const w = nwcWalletFromClient(
       fakeClient({

@@ -88,7 +88,8 @@ export function toWalletError(e: unknown, method: string): WalletError {
     return new WalletError('unreachable', `${method}: cannot reach the wallet's relay: ${message}`, { cause: e });
   }
   if (e instanceof Nip47WalletError) {
-    const code = NIP47_CODES[e.code] ?? (method === 'pay_invoice' ? 'payment_failed' : 'internal');
+    // A code we do not know says nothing about whether a payment went through: `internal` (the payer looks it up).
+    const code = NIP47_CODES[e.code] ?? 'internal';
     return new WalletError(code, `${method}: ${e.code}: ${message}`, { cause: e });
   }
   return new WalletError('internal', `${method}: ${message}`, { cause: e });

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { caveat, parseAuthorization } from '../../l402/index.ts';
+import { caveat, formatL402Challenge, hexToBytes, mintMacaroon, parseAuthorization } from '../../l402/index.ts';
 import type { PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
-import { type AutopilotDeps, type ChallengeRequest, createAutopilot } from './autopilot.ts';
+import { type AutopilotDeps, type ChallengeRequest, createAutopilot, STILL_UNKNOWN } from './autopilot.ts';
+import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments } from './ledger.ts';
 import { budgetTotals, getReservation, listReservations } from './reservations.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { type KeyValueStorage, memoryStorage } from './storage.ts';
-import { type Challenge, FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { type Challenge, FakeWallet, makeChallenge, makeInvoice, NOW, settingsWith } from './test-fixtures.ts';
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
@@ -56,6 +57,12 @@ const req = (c: Challenge, o: Partial<ChallengeRequest> = {}): ChallengeRequest 
   confirmedByBrowser: true,
   ...o,
 });
+
+function hexBytes(hex: string): Uint8Array {
+  const b = hexToBytes(hex);
+  if (!b) throw new Error(`not hex: ${hex}`);
+  return b;
+}
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -195,6 +202,8 @@ describe('handleChallenge: paying', () => {
 describe('handleChallenge: concurrency', () => {
   it('50 simultaneous challenges on distinct invoices for one site with budget for 5 → at most 5 paid, ≤ budget, one prompt', async () => {
     const w = await world();
+    // About the budget alone: the per-service circuit breaker is tested on its own below.
+    w.deps.breaker = null;
     // Fees at the max: each payment counts amount 10 + fee 10 sats, so the 100-sat budget covers exactly 5.
     w.wallet.feeMsat = 10_000;
     const ap = createAutopilot(w.deps);
@@ -447,5 +456,200 @@ describe('tokens through the autopilot', () => {
     const w = await world();
     await createAutopilot(w.deps).handleChallenge(req(w.wallet.know(makeChallenge())));
     expect((await listPayments(w.storage)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+});
+
+describe('a known payment hash is no secret', () => {
+  const EVIL = 'https://evil.example';
+  /** A challenge of another server reusing `paymentHash` with its own macaroon (the invoice signer is irrelevant). */
+  const replay = (paymentHash: string): Challenge => {
+    const macaroon = mintMacaroon({ rootKey: new Uint8Array(32).fill(7), paymentHash: hexBytes(paymentHash), tokenId: new Uint8Array(32).fill(1), caveats: [] });
+    const invoice = makeInvoice({ paymentHash, sats: 1 });
+    return { preimage: '', paymentHash, invoice, macaroon, header: formatL402Challenge({ macaroon, invoice }) };
+  };
+  const everyoneAutoPays = settingsWith({ sites: AUTO, autoPayUnlisted: true });
+
+  it('another service or page offering a paid hash is refused as unpayable: nothing paid, nothing granted', async () => {
+    const w = await world(everyoneAutoPays);
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    await ap.handleChallenge(req(c));
+    const before = await getPayment(w.storage, c.paymentHash);
+    const r = replay(c.paymentHash);
+    const cases: Partial<ChallengeRequest>[] = [
+      { serviceUrl: `${EVIL}/x`, initiator: EVIL },
+      { serviceUrl: `${EVIL}/x`, initiator: PAGE },
+      { initiator: EVIL },
+    ];
+    for (const o of cases) expect(await codeOf(ap.handleChallenge(req(r, o)))).toBe('payment_failed');
+    // An invoice the wallet cannot pay (unknown preimage) gets the very same answer.
+    expect(await codeOf(ap.handleChallenge(req(makeChallenge(), { serviceUrl: `${EVIL}/y`, initiator: EVIL })))).toBe('payment_failed');
+    expect(w.wallet.paid).toHaveLength(2);
+    expect(await getPayment(w.storage, c.paymentHash)).toEqual(before);
+    expect((await listTokens(w.deps)).map((t) => t.grantedTo)).toEqual([[PAGE]]);
+  });
+
+  it("the same page and service meeting its own paid invoice again is served its token without paying", async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    await ap.handleChallenge(req(c));
+    const again = await ap.handleChallenge(req(c, { source: 'navigation' }));
+    expect(again.paid).toBe(false);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it("concurrent challenges with one hash from two pages are not coalesced: the other page does not get this page's result", async () => {
+    const w = await world(everyoneAutoPays);
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    let release = () => {};
+    w.wallet.gate = () => new Promise<void>((r) => (release = r));
+    const mine = ap.handleChallenge(req(c));
+    await expect.poll(() => w.wallet.paid.length).toBe(1);
+    const theirs = codeOf(ap.handleChallenge(req(c, { initiator: EVIL })));
+    release();
+    expect((await mine).paid).toBe(true);
+    expect(await theirs).toBe('payment_failed');
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+});
+
+describe('an open payment is resolved before its scope is paid again', () => {
+  it('live timeout: while the first payment is unknown no second invoice of that scope is paid; once it succeeds its token serves', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()))))).toBe('payment_unknown');
+    w.wallet.behaviour = 'ok';
+    // The server answers the next call with a NEW invoice for the same resource.
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()))))).toBe('payment_unknown');
+    expect(w.wallet.paid).toHaveLength(1);
+    w.wallet.hideSettled = false;
+    const served = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect(served.paid).toBe(false);
+    expect(w.wallet.paid).toHaveLength(1);
+    expect((await listPayments(w.storage)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+
+  it('another scope, another page, or a payment that failed for sure does not hold a payment back', async () => {
+    const w = await world(settingsWith({ sites: AUTO, autoPayUnlisted: true }));
+    const ap = createAutopilot(w.deps);
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/a'] })), { serviceUrl: `${SERVICE}/a` })));
+    w.wallet.behaviour = 'ok';
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/b'] })), { serviceUrl: `${SERVICE}/b` }))).paid).toBe(true);
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a`, initiator: 'https://other.example' }))).paid).toBe(true);
+    w.wallet.lookupDefault = { state: 'failed', reason: 'no route' };
+    w.wallet.hideSettled = true;
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a` }))).paid).toBe(true);
+  });
+
+  it('after a restart a challenge waits for the resume in progress, and its recovered token serves', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    await codeOf(createAutopilot(w.deps).handleChallenge(req(w.wallet.know(makeChallenge()))));
+    w.wallet.behaviour = 'ok';
+    const restarted = createAutopilot(w.deps);
+    let answer = () => {};
+    const lookup = w.wallet.lookupPayment.bind(w.wallet);
+    w.wallet.lookupPayment = async (h) => {
+      await new Promise<void>((r) => (answer = r));
+      w.wallet.hideSettled = false;
+      return lookup(h);
+    };
+    const resume = restarted.resumePending();
+    const page = restarted.handleChallenge(req(w.wallet.know(makeChallenge())));
+    await new Promise((r) => setTimeout(r, 0));
+    answer();
+    expect((await resume).succeeded).toHaveLength(1);
+    w.wallet.lookupPayment = lookup;
+    expect((await page).paid).toBe(false);
+    expect(w.wallet.paid).toHaveLength(1);
+  });
+
+  it('resume backs off, then leaves "still unknown — check your wallet" in the ledger (still reserved)', async () => {
+    const w = await world();
+    w.wallet.behaviour = 'timeout';
+    w.wallet.hideSettled = true;
+    const c = w.wallet.know(makeChallenge());
+    await codeOf(createAutopilot(w.deps).handleChallenge(req(c)));
+    const waits: number[] = [];
+    const summary = await createAutopilot(w.deps).resumeUntilKnown([1_000, 3_000], async (ms) => {
+      waits.push(ms);
+    });
+    expect(waits).toEqual([1_000, 3_000]);
+    expect(summary.stillUnknown).toEqual([c.paymentHash]);
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown', error: STILL_UNKNOWN });
+    expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
+  });
+});
+
+describe('tokens that cannot work, and repeat customers', () => {
+  it('a token already expired, or scoped away from the URL, is never bought', async () => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const past = Math.floor(NOW / 1000) - 60;
+    const expired = w.wallet.know(makeChallenge({ caveats: [caveat.validUntil('similarity', past)] }));
+    expect(await codeOf(ap.handleChallenge(req(expired)))).toBe('unusable_token');
+    const elsewhere = w.wallet.know(makeChallenge({ caveats: ['path=/other'] }));
+    expect(await codeOf(ap.handleChallenge(req(elsewhere)))).toBe('unusable_token');
+    expect(w.wallet.paid).toEqual([]);
+    // A scope that does cover the URL is paid.
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/v1'] }))))).paid).toBe(true);
+  });
+
+  it('circuit breaker: the 4th payment to one service within 5 minutes asks, whatever the budget, and says why', async () => {
+    const w = await world(settingsWith({ sites: [{ pattern: PAGE, budgetMsat: 10_000_000, period: 'daily', autoPay: true }] }));
+    const ap = createAutopilot(w.deps);
+    const pay = (i: number) =>
+      ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: [`path=/r${i}`], now: w.now })), { serviceUrl: `${SERVICE}/r${i}` }));
+    for (const i of [1, 2, 3]) expect((await pay(i)).paid).toBe(true);
+    expect(w.prompts).toHaveLength(0);
+    expect(await codeOf(pay(4))).toBe('rejected_by_user');
+    expect(w.prompts).toHaveLength(1);
+    expect(w.prompts[0]?.reason).toMatch(/3 payments to https:\/\/api\.example\.com in the last 5 min/);
+    expect(w.wallet.paid).toHaveLength(3);
+    // Another service is not affected; and once the window has passed, the service is paid silently again.
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: 'https://other.example/x' }))).paid).toBe(true);
+    w.now += 5 * 60_000 + 1;
+    expect((await pay(5)).paid).toBe(true);
+    expect(w.prompts).toHaveLength(1);
+  });
+});
+
+describe('an opaque initiator', () => {
+  it('is never paid automatically, even with auto-pay for unlisted sites; the prompt says what it is', async () => {
+    const w = await world(settingsWith({ sites: AUTO, autoPayUnlisted: true }));
+    const ap = createAutopilot(w.deps);
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'null', source: 'navigation' })))).toBe('rejected_by_user');
+    expect(w.prompts[0]?.reason).toMatch(/no origin of its own \(a sandboxed frame or a data: page\)/);
+    expect(w.wallet.paid).toEqual([]);
+  });
+});
+
+describe("wallet answers that do not say the payment failed for sure", () => {
+  it.each(['internal', 'timeout'] as const)('%s → payment_unknown, still reserved, looked up before anything of that scope is paid again', async (code) => {
+    const w = await world();
+    const ap = createAutopilot(w.deps);
+    const c = w.wallet.know(makeChallenge());
+    const pay = w.wallet.payInvoice.bind(w.wallet);
+    w.wallet.hideSettled = true;
+    w.wallet.payInvoice = async (pr) => {
+      await pay(pr); // the wallet did pay…
+      throw new WalletError(code, 'INTERNAL: relay hiccup'); // …but its answer does not say so
+    };
+    expect(await codeOf(ap.handleChallenge(req(c)))).toBe('payment_unknown');
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown' });
+    expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
+    w.wallet.payInvoice = pay;
+    w.wallet.hideSettled = false;
+    const next = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+    expect(next.paid).toBe(false);
+    expect(w.wallet.paid).toEqual([c.paymentHash]);
+    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'succeeded' });
   });
 });

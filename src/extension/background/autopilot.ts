@@ -2,11 +2,11 @@
 // valid token, guard against pay-retry loops, coalesce concurrent challenges for one scope into ONE payment,
 // then decide → pay → token. The page origin (`initiator`) comes from the browser, never from a payload.
 import { decodeMacaroon, isL402Error, type L402Challenge, parseL402Challenge, recognise402, validateChallenge } from '../../l402/index.ts';
-import type { StoredToken } from '../shared/model.ts';
+import type { PaymentRecord, StoredToken } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
-import { getPayment } from './ledger.ts';
+import { getPayment, listPayments, updatePayment } from './ledger.ts';
 import { createPaymentFlow, type FlowDeps, type PaymentFlow } from './payment-flow.ts';
-import { type ResumeSummary, resumePending } from './payer.ts';
+import { type ResumeSummary, resolvePayment, resumePending as resumePendingIn } from './payer.ts';
 import { matchesPattern } from './rules.ts';
 import {
   authorizationFor,
@@ -15,9 +15,14 @@ import {
   findToken,
   grantToken,
   lastRejection,
+  pathInScope,
   pathScopeOf,
   storeToken,
+  validUntilOf,
 } from './tokens.ts';
+
+/** A token that expires sooner than this after purchase is not worth buying (it could not carry the retry). */
+const USABLE_FOR_MS = 5_000;
 
 export interface AutopilotDeps extends FlowDeps {
   /** A service that 402s a token younger than this is not paid again for as long (default 60 s). */
@@ -61,9 +66,17 @@ export interface Autopilot {
   authorizationFor(url: string, pageOrigin: string): Promise<string | null>;
   /** The server rejected `authorization` (401, or 402 to a token): forget that token. */
   tokenRejected(url: string, authorization: string): Promise<{ evicted: boolean }>;
-  /** At worker start: resolve payments left pending/unknown (never pays). */
+  /** At worker start: resolve payments left pending/unknown (never pays). Every handler awaits the pass in progress. */
   resumePending(): Promise<ResumeSummary>;
+  /**
+   * resumePending, then again after each delay while some outcome is still unknown; what is still unknown after
+   * the last pass is marked "still unknown — check your wallet" in the ledger (it stays reserved).
+   */
+  resumeUntilKnown(delaysMs: readonly number[], sleep?: (ms: number) => Promise<void>): Promise<ResumeSummary>;
 }
+
+/** The ledger's word for a payment the wallet would not settle either way after every resume pass. */
+export const STILL_UNKNOWN = 'still unknown — check your wallet; its amount stays reserved until the wallet tells';
 
 function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -79,6 +92,60 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
   const flow = createPaymentFlow(deps);
   const loopGuardMs = deps.loopGuardMs ?? 60_000;
   const inflight = new Map<string, Promise<ChallengeResult>>();
+  // The resume pass in progress (started at worker start): a handler meeting an open payment waits for it.
+  let resuming: Promise<ResumeSummary> | null = null;
+
+  async function walletOrNull(tabId?: number) {
+    const settings = await flow.settings();
+    if (settings.wallet.kind === 'none') return null;
+    try {
+      return await deps.wallet(tabId === undefined ? {} : { tabId });
+    } catch {
+      return null; // no wallet now: what is open stays open (and reserved)
+    }
+  }
+
+  /** Pending/unknown L402 payments of this page to this service whose token would cover `url`. */
+  async function openPaymentsFor(url: string, origin: string, initiator: string): Promise<PaymentRecord[]> {
+    const path = new URL(url).pathname;
+    return (await listPayments(deps.storage, { origin, status: ['pending', 'unknown'] })).filter((r) => {
+      if (r.kind !== 'l402' || r.initiator !== initiator) return false;
+      try {
+        return r.macaroon === null || pathInScope(path, pathScopeOf(decodeMacaroon(r.macaroon).caveats));
+      } catch {
+        return true; // cannot tell its scope: treat it as covering (never risk a second payment)
+      }
+    });
+  }
+
+  /**
+   * Before any new invoice for this page + service scope: an open payment that would cover it is resolved first
+   * (the resume in progress, then one lookup). Succeeded → its token serves; still open → `payment_unknown`,
+   * nothing more is paid; failed → null (go on and pay).
+   */
+  async function resolveOpenFirst(req: ChallengeRequest, origin: string): Promise<ChallengeResult | null> {
+    const served = async (): Promise<ChallengeResult | null> => {
+      const t = await findToken(deps, req.serviceUrl, req.initiator);
+      return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
+    };
+    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length === 0) {
+      // Settled meanwhile (the resume pass, say)? Its token was stored before its record said so (payer.ts settle).
+      return served();
+    }
+    await resuming?.catch(() => undefined);
+    const open = await openPaymentsFor(req.serviceUrl, origin, req.initiator);
+    const wallet = open.length > 0 ? await walletOrNull(req.tabId) : null;
+    if (wallet) for (const r of open) await resolvePayment({ storage: deps.storage, clock: deps.clock, wallet }, r);
+    const t = await served();
+    if (t) return t;
+    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length > 0) {
+      throw new AutopilotError(
+        'payment_unknown',
+        `a payment to ${origin} for this is still being checked with your wallet; nothing more is paid for it until its outcome is known`,
+      );
+    }
+    return null;
+  }
 
   async function parse(req: ChallengeRequest): Promise<{ origin: string; challenge: L402Challenge }> {
     let url: URL;
@@ -136,15 +203,21 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
           kind: 'l402',
           macaroon: challenge.macaroon,
           mustAsk:
-            req.confirmedByBrowser !== true && origin !== req.initiator
-              ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`
-              : undefined,
+            req.initiator === 'null'
+              ? `a document with no origin of its own (a sandboxed frame or a data: page) asked to pay ${origin}; that is never paid automatically`
+              : req.confirmedByBrowser !== true && origin !== req.initiator
+                ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`
+                : undefined,
         },
         promptKind: 'l402',
       },
       wallet,
       settings,
     );
+    // Only this service's and this page's own payment is ever shared (payer.ts `sameScope`); say no otherwise.
+    if (record.origin !== origin || record.initiator !== req.initiator) {
+      throw new AutopilotError('payment_failed', 'the wallet could not pay this invoice');
+    }
     // The payer stores the token on success; a record paid earlier (resumed) may need it granted to this page.
     const token =
       (await grantToken(deps, record.paymentHash, req.initiator)) ??
@@ -172,15 +245,27 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
 
     let paymentHash: string;
     let scope: string;
+    let validUntil: number | null;
     try {
       const mac = decodeMacaroon(challenge.macaroon);
       paymentHash = mac.paymentHash;
       scope = pathScopeOf(mac.caveats);
+      validUntil = validUntilOf(mac.caveats);
     } catch (e) {
       throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
         cause: e,
         coreCode: isL402Error(e) ? e.code : undefined,
       });
+    }
+
+    // Never buy a token that cannot authorize the very request that got the challenge: the server's next 402
+    // would not look like a rejection (no token covers it), so nothing else would stop paying on every call.
+    const path = new URL(req.serviceUrl).pathname;
+    if (!pathInScope(path, scope)) {
+      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells is for ${scope}, not for ${path}`);
+    }
+    if (validUntil !== null && validUntil <= deps.clock() + USABLE_FOR_MS) {
+      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells has already expired (${new Date(validUntil).toISOString()})`);
     }
 
     // A token this page may use already covers the URL: no payment.
@@ -202,13 +287,14 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       );
     }
 
-    // Coalesce: concurrent challenges for the same page + service scope, or the same invoice, make ONE payment.
-    const keys = [`scope ${req.initiator} ${origin}${scope}`, `hash ${paymentHash}`];
+    // Coalesce: concurrent challenges for the same page + service scope, or the same invoice of that page and
+    // service, make ONE payment. Never across pages or services: a payment hash is no secret (payer.ts `sameScope`).
+    const keys = [`scope ${req.initiator} ${origin}${scope}`, `hash ${req.initiator} ${origin} ${paymentHash}`];
     for (const k of keys) {
       const running = inflight.get(k);
       if (running) return running.then((r) => ({ ...r, paid: false }));
     }
-    const run = payChallenge(req, origin, challenge);
+    const run = resolveOpenFirst(req, origin).then((served) => served ?? payChallenge(req, origin, challenge));
     for (const k of keys) inflight.set(k, run);
     try {
       return await run;
@@ -217,22 +303,29 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     }
   }
 
+  function resumePending(): Promise<ResumeSummary> {
+    const pass = (async () => resumePendingIn({ storage: deps.storage, clock: deps.clock, wallet: await walletOrNull() }))();
+    resuming = pass;
+    return pass;
+  }
+
   return {
     flow,
     handleChallenge,
     authorizationFor: (url, pageOrigin) => authorizationFor(deps, url, pageOrigin),
     tokenRejected: async (url, authorization) => ({ evicted: await evictToken(deps, url, authorization) }),
-    async resumePending() {
-      const settings = await flow.settings();
-      let wallet = null;
-      if (settings.wallet.kind !== 'none') {
-        try {
-          wallet = await deps.wallet();
-        } catch {
-          wallet = null; // no wallet now: everything stays reserved until a later start
-        }
+    resumePending,
+    async resumeUntilKnown(delaysMs, sleep = (ms) => new Promise((r) => setTimeout(r, ms))) {
+      let summary = await resumePending();
+      for (const ms of delaysMs) {
+        if (summary.stillUnknown.length === 0) return summary;
+        await sleep(ms);
+        summary = await resumePending();
       }
-      return resumePending({ storage: deps.storage, clock: deps.clock, wallet });
+      for (const hash of summary.stillUnknown) {
+        await updatePayment(deps.storage, hash, { error: STILL_UNKNOWN }, { onlyIf: ['pending', 'unknown'] });
+      }
+      return summary;
     },
   };
 }

@@ -3,6 +3,7 @@
 // a DNR rule, tabs.update — not reload, docs/design.md#browser-testing) and cross-origin requests whose challenge the page
 // cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
+import { AutopilotError } from './errors.ts';
 import type { HeaderRule, RuleResourceType } from './header-rules.ts';
 
 export interface Seen402 {
@@ -64,6 +65,27 @@ export function pageCanSeeChallenge(s: Seen402): boolean {
   return (acao === '*' || acao === s.initiator) && (exposed.includes('www-authenticate') || exposed.includes('*'));
 }
 
+/**
+ * Could page script read this cross-origin response at all (CORS lets the initiator see it)? When not, the
+ * fetch fails in the page whatever we attach, so a payment would buy nothing.
+ */
+export function pageCanReadResponse(s: Seen402): boolean {
+  const target = new URL(s.url).origin;
+  if (!s.initiator || s.initiator === target) return true;
+  const acao = headerValues(s.headers, 'access-control-allow-origin')[0]?.trim();
+  return acao === '*' || acao === s.initiator;
+}
+
+/**
+ * Whose payment a top-level navigation is. Started by the browser (typed, bookmark, reload: no initiator) or
+ * by the service's own page: the service's own. Started by another site (window.open, a script moving
+ * `location`, a form post, a redirect through it): that site's — its rules decide, or the user is asked.
+ * An opaque initiator stays "null" (never auto-paid, autopilot.ts).
+ */
+export function navigationPayer(serviceOrigin: string, initiator: string | undefined): string {
+  return initiator === undefined || initiator === serviceOrigin ? serviceOrigin : initiator;
+}
+
 /** Cheap scheme sniff; the autopilot parses with the protocol core. */
 const hasL402 = (values: string[]) => values.some((v) => /(?:^|[\s,])(?:L402|LSAT)\s/i.test(v));
 
@@ -76,10 +98,10 @@ export function initiatorOf(d: { initiator?: string; documentUrl?: string; origi
   const url = d.documentUrl ?? d.originUrl;
   if (!url) return undefined;
   try {
-    const o = new URL(url).origin;
-    return o === 'null' ? undefined : o;
+    // An opaque origin (sandboxed frame, data: document) is "null", as Chrome reports it: never "no initiator".
+    return new URL(url).origin;
   } catch {
-    return undefined;
+    return 'null';
   }
 }
 
@@ -121,8 +143,14 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     const carriedToken = prior !== null && (sent === undefined || sent === prior.authorization);
     if (prior && carriedToken) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
     const serviceOrigin = new URL(d.url).origin;
-    // A navigation's page will be the service itself; a subresource's page is its initiator.
-    const initiator = nav ? serviceOrigin : (seen.initiator ?? serviceOrigin);
+    // A subresource's page is its initiator; a navigation's payer is the service only when the user started it.
+    const initiator = nav ? navigationPayer(serviceOrigin, seen.initiator) : (seen.initiator ?? serviceOrigin);
+    if (!nav && !pageCanReadResponse(seen)) {
+      throw new AutopilotError('unreadable_response', `not paid: ${initiator} could not read this response from ${serviceOrigin} (no CORS for it)`);
+    }
+    if (!nav && initiator === 'null') {
+      throw new AutopilotError('denied', 'not paid: a document with no origin (a sandboxed frame or data: page) cannot carry a token');
+    }
     const r = await deps.handle({
       serviceUrl: d.url,
       initiator,

@@ -26,6 +26,10 @@ export type AutopilotErrorCode =
   | 'unsupported_challenge'
   /** The service rejected a fresh token: not paying again. */
   | 'loop_guard'
+  /** The token on sale could not authorize the request that got the challenge (expired, or scoped elsewhere). */
+  | 'unusable_token'
+  /** A cross-origin request whose response the page could never read (no CORS for it): a payment would buy nothing. */
+  | 'unreadable_response'
   /** WebLN: the site has not been enabled by the user. */
   | 'not_enabled'
   /** WebLN: the wallet cannot do this (NWC NOT_IMPLEMENTED, or not in get_info's methods). */

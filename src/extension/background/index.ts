@@ -211,15 +211,10 @@ browser.runtime.onInstalled.addListener((d) => {
 
 // Worker start: finish what a stopped worker left (a pending payment's preimage is looked up, never re-paid).
 // A payment still in flight at the wallet looks "unknown" at first: look again a few times while this worker
-// lives (and again at the next start), so its preimage and token arrive without the user doing anything.
+// lives (and again at the next start), so its preimage and token arrive without the user doing anything. The
+// autopilot keeps the pass in progress: a 402 meeting an open payment of its scope waits for it, never pays twice.
 const RESUME_RETRY_MS = [1_000, 3_000, 7_000, 15_000];
-async function resumeUntilKnown(attempt = 0): Promise<void> {
-  const { stillUnknown } = await autopilot.resumePending();
-  const delay = RESUME_RETRY_MS[attempt];
-  if (stillUnknown.length > 0 && delay !== undefined) setTimeout(() => void resumeUntilKnown(attempt + 1).catch(warnResume), delay);
-}
-const warnResume = (e: unknown) => console.warn('L402 Autopilot: resume failed', e);
-void resumeUntilKnown().catch(warnResume);
+void autopilot.resumeUntilKnown(RESUME_RETRY_MS).catch((e: unknown) => console.warn('L402 Autopilot: resume failed', e));
 void sweepExpiredRules(rules).catch(() => {});
 
 // Tests wait for this before navigating (docs/design.md#browser-testing: the `serviceworker` event fires early).

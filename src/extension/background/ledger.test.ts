@@ -35,8 +35,22 @@ describe('ledger', () => {
     expect((await listPayments(s, { from: 2, to: 3 })).map((r) => r.paymentHash)).toEqual(['c']);
     expect((await listPayments(s, { status: ['failed'] })).map((r) => r.paymentHash)).toEqual(['c']);
     expect((await listPayments(s, { limit: 1 })).map((r) => r.paymentHash)).toEqual(['b']);
-    expect(await updatePayment(s, 'a', { status: 'failed' })).toMatchObject({ status: 'failed' });
     expect(await updatePayment(s, 'zz', { status: 'failed' })).toBeUndefined();
+  });
+
+  it('updates under the budget lock, and never turns a succeeded record into anything else', async () => {
+    const s = memoryStorage();
+    await putPayment(s, rec({ paymentHash: 'a', status: 'succeeded' }));
+    await putPayment(s, rec({ paymentHash: 'p', status: 'pending', preimage: null }));
+    expect(await updatePayment(s, 'a', { status: 'failed', error: 'late' })).toMatchObject({ status: 'succeeded', error: null });
+    expect(await updatePayment(s, 'a', { status: 'unknown' })).toMatchObject({ status: 'succeeded' });
+    // Racing writers: the success lands, the stale "unknown" after it does not undo it.
+    await Promise.all([
+      updatePayment(s, 'p', { status: 'succeeded', preimage: '22'.repeat(32) }),
+      updatePayment(s, 'p', { status: 'unknown', error: 'stale lookup' }),
+    ]);
+    expect((await listPayments(s, { status: ['succeeded'] })).map((r) => r.paymentHash).sort()).toEqual(['a', 'p']);
+    expect(await updatePayment(s, 'p', { error: 'x' }, { onlyIf: ['pending', 'unknown'] })).toMatchObject({ error: null });
   });
 
   it('escapes CSV fields (RFC 4180) and defuses spreadsheet formulas', () => {

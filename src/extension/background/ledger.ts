@@ -1,7 +1,8 @@
 // The payment ledger: one PaymentRecord per payment hash, written as `pending` BEFORE paying
 // (docs/design.md#pay) so a restarted worker can resume it, and exported for the user as CSV or JSON (docs/design.md#show).
 import type { PaymentRecord } from '../shared/model.ts';
-import type { KeyValueStorage } from './storage.ts';
+import { BUDGET_LOCK } from './reservations.ts';
+import { type KeyValueStorage, withLock } from './storage.ts';
 
 const PREFIX = 'payment:';
 
@@ -13,17 +14,27 @@ export async function putPayment(storage: KeyValueStorage, record: PaymentRecord
   await storage.set(PREFIX + record.paymentHash, record);
 }
 
-/** Applies a change to a stored record (returns the new record; undefined if there was none). */
-export async function updatePayment(
+/**
+ * Applies a change to a stored record under the budget lock (the one reservations and pending records are
+ * written under), and returns the record as it now stands (undefined if there was none). A `succeeded` record
+ * keeps its status whatever a late or stale answer says (its preimage is the proof); `onlyIf` limits the change
+ * to records in those states.
+ */
+export function updatePayment(
   storage: KeyValueStorage,
   paymentHash: string,
   change: Partial<Omit<PaymentRecord, 'paymentHash'>>,
+  opts: { onlyIf?: readonly PaymentRecord['status'][] } = {},
 ): Promise<PaymentRecord | undefined> {
-  const r = await getPayment(storage, paymentHash);
-  if (!r) return undefined;
-  const next = { ...r, ...change };
-  await putPayment(storage, next);
-  return next;
+  return withLock(BUDGET_LOCK, async () => {
+    const r = await getPayment(storage, paymentHash);
+    if (!r) return undefined;
+    if (opts.onlyIf && !opts.onlyIf.includes(r.status)) return r;
+    if (r.status === 'succeeded' && change.status !== undefined && change.status !== 'succeeded') return r;
+    const next = { ...r, ...change };
+    await putPayment(storage, next);
+    return next;
+  });
 }
 
 export interface PaymentFilter {

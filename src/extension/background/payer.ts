@@ -8,7 +8,7 @@ import { WalletError } from '../../wallet/wallet.ts';
 import type { PaymentRecord, Rules } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments, putPayment, updatePayment } from './ledger.ts';
-import { commitReservation, getReservation, releaseReservation, tryReserve } from './reservations.ts';
+import { type Breaker, commitReservation, getReservation, releaseReservation, tryReserve } from './reservations.ts';
 import type { Decision } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';
 import { storeToken } from './tokens.ts';
@@ -39,6 +39,8 @@ export interface PaymentIntent {
   force?: boolean;
   /** Never auto-pay: ask the user with this reason even inside the rules. */
   mustAsk?: string;
+  /** Ask, whatever the budget, once this many payments to the service fall within the window (reservations.ts). */
+  breaker?: Breaker;
 }
 
 export type PrepareResult =
@@ -46,8 +48,19 @@ export type PrepareResult =
   | { kind: 'reserved'; decision: Decision; record: PaymentRecord }
   /** The rules say ask or deny; nothing reserved. */
   | { kind: 'blocked'; decision: Decision }
-  /** This payment hash is already in the ledger (paid, or in flight): never pay it again. */
-  | { kind: 'known'; record: PaymentRecord };
+  /** This payment hash is already in the ledger (paid, or in flight) for this same service and page: never pay it again. */
+  | { kind: 'known'; record: PaymentRecord }
+  /**
+   * This hash was paid for ANOTHER service or page. A payment hash is no secret (payee, routing nodes and pages
+   * paying through their own wallet see it), so it proves nothing: nothing is paid or handed out, and the caller
+   * answers exactly as for an invoice the wallet cannot pay (the rules still decide first, so the ledger is no oracle).
+   */
+  | { kind: 'unpayable'; decision: Decision };
+
+/** Is a known record this intent's own (same service, same page, same kind), so its result may be shared? */
+export function sameScope(known: Pick<PaymentRecord, 'origin' | 'initiator' | 'kind'>, intent: Pick<PaymentIntent, 'origin' | 'initiator' | 'kind'>): boolean {
+  return known.origin === intent.origin && known.initiator === intent.initiator && known.kind === intent.kind;
+}
 
 class KnownPayment extends Error {
   readonly record: PaymentRecord;
@@ -64,6 +77,7 @@ class KnownPayment extends Error {
  */
 export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): Promise<PrepareResult> {
   const hash = intent.invoice.paymentHash;
+  let foreign = false;
   try {
     const { decision, reservation } = await tryReserve(
       deps,
@@ -75,12 +89,16 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         rules: intent.rules,
         force: intent.force,
         mustAsk: intent.mustAsk,
+        breaker: intent.breaker,
       },
       {
         // A failed payment may be tried again (no money moved); anything else is never paid twice.
         before: async () => {
           const known = await getPayment(deps.storage, hash);
-          if (known && known.status !== 'failed') throw new KnownPayment(known);
+          if (!known || known.status === 'failed') return;
+          if (sameScope(known, intent)) throw new KnownPayment(known);
+          foreign = true;
+          return 'decide-only';
         },
         after: async (r) => {
           await putPayment(deps.storage, {
@@ -105,6 +123,7 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         },
       },
     );
+    if (foreign) return { kind: 'unpayable', decision };
     if (!reservation) return { kind: 'blocked', decision };
     const record = await getPayment(deps.storage, hash);
     if (!record) throw new Error('pending record vanished');
@@ -115,8 +134,20 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
   }
 }
 
-/** Success: keep the preimage first (it is the proof), then commit the spend and store the token. */
+/**
+ * Success: keep the preimage first (it is the proof) — in the token, then in the ledger record — then commit the
+ * spend. The token is stored before the record says `succeeded`, so whoever sees the record settled finds its token.
+ */
 async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string, feeMsat: number | null): Promise<PaymentRecord> {
+  if (record.kind === 'l402' && record.macaroon) {
+    await storeToken(deps, {
+      paymentHash: record.paymentHash,
+      origin: record.origin,
+      macaroon: record.macaroon,
+      preimage: preimage.toLowerCase(),
+      grantedTo: [record.initiator],
+    });
+  }
   const done =
     (await updatePayment(deps.storage, record.paymentHash, {
       status: 'succeeded',
@@ -132,27 +163,33 @@ async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string,
     maxFeeMsat: record.maxFeeMsat,
     at: record.createdAt,
   });
-  if (record.kind === 'l402' && record.macaroon) {
-    await storeToken(deps, {
-      paymentHash: record.paymentHash,
-      origin: record.origin,
-      macaroon: record.macaroon,
-      preimage: preimage.toLowerCase(),
-      grantedTo: [record.initiator],
-    });
-  }
   return done;
 }
 
 /** Definite failure: no money moved, give the budget back. */
 async function fail(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
-  await releaseReservation(deps.storage, record.paymentHash);
-  return (await updatePayment(deps.storage, record.paymentHash, { status: 'failed', error, settledAt: deps.clock() })) ?? record;
+  // Marked first, so a record that succeeded meanwhile (a late lookup) is never failed and never released.
+  const now =
+    (await updatePayment(deps.storage, record.paymentHash, { status: 'failed', error, settledAt: deps.clock() }, { onlyIf: ['pending', 'unknown'] })) ??
+    record;
+  if (now.status === 'failed') await releaseReservation(deps.storage, record.paymentHash);
+  return now;
 }
 
 async function markUnknown(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
   return (await updatePayment(deps.storage, record.paymentHash, { status: 'unknown', error })) ?? record;
 }
+
+/** Wallet answers that say for sure no money moved; anything else leaves the outcome unknown. */
+const DEFINITE_FAILURES: ReadonlySet<WalletError['code']> = new Set([
+  'insufficient_balance',
+  'quota_exceeded',
+  'payment_failed',
+  'unsupported',
+  'unauthorized',
+  'rejected',
+  'unreachable',
+]);
 
 const BAD_PREIMAGE = 'the wallet returned a preimage that does not match the payment hash; the amount stays reserved';
 
@@ -186,16 +223,19 @@ export async function executePayment(deps: PayerDeps, record: PaymentRecord): Pr
   try {
     result = await deps.wallet.payInvoice(record.invoice, { maxFeeMsat: record.maxFeeMsat });
   } catch (e) {
-    const definite = e instanceof WalletError && e.code !== 'timeout';
+    const definite = e instanceof WalletError && DEFINITE_FAILURES.has(e.code);
     if (!definite) {
-      // Timeout (or an error we cannot classify): maybe paid. Ask, never re-pay (docs/design.md#nwc).
+      // Timeout, a wallet's INTERNAL/OTHER/unknown error, or anything we cannot classify: maybe paid. Look it up,
+      // never re-pay (docs/design.md#nwc).
       const unknown = await markUnknown(deps, record, `no answer from the wallet: ${e instanceof Error ? e.message : String(e)}`);
       const now = await resolvePayment(deps, unknown);
       if (now.status === 'succeeded') return now;
       if (now.status === 'failed') throw new AutopilotError('payment_failed', now.error ?? 'payment failed', { cause: e });
+      const what =
+        e instanceof WalletError && e.code === 'timeout' ? 'the wallet did not answer in time' : "the wallet's answer does not say whether it paid";
       throw new AutopilotError(
         'payment_unknown',
-        'the wallet did not answer in time; the payment may have gone through, so its amount stays reserved until the wallet tells',
+        `${what}; the payment may have gone through, so its amount stays reserved until the wallet tells`,
         { cause: e },
       );
     }

@@ -7,6 +7,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import type { PaymentRecord, PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
 import { executePayment, type PaymentIntent, type PrepareResult, preparePayment } from './payer.ts';
+import type { Breaker } from './reservations.ts';
 import { loadSettings, upsertSiteRule } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
 
@@ -27,7 +28,12 @@ export interface FlowDeps {
   newId?: () => string;
   /** How long a prompt stays open, ms (default 120 s). */
   promptTimeoutMs?: number;
+  /** L402 circuit breaker per service (default: more than 3 payments within 5 min asks); null: off. */
+  breaker?: Breaker | null;
 }
+
+/** A hostile or broken service paid on every poll is stopped here, even inside a generous budget. */
+export const DEFAULT_BREAKER: Breaker = { maxPayments: 3, windowMs: 5 * 60_000 };
 
 /** Whose request a wallet is wanted for. */
 export interface WalletContext {
@@ -137,15 +143,19 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       const origin = req.intent.origin;
       // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
       const site = req.intent.initiator;
+      const breaker = req.intent.kind === 'l402' ? deps.breaker === undefined ? DEFAULT_BREAKER : deps.breaker : null;
       const prepare = (force: boolean): Promise<PrepareResult> =>
-        preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force });
+        preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force, ...(breaker ? { breaker } : {}) });
 
+      const asks = (o: PrepareResult): o is Extract<PrepareResult, { decision: unknown }> =>
+        (o.kind === 'blocked' || o.kind === 'unpayable') && o.decision.action === 'ask';
       let outcome = await prepare(false);
-      if (outcome.kind === 'blocked' && outcome.decision.action === 'ask') {
+      let approved = false;
+      if (asks(outcome)) {
         // Ask inside this site's prompt slot, re-checking first: an answer given meanwhile may cover it.
         outcome = await inSlot(site, async (deniedMeanwhile): Promise<PrepareResult | 'denied'> => {
           const again = await prepare(false);
-          if (again.kind !== 'blocked' || again.decision.action !== 'ask') return again;
+          if (!asks(again)) return again;
           if (deniedMeanwhile) return 'denied';
           const d = again.decision;
           const now = deps.clock();
@@ -175,6 +185,7 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
               autoPay: true,
             });
           }
+          approved = true;
           return prepare(true);
         }).then((r) => {
           if (r === 'denied') throw new AutopilotError('rejected_by_user', `you declined to pay ${origin}`);
@@ -183,6 +194,10 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       }
       if (outcome.kind === 'reserved') {
         return { record: await executePayment({ ...deps, wallet, walletKind }, outcome.record), paid: true };
+      }
+      if (outcome.kind === 'unpayable' && (outcome.decision.action === 'pay' || approved)) {
+        // Same code as a wallet's own refusal (executePayment), without asking the wallet.
+        throw new AutopilotError('payment_failed', 'the wallet could not pay this invoice');
       }
       if (outcome.kind === 'known') {
         if (outcome.record.status === 'succeeded') return { record: outcome.record, paid: false };

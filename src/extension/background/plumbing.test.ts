@@ -127,6 +127,37 @@ describe('detector: rules follow the page', () => {
   });
   const details = (o: Partial<chrome.webRequest.OnHeadersReceivedDetails>) =>
     ({ tabId: 3, frameId: 0, requestId: '1', method: 'GET', timeStamp: 0, parentFrameId: -1, statusLine: '', ...o }) as chrome.webRequest.OnHeadersReceivedDetails;
+  it('whose a navigation is: the service when the browser or the service started it, else the site that sent the tab there', async () => {
+    const payers: string[] = [];
+    const d: DetectorDeps = {
+      ...fakeDeps([]),
+      handle: async (r) => {
+        payers.push(r.initiator);
+        throw new Error('stop');
+      },
+    };
+    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    const nav = { type: 'main_frame' as const, url: 'https://api.example/paid', statusCode: 402, responseHeaders: www };
+    await on402(d, details(nav));
+    await on402(d, details({ ...nav, initiator: 'https://api.example' }));
+    await on402(d, details({ ...nav, initiator: 'https://evil.example' }));
+    await on402(d, details({ ...nav, initiator: 'null' }));
+    expect(payers).toEqual(['https://api.example', 'https://api.example', 'https://evil.example', 'null']);
+  });
+  it('a cross-origin XHR whose response the page cannot read, or from an opaque origin, is not paid', async () => {
+    const log: string[] = [];
+    const errors: string[] = [];
+    const d: DetectorDeps = { ...fakeDeps(log), report: (e) => void errors.push((e as { code?: string }).code ?? 'other') };
+    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402 };
+    await on402(d, details({ ...xhr, responseHeaders: www, initiator: 'https://app.example' }));
+    await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://other.example' }], initiator: 'https://app.example' }));
+    await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: '*' }], initiator: 'null' }));
+    expect(log.filter((l) => l === 'handle')).toEqual([]);
+    expect(errors).toEqual(['unreadable_response', 'unreadable_response', 'denied']);
+    await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://app.example' }], initiator: 'https://app.example' }));
+    expect(log.filter((l) => l === 'handle')).toEqual(['handle']);
+  });
   it('a new top-level document drops the rules other pages left in the tab (not on a redirect)', async () => {
     const log: string[] = [];
     await on402(fakeDeps(log), details({ type: 'main_frame', url: 'https://evil.example/x', statusCode: 200 }));
@@ -135,14 +166,22 @@ describe('detector: rules follow the page', () => {
   });
   it("a 402 to another page's request is not taken as the token being refused", async () => {
     const log: string[] = [];
-    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    // Readable cross-origin (ACAO), challenge not exposed: the detector's to handle.
+    const www = [
+      { name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' },
+      { name: 'Access-Control-Allow-Origin', value: '*' },
+    ];
     const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www };
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://evil.example' }));
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://app.example' }));
     expect(log).toEqual(['existing https://evil.example', 'handle', 'existing https://app.example', 'rejected', 'handle']);
   });
   it('only a 402 to a request that left with the rule\'s token evicts it', async () => {
-    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    // Readable cross-origin (ACAO), challenge not exposed: the detector's to handle.
+    const www = [
+      { name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' },
+      { name: 'Access-Control-Allow-Origin', value: '*' },
+    ];
     const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www, initiator: 'https://app.example' };
     const early: string[] = [];
     await on402(fakeDeps(early), details({ ...xhr, requestId: 'early' }));
@@ -167,7 +206,8 @@ describe('detector: who made the request', async () => {
     expect(initiatorOf({ initiator: 'https://app.example' })).toBe('https://app.example');
     expect(initiatorOf({ documentUrl: 'https://app.example:8443/page?x=1', originUrl: 'https://other.example/' })).toBe('https://app.example:8443');
     expect(initiatorOf({ originUrl: 'https://app.example/a' })).toBe('https://app.example');
-    expect(initiatorOf({ documentUrl: 'data:text/html,x' })).toBeUndefined();
+    // Opaque (data:, sandboxed): "null" as Chrome says, never "no initiator" (which would read as the service's own).
+    expect(initiatorOf({ documentUrl: 'data:text/html,x' })).toBe('null');
     expect(initiatorOf({})).toBeUndefined();
   });
 });

@@ -96,11 +96,29 @@ export interface ReserveRequest {
   force?: boolean;
   /** Never auto-pay this one: where the rules say pay, ask instead, with this reason. */
   mustAsk?: string;
+  /** Circuit breaker: once `maxPayments` payments to `origin` fall within `windowMs`, the next one asks, whatever the budget. */
+  breaker?: Breaker;
 }
 
-/** Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid); `after` persists more. */
+export interface Breaker {
+  maxPayments: number;
+  windowMs: number;
+}
+
+/** Why the breaker asks, or null when `origin` has had fewer than `b.maxPayments` payments within the window. */
+export function breakerReason(entries: readonly Reservation[], origin: string, b: Breaker, now: number): string | null {
+  const recent = entries.filter((e) => e.origin === origin && e.at > now - b.windowMs).length;
+  if (recent < b.maxPayments) return null;
+  const minutes = Math.max(1, Math.round(b.windowMs / 60_000));
+  return `${recent} payments to ${origin} in the last ${minutes} min: a service that keeps asking may be selling tokens that do not work, so each further payment needs your OK`;
+}
+
+/**
+ * Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid), or answer 'decide-only'
+ * to have the rules evaluated without reserving anything; `after` persists more.
+ */
 export interface ReserveHooks {
-  before?: () => Promise<void>;
+  before?: () => Promise<undefined | 'decide-only'>;
   after?: (r: Reservation) => Promise<void>;
 }
 
@@ -115,10 +133,11 @@ export function tryReserve(
   hooks: ReserveHooks = {},
 ): Promise<{ decision: Decision; reservation: Reservation | null }> {
   return withLock(BUDGET_LOCK, async () => {
-    await hooks.before?.();
+    const mode = await hooks.before?.();
     const now = deps.clock();
     const existing = await getReservation(deps.storage, req.paymentHash);
-    const totals = budgetTotals(await listReservations(deps.storage), req.rules, req.initiator, now);
+    const entries = await listReservations(deps.storage);
+    const totals = budgetTotals(entries, req.rules, req.initiator, now);
     const evaluated = evaluate({
       rules: req.rules,
       origin: req.origin,
@@ -127,10 +146,11 @@ export function tryReserve(
       invalid: null,
       ...totals,
     });
-    const decision: Decision =
-      evaluated.action === 'pay' && req.mustAsk ? { ...evaluated, action: 'ask', reason: req.mustAsk } : evaluated;
+    const tripped = req.breaker ? breakerReason(entries, req.origin, req.breaker, now) : null;
+    const askWhy = tripped ?? req.mustAsk;
+    const decision: Decision = evaluated.action === 'pay' && askWhy ? { ...evaluated, action: 'ask', reason: askWhy } : evaluated;
     // A hash already holds money: never a second reservation (a payment hash is never paid twice).
-    if (existing) return { decision, reservation: null };
+    if (existing || mode === 'decide-only') return { decision, reservation: null };
     const go = decision.action === 'pay' || (req.force === true && decision.action === 'ask');
     if (!go) return { decision, reservation: null };
     const reservation: Reservation = {
