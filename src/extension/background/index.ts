@@ -1,6 +1,6 @@
 // Background entry (SPEC §7 style 5): builds the injected dependencies and registers every listener
 // synchronously at top level. Nothing durable lives in memory: settings, ledger, reservations, tokens live
-// in storage.local; prompts, header rules and badge counts in storage.session. What is in memory (a wallet
+// in the extension origin's IndexedDB (idb-storage.ts); prompts, header rules and badge counts in storage.session. What is in memory (a wallet
 // connection, the prompt waiters) is rebuilt on the next event after a restart.
 import browser from 'webextension-polyfill';
 import { createNwcWallet } from '../../wallet/nwc.ts';
@@ -19,6 +19,7 @@ import {
   ruleFor,
   sweepExpiredRules,
 } from './header-rules.ts';
+import { idbStorage } from './idb-storage.ts';
 import { createPageHandlers, type PageCtx } from './page-handlers.ts';
 import type { WalletContext } from './payment-flow.ts';
 import { promptWithWindow } from './prompt-window.ts';
@@ -29,15 +30,12 @@ import { pageWallet, senderContext, uiSenderOk } from './senders.ts';
 import { forgetTab, rememberChallenge, wasSeen } from './seen-challenges.ts';
 import { createUiHandlers } from './ui-handlers.ts';
 
-const local = browserStorage(browser.storage.local);
+// Not storage.local: content scripts can read that, and Firefox cannot restrict it (docs/security.md).
+const local = idbStorage({ indexedDB, migrateFrom: browser.storage.local });
 const session = browserStorage(browser.storage.session);
 const clock = () => Date.now();
 const PROMPT_TIMEOUT_MS = 120_000;
 
-// The NWC secret lives in storage.local: keep it out of content scripts' reach (SPEC §2.7).
-void (chrome.storage?.local as { setAccessLevel?: (o: { accessLevel: string }) => Promise<void> } | undefined)
-  ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
-  .catch(() => {});
 
 // One wallet connection per worker lifetime (a cache, not state: rebuilt from settings when missing).
 let walletCache: { key: string; wallet: Wallet } | null = null;
