@@ -3,7 +3,9 @@
 // narrow as DNR allows — exact origin + path prefix (regex), resource types, one tab, and for a cross-origin
 // request the paying page's host (`initiatorDomains`) — and is removed when its token expires, is rejected or
 // revoked, its tab closes, or the tab moves on to another site (the token was granted to that page only). Rule metadata lives in storage.session so a
-// restarted worker still knows what it added (SPEC §7 rule 5).
+// restarted worker still knows what it added. A rule is recorded BEFORE it is added to DNR and the record is
+// dropped if DNR refuses it, and on worker start any DNR rule without a record is removed
+// (reconcileHeaderRules): no header rule is ever left that nothing would remove (docs/security.md).
 import type { KeyValueStorage } from './storage.ts';
 import { withLock } from './storage.ts';
 
@@ -32,6 +34,8 @@ export interface HeaderRule {
 /** The part of chrome.declarativeNetRequest used here (injected so this module is testable). */
 export interface DnrApi {
   updateSessionRules(o: { addRules?: chrome.declarativeNetRequest.Rule[]; removeRuleIds?: number[] }): Promise<void>;
+  /** Only for reconcileHeaderRules. */
+  getSessionRules?(): Promise<{ id: number }[]>;
 }
 
 export interface HeaderRuleDeps {
@@ -75,7 +79,10 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
         x.initiator === r.initiator,
     );
     const id = same?.id ?? all.reduce((m, x) => Math.max(m, x.id), 0) + 1;
-    await deps.dnr.updateSessionRules({
+    const rule: HeaderRule = { ...r, id };
+    // Recorded first: if storage refuses (quota), no DNR rule exists that nothing knows of.
+    await deps.storage.set(PREFIX + id, rule);
+    const added = deps.dnr.updateSessionRules({
       removeRuleIds: [id],
       addRules: [
         {
@@ -97,8 +104,11 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
         },
       ],
     });
-    const rule: HeaderRule = { ...r, id };
-    await deps.storage.set(PREFIX + id, rule);
+    await added.catch(async (e: unknown) => {
+      if (same) await deps.dnr.updateSessionRules({ removeRuleIds: [id] }).catch(() => {});
+      await deps.storage.remove(PREFIX + id);
+      throw e;
+    });
     return rule;
   });
 }
@@ -111,6 +121,23 @@ export function removeHeaderRules(deps: HeaderRuleDeps, pick: (r: HeaderRule) =>
     await deps.dnr.updateSessionRules({ removeRuleIds: gone.map((r) => r.id) });
     for (const r of gone) await deps.storage.remove(PREFIX + r.id);
     return gone.length;
+  });
+}
+
+/**
+ * Worker start: removes DNR session rules that have no record (left by a worker that stopped between the two
+ * writes, or by an older version) and records whose DNR rule is gone. Returns how many DNR rules were removed.
+ */
+export function reconcileHeaderRules(deps: HeaderRuleDeps): Promise<number> {
+  return withLock(LOCK, async () => {
+    if (!deps.dnr.getSessionRules) return 0;
+    const inDnr = new Set((await deps.dnr.getSessionRules()).map((r) => r.id));
+    const recorded = await listHeaderRules(deps);
+    const known = new Set(recorded.map((r) => r.id));
+    for (const r of recorded) if (!inDnr.has(r.id)) await deps.storage.remove(PREFIX + r.id);
+    const orphans = [...inDnr].filter((id) => !known.has(id));
+    if (orphans.length > 0) await deps.dnr.updateSessionRules({ removeRuleIds: orphans });
+    return orphans.length;
   });
 }
 

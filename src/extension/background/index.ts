@@ -15,6 +15,7 @@ import {
   addHeaderRule,
   dropRulesOfOtherPages,
   type HeaderRuleDeps,
+  reconcileHeaderRules,
   removeHeaderRules,
   ruleFor,
   sweepExpiredRules,
@@ -70,7 +71,10 @@ const prompt = promptWithWindow({
 });
 const autopilot = createAutopilot({ storage: local, clock, wallet: currentWallet, prompt, promptTimeoutMs: PROMPT_TIMEOUT_MS });
 const rules: HeaderRuleDeps = {
-  dnr: { updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o) },
+  dnr: {
+    updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o),
+    getSessionRules: () => chrome.declarativeNetRequest.getSessionRules(),
+  },
   storage: session,
   clock,
 };
@@ -218,7 +222,9 @@ async function resumeUntilKnown(attempt = 0): Promise<void> {
 }
 const warnResume = (e: unknown) => console.warn('L402 Autopilot: resume failed', e);
 void resumeUntilKnown().catch(warnResume);
-void sweepExpiredRules(rules).catch(() => {});
+void reconcileHeaderRules(rules)
+  .then(() => sweepExpiredRules(rules))
+  .catch(() => {});
 
 // Tests wait for this before navigating (BROWSER-TESTING.md: the `serviceworker` event fires early).
 (globalThis as unknown as Record<string, unknown>).__l402AutopilotReady = true;
