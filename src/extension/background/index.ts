@@ -14,7 +14,9 @@ import { AutopilotError } from './errors.ts';
 import {
   addHeaderRule,
   dropRulesOfOtherPages,
+  forgetFrameHosts,
   type HeaderRuleDeps,
+  noteFrameHost,
   reconcileHeaderRules,
   removeHeaderRules,
   ruleFor,
@@ -175,12 +177,16 @@ const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, 
 // document is still on the network, so its first scripts cannot race the removal (seen in Firefox, whose event
 // page handles the response later than Chromium). A redirect back to the same site only costs that page one
 // 402, after which its token is attached again. The response (on402) checks once more.
+// A frame document starting to load: its host is kept out of the tab's header rules when it is a subdomain of
+// the paying page's host (DNR's initiatorDomains would match it; header-rules.ts noteFrameHost).
 chrome.webRequest.onBeforeRequest.addListener(
   (d) => {
-    if (d.tabId >= 0) void detector.pageChanged(d.tabId, new URL(d.url).origin);
+    if (d.tabId < 0) return undefined;
+    if (d.type === 'main_frame') void detector.pageChanged(d.tabId, new URL(d.url).origin);
+    else void noteFrameHost(rules, d.tabId, new URL(d.url).hostname).catch(() => {});
     return undefined;
   },
-  { urls: ['http://*/*', 'https://*/*'], types: ['main_frame'] },
+  { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'sub_frame'] },
 );
 chrome.webRequest.onSendHeaders.addListener(
   (d) => {
@@ -205,6 +211,7 @@ browser.tabs.onRemoved.addListener((tabId) => {
   void removeHeaderRules(rules, (r) => r.tabId === tabId);
   void resetBadge(badge, tabId);
   void forgetTab(seen, tabId);
+  void forgetFrameHosts(rules, tabId);
 });
 
 browser.runtime.onInstalled.addListener((d) => {

@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { DEFAULT_SITE_BUDGET, type Period, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
-import { hostOf, PERIOD_LABEL, parseSats, sats } from '../shared/format.ts';
+import { hostOf, PERIOD_LABEL, parseSats, registrableDomain, sats } from '../shared/format.ts';
 import { createInputGuard } from './input-guard.ts';
 
 /**
@@ -150,7 +150,12 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
         <div class="row">
           <SiteIcon origin={site} />
           <div class="grow">
-            <div class="site-host" title={site}>
+            {/* Who is asking, as the user knows sites: the registrable domain, plainly; then the full host,
+                wrapped and never cut, so a look-alike subdomain shows in full. */}
+            <div class="site-domain" data-testid="prompt-domain">
+              {registrableDomain(site)}
+            </div>
+            <div class="site-host" data-testid="prompt-host">
               {siteName}
             </div>
             <div class="muted small" data-testid="prompt-who">
@@ -158,7 +163,10 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
                 'wants to use your Lightning wallet'
               ) : crossSite ? (
                 <>
-                  wants to pay <strong title={prompt.origin}>{hostOf(prompt.origin)}</strong>
+                  wants to pay <strong>{registrableDomain(prompt.origin)}</strong>{' '}
+                  <span class="site-host" data-testid="prompt-service-host">
+                    ({hostOf(prompt.origin)})
+                  </span>
                 </>
               ) : (
                 'asks for a Lightning payment'
@@ -206,7 +214,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
             aria-controls="budget-form"
             onClick={() => setBudgetOpen(!budgetOpen)}
           >
-            {budgetOpen ? '▾' : '▸'} Approve and set a budget for {crossSite ? <span style="overflow:hidden;text-overflow:ellipsis;min-width:0">{siteName}</span> : 'this site'}
+            {budgetOpen ? '▾' : '▸'} Approve and set a budget for {crossSite ? <span class="site-host">{siteName}</span> : 'this site'}
           </button>
           {budgetOpen && (
             <div class="budget-form" id="budget-form">

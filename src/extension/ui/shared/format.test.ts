@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { dailyTotals } from '../options/spend-chart.tsx';
-import { dayKey, parseSats, relative, sats } from './format.ts';
+import { dayKey, parseSats, registrableDomain, relative, sats } from './format.ts';
 
 describe('sats formatting', () => {
   test('msat are shown as sats with separators and sub-sat precision', () => {
@@ -38,5 +38,14 @@ describe('spend per day', () => {
     const days = dailyTotals(items, start, start + 4 * day);
     expect(days.map((d) => d.day)).toEqual([0, 1, 2, 3, 4].map((i) => dayKey(new Date(2026, 2, 27 + i, 12).getTime())));
     expect(days.map((d) => d.msat)).toEqual([3_000, 0, 0, 5_000, 0]);
+  });
+});
+
+describe('registrableDomain', () => {
+  test('is eTLD+1 from the public suffix list, private suffixes included; an IP or localhost stays as is', () => {
+    expect(registrableDomain('https://uploads.shop.example.co.uk:8443')).toBe('example.co.uk');
+    expect(registrableDomain('https://alice.github.io')).toBe('alice.github.io');
+    expect(registrableDomain('http://127.0.0.1:3000')).toBe('127.0.0.1');
+    expect(registrableDomain('http://localhost:3000')).toBe('localhost');
   });
 });

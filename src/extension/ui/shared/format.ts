@@ -1,5 +1,6 @@
 // Formatting shared by every page. Amounts are msat internally and sats on screen (SPEC §2 "Rules semantics").
 import type { Period } from '../../shared/model.ts';
+import { getDomain } from 'tldts';
 
 const satsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 
@@ -76,6 +77,24 @@ export function relative(ms: number, now = Date.now()): string {
 }
 
 /** Host without the scheme, for compact display ("api.example.com:8080"). */
+/**
+ * The registrable domain (eTLD+1, from the Public Suffix List via tldts, private suffixes included so that
+ * `alice.github.io` is not shown as `github.io`) of an origin; the bare host for an IP address or `localhost`.
+ * @example registrableDomain('https://uploads.shop.example.co.uk:8443') // 'example.co.uk'
+ */
+export function registrableDomain(origin: string): string {
+  const host = hostnameOf(origin);
+  return getDomain(host, { allowPrivateDomains: true }) ?? host;
+}
+
+function hostnameOf(origin: string): string {
+  try {
+    return new URL(origin).hostname || origin;
+  } catch {
+    return origin;
+  }
+}
+
 export function hostOf(origin: string): string {
   try {
     return new URL(origin).host || origin;
