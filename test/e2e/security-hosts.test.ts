@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { type LaunchedFirefox, launchFirefox } from './fixtures/firefox.ts';
 import { startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
 import { autoPay, nextPrompt, nwcSettings, screenshot, type Ui, uiClient } from './helpers.ts';
 
@@ -112,5 +113,50 @@ describe('security: which site, shown and matched', () => {
     } finally {
       ext.context.off('page', deny);
     }
+  });
+});
+
+describe('security: subdomain frames in Firefox', () => {
+  let ff: LaunchedFirefox;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    // Every name resolves to 127.0.0.1 in this Firefox (the servers all listen there).
+    ff = await launchFirefox({ prefs: { 'network.dns.forceResolve': '127.0.0.1' } });
+  });
+  afterAll(async () => {
+    await ff?.close();
+    for (const c of closers) await c().catch(() => {});
+  });
+
+  it("a frame from a subdomain of the paying page's host does not get the page's header", async () => {
+    const api = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+    const site = await startSink();
+    const frames = await startSink();
+    closers.push(
+      () => api.close(),
+      () => site.close(),
+      () => frames.close(),
+    );
+    const siteUrl = at(site, 'shop.example.co.uk');
+    const frameUrl = `${at(frames, 'uploads.shop.example.co.uk')}/page`;
+    await ff.ui('saveSettings', nwcSettings([autoPay(siteUrl)]));
+    const page = await ff.page();
+    await page.goto(`${siteUrl}/page?frame=${encodeURIComponent(frameUrl)}`);
+    const fetchFrom = (who: string) => `${api.url}/paid?from=${who}`;
+    const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), fetchFrom('page'));
+    expect(await status()).toBe(402);
+    await expect
+      .poll(async () => (await ff.ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+      .toBe(1);
+    await expect.poll(status, { timeout: 30_000 }).toBe(200);
+    const granted = api.requests.find((r) => r.path.includes('from=page') && r.authorization !== null)?.authorization;
+    expect(granted).toBeTruthy();
+    const frame = page.frames().find((f) => f.url() === frameUrl);
+    if (!frame) throw new Error('no uploads frame');
+    // The frame's own 402 may open a prompt; it is left to time out: only the header matters here.
+    void frame.evaluate((u) => fetch(u).then((r) => r.status).catch(() => 0), fetchFrom('uploads')).catch(() => {});
+    await expect.poll(() => api.requests.filter((r) => r.path.includes('from=uploads')).length).toBeGreaterThan(0);
+    expect(api.requests.filter((r) => r.path.includes('from=uploads')).map((r) => r.authorization === granted)).not.toContain(true);
+    await page.close();
   });
 });
