@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { DEFAULT_SITE_BUDGET, type Period, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
-import { hostOf, PERIOD_LABEL, parseSats, registrableDomain, sats } from '../shared/format.ts';
+import { hostOf, PERIOD_LABEL, parseSats, sats, siteNames } from '../shared/format.ts';
 import { createInputGuard } from './input-guard.ts';
 
 /**
@@ -153,20 +153,27 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
             {/* Who is asking, as the user knows sites: the registrable domain, plainly; then the full host,
                 wrapped and never cut, so a look-alike subdomain shows in full. */}
             <div class="site-domain" data-testid="prompt-domain">
-              {registrableDomain(site)}
+              {siteNames(site).domain}
             </div>
-            <div class="site-host" data-testid="prompt-host">
-              {siteName}
-            </div>
+            {siteNames(site).host && (
+              <div class="site-host" data-testid="prompt-host">
+                {siteNames(site).host}
+              </div>
+            )}
             <div class="muted small" data-testid="prompt-who">
               {enable ? (
                 'wants to use your Lightning wallet'
               ) : crossSite ? (
                 <>
-                  wants to pay <strong>{registrableDomain(prompt.origin)}</strong>{' '}
-                  <span class="site-host" data-testid="prompt-service-host">
-                    ({hostOf(prompt.origin)})
-                  </span>
+                  wants to pay <strong>{siteNames(prompt.origin).domain}</strong>
+                  {siteNames(prompt.origin).host && (
+                    <>
+                      {' '}
+                      <span class="site-host" data-testid="prompt-service-host">
+                        ({siteNames(prompt.origin).host})
+                      </span>
+                    </>
+                  )}
                 </>
               ) : (
                 'asks for a Lightning payment'

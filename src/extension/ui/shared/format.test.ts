@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { dailyTotals } from '../options/spend-chart.tsx';
-import { dayKey, parseSats, registrableDomain, relative, sats } from './format.ts';
+import { dayKey, parseSats, registrableDomain, relative, sats, siteNames } from './format.ts';
 
 describe('sats formatting', () => {
   test('msat are shown as sats with separators and sub-sat precision', () => {
@@ -47,5 +47,13 @@ describe('registrableDomain', () => {
     expect(registrableDomain('https://alice.github.io')).toBe('alice.github.io');
     expect(registrableDomain('http://127.0.0.1:3000')).toBe('127.0.0.1');
     expect(registrableDomain('http://localhost:3000')).toBe('localhost');
+  });
+});
+
+describe('siteNames', () => {
+  test('the registrable domain, and the full host only when it adds a subdomain', () => {
+    expect(siteNames('https://uploads.example.com:8443')).toEqual({ domain: 'example.com', host: 'uploads.example.com:8443' });
+    expect(siteNames('https://example.com:8443')).toEqual({ domain: 'example.com:8443', host: null });
+    expect(siteNames('http://127.0.0.1:8402')).toEqual({ domain: '127.0.0.1:8402', host: null });
   });
 });

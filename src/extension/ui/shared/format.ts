@@ -87,6 +87,17 @@ export function registrableDomain(origin: string): string {
   return getDomain(host, { allowPrivateDomains: true }) ?? host;
 }
 
+/**
+ * How a prompt names a site: the registrable domain plainly, plus the full host when it says more (a subdomain).
+ * Without a subdomain the one name is the host itself, port included.
+ * @example siteNames('https://uploads.example.com') // { domain: 'example.com', host: 'uploads.example.com' }
+ * @example siteNames('http://127.0.0.1:8402') // { domain: '127.0.0.1:8402', host: null }
+ */
+export function siteNames(origin: string): { domain: string; host: string | null } {
+  const domain = registrableDomain(origin);
+  return domain === hostnameOf(origin) ? { domain: hostOf(origin), host: null } : { domain, host: hostOf(origin) };
+}
+
 function hostnameOf(origin: string): string {
   try {
     return new URL(origin).hostname || origin;
