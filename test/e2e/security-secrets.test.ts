@@ -65,6 +65,18 @@ describe('security: a content-script context cannot read the NWC secret', () => 
     expect(seen).not.toContain('nostr+walletconnect');
   });
 
+  it('an NWC secret an earlier version left in storage.local is moved out of it at the next start (Chromium)', async () => {
+    const ext = await launchExtension();
+    cleanup.push(() => ext.close());
+    const { page, ui } = await uiClient(ext);
+    // What an earlier version wrote: the settings (with the secret) in storage.local.
+    await page.evaluate((s) => chrome.storage.local.set({ settings: s }), nwcSettings([]));
+    await ext.stopServiceWorker();
+    await ext.readyWorker();
+    expect((await ui('getSettings', {})).wallet).toEqual({ kind: 'nwc', uri: regtest().nwcUri });
+    expect(await page.evaluate(() => chrome.storage.local.get(null))).toEqual({});
+  });
+
   it('Firefox', async () => {
     const dir = withProbe(DIST_FIREFOX);
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
