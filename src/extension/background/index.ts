@@ -1,7 +1,8 @@
 // Background entry (SPEC §7 style 5): builds the injected dependencies and registers every listener
 // synchronously at top level. Nothing durable lives in memory: settings, ledger, reservations, tokens live
-// in the extension origin's IndexedDB (idb-storage.ts); prompts, header rules and badge counts in storage.session. What is in memory (a wallet
-// connection, the prompt waiters) is rebuilt on the next event after a restart.
+// in the extension origin's IndexedDB (idb-storage.ts); prompts, header rules and badge counts in
+// storage.session. What is in memory (a wallet connection, the prompt waiters) is rebuilt on the next event
+// after a restart.
 import browser from 'webextension-polyfill';
 import { createNwcWallet } from '../../wallet/nwc.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
@@ -38,7 +39,6 @@ const local = idbStorage({ indexedDB, migrateFrom: browser.storage.local });
 const session = browserStorage(browser.storage.session);
 const clock = () => Date.now();
 const PROMPT_TIMEOUT_MS = 120_000;
-
 
 // One wallet connection per worker lifetime (a cache, not state: rebuilt from settings when missing).
 let walletCache: { key: string; wallet: Wallet } | null = null;
