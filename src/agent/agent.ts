@@ -260,6 +260,8 @@ export class Agent {
       return p;
     });
     if (prepared.kind === 'blocked') throw new AgentError('refused', `not paid: ${refusalOf(prepared.decision)}`);
+    // A hash this engine paid for another service or page: refused exactly like an invoice the wallet cannot pay.
+    if (prepared.kind === 'unpayable') throw new AgentError('payment_failed', 'the wallet could not pay this invoice');
     if (prepared.kind === 'known') {
       if (prepared.record.status === 'succeeded') return { record: prepared.record, paid: false };
       throw new AgentError('payment_unknown', 'this invoice is already being paid; its outcome is not known yet');

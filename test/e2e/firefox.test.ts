@@ -74,6 +74,10 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     expect(await ff.ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: s.url, initiator: s.url, amountMsat: 10_000 });
     // The window renders the request for the user (site and amount), from the typed background API.
     await expect.poll(() => prompt.page.evaluate(() => document.body?.textContent ?? '')).toContain('10 sats');
+    // Approve arms once the window has been visible and focused for a moment (docs/security.md "Prompt keyjacking").
+    await expect
+      .poll(() => prompt.page.evaluate(() => document.querySelector<HTMLButtonElement>('button.primary')?.disabled))
+      .toBe(false);
     mkdirSync('test-results', { recursive: true });
     await prompt.page.screenshot({ path: 'test-results/firefox-prompt.png' });
     expect(await ff.ui('answerPrompt', { id: prompt.id, answer: { choice: 'approve-once' } })).toEqual({ accepted: true });

@@ -74,14 +74,23 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     );
     expect(byRequest).toEqual({ paymentRequest: made.paymentRequest, paid: false });
 
-    // A payment bob made (through window.webln): paid, but its preimage is never handed to a page.
+    // A payment bob made (through window.webln): a page learns nothing about the user's outgoing payments, not
+    // even that one exists; the answer is the one for a hash the wallet has never seen (docs/security.md).
     const invoice = await alice.createInvoice(3_000, 'e2e outgoing lookup', 600);
     await page.evaluate((pr) => (window as unknown as { webln: Webln }).webln.sendPayment(pr), invoice.paymentRequest);
-    const out = await page.evaluate(
-      (h) => (window as unknown as { webln: Webln }).webln.lookupInvoice({ paymentHash: h }),
-      invoice.paymentHash,
-    );
-    expect(out).toEqual({ paymentRequest: invoice.paymentRequest, paid: true });
+    const lookup = (by: { paymentHash?: string; paymentRequest?: string }) =>
+      page.evaluate(
+        (a) =>
+          (window as unknown as { webln: Webln }).webln.lookupInvoice(a).then(
+            (r) => ({ answered: r }),
+            (e: unknown) => ({ refused: String((e as Error).message) }),
+          ),
+        by,
+      );
+    const unknown = await lookup({ paymentHash: 'ab'.repeat(32) });
+    expect(unknown).toHaveProperty('refused');
+    expect(await lookup({ paymentHash: invoice.paymentHash })).toEqual(unknown);
+    expect(await lookup({ paymentRequest: invoice.paymentRequest })).toEqual(unknown);
 
     // keysend to alice under the site's auto-pay budget: the preimage we chose settles at alice, with the record.
     const alicePubkey = (await alice.getInfo()).pubkey;

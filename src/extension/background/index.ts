@@ -1,7 +1,8 @@
 // Background entry (docs/design.md#house-style): builds the injected dependencies and registers every listener
 // synchronously at top level. Nothing durable lives in memory: settings, ledger, reservations, tokens live
-// in storage.local; prompts, header rules and badge counts in storage.session. What is in memory (a wallet
-// connection, the prompt waiters) is rebuilt on the next event after a restart.
+// in the extension origin's IndexedDB (idb-storage.ts); prompts, header rules and badge counts in
+// storage.session. What is in memory (a wallet connection, the prompt waiters) is rebuilt on the next event
+// after a restart.
 import browser from 'webextension-polyfill';
 import { createNwcWallet } from '../../wallet/nwc.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
@@ -14,11 +15,15 @@ import { AutopilotError } from './errors.ts';
 import {
   addHeaderRule,
   dropRulesOfOtherPages,
+  forgetFrameHosts,
   type HeaderRuleDeps,
+  noteFrameHost,
+  reconcileHeaderRules,
   removeHeaderRules,
   ruleFor,
   sweepExpiredRules,
 } from './header-rules.ts';
+import { idbStorage } from './idb-storage.ts';
 import { createPageHandlers, type PageCtx } from './page-handlers.ts';
 import type { WalletContext } from './payment-flow.ts';
 import { promptWithWindow } from './prompt-window.ts';
@@ -29,15 +34,11 @@ import { pageWallet, senderContext, uiSenderOk } from './senders.ts';
 import { forgetTab, rememberChallenge, wasSeen } from './seen-challenges.ts';
 import { createUiHandlers } from './ui-handlers.ts';
 
-const local = browserStorage(browser.storage.local);
+// Not storage.local: content scripts can read that, and Firefox cannot restrict it (docs/security.md).
+const local = idbStorage({ indexedDB, migrateFrom: browser.storage.local });
 const session = browserStorage(browser.storage.session);
 const clock = () => Date.now();
 const PROMPT_TIMEOUT_MS = 120_000;
-
-// The NWC secret lives in storage.local: keep it out of content scripts' reach (docs/design.md#secure).
-void (chrome.storage?.local as { setAccessLevel?: (o: { accessLevel: string }) => Promise<void> } | undefined)
-  ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
-  .catch(() => {});
 
 // One wallet connection per worker lifetime (a cache, not state: rebuilt from settings when missing).
 let walletCache: { key: string; wallet: Wallet } | null = null;
@@ -72,7 +73,10 @@ const prompt = promptWithWindow({
 });
 const autopilot = createAutopilot({ storage: local, clock, wallet: currentWallet, prompt, promptTimeoutMs: PROMPT_TIMEOUT_MS });
 const rules: HeaderRuleDeps = {
-  dnr: { updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o) },
+  dnr: {
+    updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o),
+    getSessionRules: () => chrome.declarativeNetRequest.getSessionRules(),
+  },
   storage: session,
   clock,
 };
@@ -173,12 +177,16 @@ const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, 
 // document is still on the network, so its first scripts cannot race the removal (seen in Firefox, whose event
 // page handles the response later than Chromium). A redirect back to the same site only costs that page one
 // 402, after which its token is attached again. The response (on402) checks once more.
+// A frame document starting to load: its host is kept out of the tab's header rules when it is a subdomain of
+// the paying page's host (DNR's initiatorDomains would match it; header-rules.ts noteFrameHost).
 chrome.webRequest.onBeforeRequest.addListener(
   (d) => {
-    if (d.tabId >= 0) void detector.pageChanged(d.tabId, new URL(d.url).origin);
+    if (d.tabId < 0) return undefined;
+    if (d.type === 'main_frame') void detector.pageChanged(d.tabId, new URL(d.url).origin);
+    else void noteFrameHost(rules, d.tabId, new URL(d.url).hostname).catch(() => {});
     return undefined;
   },
-  { urls: ['http://*/*', 'https://*/*'], types: ['main_frame'] },
+  { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'sub_frame'] },
 );
 chrome.webRequest.onSendHeaders.addListener(
   (d) => {
@@ -203,6 +211,7 @@ browser.tabs.onRemoved.addListener((tabId) => {
   void removeHeaderRules(rules, (r) => r.tabId === tabId);
   void resetBadge(badge, tabId);
   void forgetTab(seen, tabId);
+  void forgetFrameHosts(rules, tabId);
 });
 
 browser.runtime.onInstalled.addListener((d) => {
@@ -215,7 +224,9 @@ browser.runtime.onInstalled.addListener((d) => {
 // autopilot keeps the pass in progress: a 402 meeting an open payment of its scope waits for it, never pays twice.
 const RESUME_RETRY_MS = [1_000, 3_000, 7_000, 15_000];
 void autopilot.resumeUntilKnown(RESUME_RETRY_MS).catch((e: unknown) => console.warn('L402 Autopilot: resume failed', e));
-void sweepExpiredRules(rules).catch(() => {});
+void reconcileHeaderRules(rules)
+  .then(() => sweepExpiredRules(rules))
+  .catch(() => {});
 
 // Tests wait for this before navigating (docs/design.md#browser-testing: the `serviceworker` event fires early).
 (globalThis as unknown as Record<string, unknown>).__l402AutopilotReady = true;

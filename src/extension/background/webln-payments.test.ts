@@ -265,12 +265,11 @@ describe('WebLN lookupInvoice and signMessage', () => {
       paid: true,
       preimage: incoming.preimage,
     });
-    // Never hand a page the preimage of a payment the wallet made: that is someone's L402 token.
-    expect(await handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash: outgoing.paymentHash })).toEqual({
-      paymentRequest: outgoing.invoice,
-      paid: true,
-    });
-    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe('wallet_error');
+    // A payment the wallet made is none of the page's business: answered exactly like an unknown hash.
+    const notFound = { code: 'wallet_error', message: 'lookupInvoice: this wallet has no invoice with that payment hash' };
+    for (const paymentHash of ['ab'.repeat(32), outgoing.paymentHash]) {
+      expect(await handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash }).catch((e: unknown) => e)).toMatchObject(notFound);
+    }
     expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE }))).toBe('invalid_request');
     expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentRequest: 'lnbcrt-nonsense' }))).toBe('invalid_request');
     expect(asked[0]).toEqual({ tabId: 3 });

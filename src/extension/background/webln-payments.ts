@@ -5,6 +5,7 @@ import { assertPayable, bytesToHex, type DecodedInvoice, decodeInvoice, isL402Er
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
+import { getPayment } from './ledger.ts';
 import type { Settings } from '../shared/model.ts';
 import type { PaymentFlow, WalletContext } from './payment-flow.ts';
 import { ruleFor } from './rules.ts';
@@ -247,10 +248,14 @@ function randomPreimage(): string {
   return bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
+/** The one answer for "no invoice of this wallet": an unknown hash, an outgoing payment, a failed lookup alike. */
+const notFound = () => new AutopilotError('wallet_error', 'lookupInvoice: this wallet has no invoice with that payment hash');
+
 /**
- * `webln.lookupInvoice({paymentHash | paymentRequest})` from an enabled page. The preimage is given only for an
- * invoice this wallet RECEIVED: the preimage of a payment it MADE is an L402 proof of payment (a token for some
- * other site), which a page must never read this way (docs/design.md#secure).
+ * `webln.lookupInvoice({paymentHash | paymentRequest})` from an enabled page. Only invoices this wallet RECEIVED
+ * are answered: a payment it MADE (the wallet says `outgoing`, or the ledger has it) gets exactly the answer of a
+ * hash the wallet has never seen, so a page learns nothing of the user's payments — not their existence, and
+ * never a preimage (an L402 proof of payment for some other site). docs/security.md "WebLN lookupInvoice".
  */
 export async function handleWeblnLookupInvoice(
   flow: PaymentFlow,
@@ -268,12 +273,19 @@ export async function handleWeblnLookupInvoice(
   if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new AutopilotError('invalid_request', 'lookupInvoice needs a paymentHash or paymentRequest');
   const wallet = await flow.wallet(await flow.settings(), walletCtx(args));
   if (!(await walletSupports(wallet, 'lookupInvoice')) || !wallet.lookupInvoice) throw unsupportedError('lookupInvoice');
+  if (await getPayment(flow.deps.storage, hash)) throw notFound();
   let r: Awaited<ReturnType<NonNullable<Wallet['lookupInvoice']>>>;
   try {
     r = await wallet.lookupInvoice(hash);
   } catch (e) {
-    throw walletCallError('lookupInvoice', e);
+    const err = walletCallError('lookupInvoice', e);
+    // The wallet's own "not found" names the hash and differs from other refusals: one answer for all.
+    if (err.code === 'wallet_error') throw notFound();
+    throw err;
   }
+  // A wallet that does not say (a WebLN provider: the page's own wallet, which it can ask itself) is answered
+  // unless the ledger knows the hash (checked above).
+  if (r.type === 'outgoing') throw notFound();
   const preimage = r.paid && r.type === 'incoming' && r.preimage ? { preimage: r.preimage } : {};
   return { paymentRequest: r.paymentRequest || args.paymentRequest || '', paid: r.paid, ...preimage };
 }

@@ -1,38 +1,48 @@
 // Prompt window (docs/design.md#decide): one question, readable at a glance. Opened by the background as its own
-// window with `?id=<prompt id>`. Approve is armed only after a short delay (and re-armed whenever the window comes
-// back into view) so a page cannot trick a click onto it; Enter approves once, Esc denies.
+// window with `?id=<prompt id>`. Approve takes only a click (or a key press on the focused button) that started
+// after the window had been visible and focused for a short delay; no key approves from anywhere else, so a page
+// that keeps the user typing cannot approve (docs/security.md "Prompt keyjacking"). Esc denies.
 import '../shared/theme.css';
 import './prompt.css';
 import { render } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_SITE_BUDGET, type Period, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
-import { hostOf, PERIOD_LABEL, parseSats, sats } from '../shared/format.ts';
+import { hostOf, PERIOD_LABEL, parseSats, sats, siteNames } from '../shared/format.ts';
+import { createInputGuard } from './input-guard.ts';
 
-/** Anti click-jacking delay before Approve accepts input. */
-const ARM_DELAY_MS = 600;
-
-function useArmed(): boolean {
+/**
+ * The input guard for this prompt (see input-guard.ts): `armed` for rendering, `deliberate(e)` for each approving
+ * click. A fresh guard per prompt id, so the next queued prompt starts unarmed too.
+ */
+function useInputGuard(id: string): { armed: boolean; deliberate: (e: { isTrusted: boolean }) => boolean } {
   const [armed, setArmed] = useState(false);
+  const guard = useMemo(
+    () => createInputGuard({ setTimer: (f, ms) => setTimeout(f, ms), clearTimer: (t) => clearTimeout(t as number), onArmedChange: setArmed }),
+    // A new prompt id gets a new, unarmed guard.
+    [id],
+  );
   useEffect(() => {
-    let timer = setTimeout(() => setArmed(true), ARM_DELAY_MS);
-    const rearm = () => {
-      // Coming back into view (or into focus) is exactly when a stray click could land: wait again.
-      setArmed(false);
-      clearTimeout(timer);
-      timer = setTimeout(() => setArmed(true), ARM_DELAY_MS);
-    };
-    const onVisibility = () => document.visibilityState === 'visible' && rearm();
-    document.addEventListener('visibilitychange', onVisibility);
-    window.addEventListener('focus', rearm);
+    const update = () => guard.shown(document.visibilityState === 'visible' && document.hasFocus());
+    const press = (e: KeyboardEvent | PointerEvent) => guard.pressStarted({ isTrusted: e.isTrusted, repeat: 'repeat' in e ? e.repeat : false });
+    update();
+    // Capture phase: the guard sees each press before any button can act on it.
+    window.addEventListener('keydown', press, true);
+    window.addEventListener('pointerdown', press, true);
+    window.addEventListener('focus', update);
+    window.addEventListener('blur', update);
+    document.addEventListener('visibilitychange', update);
     return () => {
-      clearTimeout(timer);
-      document.removeEventListener('visibilitychange', onVisibility);
-      window.removeEventListener('focus', rearm);
+      guard.dispose();
+      window.removeEventListener('keydown', press, true);
+      window.removeEventListener('pointerdown', press, true);
+      window.removeEventListener('focus', update);
+      window.removeEventListener('blur', update);
+      document.removeEventListener('visibilitychange', update);
     };
-  }, []);
-  return armed;
+  }, [guard]);
+  return { armed, deliberate: guard.deliberate };
 }
 
 function useNow(intervalMs: number): number {
@@ -65,7 +75,7 @@ function Remaining({ label, msat, none }: { label: string; msat: number | null; 
 }
 
 function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
-  const armed = useArmed();
+  const { armed, deliberate } = useInputGuard(id);
   const now = useNow(500);
   const [budgetOpen, setBudgetOpen] = useState(false);
   // Start from the usual site budget, or twice this payment when that would not even cover it.
@@ -76,7 +86,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   const [budgetError, setBudgetError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
-  const approveRef = useRef<HTMLButtonElement>(null);
+  const mainRef = useRef<HTMLElement>(null);
   const expired = now >= prompt.expiresAt;
   const enable = prompt.kind === 'webln-enable';
 
@@ -107,23 +117,19 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   }, [budget, period, prompt, answer]);
 
   useEffect(() => {
+    // Esc denies (harmless whatever pressed it). Enter approves nothing: a careful wallet takes no approval
+    // from a key the user may have meant for the page.
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') {
-        e.preventDefault();
-        void answer({ choice: 'deny' });
-      } else if (e.key === 'Enter' && armed && !expired) {
-        e.preventDefault();
-        // Enter inside the budget form means "approve and set this budget"; anywhere else "approve once".
-        const inBudget = (e.target as HTMLElement | null)?.closest?.('.budget-form');
-        if (inBudget) approveWithBudget();
-        else void answer({ choice: 'approve-once' });
-      }
+      if (e.key !== 'Escape') return;
+      e.preventDefault();
+      void answer({ choice: 'deny' });
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [armed, expired, answer, approveWithBudget]);
+  }, [answer]);
 
-  useEffect(() => approveRef.current?.focus(), []);
+  // Focus the window's content, not a button: a stray Enter or Space then activates nothing.
+  useEffect(() => mainRef.current?.focus(), []);
 
   const total = prompt.amountMsat + prompt.maxFeeMsat;
   // Budgets belong to the site the user is on (the initiator, docs/design.md#rules-semantics): when a page asks to pay
@@ -132,7 +138,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   const crossSite = site !== prompt.origin;
   const siteName = hostOf(site);
   return (
-    <main class="prompt stack loose">
+    <main class="prompt stack loose" ref={mainRef} tabIndex={-1}>
       <header class="row between">
         <Brand />
         <span class={`pill ${expired ? 'danger' : 'plain'} num`} aria-live="off" data-testid="countdown">
@@ -144,15 +150,30 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
         <div class="row">
           <SiteIcon origin={site} />
           <div class="grow">
-            <div class="site-host" title={site}>
-              {siteName}
+            {/* Who is asking, as the user knows sites: the registrable domain, plainly; then the full host,
+                wrapped and never cut, so a look-alike subdomain shows in full. */}
+            <div class="site-domain" data-testid="prompt-domain">
+              {siteNames(site).domain}
             </div>
+            {siteNames(site).host && (
+              <div class="site-host" data-testid="prompt-host">
+                {siteNames(site).host}
+              </div>
+            )}
             <div class="muted small" data-testid="prompt-who">
               {enable ? (
                 'wants to use your Lightning wallet'
               ) : crossSite ? (
                 <>
-                  wants to pay <strong title={prompt.origin}>{hostOf(prompt.origin)}</strong>
+                  wants to pay <strong>{siteNames(prompt.origin).domain}</strong>
+                  {siteNames(prompt.origin).host && (
+                    <>
+                      {' '}
+                      <span class="site-host" data-testid="prompt-service-host">
+                        ({siteNames(prompt.origin).host})
+                      </span>
+                    </>
+                  )}
                 </>
               ) : (
                 'asks for a Lightning payment'
@@ -200,7 +221,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
             aria-controls="budget-form"
             onClick={() => setBudgetOpen(!budgetOpen)}
           >
-            {budgetOpen ? '▾' : '▸'} Approve and set a budget for {crossSite ? <span style="overflow:hidden;text-overflow:ellipsis;min-width:0">{siteName}</span> : 'this site'}
+            {budgetOpen ? '▾' : '▸'} Approve and set a budget for {crossSite ? <span class="site-host">{siteName}</span> : 'this site'}
           </button>
           {budgetOpen && (
             <div class="budget-form" id="budget-form">
@@ -224,7 +245,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
                 type="button"
                 class="btn block"
                 disabled={!armed || expired || sending}
-                onClick={approveWithBudget}
+                onClick={(e) => deliberate(e) && approveWithBudget()}
               >
                 Approve and allow {budgetText(budget)} {PERIOD_LABEL[period]}
               </button>
@@ -238,14 +259,13 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
           Deny <kbd>Esc</kbd>
         </button>
         <button
-          ref={approveRef}
           type="button"
           class="btn primary lg"
           disabled={!armed || expired || sending}
-          onClick={() => void answer({ choice: 'approve-once' })}
+          onClick={(e) => deliberate(e) && void answer({ choice: 'approve-once' })}
         >
           {sending ? <Spinner label="Sending" /> : null}
-          {enable ? 'Allow' : 'Approve once'} <kbd>Enter</kbd>
+          {enable ? 'Allow' : 'Approve once'}
         </button>
       </footer>
     </main>

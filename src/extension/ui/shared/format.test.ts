@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { dailyTotals } from '../options/spend-chart.tsx';
-import { dayKey, parseSats, relative, sats } from './format.ts';
+import { dayKey, parseSats, registrableDomain, relative, sats, siteNames } from './format.ts';
 
 describe('sats formatting', () => {
   test('msat are shown as sats with separators and sub-sat precision', () => {
@@ -38,5 +38,22 @@ describe('spend per day', () => {
     const days = dailyTotals(items, start, start + 4 * day);
     expect(days.map((d) => d.day)).toEqual([0, 1, 2, 3, 4].map((i) => dayKey(new Date(2026, 2, 27 + i, 12).getTime())));
     expect(days.map((d) => d.msat)).toEqual([3_000, 0, 0, 5_000, 0]);
+  });
+});
+
+describe('registrableDomain', () => {
+  test('is eTLD+1 from the public suffix list, private suffixes included; an IP or localhost stays as is', () => {
+    expect(registrableDomain('https://uploads.shop.example.co.uk:8443')).toBe('example.co.uk');
+    expect(registrableDomain('https://alice.github.io')).toBe('alice.github.io');
+    expect(registrableDomain('http://127.0.0.1:3000')).toBe('127.0.0.1');
+    expect(registrableDomain('http://localhost:3000')).toBe('localhost');
+  });
+});
+
+describe('siteNames', () => {
+  test('the registrable domain, and the full host only when it adds a subdomain', () => {
+    expect(siteNames('https://uploads.example.com:8443')).toEqual({ domain: 'example.com', host: 'uploads.example.com:8443' });
+    expect(siteNames('https://example.com:8443')).toEqual({ domain: 'example.com:8443', host: null });
+    expect(siteNames('http://127.0.0.1:8402')).toEqual({ domain: '127.0.0.1:8402', host: null });
   });
 });

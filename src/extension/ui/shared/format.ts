@@ -1,5 +1,6 @@
 // Formatting shared by every page. Amounts are msat internally and sats on screen (docs/design.md#rules-semantics).
 import type { Period } from '../../shared/model.ts';
+import { getDomain } from 'tldts';
 
 const satsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
 
@@ -76,6 +77,35 @@ export function relative(ms: number, now = Date.now()): string {
 }
 
 /** Host without the scheme, for compact display ("api.example.com:8080"). */
+/**
+ * The registrable domain (eTLD+1, from the Public Suffix List via tldts, private suffixes included so that
+ * `alice.github.io` is not shown as `github.io`) of an origin; the bare host for an IP address or `localhost`.
+ * @example registrableDomain('https://uploads.shop.example.co.uk:8443') // 'example.co.uk'
+ */
+export function registrableDomain(origin: string): string {
+  const host = hostnameOf(origin);
+  return getDomain(host, { allowPrivateDomains: true }) ?? host;
+}
+
+/**
+ * How a prompt names a site: the registrable domain plainly, plus the full host when it says more (a subdomain).
+ * Without a subdomain the one name is the host itself, port included.
+ * @example siteNames('https://uploads.example.com') // { domain: 'example.com', host: 'uploads.example.com' }
+ * @example siteNames('http://127.0.0.1:8402') // { domain: '127.0.0.1:8402', host: null }
+ */
+export function siteNames(origin: string): { domain: string; host: string | null } {
+  const domain = registrableDomain(origin);
+  return domain === hostnameOf(origin) ? { domain: hostOf(origin), host: null } : { domain, host: hostOf(origin) };
+}
+
+function hostnameOf(origin: string): string {
+  try {
+    return new URL(origin).hostname || origin;
+  } catch {
+    return origin;
+  }
+}
+
 export function hostOf(origin: string): string {
   try {
     return new URL(origin).host || origin;
