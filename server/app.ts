@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
-import { bodyCap } from './body-cap.ts';
+import { bodyCap, readBytes } from './body-cap.ts';
 import type { ServerConfig } from './config.ts';
 import { createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
 import { type AuthGateOptions, checkPaid, paymentChallengeKey } from './gate/payment-gate.ts';
@@ -162,7 +162,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     isF32BatchBody(c.req.header('content-type'))
       ? paid(
           c,
-          async () => scoreBinaryPair(await c.req.arrayBuffer(), limits),
+          async () => scoreBinaryPair(await readBytes(c), limits),
           () => pairSpec(config),
           (similarity) => ({ similarity }),
         )
@@ -190,7 +190,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       ? // Scored while validating (server/similarity/binary-body.ts); the gate then decides whether to answer.
         paid(
           c,
-          async () => scoreBinaryBatch(await c.req.arrayBuffer(), limits),
+          async () => scoreBinaryBatch(await readBytes(c), limits),
           (i) => batchSpec(i.work, config),
           (i) => ({ results: selectTopK(i.scores, i.topK), dims: i.dims, count: i.count }),
         )

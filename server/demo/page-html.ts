@@ -59,6 +59,8 @@ export function demoHtml(): string {
     <label for="b">Vector b</label>
     <textarea id="b" spellcheck="false"></textarea>
     <p class="price" id="price">Price: …</p>
+    <p><label><input id="binary" type="checkbox"> send as a binary float32 body
+      (<code>application/vnd.l402.f32-batch</code>, the toolkit's <code>encodeF32Batch</code>)</label></p>
     <div class="buttons">
       <button class="primary" id="pay-webln">Compute with WebLN</button>
       <button id="pay-plain">Compute with plain fetch</button>

@@ -2,7 +2,7 @@
 // "Compute with WebLN" = the page toolkit over window.webln; "plain fetch" = no toolkit, so a 402 reaches the page
 // unless the L402 Autopilot extension pays it (docs/design.md#the-extension); "Open as a page" = the GET form as a top-level navigation,
 // whose 402 the extension pays and reloads with the credential.
-import { fetchWithL402, isL402FetchError, localStorageTokenStore } from '../../src/toolkit/index.ts';
+import { encodeF32Batch, F32_BATCH_CONTENT_TYPE, fetchWithL402, isL402FetchError, localStorageTokenStore } from '../../src/toolkit/index.ts';
 
 const SAMPLES: { name: string; a: number[]; b: number[] }[] = [
   { name: 'Similar directions', a: [1, 2, 3, 4], b: [1.1, 2.1, 2.9, 4.2] },
@@ -47,6 +47,11 @@ function updatePageLink(): void {
 }
 
 function request(): [string, RequestInit] {
+  if ($<HTMLInputElement>('binary').checked) {
+    // The pair route takes the batch format with one row: a is the query, b the row (float32).
+    const body = encodeF32Batch({ query: parse('a'), vectors: [parse('b')] });
+    return ['/v1/similarity', { method: 'POST', headers: { 'content-type': F32_BATCH_CONTENT_TYPE }, body }];
+  }
   return ['/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: vectors() }];
 }
 

@@ -3,7 +3,8 @@
 import { parseL402Challenge } from '../../src/l402/index.ts';
 import { encodeF32Batch, F32_BATCH_CONTENT_TYPE, f32BatchBytes } from '../../src/toolkit/f32-batch.ts';
 import { describe, expect, it } from 'vitest';
-import { BASE, type Fixture, fixture, post } from '../test-support.ts';
+import { startServer } from '../start.ts';
+import { BASE, type Fixture, fixture, post, tempDir } from '../test-support.ts';
 
 function postBinary(f: Fixture, path: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(
@@ -138,5 +139,31 @@ describe('encodeF32Batch', () => {
     expect(() => encodeF32Batch({ query: [1, 2], vectors: [[1, 2], [1]] })).toThrow(/vectors\[1\]/);
     expect(() => encodeF32Batch({ query: [1, 2], vectors: new Float32Array(3) })).toThrow(RangeError);
     expect(() => encodeF32Batch({ query: [1], vectors: [[1]], topK: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('binary bodies over a real socket (read straight from the request stream)', () => {
+  it('pays and scores a 300 × 64 batch, and refuses an oversized Content-Length with 413', async () => {
+    const s = await startServer({ config: { dataDir: tempDir(), logRequests: false, maxBinaryBodyBytes: 100_000 } });
+    try {
+      const rows = Array.from({ length: 300 }, (_, r) => Array.from({ length: 64 }, (_, i) => Math.cos(r + i * 0.1)));
+      const body = encodeF32Batch({ query: rows[7]!, vectors: rows, topK: 3 });
+      const headers = { 'content-type': F32_BATCH_CONTENT_TYPE };
+      const first = await fetch(`${s.url}/v1/similarity/batch`, { method: 'POST', body, headers });
+      expect(first.status).toBe(402);
+      const c = parseL402Challenge(first.headers.get('www-authenticate') ?? '');
+      const authorization = `L402 ${c.macaroon}:${await s.devWallet!.pay(c.invoice)}`;
+      const paid = await fetch(`${s.url}/v1/similarity/batch`, { method: 'POST', body, headers: { ...headers, authorization } });
+      expect(paid.status).toBe(200);
+      const out = (await paid.json()) as { results: { index: number; similarity: number }[]; count: number };
+      expect(out.count).toBe(300);
+      expect(out.results[0]!.index).toBe(7);
+      expect(out.results[0]!.similarity).toBeCloseTo(1, 6);
+      const big = encodeF32Batch({ query: rows[0]!, vectors: [...rows, ...rows], topK: 3 }); // 153,876 bytes
+      const refused = await fetch(`${s.url}/v1/similarity/batch`, { method: 'POST', body: big, headers: { ...headers, authorization } });
+      expect(refused.status).toBe(413);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -36,11 +36,11 @@ interface Header {
   topK: number;
 }
 
-function readHeader(body: ArrayBuffer, limits: VectorLimits): Header {
+function readHeader(body: Uint8Array, limits: VectorLimits): Header {
   if (body.byteLength < F32_BATCH_HEADER_BYTES) {
     throw new ValidationError('invalid_binary', null, `binary body is ${body.byteLength} bytes; the header alone is ${F32_BATCH_HEADER_BYTES}`);
   }
-  const v = new DataView(body);
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
   if (magic !== F32_BATCH_MAGIC) throw new ValidationError('invalid_binary', null, `binary body must start with "${F32_BATCH_MAGIC}"`);
   const version = v.getUint16(4, true);
@@ -69,13 +69,13 @@ function readHeader(body: ArrayBuffer, limits: VectorLimits): Header {
   return { dims, count, topK };
 }
 
-/** Copies `n` little-endian float32 from `body` at byte `from` into `into`. */
-function copyF32(body: ArrayBuffer, from: number, into: Float32Array): void {
+/** Copies `into.length` little-endian float32 from `body` at byte `from` into `into`. */
+function copyF32(body: Uint8Array, from: number, into: Float32Array): void {
   if (LITTLE_ENDIAN) {
-    new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(new Uint8Array(body, from, into.byteLength));
+    new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(body.subarray(from, from + into.byteLength));
     return;
   }
-  const v = new DataView(body, from);
+  const v = new DataView(body.buffer, body.byteOffset + from);
   for (let i = 0; i < into.length; i++) into[i] = v.getFloat32(i * 4, true);
 }
 
@@ -95,7 +95,7 @@ function norm2(v: Float32Array, offset: number, dims: number, field: string): nu
  * Validates and scores a binary batch body. Throws {@link ValidationError}.
  * `kernel` is for tests (default: the SIMD kernel when it loaded).
  */
-export function scoreBinaryBatch(body: ArrayBuffer, limits: VectorLimits, kernel: BatchKernel = batchKernel): BinaryBatch {
+export function scoreBinaryBatch(body: Uint8Array, limits: VectorLimits, kernel: BatchKernel = batchKernel): BinaryBatch {
   const { dims, count, topK } = readHeader(body, limits);
   const ws = kernel.prepare(dims, count);
   copyF32(body, F32_BATCH_HEADER_BYTES, ws.query);
@@ -116,7 +116,7 @@ export function scoreBinaryBatch(body: ArrayBuffer, limits: VectorLimits, kernel
 }
 
 /** The pair route's binary form: the same format with exactly one row (`b`); `top_k` is ignored. */
-export function scoreBinaryPair(body: ArrayBuffer, limits: VectorLimits): number {
+export function scoreBinaryPair(body: Uint8Array, limits: VectorLimits): number {
   const { dims, count } = readHeader(body, { ...limits, maxBatchWork: Number.MAX_SAFE_INTEGER });
   if (count !== 1) throw new ValidationError('invalid_binary', 'vectors', `a binary pair body carries exactly one row (b); it has ${count}`);
   const v = new Float32Array(dims * 2);

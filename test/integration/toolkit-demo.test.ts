@@ -66,6 +66,15 @@ describe('/demo page', () => {
     expect(payments).toHaveLength(1);
   });
 
+  it('sends the same call as a binary float32 body when asked, with the same token', async () => {
+    await page.check('#binary');
+    await page.click('#pay-webln');
+    await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toBe('used a stored token: nothing paid');
+    expect(await page.textContent('#result')).toMatch(/^similarity = 0\.99/);
+    expect(payments).toHaveLength(1);
+    await page.uncheck('#binary');
+  });
+
   it('plain fetch without the extension shows the 402', async () => {
     await page.click('#pay-plain');
     await expect.poll(() => page.textContent('#result'), { timeout: 30_000 }).toBe('402 Payment Required');
