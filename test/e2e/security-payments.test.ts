@@ -1,4 +1,4 @@
-// Payment security in a real browser (docs/security-payments.md): a hostile server or page cannot make the
+// Payment security in a real browser (docs/security.md): a hostile server or page cannot make the
 // extension pay, or hand over a paid token or preimage, beyond the user's rules. Real regtest payments
 // (alice's invoices, the extension's NWC wallet → bob).
 import type { Page } from 'playwright-core';

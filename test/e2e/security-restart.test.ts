@@ -1,4 +1,4 @@
-// A worker restart never makes the user pay twice for one thing (docs/security-payments.md). The service's
+// A worker restart never makes the user pay twice for one thing (docs/security.md). The service's
 // invoices are hold invoices on alice, so the test decides when the in-flight payment settles, and the worker is
 // stopped (CDP ServiceWorker.stopAllWorkers) and woken (by the page itself) at chosen moments: deterministic orders.
 import { Buffer } from 'node:buffer';
