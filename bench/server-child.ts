@@ -8,7 +8,7 @@ import { startServer } from '../server/start.ts';
 
 const paywall = process.argv[2] !== 'free';
 const s = await startServer({
-  config: { dataDir: mkdtempSync(join(tmpdir(), 'l402-bench-')), logRequests: false, maxDims: 4096 },
+  config: { dataDir: mkdtempSync(join(tmpdir(), 'l402-bench-')), logRequests: false, maxDims: 4096, challengeBurst: 0 },
   paywall,
 });
 let authorization: string | null = null;

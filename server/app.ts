@@ -5,7 +5,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { ServerConfig } from './config.ts';
+import type { HttpBindings } from '@hono/node-server';
 import { checkL402, createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
+import { createTokenBucket } from './gate/rate-limit.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
 import { prefersHtml } from './html/negotiate.ts';
 import { errorPage, HTML_HEADERS, similarityPage } from './html/similarity-page.ts';
@@ -29,7 +31,8 @@ export interface AppDeps {
   paywall?: boolean;
 }
 
-type Env = { Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
+/** `incoming` is there when served by @hono/node-server; absent under `app.fetch(request)` in tests. */
+type Env = { Bindings: Partial<HttpBindings>; Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
 
 /**
  * Builds the app.
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     challengeForm: config.challengeForm,
     location: config.serviceName,
     verified: createVerifiedCache(),
+    mintLimit: createTokenBucket({ burst: config.challengeBurst, perSecond: config.challengeRatePerSecond, now: deps.clock }),
   };
   const paywall = deps.paywall ?? true;
 
@@ -120,7 +124,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const s = spec(input);
     c.set('priceMsat', s.priceMsat);
     if (paywall) {
-      const verdict = await checkL402(c.req.raw, s, gate);
+      const verdict = await checkL402(c.req.raw, s, gate, clientOf(c));
       if (verdict.kind === 'denied') {
         if (verdict.rejected) c.set('rejected', verdict.rejected.code);
         return verdict.response;
@@ -183,6 +187,11 @@ const pagesForBrowsers: MiddlewareHandler<Env> = async (c, next) => {
   c.res = undefined;
   c.res = new Response(errorPage(res.status, body), { status: res.status, headers });
 };
+
+/** The client a rate limit counts against: the peer address (a proxy in front should set its own limits). */
+function clientOf(c: Context<Env>): string {
+  return c.env?.incoming?.socket.remoteAddress ?? 'local';
+}
 
 async function readJson(c: Context<Env>): Promise<unknown> {
   const text = await c.req.text();

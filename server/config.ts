@@ -38,6 +38,9 @@ export interface ServerConfig {
   corsOrigins: string;
   /** Print one JSON line per request. */
   logRequests: boolean;
+  /** Challenges (402s) one client may get at once, then `challengeRatePerSecond` more per second; 0 = no limit. */
+  challengeBurst: number;
+  challengeRatePerSecond: number;
 }
 
 type Kind =
@@ -90,6 +93,8 @@ export const CONFIG_FIELDS = [
   f('challengeForm', 'CHALLENGE_FORM', { t: 'enum', values: ['classic', 'revised'] }, 'classic', 'challenge parameter style'),
   f('corsOrigins', 'CORS_ORIGINS', { t: 'string', nonEmpty: true }, '*', 'allowed origins (* or comma list)'),
   f('logRequests', 'LOG_REQUESTS', { t: 'bool' }, true, 'one JSON log line per request'),
+  f('challengeBurst', 'CHALLENGE_BURST', int(0), 100, 'challenges one client may get at once (0 = no limit)'),
+  f('challengeRatePerSecond', 'CHALLENGE_RATE_PER_SECOND', int(0), 20, 'challenges per second per client after the burst (0 = no limit)'),
 ] as const;
 
 /** Thrown when the configuration is invalid; `problems` has one line per bad setting. */
