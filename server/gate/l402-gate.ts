@@ -157,6 +157,16 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
     };
   }
 
+  // Our tokens carry no third-party caveats, so any further macaroon would be a discharge nothing asked for;
+  // refuse it rather than ignore it, as Go's macaroon libraries do ("macaroon not used in verification").
+  if (cred.macaroons.length > 1) {
+    const unused = cred.macaroons.length - 1;
+    return challenge(spec, opts, {
+      code: 'bad_macaroon',
+      message: `the credential carries ${unused} macaroon${unused === 1 ? '' : 's'} not used in verification; send only the token`,
+    });
+  }
+
   let revoked = false;
   try {
     const token = verifyCredential(cred, {
