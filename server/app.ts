@@ -90,6 +90,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (err instanceof ValidationError) {
       return c.json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, 400);
     }
+    if (err instanceof RequestError) return c.json(errorBody(err.code, err.message), err.status);
     // Never a stack trace to the client; the log keeps the detail.
     log({ msg: 'error', route: c.req.path.slice(0, 200), error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
     return c.json(errorBody('internal', 'internal server error'), 500);
@@ -193,8 +194,42 @@ function clientOf(c: Context<Env>): string {
   return c.env?.incoming?.socket.remoteAddress ?? 'local';
 }
 
+/** A request error with its own status (415 for a body that is not declared JSON). */
+class RequestError extends Error {
+  readonly status: 415;
+  readonly code: string;
+  constructor(status: 415, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** `application/json`, optionally with `charset=utf-8` (JSON is UTF-8 only: RFC 8259 §8.1). */
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const [type = '', ...params] = value.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => !p.startsWith('charset=') || /^charset="?utf-8"?$/.test(p));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 async function readJson(c: Context<Env>): Promise<unknown> {
-  const text = await c.req.text();
+  if (!isJsonContentType(c.req.header('content-type'))) {
+    throw new RequestError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  // RFC 8259 §8.1: JSON text is UTF-8 and must not begin with a byte order mark.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new ValidationError('invalid_encoding', null, 'request body starts with a byte order mark; send UTF-8 JSON without one');
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ValidationError('invalid_encoding', null, 'request body is not valid UTF-8');
+  }
   if (text.trim() === '') throw new ValidationError('invalid_json', null, 'request body is empty; send a JSON object');
   try {
     return JSON.parse(text);

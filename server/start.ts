@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import { installClientErrorHandler } from './client-errors.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
 import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
@@ -88,6 +89,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
   });
+  installClientErrorHandler(server, log);
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closed = false;
