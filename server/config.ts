@@ -41,6 +41,8 @@ export interface ServerConfig {
   /** Challenges (402s) one client may get at once, then `challengeRatePerSecond` more per second; 0 = no limit. */
   challengeBurst: number;
   challengeRatePerSecond: number;
+  /** '' keeps revocations in DATA_DIR; `postgres://…` shares them (and spent charges) between instances. */
+  sharedStoreUrl: string;
 }
 
 type Kind =
@@ -94,6 +96,7 @@ export const CONFIG_FIELDS = [
   f('corsOrigins', 'CORS_ORIGINS', { t: 'string', nonEmpty: true }, '*', 'allowed origins (* or comma list)'),
   f('logRequests', 'LOG_REQUESTS', { t: 'bool' }, true, 'one JSON log line per request'),
   f('challengeBurst', 'CHALLENGE_BURST', int(0), 100, 'challenges one client may get at once (0 = no limit)'),
+  f('sharedStoreUrl', 'SHARED_STORE_URL', { t: 'string' }, '', "'' = files in DATA_DIR; postgres://user:pass@host:port/db shares state between instances"),
   f('challengeRatePerSecond', 'CHALLENGE_RATE_PER_SECOND', int(0), 20, 'challenges per second per client after the burst (0 = no limit)'),
 ] as const;
 

@@ -11,8 +11,9 @@ import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
 import { type DevWallet, openDevWallet } from './lightning/dev-wallet.ts';
 import { lndBackendFromFiles } from './lightning/lnd-backend.ts';
 import { jsonLogger, type Logger, silentLogger } from './log.ts';
-import type { TokenAuthority } from './tokens/token-authority.ts';
-import { openTokenAuthority } from './tokens/token-files.ts';
+import { openPostgresSharedStore, type SharedStore } from './tokens/shared-store.ts';
+import { createTokenAuthority, type TokenAuthority } from './tokens/token-authority.ts';
+import { loadOrCreateMasterSecret, openTokenAuthority } from './tokens/token-files.ts';
 
 /** Options for {@link startServer}; everything optional. */
 export interface StartServerOptions {
@@ -39,6 +40,8 @@ export interface RunningServer {
   app: Hono;
   backend: LightningBackend;
   tokens: TokenAuthority;
+  /** The PostgreSQL store when SHARED_STORE_URL is set, else null (files in DATA_DIR). */
+  sharedStore: SharedStore | null;
   /** The embedded dev node and its wallet when the dev backend is in use (and no `backend` was passed). */
   devBackend: DevBackend | null;
   devWallet: DevWallet | null;
@@ -83,7 +86,11 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     log({ msg: 'backend_unavailable_at_start', error: e instanceof Error ? e.message : String(e) });
   }
 
-  const tokens = openTokenAuthority(config.dataDir);
+  // Throws when the database cannot be reached: better not to start than to serve tokens revoked elsewhere.
+  const sharedStore = config.sharedStoreUrl ? await openPostgresSharedStore(config.sharedStoreUrl, { log }) : null;
+  const tokens = sharedStore
+    ? createTokenAuthority({ masterSecret: loadOrCreateMasterSecret(config.dataDir), revocations: sharedStore.revocations })
+    : openTokenAuthority(config.dataDir);
   const app = createApp({ config, backend, tokens, clock, log, network, paywall: opts.paywall ?? true });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -100,6 +107,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     app: app as unknown as Hono, // widen the Variables type for callers
     backend,
     tokens,
+    sharedStore,
     devBackend,
     devWallet,
     network,
@@ -111,6 +119,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       devBackend?.flush();
+      await sharedStore?.close();
     },
   };
 }
