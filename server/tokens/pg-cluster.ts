@@ -1,13 +1,17 @@
-// Test support: a throwaway PostgreSQL cluster in a temp dir on a free loopback port, with trust auth,
-// run as `nobody` when we are root (postgres refuses to run as root). Every failure throws with the log.
+// Test support: a throwaway PostgreSQL cluster in a temp dir on a free loopback port; TCP logins need the
+// generated password over SCRAM-SHA-256 (what a real deployment uses). Run as `nobody` when we are root
+// (postgres refuses to run as root). Every failure throws with the server's log.
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface PgCluster {
+  /** With the password. */
   url: string;
+  password: string;
   start(): void;
   stop(): void;
   /** Stops and deletes the cluster. */
@@ -45,14 +49,18 @@ export async function startPgCluster(): Promise<PgCluster> {
   };
   if (asRoot) chownSync(dir, 65534, 65534);
   const port = await freePort();
-  run('initdb', ['-D', join(dir, 'db'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const password = randomBytes(12).toString('hex');
+  const pwfile = join(dir, 'pw');
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+  run('initdb', ['-D', join(dir, 'db'), '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']);
   const start = (): void =>
     run('pg_ctl', ['-D', join(dir, 'db'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), '-w', 'start']);
   const stop = (): void => run('pg_ctl', ['-D', join(dir, 'db'), '-m', 'fast', '-w', 'stop']);
   start();
   let running = true;
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    password,
     start() {
       start();
       running = true;

@@ -89,6 +89,11 @@ describe('shared store on PostgreSQL: two instances', () => {
       .toBe('token_revoked');
   }, 60_000);
 
+  it('refuses to start with a wrong password (SCRAM-SHA-256 login)', async () => {
+    const wrong = pg.url.replace(`:${pg.password}@`, ':not-the-password@');
+    await expect(startServer({ config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: wrong } })).rejects.toThrow(/password authentication failed/);
+  });
+
   it('refuses to start when the database cannot be reached', async () => {
     await expect(startServer({ config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: 'postgres://postgres@127.0.0.1:1/postgres' } })).rejects.toBeInstanceOf(
       StoreUnavailableError,
