@@ -131,6 +131,8 @@ export function cosineBatch(query: Float64Array, matrix: Float64Array, count: nu
   // A query of extreme magnitude sends every row to the scaled path; rows are checked one by one below.
   const queryOk = safe(qq);
   const qNorm = Math.sqrt(qq);
+  let mmMin = Number.POSITIVE_INFINITY;
+  let mmMax = 0;
   const end4 = dims - (dims % 4);
   let p = 0;
   for (let r = 0; r < count; r++) {
@@ -162,9 +164,12 @@ export function cosineBatch(query: Float64Array, matrix: Float64Array, count: nu
       m0 += x * x;
     }
     const mm = m0 + m1 + (m2 + m3);
-    const row = p - dims;
-    out[r] = queryOk && safe(mm) ? clamp((d0 + d1 + (d2 + d3)) / (qNorm * Math.sqrt(mm))) : scaledCosine(query, 0, matrix, row, dims);
+    // Branch-free range tracking (minsd/maxsd); checked once after the loop.
+    mmMin = Math.min(mmMin, mm);
+    mmMax = Math.max(mmMax, mm);
+    out[r] = Math.min(1, Math.max(-1, (d0 + d1 + (d2 + d3)) / (qNorm * Math.sqrt(mm))));
   }
+  if (!queryOk || !(mmMin >= LO && mmMax <= HI)) rescoreUnsafeRows(query, matrix, count, out, queryOk);
   return out;
 }
 
@@ -190,6 +195,8 @@ function cosineBatchNarrow(query: Float64Array, matrix: Float64Array, count: num
   const qq = q0 * q0 + q1 * q1 + (q2 * q2 + q3 * q3) + (q4 * q4 + q5 * q5 + (q6 * q6 + q7 * q7));
   const queryOk = safe(qq);
   const qNorm = Math.sqrt(qq);
+  let mmMin = Number.POSITIVE_INFINITY;
+  let mmMax = 0;
   for (let r = 0, p = 0; r < count; r++, p += dims) {
     const x0 = matrix[p]!;
     const x1 = dims > 1 ? matrix[p + 1]! : 0;
@@ -201,17 +208,31 @@ function cosineBatchNarrow(query: Float64Array, matrix: Float64Array, count: num
     const x7 = dims > 7 ? matrix[p + 7]! : 0;
     const d = q0 * x0 + q1 * x1 + (q2 * x2 + q3 * x3) + (q4 * x4 + q5 * x5 + (q6 * x6 + q7 * x7));
     const mm = x0 * x0 + x1 * x1 + (x2 * x2 + x3 * x3) + (x4 * x4 + x5 * x5 + (x6 * x6 + x7 * x7));
-    if (!queryOk || !safe(mm)) {
-      out[r] = scaledCosine(query, 0, matrix, p, dims);
-      continue;
-    }
+    // Branch-free range tracking (minsd/maxsd); checked once after the loop.
+    mmMin = Math.min(mmMin, mm);
+    mmMax = Math.max(mmMax, mm);
     let s = d / (qNorm * Math.sqrt(mm));
     // Branches, not Math.min/max: measurably faster here (bench/), and they almost never run.
     if (s > 1) s = 1;
     else if (s < -1) s = -1;
     out[r] = s;
   }
+  if (!queryOk || !(mmMin >= LO && mmMax <= HI)) rescoreUnsafeRows(query, matrix, count, out, queryOk);
   return out;
+}
+
+/**
+ * The batch kernels' slow path, kept out of their loops (a call there slowed the narrow kernel ~2×, bench/):
+ * rescores with {@link scaledCosine} every row whose sum of squares is out of the safe range, or every row when
+ * the query's is.
+ */
+function rescoreUnsafeRows(query: Float64Array, matrix: Float64Array, count: number, out: Float64Array, queryOk: boolean): void {
+  const dims = query.length;
+  for (let r = 0, p = 0; r < count; r++, p += dims) {
+    let mm = 0;
+    for (let i = 0; i < dims; i++) mm += matrix[p + i]! * matrix[p + i]!;
+    if (!queryOk || !safe(mm)) out[r] = scaledCosine(query, 0, matrix, p, dims);
+  }
 }
 
 /** Sort key: NaN (never produced for validated input, but a row must not rank first by accident) sorts last. */
