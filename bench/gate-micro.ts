@@ -20,7 +20,8 @@ export interface GateMicro {
 
 export async function measureGateInProcess(n = 2000, reps = 7): Promise<GateMicro[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'l402-bench-micro-'));
-  const config = loadConfig({ overrides: { dataDir, logRequests: false } });
+  // No challenge rate limit: the 402 case measures minting itself, thousands of times from one client.
+  const config = loadConfig({ overrides: { dataDir, logRequests: false, challengeBurst: 0 } });
   const dev = openDevBackend({ dataDir });
   const wallet = openDevWallet({ dataDir, node: dev });
   const tokens = openTokenAuthority(dataDir);

@@ -8,12 +8,12 @@ import { startServer } from '../server/start.ts';
 
 const paywall = process.argv[2] !== 'free';
 const s = await startServer({
-  config: { dataDir: mkdtempSync(join(tmpdir(), 'l402-bench-')), logRequests: false, maxDims: 4096 },
+  config: { dataDir: mkdtempSync(join(tmpdir(), 'l402-bench-')), logRequests: false, maxDims: 4096, challengeBurst: 0 },
   paywall,
 });
 let authorization: string | null = null;
 if (paywall) {
-  const res = await fetch(`${s.url}/v1/similarity`, { method: 'POST', body: JSON.stringify({ a: [1], b: [1] }) });
+  const res = await fetch(`${s.url}/v1/similarity`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1], b: [1] }) });
   const c = parseL402Challenge(res.headers.get('www-authenticate') ?? '');
   authorization = `L402 ${c.macaroon}:${await s.devWallet!.pay(c.invoice)}`;
 }

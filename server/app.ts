@@ -5,9 +5,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { bodyCap, readBytes } from './body-cap.ts';
 import type { ServerConfig } from './config.ts';
+import type { HttpBindings } from '@hono/node-server';
 import { createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
 import { type AuthGateOptions, checkPaid, paymentChallengeKey } from './gate/payment-gate.ts';
-import { memorySpentCharges, type SpentCharges } from './gate/spent-charges.ts';
+import { createTokenBucket } from './gate/rate-limit.ts';
+import { type ChargeSpender, memorySpentCharges } from './gate/spent-charges.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
 import { prefersHtml } from './html/negotiate.ts';
 import { errorPage, HTML_HEADERS, similarityPage } from './html/similarity-page.ts';
@@ -32,10 +34,11 @@ export interface AppDeps {
   /** false serves the paid routes for free: only for the benchmark's no-gate baseline. Default true. */
   paywall?: boolean;
   /** Redeemed `Payment` charges (start.ts persists them in DATA_DIR); default in memory. */
-  spentCharges?: SpentCharges;
+  spentCharges?: ChargeSpender;
 }
 
-type Env = { Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
+/** `incoming` is there when served by @hono/node-server; absent under `app.fetch(request)` in tests. */
+type Env = { Bindings: Partial<HttpBindings>; Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
 
 /**
  * Builds the app.
@@ -57,6 +60,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     challengeForm: config.challengeForm,
     location: config.serviceName,
     verified: createVerifiedCache(),
+    mintLimit: createTokenBucket({ burst: config.challengeBurst, perSecond: config.challengeRatePerSecond, now: deps.clock }),
   };
   const paywall = deps.paywall ?? true;
   const auth: AuthGateOptions = {
@@ -106,6 +110,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (err instanceof ValidationError) {
       return c.json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, 400);
     }
+    if (err instanceof RequestError) return c.json(errorBody(err.code, err.message), err.status);
     // Never a stack trace to the client; the log keeps the detail.
     log({ msg: 'error', route: c.req.path.slice(0, 200), error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
     return c.json(errorBody('internal', 'internal server error'), 500);
@@ -120,10 +125,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/demo', demo);
   app.get('/demo/*', demo);
 
-  const limitJson = bodyCap<Env['Variables']>(config.maxBodyBytes, (c) =>
+  const limitJson = bodyCap<Env>(config.maxBodyBytes, (c) =>
     c.json(errorBody('body_too_large', `request body exceeds ${config.maxBodyBytes} bytes`), 413),
   );
-  const limitBinary = bodyCap<Env['Variables']>(config.maxBinaryBodyBytes, (c) =>
+  const limitBinary = bodyCap<Env>(config.maxBinaryBodyBytes, (c) =>
     c.json(errorBody('body_too_large', `binary request body exceeds ${config.maxBinaryBodyBytes} bytes`), 413),
   );
   // Binary (float32) bodies have their own, larger cap: the same batch is ~5× smaller than as JSON.
@@ -144,7 +149,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const s = spec(input);
     c.set('priceMsat', s.priceMsat);
     if (paywall) {
-      const verdict = await checkPaid(c.req.raw, s, auth);
+      const verdict = await checkPaid(c.req.raw, s, auth, clientOf(c));
       if (verdict.kind === 'denied') {
         if (verdict.rejected) c.set('rejected', verdict.rejected.code);
         return verdict.response;
@@ -226,8 +231,47 @@ const pagesForBrowsers: MiddlewareHandler<Env> = async (c, next) => {
   c.res = new Response(errorPage(res.status, body), { status: res.status, headers });
 };
 
+/** The client a rate limit counts against: the peer address (a proxy in front should set its own limits). */
+function clientOf(c: Context<Env>): string {
+  return c.env?.incoming?.socket.remoteAddress ?? 'local';
+}
+
+/** A request error with its own status (415 for a body that is not declared JSON). */
+class RequestError extends Error {
+  readonly status: 415;
+  readonly code: string;
+  constructor(status: 415, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** `application/json`, optionally with `charset=utf-8` (JSON is UTF-8 only: RFC 8259 §8.1). */
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const [type = '', ...params] = value.split(';').map((p) => p.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => !p.startsWith('charset=') || /^charset="?utf-8"?$/.test(p));
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 async function readJson(c: Context<Env>): Promise<unknown> {
-  const text = await c.req.text();
+  if (!isJsonContentType(c.req.header('content-type'))) {
+    throw new RequestError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
+  }
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  // RFC 8259 §8.1: JSON text is UTF-8 and must not begin with a byte order mark.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    throw new ValidationError('invalid_encoding', null, 'request body starts with a byte order mark; send UTF-8 JSON without one');
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ValidationError('invalid_encoding', null, 'request body is not valid UTF-8');
+  }
   if (text.trim() === '') throw new ValidationError('invalid_json', null, 'request body is empty; send a JSON object');
   try {
     return JSON.parse(text);

@@ -4,10 +4,11 @@
 // Transfer-Encoding) is judged from the header alone, so the body is later read straight from the socket;
 // anything else (chunked) still goes through bodyLimit, which counts the bytes as they arrive.
 import type { IncomingMessage } from 'node:http';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, Env, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
-export function bodyCap<E extends object>(maxSize: number, onError: (c: Context) => Response): MiddlewareHandler<{ Variables: E }> {
+/** Refuses a body over `maxSize` bytes with `onError`'s answer. */
+export function bodyCap<E extends Env>(maxSize: number, onError: (c: Context) => Response): MiddlewareHandler<E> {
   const streamed = bodyLimit({ maxSize, onError });
   return (c, next) => {
     const h = c.req.raw.headers;

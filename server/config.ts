@@ -44,6 +44,11 @@ export interface ServerConfig {
   corsOrigins: string;
   /** Print one JSON line per request. */
   logRequests: boolean;
+  /** Challenges (402s) one client may get at once, then `challengeRatePerSecond` more per second; 0 = no limit. */
+  challengeBurst: number;
+  challengeRatePerSecond: number;
+  /** '' keeps revocations in DATA_DIR; `postgres://…` shares them (and spent charges) between instances. */
+  sharedStoreUrl: string;
 }
 
 type Kind =
@@ -99,6 +104,9 @@ export const CONFIG_FIELDS = [
   f('invalidCredentialStatus', 'INVALID_CREDENTIAL_STATUS', int(401, 402), 402, 'status for a refused credential, with a fresh challenge'),
   f('corsOrigins', 'CORS_ORIGINS', { t: 'string', nonEmpty: true }, '*', 'allowed origins (* or comma list)'),
   f('logRequests', 'LOG_REQUESTS', { t: 'bool' }, true, 'one JSON log line per request'),
+  f('challengeBurst', 'CHALLENGE_BURST', int(0), 100, 'challenges one client may get at once (0 = no limit)'),
+  f('sharedStoreUrl', 'SHARED_STORE_URL', { t: 'string' }, '', "'' = files in DATA_DIR; postgres://user:pass@host:port/db shares state between instances"),
+  f('challengeRatePerSecond', 'CHALLENGE_RATE_PER_SECOND', int(0), 20, 'challenges per second per client after the burst (0 = no limit)'),
 ] as const;
 
 /** Thrown when the configuration is invalid; `problems` has one line per bad setting. */

@@ -5,15 +5,17 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import { separateChallengeLines } from './challenge-lines.ts';
+import { installClientErrorHandler } from './client-errors.ts';
 import { loadConfig, type ServerConfig } from './config.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
-import { openSpentCharges } from './gate/spent-charges.ts';
+import { openSpentCharges, sharedSpentCharges } from './gate/spent-charges.ts';
 import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
 import { type DevWallet, openDevWallet } from './lightning/dev-wallet.ts';
 import { lndBackendFromFiles } from './lightning/lnd-backend.ts';
 import { jsonLogger, type Logger, silentLogger } from './log.ts';
-import type { TokenAuthority } from './tokens/token-authority.ts';
-import { openTokenAuthority } from './tokens/token-files.ts';
+import { openPostgresSharedStore, type SharedStore } from './tokens/shared-store.ts';
+import { createTokenAuthority, type TokenAuthority } from './tokens/token-authority.ts';
+import { loadOrCreateMasterSecret, openTokenAuthority } from './tokens/token-files.ts';
 
 /** Options for {@link startServer}; everything optional. */
 export interface StartServerOptions {
@@ -40,6 +42,8 @@ export interface RunningServer {
   app: Hono;
   backend: LightningBackend;
   tokens: TokenAuthority;
+  /** The PostgreSQL store when SHARED_STORE_URL is set, else null (files in DATA_DIR). */
+  sharedStore: SharedStore | null;
   /** The embedded dev node and its wallet when the dev backend is in use (and no `backend` was passed). */
   devBackend: DevBackend | null;
   devWallet: DevWallet | null;
@@ -84,13 +88,18 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     log({ msg: 'backend_unavailable_at_start', error: e instanceof Error ? e.message : String(e) });
   }
 
-  const tokens = openTokenAuthority(config.dataDir);
-  const spentCharges = openSpentCharges(config.dataDir, clock);
+  // Throws when the database cannot be reached: better not to start than to serve tokens revoked elsewhere.
+  const sharedStore = config.sharedStoreUrl ? await openPostgresSharedStore(config.sharedStoreUrl, { log }) : null;
+  const tokens = sharedStore
+    ? createTokenAuthority({ masterSecret: loadOrCreateMasterSecret(config.dataDir), revocations: sharedStore.revocations })
+    : openTokenAuthority(config.dataDir);
+  const spentCharges = sharedStore ? sharedSpentCharges(sharedStore) : openSpentCharges(config.dataDir, clock);
   const app = createApp({ config, backend, tokens, clock, log, network, paywall: opts.paywall ?? true, spentCharges });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: separateChallengeLines(app.fetch), port: config.port, hostname: config.host }, () => resolve(s));
     s.once('error', reject);
   });
+  installClientErrorHandler(server, log);
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closed = false;
@@ -101,6 +110,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     app: app as unknown as Hono, // widen the Variables type for callers
     backend,
     tokens,
+    sharedStore,
     devBackend,
     devWallet,
     network,
@@ -112,6 +122,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       devBackend?.flush();
+      await sharedStore?.close();
     },
   };
 }

@@ -201,6 +201,34 @@ describe('rejected credentials get a fresh 402 with the reason', () => {
   });
 });
 
+describe('strict credentials: macaroons not used in verification are refused', () => {
+  it.each([
+    ['any base64 after the token', (mac: string) => `${mac},aGVsbG8gd29ybGQ=`],
+    ['the token twice', (mac: string) => `${mac},${mac}`],
+  ])('%s', async (_name, macaroons) => {
+    const f = fixture();
+    const { authorization, macaroon, preimage } = await buyToken(f);
+    // Used once alone first, so the verified-credential cache holds the single-macaroon form.
+    expect((await post(f.app, '/v1/similarity', PAIR, { authorization })).status).toBe(200);
+    const extra = `L402 ${macaroons(macaroon)}:${preimage}`;
+    expect(parseAuthorization(extra).macaroons).toHaveLength(2);
+    const res = await post(f.app, '/v1/similarity', PAIR, { authorization: extra });
+    expect(res.status).toBe(402);
+    const body = await res.json();
+    expect(body.similarity).toBeUndefined();
+    expect(body.rejected.code).toBe('bad_macaroon');
+    expect(body.rejected.message).toMatch(/not used in verification/);
+  });
+
+  it('something that is not a macaroon first, the token second: 400 malformed', async () => {
+    const f = fixture();
+    const { macaroon, preimage } = await buyToken(f);
+    const res = await post(f.app, '/v1/similarity', PAIR, { authorization: `L402 aGVsbG8gd29ybGQ=,${macaroon}:${preimage}` });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('malformed_authorization');
+  });
+});
+
 describe('a credential verified before (cached) is still re-checked every request', () => {
   it('expiry, capability, work and revocation after a successful use', async () => {
     const f = fixture();

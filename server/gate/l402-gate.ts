@@ -24,6 +24,7 @@ import {
 } from '../../src/l402/index.ts';
 import { BackendUnavailableError, type LightningBackend } from '../lightning/backend.ts';
 import type { TokenAuthority } from '../tokens/token-authority.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 /** What one request must have paid for; computed per request (batch prices depend on the body). */
 export interface PaidRouteSpec {
@@ -61,6 +62,8 @@ export interface L402GateOptions {
    * Create one per app with {@link createVerifiedCache}; omit to verify fully every time.
    */
   verified?: VerifiedCache;
+  /** Limits how often one client may mint a challenge (429 + Retry-After when exceeded); omit for no limit. */
+  mintLimit?: RateLimiter;
 }
 
 /** Bounded map: exact credential → what its verified macaroon says. */
@@ -112,9 +115,15 @@ export function errorBody(code: string, message: string, extra: Record<string, u
 
 /**
  * Checks the request's `Authorization` against `spec` and either allows it or builds the response.
- * @example const r = await checkL402(req, spec, opts); if (r.kind === 'denied') return r.response;
+ * `client` identifies the caller for {@link L402GateOptions.mintLimit} (e.g. the remote address).
+ * @example const r = await checkL402(req, spec, opts, ip); if (r.kind === 'denied') return r.response;
  */
-export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L402GateOptions): Promise<GateResult> {
+export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L402GateOptions, client = ''): Promise<GateResult> {
+  const challenge = (s: PaidRouteSpec, o: L402GateOptions, rejected: Rejection | null): Promise<GateResult> | GateResult => {
+    const wait = o.mintLimit?.take(client) ?? 0;
+    if (wait > 0) return rateLimited(wait, rejected);
+    return mintChallenge(s, o, rejected);
+  };
   const header = request.headers.get('authorization');
   if (!header || !isL402Authorization(header)) return challenge(spec, opts, null);
 
@@ -148,6 +157,16 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
     };
   }
 
+  // Our tokens carry no third-party caveats, so any further macaroon would be a discharge nothing asked for;
+  // refuse it rather than ignore it, as Go's macaroon libraries do ("macaroon not used in verification").
+  if (cred.macaroons.length > 1) {
+    const unused = cred.macaroons.length - 1;
+    return challenge(spec, opts, {
+      code: 'bad_macaroon',
+      message: `the credential carries ${unused} macaroon${unused === 1 ? '' : 's'} not used in verification; send only the token`,
+    });
+  }
+
   let revoked = false;
   try {
     const token = verifyCredential(cred, {
@@ -176,8 +195,14 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
   }
 }
 
+/** 429 with Retry-After: this client minted too many challenges (every scheme shares the limit). */
+export function rateLimited(retryAfterSeconds: number, rejected: Rejection | null): Extract<GateResult, { kind: 'denied' }> {
+  const body = errorBody('rate_limited', `too many payment challenges from this client; retry in ${retryAfterSeconds} s`, rejected ? { rejected } : {});
+  return { kind: 'denied', status: 429, rejected, response: json(429, body, { 'retry-after': String(retryAfterSeconds) }) };
+}
+
 /** Creates an invoice and a macaroon bound to it and answers 402 (or 503 when the node is unavailable). */
-async function challenge(spec: PaidRouteSpec, opts: L402GateOptions, rejected: Rejection | null): Promise<GateResult> {
+async function mintChallenge(spec: PaidRouteSpec, opts: L402GateOptions, rejected: Rejection | null): Promise<GateResult> {
   const nowS = Math.floor(opts.now() / 1000);
   let invoice: { paymentRequest: string; paymentHash: string };
   try {

@@ -23,8 +23,9 @@ import {
 } from '../../src/l402/index.ts';
 import { BackendUnavailableError, type LightningBackend } from '../lightning/backend.ts';
 import type { TokenAuthority } from '../tokens/token-authority.ts';
-import { checkL402, errorBody, type L402GateOptions, type PaidRouteSpec } from './l402-gate.ts';
-import type { SpentCharges } from './spent-charges.ts';
+import { checkL402, errorBody, type L402GateOptions, type PaidRouteSpec, rateLimited } from './l402-gate.ts';
+import { StoreUnavailableError } from '../tokens/shared-store.ts';
+import type { ChargeSpender } from './spent-charges.ts';
 
 /** Settings of the charge gate. */
 export interface PaymentGateOptions {
@@ -37,7 +38,7 @@ export interface PaymentGateOptions {
   now: () => number;
   /** A challenge (and its invoice) is payable this long. */
   invoiceExpirySeconds: number;
-  spent: SpentCharges;
+  spent: ChargeSpender;
   /** Invoice network named in the request (`regtest`…), when known. */
   network: string | null;
 }
@@ -83,7 +84,7 @@ export type ChargeVerdict =
   | { kind: 'malformed'; message: string };
 
 /** Checks a charge credential against this route's price and redeems it (once). */
-export function checkCharge(header: string, spec: PaidRouteSpec, o: PaymentGateOptions): ChargeVerdict {
+export async function checkCharge(header: string, spec: PaidRouteSpec, o: PaymentGateOptions): Promise<ChargeVerdict> {
   let cred: PaymentCredential;
   try {
     cred = parsePaymentCredential(header);
@@ -117,7 +118,8 @@ export function checkCharge(header: string, spec: PaidRouteSpec, o: PaymentGateO
     return reject('bad_preimage', isL402Error(e) ? e.message : 'no preimage');
   }
   if (!verifyPreimage(preimage, hash)) return reject('bad_preimage', 'the preimage does not pay this charge');
-  if (!o.spent.spend(hash, until)) return reject('charge_spent', 'this charge was already redeemed; a charge pays for one request');
+  // Last, and only for a credential that pays this request: spending is the one step with a side effect.
+  if (!(await o.spent.spend(hash, until))) return reject('charge_spent', 'this charge was already redeemed; a charge pays for one request');
   const receipt = formatPaymentReceipt({ status: 'success', method: 'lightning', timestamp: rfc3339(nowMs), reference: hash, challengeId: c.id });
   return { kind: 'allowed', paymentHash: hash, receipt };
 }
@@ -145,7 +147,13 @@ function unavailable(e: unknown, rejected: { code: string; message: string } | n
 }
 
 /** A Payment-only 402 (AUTH_SCHEMES=payment). */
-async function chargeOnly(spec: PaidRouteSpec, o: AuthGateOptions, rejected: ChargeRejection | null): Promise<AuthResult> {
+async function chargeOnly(spec: PaidRouteSpec, o: AuthGateOptions, rejected: ChargeRejection | null, client: string): Promise<AuthResult> {
+  // Minting a charge costs an invoice like an L402 challenge does: the same per-client limit applies.
+  const wait = o.l402.mintLimit?.take(client) ?? 0;
+  if (wait > 0) {
+    const r = rateLimited(wait, null);
+    return { kind: 'denied', status: r.status, rejected, response: r.response };
+  }
   let line: string;
   try {
     line = await chargeChallenge(spec, o.payment);
@@ -196,23 +204,30 @@ async function augment(r: Extract<AuthResult, { kind: 'denied' }>, spec: PaidRou
  * gate, as `schemes` allow; every 402 offers each configured scheme (one header line each).
  * @example const r = await checkPaid(req, spec, auth); if (r.kind === 'denied') return r.response;
  */
-export async function checkPaid(request: Request, spec: PaidRouteSpec, o: AuthGateOptions): Promise<AuthResult> {
+export async function checkPaid(request: Request, spec: PaidRouteSpec, o: AuthGateOptions, client = ''): Promise<AuthResult> {
   const header = request.headers.get('authorization');
   if (o.schemes.includes('payment') && header && isPaymentAuthorization(header)) {
-    const v = checkCharge(header, spec, o.payment);
+    let v: ChargeVerdict;
+    try {
+      v = await checkCharge(header, spec, o.payment);
+    } catch (e) {
+      // The shared store of spent charges is down: never redeem a charge we cannot record (docs in server/README.md).
+      if (e instanceof StoreUnavailableError) return unavailable(e, null);
+      throw e;
+    }
     if (v.kind === 'allowed') return { kind: 'allowed', scheme: 'payment', tokenId: v.paymentHash, headers: { 'payment-receipt': v.receipt } };
     if (v.kind === 'malformed') {
       const body = errorBody('malformed_authorization', `Authorization header is not a valid Payment credential: ${v.message}`);
       return { kind: 'denied', status: 400, rejected: null, response: new Response(JSON.stringify(body), { status: 400, headers: JSON_HEADERS }) };
     }
-    if (!o.schemes.includes('l402')) return chargeOnly(spec, o, v.rejection);
+    if (!o.schemes.includes('l402')) return chargeOnly(spec, o, v.rejection, client);
     // A bare request to the L402 gate yields the L402 challenge; the charge line and the rejection are added.
-    const fresh = await checkL402(new Request(request.url, { method: 'HEAD' }), spec, o.l402);
+    const fresh = await checkL402(new Request(request.url, { method: 'HEAD' }), spec, o.l402, client);
     if (fresh.kind === 'allowed') throw new Error('the L402 gate allowed a request without a credential');
     return augment(fresh, spec, o, v.rejection);
   }
-  if (!o.schemes.includes('l402')) return chargeOnly(spec, o, null);
-  const r = await checkL402(request, spec, o.l402);
+  if (!o.schemes.includes('l402')) return chargeOnly(spec, o, null, client);
+  const r = await checkL402(request, spec, o.l402, client);
   if (r.kind === 'allowed') return { kind: 'allowed', scheme: 'l402', tokenId: r.token.tokenId, headers: {} };
   return augment(r, spec, o, r.rejected);
 }

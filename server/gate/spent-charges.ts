@@ -3,9 +3,23 @@
 // does not reopen replays.
 import { join } from 'node:path';
 import { openJsonState } from '../lightning/json-state.ts';
+import type { SharedStore } from '../tokens/shared-store.ts';
+
+/** What the charge gate needs: record a charge as redeemed, once (false when it already was). */
+export interface ChargeSpender {
+  spend(paymentHash: string, expiresAt: number): boolean | Promise<boolean>;
+}
+
+/**
+ * Spent charges in the shared store (PostgreSQL), so a charge redeemed on one instance is refused on every other.
+ * Throws StoreUnavailableError when the database is down: the gate answers 503 rather than redeem blindly.
+ */
+export function sharedSpentCharges(store: Pick<SharedStore, 'spendOnce'>): ChargeSpender {
+  return { spend: (paymentHash) => store.spendOnce(paymentHash) };
+}
 
 /** Redeemed charges by payment hash. */
-export interface SpentCharges {
+export interface SpentCharges extends ChargeSpender {
   /**
    * Marks `paymentHash` spent until `expiresAt` (unix seconds). False when it already was: check and mark are one
    * synchronous step, so two concurrent requests with one credential cannot both pass.

@@ -1,11 +1,12 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeInvoice, verifyPreimage } from '../../src/l402/index.ts';
 import { LightningNodeError } from '../nostr/lightning-node.ts';
 import { tempDir } from '../test-support.ts';
-import { openDevBackend } from './dev-backend.ts';
-import { DevMainnetRefusedError } from './dev-invoice.ts';
+import * as bolt11 from 'bolt11';
+import { NotThisNodeError, openDevBackend } from './dev-backend.ts';
+import { DevMainnetRefusedError, loadOrCreateNodeKey, signDevInvoice } from './dev-invoice.ts';
 import { openDevWallet } from './dev-wallet.ts';
 
 describe('dev backend', () => {
@@ -22,11 +23,49 @@ describe('dev backend', () => {
     expect(d).toMatchObject({ network: 'regtest', amountMsat: 21_000, paymentHash: inv.paymentHash, description: 'hello', expirySeconds: 600 });
     expect(inv.paymentRequest.startsWith('lnbcrt210n1')).toBe(true);
     expect(statSync(join(dataDir, 'dev-node-key.hex')).mode & 0o777).toBe(0o600);
+    expect(await dev.lookupInvoice(inv.paymentHash)).toEqual({ state: 'open', preimage: null, amountPaidMsat: 0 });
     dev.flush();
+    // A restarted node stored nothing for the open invoice, yet can still settle it from the invoice alone.
     const again = openDevBackend({ dataDir });
     expect(again.pubkey).toBe(dev.pubkey);
-    expect(await again.lookupInvoice(inv.paymentHash)).toEqual({ state: 'open', preimage: null, amountPaidMsat: 0 });
+    const preimage = again.settle(inv.paymentRequest, 21_000);
+    expect(verifyPreimage(preimage, inv.paymentHash)).toBe(true);
+    const third = openDevBackend({ dataDir });
+    expect(await third.lookupInvoice(inv.paymentHash)).toEqual({ state: 'settled', preimage, amountPaidMsat: 21_000 });
+    expect(() => third.settle(inv.paymentRequest, 21_000)).toThrow(/already paid/);
     expect((await again.getInfo()).network).toBe('regtest');
+  });
+
+  it('stores nothing for unpaid invoices, and only what was paid', async () => {
+    const dataDir = tempDir();
+    const file = join(dataDir, 'dev-node-invoices.json');
+    const dev = openDevBackend({ dataDir });
+    const paid = await dev.createInvoice(1000, 'paid', 600);
+    dev.settle(paid.paymentRequest, 1000);
+    const size = statSync(file).size;
+    for (let i = 0; i < 300; i++) await dev.createInvoice(1000 + i, 'unpaid', 600);
+    dev.flush();
+    expect(statSync(file).size).toBe(size);
+    expect(JSON.parse(readFileSync(file, 'utf8')).invoices.map((r: { paymentHash: string }) => r.paymentHash)).toEqual([paid.paymentHash]);
+  });
+
+  it('refuses to settle an invoice whose terms were altered, even when signed with the node key', async () => {
+    const dataDir = tempDir();
+    const dev = openDevBackend({ dataDir });
+    const inv = await dev.createInvoice(50_000, 'x', 600);
+    const d = bolt11.decode(inv.paymentRequest);
+    const cheaper = signDevInvoice({
+      key: loadOrCreateNodeKey(dataDir, 'dev-node-key.hex'),
+      network: 'regtest',
+      amountMsat: 1000,
+      memo: 'x',
+      expirySeconds: 600,
+      paymentHashHex: inv.paymentHash,
+      timestampS: d.timestamp ?? 0,
+      paymentSecretHex: d.tagsObject.payment_secret ?? '',
+    });
+    expect(() => dev.settle(cheaper, 1000)).toThrow(NotThisNodeError);
+    expect(() => dev.settle('lnbcrt1garbage', 1000)).toThrow(NotThisNodeError);
   });
 
   it('marks invoices past expiry as canceled and rejects unknown hashes', async () => {

@@ -62,6 +62,8 @@ export function signDevInvoice(p: {
   expirySeconds: number;
   paymentHashHex: string;
   timestampS: number;
+  /** 32-byte hex `payment_secret`; random when omitted. */
+  paymentSecretHex?: string;
 }): string {
   const encoded = bolt11.encode(
     {
@@ -70,7 +72,7 @@ export function signDevInvoice(p: {
       timestamp: p.timestampS,
       tags: [
         { tagName: 'payment_hash', data: p.paymentHashHex },
-        { tagName: 'payment_secret', data: bytesToHex(crypto.getRandomValues(new Uint8Array(32))) },
+        { tagName: 'payment_secret', data: p.paymentSecretHex ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32))) },
         { tagName: 'description', data: p.memo.slice(0, 600) },
         { tagName: 'expire_time', data: p.expirySeconds },
         { tagName: 'min_final_cltv_expiry', data: 18 },

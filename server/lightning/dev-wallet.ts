@@ -10,7 +10,7 @@ import {
   type NodeInfo,
   type PaidInvoice,
 } from '../nostr/lightning-node.ts';
-import type { DevBackend } from './dev-backend.ts';
+import { type DevBackend, NotThisNodeError } from './dev-backend.ts';
 import { loadOrCreateNodeKey, signDevInvoice } from './dev-invoice.ts';
 import { openJsonState } from './json-state.ts';
 
@@ -70,8 +70,6 @@ export function openDevWallet(o: DevWalletOptions): DevWallet {
       } catch (e) {
         throw new LightningNodeError('PAYMENT_FAILED', `cannot decode invoice: ${isL402Error(e) ? e.message : String(e)}`);
       }
-      const rec = o.node.find(inv.paymentHash);
-      if (!rec) throw new LightningNodeError('PAYMENT_FAILED', 'no route: the dev wallet can only pay invoices issued by this dev server');
       const amountMsat = inv.amountMsat ?? a.amountMsat;
       if (!amountMsat) throw new LightningNodeError('PAYMENT_FAILED', 'zero-amount invoice and no amount given');
       if (amountMsat > w.balanceMsat) {
@@ -79,8 +77,11 @@ export function openDevWallet(o: DevWalletOptions): DevWallet {
       }
       let preimage: string;
       try {
-        preimage = o.node.settle(inv.paymentHash, amountMsat);
+        preimage = o.node.settle(a.invoice, amountMsat);
       } catch (e) {
+        if (e instanceof NotThisNodeError) {
+          throw new LightningNodeError('PAYMENT_FAILED', 'no route: the dev wallet can only pay invoices issued by this dev server');
+        }
         throw new LightningNodeError('PAYMENT_FAILED', e instanceof Error ? e.message : String(e));
       }
       w.balanceMsat -= amountMsat;

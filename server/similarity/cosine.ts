@@ -1,8 +1,63 @@
 // Cosine similarity kernel (docs/design.md#the-server). Float64 accumulation over Float64Array, four independent
 // accumulators per sum so the adds pipeline instead of waiting on one dependency chain, and no
-// allocation inside the loops. Precision: each sum has a relative error bound of about d·ε
-// (ε = 2⁻⁵³), so for d ≤ 4096 the result is within ~1e-12 of the exact value; it is clamped to
-// [-1, 1] so rounding never yields |similarity| > 1.
+// allocation inside the loops.
+//
+// Every finite input is handled (as careful norm routines do, e.g. LAPACK's dnrm2): the fast path sums
+// unscaled, and is kept only when both sums of squares lie in [2⁻⁶⁰⁰, 2⁶⁰⁰], where no product can
+// overflow and what underflows is below 2⁻⁴⁷⁵ relative to the result. Otherwise that pair (or row) is
+// recomputed in two passes: find each vector's largest |x|, scale each vector by a power of two that brings it to
+// ~1 (exact, and cosine does not change under scaling), then sum. Cosine is scale-invariant, so 1e-200 and
+// 1e154 vectors give the same answer as 1-sized ones.
+//
+// Error bound (ε = 2⁻⁵³, d = dimensions): |computed − exact| ≤ (2d + 4)·ε absolute, for every finite,
+// non-zero input (the dot product's error is ≤ d·ε·‖a‖‖b‖, each norm's relative error ≤ (d/2 + 1)·ε);
+// about 9e-13 at d = 4096. The result is clamped to [-1, 1] so rounding never yields |similarity| > 1.
+
+/** Sums of squares outside [LO, HI] take the scaled path (see above). */
+const LO = 2 ** -600;
+const HI = 2 ** 600;
+
+/**
+ * Cosine of `q[qOff…]` and `m[mOff…]` (`dims` long each) with each vector scaled by a power of two first:
+ * the slow path, for magnitudes whose plain sums would overflow or underflow.
+ */
+function scaledCosine(q: Float64Array, qOff: number, m: Float64Array, mOff: number, dims: number): number {
+  let qMax = 0;
+  let mMax = 0;
+  for (let i = 0; i < dims; i++) {
+    const x = Math.abs(q[qOff + i]!);
+    const y = Math.abs(m[mOff + i]!);
+    if (x > qMax) qMax = x;
+    if (y > mMax) mMax = y;
+  }
+  // Two factors each, because 2^1074 (needed for the smallest subnormals) is not a float64.
+  const qe = -Math.floor(Math.log2(qMax));
+  const me = -Math.floor(Math.log2(mMax));
+  const qs1 = 2 ** Math.trunc(qe / 2);
+  const qs2 = 2 ** (qe - Math.trunc(qe / 2));
+  const ms1 = 2 ** Math.trunc(me / 2);
+  const ms2 = 2 ** (me - Math.trunc(me / 2));
+  let d = 0;
+  let qq = 0;
+  let mm = 0;
+  for (let i = 0; i < dims; i++) {
+    const x = q[qOff + i]! * qs1 * qs2;
+    const y = m[mOff + i]! * ms1 * ms2;
+    d += x * y;
+    qq += x * x;
+    mm += y * y;
+  }
+  return clamp(d / (Math.sqrt(qq) * Math.sqrt(mm)));
+}
+
+function clamp(s: number): number {
+  return Math.min(1, Math.max(-1, s));
+}
+
+/** Whether a sum of squares is in the fast path's safe range (false for 0, Infinity and NaN too). */
+function safe(ss: number): boolean {
+  return ss >= LO && ss <= HI;
+}
 
 /** Cosine of the angle between `a` and `b` (same length, neither all zero). */
 export function cosine(a: Float64Array, b: Float64Array): number {
@@ -50,8 +105,10 @@ export function cosineAt(q: Float64Array, m: Float64Array, offset: number, dims:
     qq0 += qi * qi;
     mm0 += mi * mi;
   }
-  const s = (d0 + d1 + (d2 + d3)) / Math.sqrt((qq0 + qq1) * (mm0 + mm1));
-  return Math.min(1, Math.max(-1, s));
+  const qq = qq0 + qq1;
+  const mm = mm0 + mm1;
+  if (!safe(qq) || !safe(mm)) return scaledCosine(q, 0, m, offset, dims);
+  return clamp((d0 + d1 + (d2 + d3)) / (Math.sqrt(qq) * Math.sqrt(mm)));
 }
 
 /** One ranked batch result. */
@@ -71,6 +128,11 @@ export function cosineBatch(query: Float64Array, matrix: Float64Array, count: nu
   if (dims <= NARROW) return cosineBatchNarrow(query, matrix, count, out);
   let qq = 0;
   for (let i = 0; i < dims; i++) qq += query[i]! * query[i]!;
+  // A query of extreme magnitude sends every row to the scaled path; rows are checked one by one below.
+  const queryOk = safe(qq);
+  const qNorm = Math.sqrt(qq);
+  let mmMin = Number.POSITIVE_INFINITY;
+  let mmMax = 0;
   const end4 = dims - (dims % 4);
   let p = 0;
   for (let r = 0; r < count; r++) {
@@ -101,9 +163,13 @@ export function cosineBatch(query: Float64Array, matrix: Float64Array, count: nu
       d0 += query[j]! * x;
       m0 += x * x;
     }
-    const s = (d0 + d1 + (d2 + d3)) / Math.sqrt(qq * (m0 + m1 + (m2 + m3)));
-    out[r] = Math.min(1, Math.max(-1, s));
+    const mm = m0 + m1 + (m2 + m3);
+    // Branch-free range tracking (minsd/maxsd); checked once after the loop.
+    mmMin = Math.min(mmMin, mm);
+    mmMax = Math.max(mmMax, mm);
+    out[r] = Math.min(1, Math.max(-1, (d0 + d1 + (d2 + d3)) / (qNorm * Math.sqrt(mm))));
   }
+  if (!queryOk || !(mmMin >= LO && mmMax <= HI)) rescoreUnsafeRows(query, matrix, count, out, queryOk);
   return out;
 }
 
@@ -127,6 +193,10 @@ function cosineBatchNarrow(query: Float64Array, matrix: Float64Array, count: num
   const q6 = dims > 6 ? query[6]! : 0;
   const q7 = dims > 7 ? query[7]! : 0;
   const qq = q0 * q0 + q1 * q1 + (q2 * q2 + q3 * q3) + (q4 * q4 + q5 * q5 + (q6 * q6 + q7 * q7));
+  const queryOk = safe(qq);
+  const qNorm = Math.sqrt(qq);
+  let mmMin = Number.POSITIVE_INFINITY;
+  let mmMax = 0;
   for (let r = 0, p = 0; r < count; r++, p += dims) {
     const x0 = matrix[p]!;
     const x1 = dims > 1 ? matrix[p + 1]! : 0;
@@ -138,24 +208,52 @@ function cosineBatchNarrow(query: Float64Array, matrix: Float64Array, count: num
     const x7 = dims > 7 ? matrix[p + 7]! : 0;
     const d = q0 * x0 + q1 * x1 + (q2 * x2 + q3 * x3) + (q4 * x4 + q5 * x5 + (q6 * x6 + q7 * x7));
     const mm = x0 * x0 + x1 * x1 + (x2 * x2 + x3 * x3) + (x4 * x4 + x5 * x5 + (x6 * x6 + x7 * x7));
-    let s = d / Math.sqrt(qq * mm);
+    // Branch-free range tracking (minsd/maxsd); checked once after the loop.
+    mmMin = Math.min(mmMin, mm);
+    mmMax = Math.max(mmMax, mm);
+    let s = d / (qNorm * Math.sqrt(mm));
     // Branches, not Math.min/max: measurably faster here (bench/), and they almost never run.
     if (s > 1) s = 1;
     else if (s < -1) s = -1;
     out[r] = s;
   }
+  if (!queryOk || !(mmMin >= LO && mmMax <= HI)) rescoreUnsafeRows(query, matrix, count, out, queryOk);
   return out;
 }
 
 /**
- * The `k` best rows by similarity, best first; ties keep the lower index first (deterministic output).
+ * The batch kernels' slow path, kept out of their loops (a call there slowed the narrow kernel ~2×, bench/):
+ * rescores with {@link scaledCosine} every row whose sum of squares is out of the safe range, or every row when
+ * the query's is.
+ */
+function rescoreUnsafeRows(query: Float64Array, matrix: Float64Array, count: number, out: Float64Array, queryOk: boolean): void {
+  const dims = query.length;
+  for (let r = 0, p = 0; r < count; r++, p += dims) {
+    let mm = 0;
+    for (let i = 0; i < dims; i++) mm += matrix[p + i]! * matrix[p + i]!;
+    if (!queryOk || !safe(mm)) out[r] = scaledCosine(query, 0, matrix, p, dims);
+  }
+}
+
+/** Sort key: NaN (never produced for validated input, but a row must not rank first by accident) sorts last. */
+function rankKey(s: number): number {
+  return Number.isNaN(s) ? Number.NEGATIVE_INFINITY : s;
+}
+
+/**
+ * The `k` best rows by similarity, best first; ties keep the lower index first (deterministic output); a NaN
+ * score ranks after every number.
  * @example topK(cosineBatch(q, m, n, new Float64Array(n)), 10)
  */
 export function topK(scores: Float64Array, k: number): Ranked[] {
   const n = scores.length;
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  idx.sort((x, y) => scores[y]! - scores[x]! || x - y);
+  idx.sort((x, y) => {
+    const kx = rankKey(scores[x]!);
+    const ky = rankKey(scores[y]!);
+    return ky > kx ? 1 : ky < kx ? -1 : x - y;
+  });
   const take = Math.min(k, n);
   const out: Ranked[] = new Array(take);
   for (let i = 0; i < take; i++) {

@@ -49,31 +49,28 @@ function asObject(body: unknown): Record<string, unknown> {
 }
 
 /**
- * Copies a JSON number array into `into` at `offset`, checking types and finiteness; the sum of
- * squares taken in the same pass rejects zero-norm and overflowing vectors (cosine undefined).
+ * Copies a JSON number array into `into` at `offset`, checking types and finiteness; an all-zero vector is
+ * refused (cosine undefined). Any other finite vector is fine, however large or small: the kernel scales.
  */
 function copyVector(v: unknown, field: string, into: Float64Array, offset: number, dims: number): void {
   if (!Array.isArray(v)) throw new ValidationError('invalid_type', field, `${field} must be an array of numbers`);
   if (v.length !== dims) {
     throw new ValidationError('dimension_mismatch', field, `${field} has ${v.length} dimensions, expected ${dims}`);
   }
-  let ss = 0;
+  let nonZero = false;
   for (let i = 0; i < dims; i++) {
     const x = v[i];
     if (typeof x !== 'number') throw new ValidationError('invalid_type', `${field}[${i}]`, `${field}[${i}] must be a number`);
     if (!Number.isFinite(x)) throw new ValidationError('not_finite', `${field}[${i}]`, `${field}[${i}] must be finite`);
     into[offset + i] = x;
-    ss += x * x;
+    if (x !== 0) nonZero = true;
   }
-  assertNorm(ss, field, field);
+  assertNonZero(nonZero, field, field);
 }
 
-/** Zero-norm and overflowing vectors make cosine undefined; `label` is how the message names the field. */
-function assertNorm(sumOfSquares: number, field: string, label: string): void {
-  if (sumOfSquares === 0) throw new ValidationError('zero_vector', field, `${label} has zero norm; cosine similarity is undefined`);
-  if (!Number.isFinite(sumOfSquares)) {
-    throw new ValidationError('norm_overflow', field, `${label} is too large: its norm overflows float64`);
-  }
+/** A zero vector makes cosine undefined; `label` is how the message names the field. */
+function assertNonZero(nonZero: boolean, field: string, label: string): void {
+  if (!nonZero) throw new ValidationError('zero_vector', field, `${label} has zero norm; cosine similarity is undefined`);
 }
 
 function dimsOf(v: unknown, field: string, limits: VectorLimits): number {
@@ -161,7 +158,7 @@ function queryVector(raw: readonly string[] | undefined, field: string, limits: 
     throw new ValidationError('dimension_mismatch', field, `${label} has ${items.length} dimensions, expected ${dims}`);
   }
   const out = new Float64Array(items.length);
-  let ss = 0;
+  let nonZero = false;
   for (let i = 0; i < items.length; i++) {
     const item = (items[i] ?? '').trim();
     const at = `${field}[${i}]`;
@@ -171,8 +168,8 @@ function queryVector(raw: readonly string[] | undefined, field: string, limits: 
     const x = Number(item);
     if (!Number.isFinite(x)) throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
     out[i] = x;
-    ss += x * x;
+    if (x !== 0) nonZero = true;
   }
-  assertNorm(ss, field, label);
+  assertNonZero(nonZero, field, label);
   return out;
 }
