@@ -111,6 +111,39 @@ describe('security: the prompt cannot be approved by keys meant for the page', (
     await page.close();
   });
 
+  it('the next queued prompt, opening under the keys that follow an approval, approves nothing', async () => {
+    const { api, page } = await trap();
+    // A second service, so the first payment's token does not cover the second request.
+    const other = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: PRICE_MSAT });
+    closers.push(() => other.close());
+    const first = promptOpened();
+    // Two priced requests at once from one site: its prompts are asked one at a time (a deny answers both).
+    await page.evaluate((u) => {
+      void fetch('/paid').catch(() => {});
+      void fetch(u).catch(() => {});
+    }, `${other.url}/paid`);
+    const one = await first;
+    const approve = one.getByRole('button', { name: /Approve once/ });
+    await expect.poll(() => approve.isEnabled()).toBe(true);
+    const second = promptOpened();
+    await approve.click(); // the user means this one
+    const two = await second;
+    const id = new URL(two.url()).searchParams.get('id') ?? '';
+    // ... and goes on typing, Enter and Space included, into the window that replaced it.
+    for (let n = 0; n < KEYS_INTO_PROMPT && !two.isClosed(); n++) {
+      await two.keyboard.press(n % 2 ? 'Enter' : ' ').catch(() => {});
+      await sleep(KEY_GAP_MS);
+    }
+    const paid = async () =>
+      [...(await ui('listPayments', { origin: api.url })), ...(await ui('listPayments', { origin: other.url }))].map(
+        (p) => `${p.amountMsat / 1000} sats ${p.status}`,
+      );
+    await expect.poll(paid, { timeout: 30_000 }).toEqual(['500 sats succeeded']);
+    expect(await ui('getPrompt', { id })).toMatchObject({ initiator: api.url, amountMsat: PRICE_MSAT });
+    expect(await ui('answerPrompt', { id, answer: { choice: 'deny' } })).toEqual({ accepted: true });
+    await page.close();
+  });
+
   it('a mouse press that began before the prompt armed does not approve when released after', async () => {
     const { api, page } = await trap();
     const opened = promptOpened();
