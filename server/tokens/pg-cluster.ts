@@ -3,7 +3,7 @@
 // (postgres refuses to run as root). Every failure throws with the server's log.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,11 +29,23 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** `initdb`/`pg_ctl` from PATH, else from Debian's newest /usr/lib/postgresql/<version>/bin (not on PATH there). */
+function pgBin(cmd: string): string {
+  const onPath = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, cmd)));
+  if (onPath) return cmd;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', cmd))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  if (versions.length === 0) throw new Error(`postgres test cluster: ${cmd} not found on PATH or in ${root} (apt-get install postgresql)`);
+  return join(root, versions[0] as string, 'bin', cmd);
+}
+
 export async function startPgCluster(): Promise<PgCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'l402-pg-'));
   const asRoot = process.getuid?.() === 0;
   const run = (cmd: string, args: string[]): void => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'nobody', '--', cmd, ...args]] : [cmd, args];
+    const bin = pgBin(cmd);
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'nobody', '--', bin, ...args]] : [bin, args];
     try {
       execFileSync(file, argv, { stdio: 'pipe', timeout: 60_000 });
     } catch (e) {

@@ -8,7 +8,7 @@ import { decodeMacaroon, parseL402Challenge } from '../../src/l402/index.ts';
 import { type RunningServer, startServer } from '../start.ts';
 import { PAIR, tempDir } from '../test-support.ts';
 import { type PgCluster, startPgCluster } from './pg-cluster.ts';
-import { fileSharedStore, StoreUnavailableError } from './shared-store.ts';
+import { StoreUnavailableError } from './shared-store.ts';
 import { loadOrCreateMasterSecret } from './token-files.ts';
 
 const json = { 'content-type': 'application/json' };
@@ -98,16 +98,5 @@ describe('shared store on PostgreSQL: two instances', () => {
     await expect(startServer({ config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: 'postgres://postgres@127.0.0.1:1/postgres' } })).rejects.toBeInstanceOf(
       StoreUnavailableError,
     );
-  });
-});
-
-describe('file shared store (the embedded default)', () => {
-  it('spends a charge once, across store instances on one data dir', async () => {
-    const dir = tempDir();
-    const one = fileSharedStore(dir);
-    const two = fileSharedStore(dir);
-    expect(await one.spendOnce(hexId(1))).toBe(true);
-    expect(await two.spendOnce(hexId(1))).toBe(false);
-    await expect(one.spendOnce('not-hex')).rejects.toThrow(/64 hex/);
   });
 });

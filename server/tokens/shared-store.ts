@@ -1,17 +1,20 @@
-// State that several server instances must agree on: revoked tokens, and one-time charges already spent (for
-// a future `Payment` scheme). Root keys need no shared state (they derive from the master secret), so this is
-// all a fleet shares. Two stores behind one interface: files in DATA_DIR (the embedded default, one machine) and
-// PostgreSQL (SHARED_STORE_URL=postgres://…, any number of instances). Revocation checks stay synchronous and
-// local: the PostgreSQL store keeps a copy that it refreshes every `pollMs`, so a database restart does not stop
-// paid requests with known tokens; what needs the database itself (revoke, spend) fails with StoreUnavailableError.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// State that several server instances must agree on: revoked tokens, and one-time `Payment` charges already
+// spent. Root keys need no shared state (they derive from the master secret), so this is all a fleet shares. The
+// embedded default keeps both in DATA_DIR (token-files.ts, gate/spent-charges.ts: one process); with
+// SHARED_STORE_URL=postgres://… they live here, for any number of instances. Revocation checks stay synchronous and
+// local: the store keeps a copy that it refreshes every `pollMs`, so a database restart does not stop paid requests
+// with known tokens; what needs the database itself (revoke, spend) fails with StoreUnavailableError (HTTP 503).
 import type { Logger } from '../log.ts';
-import { connectPg, type PgConnection, parsePgUrl, StoreUnavailableError } from './pg-wire.ts';
+import pg from 'pg';
 import type { RevocationList } from './token-authority.ts';
-import { fileRevocationList } from './token-files.ts';
 
-export { StoreUnavailableError } from './pg-wire.ts';
+/** The database cannot be reached or the connection broke: a temporary condition (HTTP 503). */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
 
 /** What server instances share. */
 export interface SharedStore {
@@ -31,26 +34,6 @@ function checkId(id: string): string {
   return lower;
 }
 
-/** Files in `dataDir`: revocations as today, each spent charge as a file created exclusively (atomic across processes). */
-export function fileSharedStore(dataDir: string): SharedStore {
-  const spentDir = join(dataDir, 'spent-charges');
-  return {
-    revocations: fileRevocationList(dataDir),
-    async spendOnce(chargeId) {
-      const id = checkId(chargeId);
-      mkdirSync(spentDir, { recursive: true, mode: 0o700 });
-      try {
-        writeFileSync(join(spentDir, id), '', { flag: 'wx', mode: 0o600 });
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw e;
-      }
-    },
-    close: async () => {},
-  };
-}
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS l402_revocations (seq bigserial PRIMARY KEY, token_id text NOT NULL UNIQUE, revoked_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS l402_spent_charges (charge_id text PRIMARY KEY, spent_at timestamptz NOT NULL DEFAULT now());`;
@@ -64,51 +47,41 @@ export interface PostgresSharedStore extends SharedStore {
 /**
  * Connects, creates the two tables if needed and loads the revocations. Rejects with {@link StoreUnavailableError}
  * when the database cannot be reached at start (the server then refuses to start rather than serve revoked tokens).
+ * A `pg` pool reconnects by itself after the database restarts.
  * @example const store = await openPostgresSharedStore('postgres://l402@127.0.0.1:5432/l402');
  */
 export async function openPostgresSharedStore(url: string, o: { pollMs?: number; log?: Logger } = {}): Promise<PostgresSharedStore> {
-  const target = parsePgUrl(url);
   const pollMs = o.pollMs ?? 250;
-  let conn: PgConnection | null = null;
-  let connecting: Promise<PgConnection> | null = null;
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3000, query_timeout: 5000 });
+  // An idle connection dropped by a restarting server is reported here; the pool replaces it on the next query.
+  pool.on('error', () => {});
   let lastSeq = 0;
   let closed = false;
   const revoked = new Set<string>();
 
-  const connection = (): Promise<PgConnection> => {
-    if (conn && !conn.closed) return Promise.resolve(conn);
-    connecting ??= connectPg(target).then(
-      (c) => {
-        conn = c;
-        connecting = null;
-        return c;
-      },
-      (e: unknown) => {
-        connecting = null;
-        throw e;
-      },
-    );
-    return connecting;
-  };
-  const query = async (sql: string) => {
+  const query = async (sql: string, params?: unknown[]): Promise<pg.QueryResult> => {
     try {
-      return await (await connection()).query(sql);
+      return await pool.query(sql, params);
     } catch (e) {
-      if (e instanceof StoreUnavailableError) throw e;
-      // A statement error on a live connection (e.g. the server is shutting down) is as good as unavailable.
+      // Unreachable, restarting, or a statement refused while the server shuts down: all temporary for us.
       throw new StoreUnavailableError(e instanceof Error ? e.message : String(e), { cause: e });
     }
   };
   const refresh = async (): Promise<void> => {
-    const r = await query(`SELECT seq, token_id FROM l402_revocations WHERE seq > ${lastSeq} ORDER BY seq`);
-    for (const [seq, id] of r.rows) {
-      if (id) revoked.add(id);
-      lastSeq = Math.max(lastSeq, Number(seq));
+    const r = await query('SELECT seq, token_id FROM l402_revocations WHERE seq > $1 ORDER BY seq', [lastSeq]);
+    for (const row of r.rows as { seq: string; token_id: string }[]) {
+      revoked.add(row.token_id);
+      lastSeq = Math.max(lastSeq, Number(row.seq));
     }
   };
 
-  await query(SCHEMA);
-  await refresh();
+  try {
+    await query(SCHEMA);
+    await refresh();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw e;
+  }
   let wasDown = false;
   const timer = setInterval(() => {
     refresh().then(
@@ -129,20 +102,20 @@ export async function openPostgresSharedStore(url: string, o: { pollMs?: number;
       has: (id) => revoked.has(id.toLowerCase()),
       async add(id) {
         const hex = checkId(id);
-        await query(`INSERT INTO l402_revocations (token_id) VALUES ('${hex}') ON CONFLICT (token_id) DO NOTHING`);
+        await query('INSERT INTO l402_revocations (token_id) VALUES ($1) ON CONFLICT (token_id) DO NOTHING', [hex]);
         revoked.add(hex);
       },
     },
     async spendOnce(chargeId) {
       const hex = checkId(chargeId);
-      const r = await query(`INSERT INTO l402_spent_charges (charge_id) VALUES ('${hex}') ON CONFLICT (charge_id) DO NOTHING`);
-      return r.command === 'INSERT 0 1';
+      const r = await query('INSERT INTO l402_spent_charges (charge_id) VALUES ($1) ON CONFLICT (charge_id) DO NOTHING', [hex]);
+      return r.rowCount === 1;
     },
     refresh,
     async close() {
       closed = true;
       clearInterval(timer);
-      conn?.close();
+      await pool.end().catch(() => {});
     },
   };
 }
