@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { caveat } from './caveats.ts';
 import { covers, isUnexpired, pathInScope, pathScope, scopeFor, validUntil } from './scope.ts';
 
 describe('validUntil', () => {
@@ -60,5 +61,25 @@ describe('isUnexpired', () => {
     expect(isUnexpired(null, 1e15)).toBe(true);
     expect(isUnexpired(1000, 999)).toBe(true);
     expect(isUnexpired(1000, 1000)).toBe(false);
+  });
+});
+
+describe('caveat-derived scope and expiry', () => {
+  it('reads path scope (narrowest wins) and ignores junk', () => {
+    expect(pathScope([])).toBeNull();
+    expect(pathScope(['path=/v1'])).toBe('/v1');
+    expect(pathScope(['similarity_path_prefix=/v1', 'path=/v1/batch'])).toBe('/v1/batch');
+    expect(pathScope(['path=relative', 'path=/a b', 'path=/x?y', 'garbage'])).toBeNull();
+  });
+  it('reads the earliest *_valid_until as ms', () => {
+    expect(validUntil([caveat.validUntil('a', 2000), caveat.validUntil('b', 1000)])).toBe(1_000_000);
+    expect(validUntil(['a_valid_until=soon'])).toBeNull();
+  });
+  it('matches paths segment-wise', () => {
+    expect(pathInScope('/api', '/api')).toBe(true);
+    expect(pathInScope('/api/x', '/api')).toBe(true);
+    expect(pathInScope('/apix', '/api')).toBe(false);
+    expect(pathInScope('/api/x', '/api/')).toBe(true);
+    expect(pathInScope('/anything', '/')).toBe(true);
   });
 });

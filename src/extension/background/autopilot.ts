@@ -1,7 +1,17 @@
 // The entry the plumbing calls when a 402 is seen (docs/design.md#detect to #attach): parse with the core, reuse a
 // valid token, guard against pay-retry loops, coalesce concurrent challenges for one scope into ONE payment,
 // then decide → pay → token. The page origin (`initiator`) comes from the browser, never from a payload.
-import { decodeMacaroon, isL402Error, type L402Challenge, parseL402Challenge, recognise402, validateChallenge } from '../../l402/index.ts';
+import {
+  decodeMacaroon,
+  isL402Error,
+  type L402Challenge,
+  parseL402Challenge,
+  pathInScope,
+  pathScope,
+  recognise402,
+  validateChallenge,
+  validUntil,
+} from '../../l402/index.ts';
 import type { PaymentRecord, StoredToken } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments, updatePayment } from './ledger.ts';
@@ -15,10 +25,7 @@ import {
   findToken,
   grantToken,
   lastRejection,
-  pathInScope,
-  pathScopeOf,
   storeToken,
-  validUntilOf,
 } from './tokens.ts';
 
 /** A token that expires sooner than this after purchase is not worth buying (it could not carry the retry). */
@@ -111,7 +118,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     return (await listPayments(deps.storage, { origin, status: ['pending', 'unknown'] })).filter((r) => {
       if (r.kind !== 'l402' || r.initiator !== initiator) return false;
       try {
-        return r.macaroon === null || pathInScope(path, pathScopeOf(decodeMacaroon(r.macaroon).caveats));
+        return r.macaroon === null || pathInScope(path, pathScope(decodeMacaroon(r.macaroon).caveats) ?? '/');
       } catch {
         return true; // cannot tell its scope: treat it as covering (never risk a second payment)
       }
@@ -245,12 +252,12 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
 
     let paymentHash: string;
     let scope: string;
-    let validUntil: number | null;
+    let expiresAt: number | null;
     try {
       const mac = decodeMacaroon(challenge.macaroon);
       paymentHash = mac.paymentHash;
-      scope = pathScopeOf(mac.caveats);
-      validUntil = validUntilOf(mac.caveats);
+      scope = pathScope(mac.caveats) ?? '/';
+      expiresAt = validUntil(mac.caveats);
     } catch (e) {
       throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
         cause: e,
@@ -264,8 +271,8 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     if (!pathInScope(path, scope)) {
       throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells is for ${scope}, not for ${path}`);
     }
-    if (validUntil !== null && validUntil <= deps.clock() + USABLE_FOR_MS) {
-      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells has already expired (${new Date(validUntil).toISOString()})`);
+    if (expiresAt !== null && expiresAt <= deps.clock() + USABLE_FOR_MS) {
+      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells has already expired (${new Date(expiresAt).toISOString()})`);
     }
 
     // A token this page may use already covers the URL: no payment.

@@ -8,11 +8,8 @@ import {
   findToken,
   lastRejection,
   listTokens,
-  pathInScope,
-  pathScopeOf,
   revokeToken,
   storeToken,
-  validUntilOf,
 } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
@@ -29,26 +26,6 @@ async function store(deps: ReturnType<typeof setup>['deps'], caveats: string[] =
   const token = await storeToken(deps, { paymentHash: c.paymentHash, origin: SERVICE, macaroon: c.macaroon, preimage: c.preimage, grantedTo: [PAGE] });
   return { c, token };
 }
-
-describe('caveat-derived scope and expiry', () => {
-  it('reads path scope (narrowest wins) and ignores junk', () => {
-    expect(pathScopeOf([])).toBe('/');
-    expect(pathScopeOf(['path=/v1'])).toBe('/v1');
-    expect(pathScopeOf(['similarity_path_prefix=/v1', 'path=/v1/batch'])).toBe('/v1/batch');
-    expect(pathScopeOf(['path=relative', 'path=/a b', 'path=/x?y', 'garbage'])).toBe('/');
-  });
-  it('reads the earliest *_valid_until as ms', () => {
-    expect(validUntilOf([caveat.validUntil('a', 2000), caveat.validUntil('b', 1000)])).toBe(1_000_000);
-    expect(validUntilOf(['a_valid_until=soon'])).toBeNull();
-  });
-  it('matches paths segment-wise', () => {
-    expect(pathInScope('/api', '/api')).toBe(true);
-    expect(pathInScope('/api/x', '/api')).toBe(true);
-    expect(pathInScope('/apix', '/api')).toBe(false);
-    expect(pathInScope('/api/x', '/api/')).toBe(true);
-    expect(pathInScope('/anything', '/')).toBe(true);
-  });
-});
 
 describe('token store', () => {
   it('scopes a token to origin + path prefix', async () => {

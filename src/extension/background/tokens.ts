@@ -1,7 +1,15 @@
 // The token store (docs/design.md#attach): macaroon + preimage keyed by service origin and path prefix, honouring
 // `<service>_valid_until`, evicted when the server rejects it, and handed out only to the page origins that
 // paid for it (or the service itself) so a hostile page cannot read another site's token (docs/design.md#secure).
-import { decodeMacaroon, formatAuthorization, isL402Error, parseAuthorization, parseCaveat } from '../../l402/index.ts';
+import {
+  decodeMacaroon,
+  formatAuthorization,
+  isL402Error,
+  parseAuthorization,
+  pathInScope,
+  pathScope,
+  validUntil,
+} from '../../l402/index.ts';
 import type { StoredToken } from '../shared/model.ts';
 import type { KeyValueStorage } from './storage.ts';
 
@@ -19,50 +27,6 @@ export interface Rejection {
   pathPrefix: string;
   rejectedAt: number;
   tokenAgeMs: number;
-}
-
-/** The caveats that parse as `key=value`, in order; a malformed one is skipped. */
-function* wellFormed(caveats: readonly string[]): Generator<{ key: string; value: string }> {
-  for (const raw of caveats) {
-    try {
-      yield parseCaveat(raw);
-    } catch {
-      // malformed: skipped
-    }
-  }
-}
-
-/**
- * The path scope a macaroon's caveats give: `path=/prefix`, `path_prefix=/prefix` or `<service>_path_prefix=…`
- * (the narrowest wins, since a repeated caveat may only narrow); "/" when none.
- */
-export function pathScopeOf(caveats: readonly string[]): string {
-  let scope = '/';
-  for (const c of wellFormed(caveats)) {
-    if (c.key !== 'path' && c.key !== 'path_prefix' && !c.key.endsWith('_path_prefix')) continue;
-    const v = c.value.trim();
-    if (v.startsWith('/') && !/[\s?#]/.test(v) && v.length > scope.length) scope = v;
-  }
-  return scope;
-}
-
-/** The earliest `<service>_valid_until` (unix s) of the caveats, as unix ms; null when there is none. */
-export function validUntilOf(caveats: readonly string[]): number | null {
-  let until: number | null = null;
-  for (const c of wellFormed(caveats)) {
-    if (!c.key.endsWith('_valid_until')) continue;
-    const s = Number(c.value);
-    if (!Number.isFinite(s)) continue;
-    until = until === null ? s * 1000 : Math.min(until, s * 1000);
-  }
-  return until;
-}
-
-/** Does `path` fall under `prefix`, segment-wise ("/api" covers "/api" and "/api/x", not "/apix")? */
-export function pathInScope(path: string, prefix: string): boolean {
-  if (prefix === '/' || path === prefix) return true;
-  const p = prefix.endsWith('/') ? prefix : `${prefix}/`;
-  return path.startsWith(p);
 }
 
 function urlParts(url: string): { origin: string; path: string } | null {
@@ -87,10 +51,10 @@ export async function storeToken(
   const token: StoredToken = {
     paymentHash: t.paymentHash,
     origin: t.origin,
-    pathPrefix: pathScopeOf(caveats),
+    pathPrefix: pathScope(caveats) ?? '/',
     macaroon: t.macaroon,
     preimage: t.preimage,
-    validUntil: validUntilOf(caveats),
+    validUntil: validUntil(caveats),
     createdAt: existing?.createdAt ?? deps.clock(),
     grantedTo: [...new Set([...(existing?.grantedTo ?? []), ...t.grantedTo])],
   };
