@@ -50,8 +50,17 @@ export interface DetectorDeps {
   report(e: unknown, where: Seen402): void;
 }
 
+/**
+ * The values of one response header. Chrome gives a repeated header as several entries; Firefox as one entry
+ * whose lines are joined with "\n" (Aperture and our server send each challenge on its own line): both become
+ * one value per line.
+ */
 const headerValues = (headers: { name: string; value?: string }[], name: string) =>
-  headers.filter((h) => h.name.toLowerCase() === name && h.value !== undefined).map((h) => h.value as string);
+  headers
+    .filter((h) => h.name.toLowerCase() === name && h.value !== undefined)
+    .flatMap((h) => (h.value as string).split('\n'))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 
 /** Could page script read this response's status and challenge (so the MAIN-world wrapper handles it)? */
 export function pageCanSeeChallenge(s: Seen402): boolean {
@@ -97,12 +106,19 @@ export function initiatorOf(d: { initiator?: string; documentUrl?: string; origi
   if (d.initiator) return d.initiator;
   const url = d.documentUrl ?? d.originUrl;
   if (!url) return undefined;
+  let u: URL;
   try {
-    // An opaque origin (sandboxed frame, data: document) is "null", as Chrome reports it: never "no initiator".
-    return new URL(url).origin;
+    u = new URL(url);
   } catch {
     return 'null';
   }
+  // Web documents (and blob: URLs, which carry their creator's origin) are who they say.
+  if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'blob:') return u.origin;
+  // A data: document is opaque: "null", as Chrome reports it, never "no initiator" (that would read as the
+  // service's own). Firefox names the browser or an extension as the initiator of loads they start (about:,
+  // moz-extension:, chrome:): those are the browser's own, like Chrome's missing initiator.
+  if (u.protocol === 'data:') return 'null';
+  return undefined;
 }
 
 /** The onHeadersReceived listener body. Returns a promise only so tests can await it. */

@@ -209,6 +209,9 @@ describe('detector: who made the request', async () => {
     // Opaque (data:, sandboxed): "null" as Chrome says, never "no initiator" (which would read as the service's own).
     expect(initiatorOf({ documentUrl: 'data:text/html,x' })).toBe('null');
     expect(initiatorOf({})).toBeUndefined();
+    // Firefox names the browser (or an extension) for loads it starts itself: no page started them.
+    expect(initiatorOf({ originUrl: 'about:blank' })).toBeUndefined();
+    expect(initiatorOf({ originUrl: 'moz-extension://0d6c5f0e-1c57-4a0e-9d1f-6f7cbb0b2f11/prompt.html' })).toBeUndefined();
   });
 });
 
@@ -242,5 +245,31 @@ describe('seen challenges', async () => {
     expect(await wasSeen(deps, 5, 'https://api.example/x', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(false);
     expect(await wasSeen(deps, 4, 'https://victim.example/x', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(false);
     expect(await wasSeen(deps, 4, 'https://api.example/x', ['L402 macaroon="m", invoice="other"'])).toBe(false);
+  });
+});
+
+describe('challenge headers as Firefox gives them', () => {
+  it('one entry with "\\n"-joined lines is read as one value per line, like Chrome\'s separate entries', async () => {
+    const { on402 } = await import('./detector.ts');
+    const remembered: string[][] = [];
+    const deps = {
+      remember: async (_tab: number, _url: string, values: string[]) => {
+        remembered.push(values);
+      },
+      countChallenge: async () => {},
+      pageChanged: async () => {},
+      resetTab: async () => {},
+    } as unknown as Parameters<typeof on402>[0];
+    const base = { tabId: 1, url: 'https://api.example/v1/x', type: 'xmlhttprequest', statusCode: 402, initiator: 'https://api.example' };
+    await on402(deps, { ...base, responseHeaders: [{ name: 'WWW-Authenticate', value: 'LSAT macaroon="a", invoice="b"\nL402 macaroon="a", invoice="b"' }] } as chrome.webRequest.OnHeadersReceivedDetails);
+    await on402(deps, {
+      ...base,
+      responseHeaders: [
+        { name: 'WWW-Authenticate', value: 'LSAT macaroon="a", invoice="b"' },
+        { name: 'www-authenticate', value: 'L402 macaroon="a", invoice="b"' },
+      ],
+    } as chrome.webRequest.OnHeadersReceivedDetails);
+    expect(remembered[0]).toEqual(['LSAT macaroon="a", invoice="b"', 'L402 macaroon="a", invoice="b"']);
+    expect(remembered[1]).toEqual(remembered[0]);
   });
 });
