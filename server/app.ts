@@ -20,6 +20,7 @@ import { cosine, cosineBatch } from './similarity/cosine.ts';
 import { selectTopK } from './similarity/top-k.ts';
 import { parseBatchInput, parsePairInput, parsePairQuery, ValidationError, type VectorLimits } from './similarity/validate.ts';
 import type { TokenAuthority } from './tokens/token-authority.ts';
+import { errorMessage } from '../src/util/error-message.ts';
 
 /** Everything the app needs; tests pass fakes. */
 export interface AppDeps {
@@ -112,7 +113,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     if (err instanceof RequestError) return c.json(errorBody(err.code, err.message), err.status);
     // Never a stack trace to the client; the log keeps the detail.
-    log({ msg: 'error', route: c.req.path.slice(0, 200), error: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined });
+    log({ msg: 'error', route: c.req.path.slice(0, 200), error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
     return c.json(errorBody('internal', 'internal server error'), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));

@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from './start.ts';
-import { tempDir } from './test-support.ts';
+import { tempDir } from '../test/support/server-fixtures.ts';
 
 interface RawResponse {
   status: number;

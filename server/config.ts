@@ -1,6 +1,7 @@
 // One typed server config from defaults ← optional JSON file (CONFIG_FILE) ← environment variables,
 // validated at start-up with messages that name the variable.
 import { readFileSync } from 'node:fs';
+import { errorMessage } from '../src/util/error-message.ts';
 
 /** The whole server configuration. Amounts are msat. */
 export interface ServerConfig {
@@ -174,7 +175,7 @@ export function loadConfig(src: ConfigSources = {}): ServerConfig {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
       file = parsed as Record<string, unknown>;
     } catch (e) {
-      problems.push(`CONFIG_FILE ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      problems.push(`CONFIG_FILE ${path}: ${errorMessage(e)}`);
     }
   }
   const known = new Set<string>(CONFIG_FIELDS.map((x) => x.key));

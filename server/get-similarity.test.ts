@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMacaroon, parseL402Challenge, parseWwwAuthenticate } from '../src/l402/index.ts';
 import { cosine } from './similarity/cosine.ts';
-import { BASE, buyToken, type Fixture, fixture, post } from './test-support.ts';
+import { BASE, buyToken, type Fixture, fixture, post } from '../test/support/server-fixtures.ts';
 
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
 const QUERY = 'a=1,2,3&b=2,4,6.5';

@@ -11,6 +11,7 @@ import { startNwcWalletService } from './nostr/nwc-wallet-service.ts';
 import { startRelay } from './nostr/relay.ts';
 import { batchPriceMsat } from './pricing.ts';
 import { type RunningServer, startServer } from './start.ts';
+import { errorMessage } from '../src/util/error-message.ts';
 
 type Closer = () => Promise<void>;
 
@@ -100,6 +101,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`server failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`server failed to start: ${errorMessage(e)}\n`);
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseL402Challenge } from '../src/l402/index.ts';
 import { startServer } from './start.ts';
-import { tempDir } from './test-support.ts';
+import { tempDir } from '../test/support/server-fixtures.ts';
 
 describe('startServer', () => {
   it('listens on a free loopback port with the dev backend and serves a paid round trip', async () => {

@@ -16,6 +16,7 @@ import { jsonLogger, type Logger, silentLogger } from './log.ts';
 import { openPostgresSharedStore, type SharedStore } from './tokens/shared-store.ts';
 import { createTokenAuthority, type TokenAuthority } from './tokens/token-authority.ts';
 import { loadOrCreateMasterSecret, openTokenAuthority } from './tokens/token-files.ts';
+import { errorMessage } from '../src/util/error-message.ts';
 
 /** Options for {@link startServer}; everything optional. */
 export interface StartServerOptions {
@@ -85,7 +86,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     network = (await withTimeouts(backend, config.backendTimeoutMs).getInfo()).network || null;
   } catch (e) {
     // Start anyway: paid routes answer 503 until the node is back (never a crash).
-    log({ msg: 'backend_unavailable_at_start', error: e instanceof Error ? e.message : String(e) });
+    log({ msg: 'backend_unavailable_at_start', error: errorMessage(e) });
   }
 
   // Throws when the database cannot be reached: better not to start than to serve tokens revoked elsewhere.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTokenBucket } from './gate/rate-limit.ts';
 import type { LightningBackend } from './lightning/backend.ts';
-import { buyToken, fixture, PAIR, post } from './test-support.ts';
+import { buyToken, fixture, PAIR, post } from '../test/support/server-fixtures.ts';
 
 describe('unpaid challenges cost no storage (dev backend)', () => {
   it('many unpaid 402s leave dev-node-invoices.json unchanged in size; paying one still works', async () => {

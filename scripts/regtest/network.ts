@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LndRest, lndConfigFromDir } from '../../server/lightning/lnd-rest.ts';
 import { LndAdmin } from './lnd-admin.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN_DIR = join(REPO_ROOT, '.cache/regtest-bin');
@@ -604,7 +605,7 @@ export async function startNetwork(opts: StartNetworkOptions = {}): Promise<Regt
     await net.start();
   } catch (e) {
     await net.stop().catch(() => undefined);
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = errorMessage(e);
     throw new Error(`regtest network failed to start (logs in ${runDir}): ${msg}`, { cause: e });
   }
   return net;

@@ -3,6 +3,7 @@
 // unless the L402 Autopilot extension pays it (docs/design.md#the-extension); "Open as a page" = the GET form as a top-level navigation,
 // whose 402 the extension pays and reloads with the credential.
 import { encodeF32Batch, F32_BATCH_CONTENT_TYPE, fetchWithL402, isL402FetchError, localStorageTokenStore } from '../../src/toolkit/index.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 const SAMPLES: { name: string; a: number[]; b: number[] }[] = [
   { name: 'Similar directions', a: [1, 2, 3, 4], b: [1.1, 2.1, 2.9, 4.2] },
@@ -70,7 +71,7 @@ async function busy(button: HTMLButtonElement, work: () => Promise<void>): Promi
   try {
     await work();
   } catch (e) {
-    show('Failed', e instanceof Error ? e.message : String(e), 'err');
+    show('Failed', errorMessage(e), 'err');
     log(`error: ${e instanceof Error ? e.message : e}`);
   } finally {
     button.disabled = false;

@@ -12,7 +12,7 @@ import {
   validateChallenge,
 } from '../../src/l402/index.ts';
 import { openTokenAuthority } from '../tokens/token-files.ts';
-import { BASE, buyToken, fixture, PAIR, post } from '../test-support.ts';
+import { BASE, buyToken, fixture, PAIR, post } from '../../test/support/server-fixtures.ts';
 
 const BATCH = { query: [1, 0, 0], vectors: [[1, 0, 0], [0, 1, 0], [1, 1, 0]] };
 

@@ -12,7 +12,7 @@ import {
   chooseOption,
 } from '../../src/l402/index.ts';
 import { headerLines, splitChallenges } from '../challenge-lines.ts';
-import { buyToken, fixture, PAIR, post, tempDir } from '../test-support.ts';
+import { buyToken, fixture, PAIR, post, tempDir } from '../../test/support/server-fixtures.ts';
 import { memorySpentCharges, openSpentCharges } from './spent-charges.ts';
 
 const BATCH = { query: [1, 0, 0], vectors: [[1, 0, 0], [0, 1, 0], [1, 1, 0]] };

@@ -1,5 +1,6 @@
 // The one small interface every Lightning backend implements (docs/design.md#the-server). The gate only
 // creates invoices; lookups serve tooling and tests. Amounts are msat, hashes lowercase hex.
+import { errorMessage } from '../../src/util/error-message.ts';
 
 /** A freshly created invoice. */
 export interface CreatedInvoice {
@@ -78,7 +79,7 @@ export function withTimeouts(backend: LightningBackend, timeoutMs: number, retry
         (e: unknown) => {
           clearTimeout(timer);
           if (e instanceof BackendUnavailableError || e instanceof InvoiceNotFoundError) reject(e);
-          else reject(new BackendUnavailableError(`lightning backend: ${what} failed: ${e instanceof Error ? e.message : String(e)}`, retryAfterSeconds, { cause: e }));
+          else reject(new BackendUnavailableError(`lightning backend: ${what} failed: ${errorMessage(e)}`, retryAfterSeconds, { cause: e }));
         },
       );
     });

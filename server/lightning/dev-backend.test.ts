@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeInvoice, verifyPreimage } from '../../src/l402/index.ts';
 import { LightningNodeError } from '../nostr/lightning-node.ts';
-import { tempDir } from '../test-support.ts';
+import { tempDir } from '../../test/support/server-fixtures.ts';
 import * as bolt11 from 'bolt11';
 import { NotThisNodeError, openDevBackend } from './dev-backend.ts';
 import { DevMainnetRefusedError, loadOrCreateNodeKey, signDevInvoice } from './dev-invoice.ts';

@@ -13,6 +13,7 @@ import {
 import { type DevBackend, NotThisNodeError } from './dev-backend.ts';
 import { loadOrCreateNodeKey, signDevInvoice } from './dev-invoice.ts';
 import { openJsonState } from './json-state.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 interface WalletFile {
   balanceMsat: number;
@@ -82,7 +83,7 @@ export function openDevWallet(o: DevWalletOptions): DevWallet {
         if (e instanceof NotThisNodeError) {
           throw new LightningNodeError('PAYMENT_FAILED', 'no route: the dev wallet can only pay invoices issued by this dev server');
         }
-        throw new LightningNodeError('PAYMENT_FAILED', e instanceof Error ? e.message : String(e));
+        throw new LightningNodeError('PAYMENT_FAILED', errorMessage(e));
       }
       w.balanceMsat -= amountMsat;
       w.transactions.push({

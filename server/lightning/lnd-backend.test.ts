@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, PAIR, post } from '../test-support.ts';
+import { fixture, PAIR, post } from '../../test/support/server-fixtures.ts';
 import { BackendUnavailableError } from './backend.ts';
 import { lndBackend } from './lnd-backend.ts';
 import { LndRest } from './lnd-rest.ts';

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { BackendUnavailableError, type BackendInfo, InvoiceNotFoundError, type InvoiceStatus, type LightningBackend } from './backend.ts';
 import { LndError, LndRest } from './lnd-rest.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 /** Maps LndRest failures to the backend's error vocabulary. */
 function mapError(e: unknown, paymentHash?: string): Error {
@@ -55,7 +56,7 @@ export function lndBackendFromFiles(o: { restUrl: string; tlsCertPath: string; m
     try {
       return readFileSync(path);
     } catch (e) {
-      throw new Error(`cannot read ${what} at ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`cannot read ${what} at ${path}: ${errorMessage(e)}`);
     }
   };
   const tlsCertPem = read(o.tlsCertPath, 'LND_TLS_CERT_PATH').toString('utf8');

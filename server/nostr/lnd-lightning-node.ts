@@ -1,6 +1,7 @@
 // LightningNode on top of lnd's REST API.
 import { LndError, type LndInvoice, type LndPayment, type LndRest } from '../lightning/lnd-rest.ts';
 import { type LightningNode, LightningNodeError, type LightningTransaction, type PaidInvoice } from './lightning-node.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 function isNotFound(e: unknown): boolean {
   return (
@@ -20,7 +21,7 @@ function toNodeError(e: unknown): LightningNodeError {
     if (/insufficient (local )?balance/i.test(e.message)) return new LightningNodeError('INSUFFICIENT_BALANCE', e.message);
     return new LightningNodeError('INTERNAL', e.message);
   }
-  return new LightningNodeError('INTERNAL', e instanceof Error ? e.message : String(e));
+  return new LightningNodeError('INTERNAL', errorMessage(e));
 }
 
 async function wrap<T>(f: () => Promise<T>): Promise<T> {

@@ -16,6 +16,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { generateSecretKey, getPublicKey } from 'nostr-tools';
 import { type LightningNode, LightningNodeError, type LightningTransaction } from './lightning-node.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 export type BudgetRenewal = 'never' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
@@ -83,7 +84,7 @@ async function guard<T>(f: () => Promise<Reply<T>>): Promise<Reply<T>> {
   try {
     return await f();
   } catch (e) {
-    return fail(nip47Code(e), e instanceof Error ? e.message : String(e));
+    return fail(nip47Code(e), errorMessage(e));
   }
 }
 
@@ -214,7 +215,7 @@ function handlerFor(node: LightningNode, budget: Budget | null, methods: readonl
         try {
           decoded = decodeInvoice(req.invoice);
         } catch (e) {
-          return fail('OTHER', `invalid invoice: ${e instanceof Error ? e.message : String(e)}`);
+          return fail('OTHER', `invalid invoice: ${errorMessage(e)}`);
         }
         const amountMsat = decoded.amountMsat ?? req.amount;
         if (!amountMsat) return fail('OTHER', 'zero-amount invoice needs an amount');
@@ -389,5 +390,5 @@ export async function waitForNwcService(nwcUri: string, timeoutMs: number): Prom
       client.close();
     }
   }
-  throw new Error(`NWC wallet service did not answer get_info within ${timeoutMs} ms: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  throw new Error(`NWC wallet service did not answer get_info within ${timeoutMs} ms: ${errorMessage(lastError)}`);
 }

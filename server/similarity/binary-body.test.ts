@@ -4,7 +4,7 @@ import { parseL402Challenge } from '../../src/l402/index.ts';
 import { encodeF32Batch, F32_BATCH_CONTENT_TYPE, f32BatchBytes } from '../../src/toolkit/f32-batch.ts';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../start.ts';
-import { BASE, type Fixture, fixture, post, tempDir } from '../test-support.ts';
+import { BASE, type Fixture, fixture, post, tempDir } from '../../test/support/server-fixtures.ts';
 
 function postBinary(f: Fixture, path: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
   return Promise.resolve(

@@ -2,7 +2,7 @@
 // property test of the pair, batch and top-k paths against an exact BigInt reference.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buyToken, fixture, post } from '../test-support.ts';
+import { buyToken, fixture, post } from '../../test/support/server-fixtures.ts';
 import { cosine, cosineAt, cosineBatch, topK } from './cosine.ts';
 
 const f64 = (xs: readonly number[]): Float64Array => Float64Array.from(xs);

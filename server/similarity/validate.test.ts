@@ -1,6 +1,6 @@
 // Every validation error, through the app: 400 {error:{code,message,field}}, no stack trace.
 import { describe, expect, it } from 'vitest';
-import { fixture, post } from '../test-support.ts';
+import { fixture, post } from '../../test/support/server-fixtures.ts';
 
 const big = (n: number): number[] => new Array(n).fill(1);
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMacaroon, parseL402Challenge } from '../../src/l402/index.ts';
 import { type RunningServer, startServer } from '../start.ts';
-import { PAIR, tempDir } from '../test-support.ts';
-import { type PgCluster, startPgCluster } from './pg-cluster.ts';
+import { PAIR, tempDir } from '../../test/support/server-fixtures.ts';
+import { type PgCluster, startPgCluster } from '../../test/support/pg-cluster.ts';
 import { StoreUnavailableError } from './shared-store.ts';
 import { loadOrCreateMasterSecret } from './token-files.ts';
 

@@ -7,6 +7,7 @@
 import type { Logger } from '../log.ts';
 import pg from 'pg';
 import type { RevocationList } from './token-authority.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 /** The database cannot be reached or the connection broke: a temporary condition (HTTP 503). */
 export class StoreUnavailableError extends Error {
@@ -64,7 +65,7 @@ export async function openPostgresSharedStore(url: string, o: { pollMs?: number;
       return await pool.query(sql, params);
     } catch (e) {
       // Unreachable, restarting, or a statement refused while the server shuts down: all temporary for us.
-      throw new StoreUnavailableError(e instanceof Error ? e.message : String(e), { cause: e });
+      throw new StoreUnavailableError(errorMessage(e), { cause: e });
     }
   };
   const refresh = async (): Promise<void> => {
@@ -90,7 +91,7 @@ export async function openPostgresSharedStore(url: string, o: { pollMs?: number;
         wasDown = false;
       },
       (e: unknown) => {
-        if (!wasDown && !closed) o.log?.({ msg: 'shared_store_unavailable', error: e instanceof Error ? e.message : String(e) });
+        if (!wasDown && !closed) o.log?.({ msg: 'shared_store_unavailable', error: errorMessage(e) });
         wasDown = true;
       },
     );

@@ -4,7 +4,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/l402/index.ts';
-import { tempDir } from '../test-support.ts';
+import { tempDir } from '../../test/support/server-fixtures.ts';
 import { createTokenAuthority, memoryRevocationList } from './token-authority.ts';
 import { fileRevocationList, loadOrCreateMasterSecret, openTokenAuthority } from './token-files.ts';
 

@@ -16,6 +16,7 @@ import { createNwcWallet } from '../wallet/nwc.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 import { AgentError, fromAutopilotCode } from './errors.ts';
 import { type Home, readSecret } from './home.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 /** One HTTP request, as given on the command line or to the MCP `fetch` tool. */
 export interface AgentRequest {
@@ -147,7 +148,7 @@ export class Agent {
       try {
         uri = readSecret(this.home.walletFile);
       } catch (e) {
-        throw new AgentError('wallet_unreachable', e instanceof Error ? e.message : String(e));
+        throw new AgentError('wallet_unreachable', errorMessage(e));
       }
       if (!uri) throw new AgentError('wallet_unreachable', 'no wallet is connected: run `l402-autopilot wallet connect <nwc-uri>`');
       return this.options.walletFor ? this.options.walletFor(uri) : createNwcWallet(uri, { timeoutMs: this.options.walletTimeoutMs ?? 60_000 });

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Period } from '../extension/shared/model.ts';
 import { PERIODS } from '../extension/shared/model.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -117,7 +118,7 @@ function parse(args: string[], options: OptionSpec): { values: Values; positiona
       strict: true,
     }) as { values: Values; positionals: string[] };
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(errorMessage(e));
   }
 }
 

@@ -10,6 +10,7 @@ import { AgentError, EXIT } from './errors.ts';
 import { dataDir, openHome, writeSecret } from './home.ts';
 import { serveMcp } from './mcp.ts';
 import { installProcessLocks, processLocks, sqliteStorage } from './sqlite-storage.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 export const VERSION = '0.1.0';
 
@@ -31,7 +32,7 @@ function bodyOf(b: BodySource | undefined, io: Io): Uint8Array<ArrayBuffer> | st
   try {
     return new Uint8Array(b.path === '-' ? io.stdin() : readFileSync(b.path));
   } catch (e) {
-    throw new UsageError(`-d @${b.path}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UsageError(`-d @${b.path}: ${errorMessage(e)}`);
   }
 }
 
@@ -46,7 +47,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     json = parsed.globals.json || !io.tty;
     dir = dataDir(parsed.globals.dataDir, io.env);
   } catch (e) {
-    io.stderr(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}\n`);
+    io.stderr(`${errorMessage(e)}\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   if (command.name === 'help') {
@@ -77,7 +78,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   } catch (e) {
     const code = e instanceof AgentError ? e.code : e instanceof UsageError ? 'usage' : e instanceof SettingsError ? 'usage' : 'error';
     const exit = e instanceof AgentError ? e.exitCode : code === 'usage' ? EXIT.usage : EXIT.error;
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     if (json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
     else io.stderr(`l402-autopilot: ${message}\n`);
     return exit;
@@ -96,7 +97,7 @@ async function resume(agent: Agent, io: Io): Promise<void> {
       io.stderr(`resumed earlier payments: ${r.succeeded.length} succeeded, ${r.failed.length} failed, ${r.stillUnknown.length} still unknown\n`);
     }
   } catch (e) {
-    io.stderr(`cannot resume earlier payments yet: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`cannot resume earlier payments yet: ${errorMessage(e)}\n`);
   }
 }
 
@@ -151,7 +152,7 @@ async function run(
       try {
         checkNwcUri(command.uri);
       } catch (e) {
-        throw new UsageError(e instanceof Error ? e.message : String(e));
+        throw new UsageError(errorMessage(e));
       }
       writeSecret(agent.home.walletFile, command.uri.trim());
       out({ connected: true, file: agent.home.walletFile }, `wallet saved to ${agent.home.walletFile} (mode 0600)`);
@@ -171,7 +172,7 @@ async function run(
           `alias: ${info.alias ?? '-'}\nnetwork: ${info.network ?? '-'}\nbalance: ${balance.balanceMsat / 1000} sats\nmethods: ${info.methods.join(', ')}`,
         );
       } catch (e) {
-        throw new AgentError('wallet_unreachable', `the wallet cannot be reached: ${e instanceof Error ? e.message : String(e)}`);
+        throw new AgentError('wallet_unreachable', `the wallet cannot be reached: ${errorMessage(e)}`);
       }
       return EXIT.ok;
     }

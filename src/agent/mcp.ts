@@ -6,6 +6,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 import { listPayments } from '../extension/background/ledger.ts';
 import type { Agent, AgentRequest } from './agent.ts';
 import { AgentError } from './errors.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 /** The most body text a `fetch` result carries (an agent's context is precious). */
 export const MAX_BODY_CHARS = 64 * 1024;
@@ -127,7 +128,7 @@ export async function callTool(agent: Agent, name: string, args: Record<string, 
     }
   } catch (e) {
     const code = e instanceof AgentError ? e.code : 'error';
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     return { isError: true, content: [{ type: 'text' as const, text: `${code}: ${message}` }] };
   }
 }

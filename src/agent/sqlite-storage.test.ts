@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { listReservations } from '../extension/background/reservations.ts';
 import { processLocks, sqliteStorage } from './sqlite-storage.ts';
 
-const CHILD = join(import.meta.dirname, 'race-child.fixture.ts');
+const CHILD = join(import.meta.dirname, '../../test/support/agent-race-child.ts');
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'agent-sqlite-'));

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { KeyValueStorage } from '../extension/background/storage.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 export interface SqliteStorage extends KeyValueStorage {
   close(): void;
@@ -91,7 +92,7 @@ export function processLocks(dir: string, options: { waitMs?: number } = {}): Lo
         db.exec('BEGIN IMMEDIATE');
         return;
       } catch (e) {
-        if (!/busy|locked/i.test(e instanceof Error ? e.message : String(e))) throw e;
+        if (!/busy|locked/i.test(errorMessage(e))) throw e;
         if (Date.now() > until) throw new Error(`lock ${name}: still held by another process after ${waitMs} ms`);
         await sleep(delay + Math.random() * delay);
       }

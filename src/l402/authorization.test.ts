@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatAuthorization, isL402Authorization, isL402Error, parseAuthorization } from './index.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/l402-fixtures.ts';
 
 const MAC1 = 'AgEObDQwMi1hdXRvcGlsb3QCQgAABAQE+/8=';
 const MAC2 = 'AgEEbHNhdAJCAAA';

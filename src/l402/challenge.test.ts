@@ -14,7 +14,7 @@ import {
   parseX402PaymentRequired,
   readPaymentDemand,
 } from './index.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/l402-fixtures.ts';
 import { decodeMacaroon } from './macaroon.ts';
 
 type HeaderSpec = string | string[] | { prefix: string; repeat: string; times: number; suffix: string } | { lines: number; line: string };

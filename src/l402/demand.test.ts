@@ -22,7 +22,7 @@ import {
   readPaymentDemand,
   type X402Requirements,
 } from './index.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/l402-fixtures.ts';
 
 const T0 = 1_700_000_000;
 const H1 = '11'.repeat(32);

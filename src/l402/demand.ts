@@ -7,6 +7,7 @@ import { assertPayable, type DecodedInvoice, decodeInvoice, type PayableChecks }
 import { type DecodedMacaroon, decodeMacaroon } from './macaroon.ts';
 import { type ChargeRequest, decodeChargeRequest, expiresSeconds, type PaymentChallenge, paymentChallengesOf } from './payment-scheme.ts';
 import { BIP122_NETWORKS, describeX402, isX402Lightning, parseX402PaymentRequired, type X402LightningRequirements, type X402PaymentRequired } from './x402.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 /** A way to pay a 402. `reusable` options buy a token that serves later requests; the others pay once. */
 export type PaymentOption =
@@ -37,7 +38,7 @@ export interface DemandParts {
   paymentRequired?: string | null;
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const message = (e: unknown) => (errorMessage(e));
 
 function l402Options(all: readonly AuthChallenge[], out: PaymentDemand): void {
   // The L402 line wins over its LSAT twin (same macaroon and invoice): one option, never two.

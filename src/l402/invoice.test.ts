@@ -15,7 +15,7 @@ import {
   paymentHashOf,
   validateChallenge,
 } from './index.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/l402-fixtures.ts';
 
 const SIGNING_KEY = golden.signingKey;
 const T0 = 1_700_000_000;

@@ -23,7 +23,7 @@ import {
   verifyCredential,
   verifyMacaroon,
 } from './index.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/l402-fixtures.ts';
 
 const utf8 = new TextEncoder();
 const bytes = (hex: string) => hexToBytes(hex)!;

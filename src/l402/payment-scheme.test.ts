@@ -21,7 +21,7 @@ import {
   paymentChallengeId,
   verifyPaymentChallengeId,
 } from './index.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/l402-fixtures.ts';
 import { hasControlChar } from './encoding.ts';
 
 // Golden vectors: Aperture's cross-implementation file (lightninglabs/aperture mpp/testdata/vectors.json).

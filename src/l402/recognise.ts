@@ -2,6 +2,7 @@
 import { type AuthChallenge, type L402Challenge, parseL402Challenge, parseWwwAuthenticate } from './challenge.ts';
 import { base64ToBytes } from './encoding.ts';
 import { isL402Error } from './errors.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 // x402 v2 sends its requirements as base64 JSON in PAYMENT-REQUIRED; read the version if it is there.
 function x402HeaderVersion(header: string): number | null {
@@ -51,7 +52,7 @@ export function recognise402(parts: ResponseParts): Recognised402 {
       return { kind: 'l402', challenge: parseL402Challenge(wa) };
     } catch (e) {
       if (!isL402Error(e, 'unsupported_scheme')) {
-        return { kind: 'malformed', reason: e instanceof Error ? e.message : String(e) };
+        return { kind: 'malformed', reason: errorMessage(e) };
       }
     }
     challenges = parseWwwAuthenticate(wa);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePaymentCredential, parsePaymentReceipt, parseX402PaymentSignature } from '../l402/index.ts';
 import { type ChallengeInfo, wrapFetch } from './fetch-with-l402.ts';
 import { L402FetchError } from './errors.ts';
-import { createTestServer, createTestWallet } from './testing/l402-test-server.ts';
+import { createTestServer, createTestWallet } from '../../test/support/l402-test-server.ts';
 import { memoryTokenStore } from './token-store.ts';
 
 const URL_A = 'https://api.test/v1/similarity';

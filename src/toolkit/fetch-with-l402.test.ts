@@ -3,7 +3,7 @@ import { decodeMacaroon, isL402Error } from '../l402/index.ts';
 import { WalletError } from '../wallet/wallet.ts';
 import { L402FetchError } from './errors.ts';
 import { fetchWithL402, wrapFetch } from './fetch-with-l402.ts';
-import { createTestServer, createTestWallet, makeInvoice } from './testing/l402-test-server.ts';
+import { createTestServer, createTestWallet, makeInvoice } from '../../test/support/l402-test-server.ts';
 import { memoryTokenStore } from './token-store.ts';
 
 const URL_PAIR = 'https://api.test/v1/similarity';

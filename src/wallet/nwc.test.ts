@@ -1,7 +1,7 @@
 import { Nip47NetworkError, Nip47PublishError, Nip47ReplyTimeoutError, Nip47WalletError } from '@getalby/sdk/nwc';
 import { describe, expect, it } from 'vitest';
 import { createNwcWallet, type NwcClientLike, nwcWalletFromClient, parseNwcUri, toWalletError } from './nwc.ts';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/wallet-fakes.ts';
 
 const PK = 'b889ff5b1513b641e2a139f661a661364979c5beee91842f8f0ef42ab558e9d4';
 const SECRET = '71a8c14c1407c113601079c4302dab36460f0ccd0ad506f1f2dc73b5100e4f3c';

@@ -20,6 +20,7 @@ import type {
   WalletInfo,
 } from './wallet.ts';
 import { WalletError } from './wallet.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 export { type NwcConnection, parseNwcUri } from './nwc-uri.ts';
 
@@ -79,7 +80,7 @@ const NIP47_CODES: Record<string, WalletErrorCode> = {
  */
 export function toWalletError(e: unknown, method: string): WalletError {
   if (e instanceof WalletError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   // Order matters: PublishTimeoutError is both a TimeoutError and (by name) a publish problem — unknown wins.
   if (e instanceof Nip47TimeoutError || e instanceof Nip47PublishTimeoutError) {
     return new WalletError('timeout', `${method}: no reply from the wallet in time (outcome unknown)`, { cause: e });

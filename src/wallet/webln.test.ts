@@ -1,6 +1,6 @@
 import type { WebLNProvider } from '@webbtc/webln-types';
 import { describe, expect, it } from 'vitest';
-import { codeOf } from './test-helpers.ts';
+import { codeOf } from '../../test/support/wallet-fakes.ts';
 import { WalletError } from './wallet.ts';
 import { payInvoiceWallet, toWallet, weblnError, weblnWallet } from './webln.ts';
 

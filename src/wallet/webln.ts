@@ -4,6 +4,7 @@ import type { WebLNProvider } from '@webbtc/webln-types';
 import { decodeInvoice } from '../l402/index.ts';
 import type { InvoiceLookup, PaymentResult, Wallet, WalletErrorCode, WalletInfo } from './wallet.ts';
 import { WalletError } from './wallet.ts';
+import { errorMessage } from '../util/error-message.ts';
 
 /** Anything with a `payInvoice(bolt11)` that resolves to an object carrying the preimage. */
 export interface PayInvoiceLike {
@@ -36,7 +37,7 @@ const MESSAGE_CODES: [RegExp, WalletErrorCode][] = [
 export function weblnError(e: unknown, method: string, fallback: WalletErrorCode): WalletError {
   if (e instanceof WalletError) return e;
   const name = e instanceof Error ? e.constructor.name : '';
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   const code = NAME_CODES[name] ?? MESSAGE_CODES.find(([re]) => re.test(message))?.[1] ?? fallback;
   return new WalletError(code, `${method}: ${message}`, { cause: e });
 }

@@ -22,6 +22,7 @@ import {
 } from '../../server/nostr/nwc-wallet-service.ts';
 import { type RelayHandle, startRelay } from '../../server/nostr/relay.ts';
 import './regtest-context.ts';
+import { errorMessage } from '../../src/util/error-message.ts';
 
 interface State {
   net: RegtestNetwork | null;
@@ -90,7 +91,7 @@ function startControl(s: State, net: RegtestNetwork): Promise<Server> {
       .then(route)
       .then(
         (out) => reply(200, out),
-        (e: unknown) => reply(500, { error: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => reply(500, { error: errorMessage(e) }),
       );
   });
   return new Promise((resolve, reject) => {
@@ -129,7 +130,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log(`[regtest] network + relay + NWC ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs: ${summary.runDir})`);
   } catch (e) {
     await teardown(s).catch(() => undefined);
-    throw new Error(`regtest global setup failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(`regtest global setup failed: ${errorMessage(e)}`, { cause: e });
   }
   return () => teardown(s);
 }

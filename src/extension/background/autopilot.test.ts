@@ -8,7 +8,7 @@ import { getPayment, listPayments } from './ledger.ts';
 import { budgetTotals, getReservation, listReservations } from './reservations.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { type KeyValueStorage, memoryStorage } from './storage.ts';
-import { type Challenge, FakeWallet, makeChallenge, makeInvoice, NOW, settingsWith } from './test-fixtures.ts';
+import { type Challenge, FakeWallet, makeChallenge, makeInvoice, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';

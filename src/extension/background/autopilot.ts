@@ -27,6 +27,7 @@ import {
   lastRejection,
   storeToken,
 } from './tokens.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 /** A token that expires sooner than this after purchase is not worth buying (it could not carry the retry). */
 const USABLE_FOR_MS = 5_000;
@@ -86,7 +87,7 @@ export interface Autopilot {
 export const STILL_UNKNOWN = 'still unknown — check your wallet; its amount stays reserved until the wallet tells';
 
 function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }
 
 /**

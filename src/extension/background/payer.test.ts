@@ -5,7 +5,7 @@ import { getPayment } from './ledger.ts';
 import { executePayment, type PaymentIntent, preparePayment, resumePending } from './payer.ts';
 import { getReservation } from './reservations.ts';
 import { memoryStorage } from './storage.ts';
-import { FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { FakeWallet, makeChallenge, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';

@@ -12,6 +12,7 @@ import { type Breaker, commitReservation, getReservation, releaseReservation, tr
 import type { Decision } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';
 import { storeToken } from './tokens.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 export interface LedgerDeps {
   storage: KeyValueStorage;
@@ -227,7 +228,7 @@ export async function executePayment(deps: PayerDeps, record: PaymentRecord): Pr
     if (!definite) {
       // Timeout, a wallet's INTERNAL/OTHER/unknown error, or anything we cannot classify: maybe paid. Look it up,
       // never re-pay (docs/design.md#nwc).
-      const unknown = await markUnknown(deps, record, `no answer from the wallet: ${e instanceof Error ? e.message : String(e)}`);
+      const unknown = await markUnknown(deps, record, `no answer from the wallet: ${errorMessage(e)}`);
       const now = await resolvePayment(deps, unknown);
       if (now.status === 'succeeded') return now;
       if (now.status === 'failed') throw new AutopilotError('payment_failed', now.error ?? 'payment failed', { cause: e });

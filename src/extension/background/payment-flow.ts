@@ -10,6 +10,7 @@ import { executePayment, type PaymentIntent, type PrepareResult, preparePayment 
 import type { Breaker } from './reservations.ts';
 import { loadSettings, upsertSiteRule } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 /** What the background logic needs from the outside world (all injected; docs/design.md#house-style). */
 export interface FlowDeps {
@@ -104,7 +105,7 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       try {
         return await deps.wallet(ctx ?? {});
       } catch (e) {
-        throw new AutopilotError('wallet_unavailable', `the wallet cannot be reached: ${e instanceof Error ? e.message : String(e)}`, {
+        throw new AutopilotError('wallet_unavailable', `the wallet cannot be reached: ${errorMessage(e)}`, {
           cause: e,
         });
       }

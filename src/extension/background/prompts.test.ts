@@ -3,7 +3,7 @@ import type { PromptRequest } from '../shared/model.ts';
 import { isPromptAnswer } from '../shared/model.ts';
 import { createPromptStore, promptVia } from './prompts.ts';
 import { memoryStorage } from './storage.ts';
-import { NOW } from './test-fixtures.ts';
+import { NOW } from '../../../test/support/background-fixtures.ts';
 
 const request = (id: string, expiresAt = NOW + 60_000): PromptRequest => ({
   id,

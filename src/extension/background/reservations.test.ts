@@ -13,7 +13,7 @@ import {
 } from './reservations.ts';
 import { maxFeeFor } from './rules.ts';
 import { type KeyValueStorage, memoryStorage } from './storage.ts';
-import { NOW } from './test-fixtures.ts';
+import { NOW } from '../../../test/support/background-fixtures.ts';
 
 const A = 'https://a.example';
 const B = 'https://b.example';

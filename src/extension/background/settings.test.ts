@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts';
 import { checkNwcUri, loadSettings, SettingsError, saveSettings, upsertSiteRule, validateSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
-import { settingsWith } from './test-fixtures.ts';
+import { settingsWith } from '../../../test/support/background-fixtures.ts';
 
 const PK = 'ab'.repeat(32);
 const SECRET = 'cd'.repeat(32);

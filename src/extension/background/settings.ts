@@ -4,6 +4,7 @@ import { type NwcConnection, parseNwcUri } from '../../wallet/nwc-uri.ts';
 import { DEFAULT_SETTINGS, PERIODS, type Rules, type Settings, type SiteRule } from '../shared/model.ts';
 import { isValidPattern } from './rules.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 const KEY = 'settings';
 /** Held by every read-modify-write of settings (e.g. "approve and set budget" adding a site rule). */
@@ -30,7 +31,7 @@ export function checkNwcUri(uri: string): NwcConnection {
   try {
     return parseNwcUri(uri);
   } catch (e) {
-    throw new SettingsError('wallet.uri', `not a wallet connection (NWC) URI: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SettingsError('wallet.uri', `not a wallet connection (NWC) URI: ${errorMessage(e)}`);
   }
 }
 

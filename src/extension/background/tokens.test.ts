@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { caveat, formatAuthorization } from '../../l402/index.ts';
 import { memoryStorage } from './storage.ts';
-import { makeChallenge, NOW } from './test-fixtures.ts';
+import { makeChallenge, NOW } from '../../../test/support/background-fixtures.ts';
 import {
   authorizationFor,
   evictToken,

@@ -4,7 +4,7 @@ import { createAutopilot } from './autopilot.ts';
 import { createPromptStore } from './prompts.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
-import { FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { FakeWallet, makeChallenge, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
 import { createUiHandlers } from './ui-handlers.ts';
 
 const SERVICE = 'https://api.example.com';

@@ -12,6 +12,7 @@ import { ruleFor } from './rules.ts';
 import { checkNwcUri, loadSettings, saveSettings, updateSettings } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
 import { listTokens, revokeToken } from './tokens.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 export interface UiDeps {
   /** Local storage (settings, ledger, reservations, tokens). */
@@ -40,7 +41,7 @@ async function statusOf(kind: WalletStatus['kind'], open: () => Promise<Wallet>,
     if (wallet.getBalance) status.balanceMsat = (await wallet.getBalance()).balanceMsat;
     status.connected = true;
   } catch (e) {
-    status.error = e instanceof Error ? e.message : String(e);
+    status.error = errorMessage(e);
   } finally {
     if (close) wallet?.close?.();
   }

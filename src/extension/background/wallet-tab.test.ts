@@ -7,8 +7,9 @@ import type { WalletContext } from './payment-flow.ts';
 import { pageWallet } from './senders.ts';
 import { saveSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
-import { FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { FakeWallet, makeChallenge, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
 import { handleWeblnSendPayment, weblnPermission } from './webln-payments.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
@@ -31,7 +32,7 @@ async function twoTabs() {
     try {
       return { ok: true, value: await w.payInvoice((msg.arg as { paymentRequest: string }).paymentRequest) };
     } catch (e) {
-      return { ok: false, error: { code: 'payment_failed', message: e instanceof Error ? e.message : String(e) } };
+      return { ok: false, error: { code: 'payment_failed', message: errorMessage(e) } };
     }
   };
   const wallet = async (ctx: WalletContext = {}) => {

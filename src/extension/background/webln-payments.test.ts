@@ -8,7 +8,7 @@ import { getPayment } from './ledger.ts';
 import { createPaymentFlow } from './payment-flow.ts';
 import { saveSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
-import { FakeWallet, makeChallenge, NOW, settingsWith } from './test-fixtures.ts';
+import { FakeWallet, makeChallenge, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
 import {
   handleWeblnEnable,
   handleWeblnKeysend,

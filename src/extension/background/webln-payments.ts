@@ -10,6 +10,7 @@ import type { Settings } from '../shared/model.ts';
 import type { PaymentFlow, WalletContext } from './payment-flow.ts';
 import { ruleFor } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 const PREFIX = 'webln-permission:';
 
@@ -100,7 +101,7 @@ export async function handleWeblnSendPayment(
       expiryMarginSeconds: 5,
     });
   } catch (e) {
-    throw new AutopilotError('invalid_challenge', `the invoice cannot be paid: ${e instanceof Error ? e.message : String(e)}`, {
+    throw new AutopilotError('invalid_challenge', `the invoice cannot be paid: ${errorMessage(e)}`, {
       cause: e,
       coreCode: isL402Error(e) ? e.code : undefined,
     });
@@ -170,7 +171,7 @@ function walletCallError(method: string, e: unknown): AutopilotError {
     }
     return new AutopilotError('wallet_error', `the wallet refused ${method}: ${e.message}`, { cause: e });
   }
-  return new AutopilotError('wallet_error', `${method} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return new AutopilotError('wallet_error', `${method} failed: ${errorMessage(e)}`, { cause: e });
 }
 
 /** Same check as the messaging schema's `amount`, then to msat: a positive whole number of sats. */

@@ -2,6 +2,7 @@
 // the native functions it relies on at document_start, before any page script can replace them.
 import type { ArgOf, PageApi, ResultOf, TabApi } from '../messaging/protocol.ts';
 import { CHANNEL, isWindowMessage, type TabRequest } from '../messaging/window-channel.ts';
+import { errorMessage } from '../../util/error-message.ts';
 
 const post = window.postMessage.bind(window);
 const listen = window.addEventListener.bind(window);
@@ -34,7 +35,7 @@ function answerTab(m: TabRequest): void {
   }
   tabHandler(m.method, m.arg).then(
     (value) => reply({ ok: true, value }),
-    (e: unknown) => reply({ ok: false, error: { code: 'page_error', message: e instanceof Error ? e.message : String(e) } }),
+    (e: unknown) => reply({ ok: false, error: { code: 'page_error', message: errorMessage(e) } }),
   );
 }
 

@@ -1,11 +1,11 @@
 // Test helpers for the background modules (imported by *.test.ts only): real signed invoices and
 // macaroons, and a fake Wallet whose behaviour each test chooses.
 import bolt11 from 'bolt11';
-import { signTestInvoice } from '../../../test/support/invoices.ts';
-import { formatL402Challenge, hexToBytes as maybeBytes, mintMacaroon, paymentHashOf } from '../../l402/index.ts';
-import type { PaymentLookup, PaymentResult, Wallet } from '../../wallet/wallet.ts';
-import { WalletError } from '../../wallet/wallet.ts';
-import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts';
+import { signTestInvoice } from './invoices.ts';
+import { formatL402Challenge, hexToBytes as maybeBytes, mintMacaroon, paymentHashOf } from '../../src/l402/index.ts';
+import type { PaymentLookup, PaymentResult, Wallet } from '../../src/wallet/wallet.ts';
+import { WalletError } from '../../src/wallet/wallet.ts';
+import { DEFAULT_SETTINGS, type Rules, type Settings } from '../../src/extension/shared/model.ts';
 
 /** Wednesday 2026-11-25 12:00 UTC. */
 export const NOW = Date.parse('2026-11-25T12:00:00Z');

@@ -3,15 +3,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseL402Challenge } from '../src/l402/index.ts';
-import { createApp } from './app.ts';
-import { loadConfig, type ServerConfig } from './config.ts';
-import type { LightningBackend } from './lightning/backend.ts';
-import { type DevBackend, openDevBackend } from './lightning/dev-backend.ts';
-import { type DevWallet, openDevWallet } from './lightning/dev-wallet.ts';
-import { type LogEntry, silentLogger } from './log.ts';
-import type { TokenAuthority } from './tokens/token-authority.ts';
-import { openTokenAuthority } from './tokens/token-files.ts';
+import { parseL402Challenge } from '../../src/l402/index.ts';
+import { createApp } from '../../server/app.ts';
+import { loadConfig, type ServerConfig } from '../../server/config.ts';
+import type { LightningBackend } from '../../server/lightning/backend.ts';
+import { type DevBackend, openDevBackend } from '../../server/lightning/dev-backend.ts';
+import { type DevWallet, openDevWallet } from '../../server/lightning/dev-wallet.ts';
+import { type LogEntry, silentLogger } from '../../server/log.ts';
+import type { TokenAuthority } from '../../server/tokens/token-authority.ts';
+import { openTokenAuthority } from '../../server/tokens/token-files.ts';
 
 export const BASE = 'http://server.test';
 

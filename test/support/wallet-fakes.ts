@@ -1,5 +1,5 @@
 // Shared by the src/wallet unit tests only.
-import { WalletError } from './wallet.ts';
+import { WalletError } from '../../src/wallet/wallet.ts';
 
 /** Awaits `p` and names how it ended: its WalletError code, or 'resolved'; any other rejection is rethrown. */
 export async function codeOf(p: Promise<unknown>): Promise<string> {

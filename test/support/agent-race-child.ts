@@ -1,10 +1,10 @@
 // Child process for sqlite-storage.test.ts: races another copy of itself on one database.
 // argv: <dir> <mode> <id> <startAt ms> where mode is `counter` (locked read-modify-write), `reserve` (the engine's tryReserve) or `hold`.
 import { join } from 'node:path';
-import { tryReserve } from '../extension/background/reservations.ts';
-import { withLock } from '../extension/background/storage.ts';
-import { DEFAULT_RULES } from '../extension/shared/model.ts';
-import { installProcessLocks, processLocks, sqliteStorage } from './sqlite-storage.ts';
+import { tryReserve } from '../../src/extension/background/reservations.ts';
+import { withLock } from '../../src/extension/background/storage.ts';
+import { DEFAULT_RULES } from '../../src/extension/shared/model.ts';
+import { installProcessLocks, processLocks, sqliteStorage } from '../../src/agent/sqlite-storage.ts';
 
 const [dir = '', mode = '', id = '0', startAt = '0'] = process.argv.slice(2);
 const storage = sqliteStorage(join(dir, 'state.sqlite'));

@@ -25,9 +25,9 @@ import {
   verifyCredential,
   verifyPaymentChallengeId,
   verifyPreimage,
-} from '../../l402/index.ts';
-import { WalletError } from '../../wallet/wallet.ts';
-import { signTestInvoice } from '../../../test/support/invoices.ts';
+} from '../../src/l402/index.ts';
+import { WalletError } from '../../src/wallet/wallet.ts';
+import { signTestInvoice } from './invoices.ts';
 
 const NODE_KEY = '2b'.repeat(32); // a fixed regtest node key: tests need valid signatures, not secrecy
 
