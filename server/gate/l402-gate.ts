@@ -8,8 +8,9 @@
 //   - Lightning backend down or slow          → 503 + Retry-After
 import {
   bytesToHex,
+  type CompiledCaveats,
   caveat,
-  checkCaveats,
+  compileCaveats,
   type DecodedMacaroon,
   decodeMacaroon,
   formatL402Challenges,
@@ -91,6 +92,28 @@ export function createVerifiedCache(max = 10_000): VerifiedCache {
   };
 }
 
+/** A cached credential's caveats parsed once, and the verdict handed out while they hold. */
+interface Prepared {
+  service: string;
+  caveats: CompiledCaveats;
+  allowed: Extract<GateResult, { kind: 'allowed' }>;
+}
+
+// Keyed by the cache's own entry (no second lookup by header); an entry a cache rebuilds is simply prepared again.
+const preparedOf = new WeakMap<CachedCredential, Prepared>();
+
+function prepared(hit: CachedCredential, header: string, service: string): Prepared {
+  const known = preparedOf.get(hit);
+  if (known && known.service === service) return known;
+  const caveats = compileCaveats(hit.caveats, service);
+  // Handed to every request with this header: frozen, so no caller can change what the next one sees.
+  const capabilities = caveats.granted.capabilities && Object.freeze([...caveats.granted.capabilities]);
+  const token = Object.freeze({ ...caveats.granted, capabilities, tokenId: hit.tokenId, paymentHash: hit.paymentHash, authorization: header }) as VerifiedToken;
+  const p: Prepared = { service, caveats, allowed: Object.freeze({ kind: 'allowed', token } as const) };
+  preparedOf.set(hit, p);
+  return p;
+}
+
 /** Why a credential was refused. */
 export interface Rejection {
   code: 'bad_preimage' | 'bad_macaroon' | 'caveat_failed' | 'token_revoked';
@@ -125,17 +148,19 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
     return mintChallenge(s, o, rejected);
   };
   const header = request.headers.get('authorization');
-  if (!header || !isL402Authorization(header)) return challenge(spec, opts, null);
-
-  const now = Math.floor(opts.now() / 1000);
+  if (!header) return challenge(spec, opts, null);
+  // A cached header was an L402 credential when it was stored: look it up before the scheme sniff.
   const hit = opts.verified?.get(header);
+  if (!hit && !isL402Authorization(header)) return challenge(spec, opts, null);
+  const now = Math.floor(opts.now() / 1000);
   if (hit) {
     // Preimage and signature were verified for this exact header before; revocation and caveats
     // depend on the request and the time, so they are checked every time.
     if (opts.tokens.isRevoked(hit.tokenId)) return challenge(spec, opts, { code: 'token_revoked', message: 'this token has been revoked' });
+    const ready = prepared(hit, header, opts.service.name);
     try {
-      const granted = checkCaveats(hit.caveats, { service: opts.service.name, capability: spec.capability, now, constraints: spec.constraints });
-      return { kind: 'allowed', token: { ...granted, tokenId: hit.tokenId, paymentHash: hit.paymentHash, authorization: header } };
+      ready.caveats.assert({ service: opts.service.name, capability: spec.capability, now, constraints: spec.constraints });
+      return ready.allowed;
     } catch (e) {
       if (!isL402Error(e)) throw e;
       return challenge(spec, opts, { code: 'caveat_failed', message: e.message });

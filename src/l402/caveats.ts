@@ -99,42 +99,114 @@ export interface Granted {
  * @example checkCaveats(['services=similarity:0'], { service: 'similarity', now: Date.now() / 1000 })
  */
 export function checkCaveats(caveats: readonly string[], req: CaveatRequirements): Granted {
+  return compileCaveats(caveats, req.service).check(req);
+}
+
+/** One caveat, reduced to what still depends on the request (in the macaroon's order). */
+type Step =
+  | { kind: 'fail'; message: string }
+  | { kind: 'capabilities'; caps: readonly string[] }
+  | { kind: 'until'; until: number }
+  | { kind: 'constraint'; key: string; value: string };
+
+/**
+ * Caveats parsed once for one service; `check` then does only the per-request part (capability, clock,
+ * constraints), with the same verdict and message as {@link checkCaveats}. A server caches this per credential.
+ */
+export interface CompiledCaveats {
+  readonly service: string;
+  /** What the caveats grant when {@link CompiledCaveats.assert} passes (shared: do not change it). */
+  readonly granted: Readonly<Granted>;
+  /** Throws `caveat_failed` exactly where {@link checkCaveats} would; allocates nothing when it passes. */
+  assert(req: CaveatRequirements): void;
+  /** {@link CompiledCaveats.assert}, then a copy of the grant. */
+  check(req: CaveatRequirements): Granted;
+}
+
+/** Parses `caveats` for `service` (never throws: an unsatisfiable caveat becomes a failing step). */
+export function compileCaveats(caveats: readonly string[], service: string): CompiledCaveats {
+  const steps: Step[] = [];
   const granted: Granted = { tier: 0, capabilities: null, validUntil: null };
   let sawServices = false;
+  const capsKey = `${service}_capabilities`;
+  const untilKey = `${service}_valid_until`;
   for (const raw of caveats) {
     let parsed: Caveat;
     try {
       parsed = parseCaveat(raw);
     } catch {
       // A signed caveat we cannot even read is not satisfied (the signature itself was fine).
-      throw new L402Error('caveat_failed', `caveat ${JSON.stringify(raw)} is not key=value`);
+      steps.push({ kind: 'fail', message: `caveat ${JSON.stringify(raw)} is not key=value` });
+      break;
     }
     const { key, value } = parsed;
     if (key === 'services') {
-      const match = parseServices(value).find((s) => s.name === req.service);
-      if (!match) throw new L402Error('caveat_failed', `token is not valid for service ${req.service}`);
+      let match: ServiceTier | undefined;
+      try {
+        match = parseServices(value).find((s) => s.name === service);
+      } catch (e) {
+        steps.push({ kind: 'fail', message: (e as Error).message });
+        break;
+      }
+      if (!match) {
+        steps.push({ kind: 'fail', message: `token is not valid for service ${service}` });
+        break;
+      }
       // Repeated keys only narrow: a later services caveat cannot raise the tier.
       granted.tier = sawServices ? Math.min(granted.tier, match.tier) : match.tier;
       sawServices = true;
-    } else if (key === `${req.service}_capabilities`) {
+    } else if (key === capsKey) {
       const caps = value.split(',').map((c) => c.trim()).filter(Boolean);
       granted.capabilities = granted.capabilities ? granted.capabilities.filter((c) => caps.includes(c)) : caps;
-      if (req.capability !== undefined && !caps.includes(req.capability)) {
-        throw new L402Error('caveat_failed', `token does not grant capability ${req.capability}`);
-      }
-    } else if (key === `${req.service}_valid_until`) {
+      steps.push({ kind: 'capabilities', caps });
+    } else if (key === untilKey) {
       const until = Number(value);
-      if (!Number.isFinite(until)) throw new L402Error('caveat_failed', `bad expiry caveat ${raw}`);
-      if (req.now >= until) throw new L402Error('caveat_failed', `token expired at ${until}`);
-      granted.validUntil = granted.validUntil === null ? until : Math.min(granted.validUntil, until);
-    } else {
-      const check = req.constraints?.[key];
-      if (check) {
-        const ok = check(value);
-        if (ok !== true) throw new L402Error('caveat_failed', `${key}: ${ok}`);
+      if (!Number.isFinite(until)) {
+        steps.push({ kind: 'fail', message: `bad expiry caveat ${raw}` });
+        break;
       }
+      granted.validUntil = granted.validUntil === null ? until : Math.min(granted.validUntil, until);
+      steps.push({ kind: 'until', until });
+    } else {
+      steps.push({ kind: 'constraint', key, value });
     }
   }
-  if (!sawServices) throw new L402Error('caveat_failed', 'token names no service');
-  return granted;
+  if (!sawServices && steps.at(-1)?.kind !== 'fail') steps.push({ kind: 'fail', message: 'token names no service' });
+  const assert = (req: CaveatRequirements): void => {
+    if (req.service !== service) {
+      compileCaveats(caveats, req.service).assert(req);
+      return;
+    }
+    for (const step of steps) {
+        switch (step.kind) {
+          case 'fail':
+            throw new L402Error('caveat_failed', step.message);
+          case 'capabilities':
+            if (req.capability !== undefined && !step.caps.includes(req.capability)) {
+              throw new L402Error('caveat_failed', `token does not grant capability ${req.capability}`);
+            }
+            break;
+          case 'until':
+            if (req.now >= step.until) throw new L402Error('caveat_failed', `token expired at ${step.until}`);
+            break;
+          case 'constraint': {
+            const check = req.constraints?.[step.key];
+            if (check) {
+              const ok = check(step.value);
+              if (ok !== true) throw new L402Error('caveat_failed', `${step.key}: ${ok}`);
+            }
+          }
+        }
+      }
+  };
+  return {
+    service,
+    granted,
+    assert,
+    check(req) {
+      if (req.service !== service) return compileCaveats(caveats, req.service).check(req);
+      assert(req);
+      return { tier: granted.tier, capabilities: granted.capabilities && [...granted.capabilities], validUntil: granted.validUntil };
+    },
+  };
 }

@@ -2,8 +2,9 @@
 import type browser from 'webextension-polyfill';
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
-import { envelope } from '../messaging/channel.ts';
+import { envelope, isResult } from '../messaging/channel.ts';
 import type { Envelope } from '../messaging/protocol.ts';
+import { tabResultChecks } from '../messaging/schema.ts';
 import type { PageCtx } from './page-handlers.ts';
 
 /** The page context of a message from our bridge in a top-level http(s) page; null for anything else. */
@@ -35,13 +36,15 @@ export function pageWallet(send: (tabId: number, msg: Envelope) => Promise<unkno
     async payInvoice(paymentRequest) {
       const tabId = tab();
       if (tabId < 0) throw new WalletError('unreachable', 'no page with a WebLN wallet to pay through');
-      const r = (await send(tabId, envelope('tab', 'weblnPayViaPage', { paymentRequest }))) as
-        | { ok: true; value: { preimage: string } }
-        | { ok: false; error: { code: string; message: string } }
-        | undefined;
+      // The page's answer is untrusted (it can forge one): checked here, by the trusted side, like its requests.
+      const r = await send(tabId, envelope('tab', 'weblnPayViaPage', { paymentRequest }));
       if (!r) throw new WalletError('unreachable', 'the page did not answer');
+      if (!isResult(r)) throw new WalletError('payment_failed', 'malformed answer from the page');
       if (!r.ok) throw new WalletError('payment_failed', r.error.message);
-      return { preimage: r.value.preimage, feeMsat: null };
+      const bad = tabResultChecks.weblnPayViaPage(r.value);
+      if (bad !== null) throw new WalletError('payment_failed', `bad answer from the page: ${bad}`);
+      const value = r.value as { preimage: string };
+      return { preimage: value.preimage, feeMsat: null };
     },
   };
 }

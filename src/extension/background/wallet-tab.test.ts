@@ -30,7 +30,9 @@ async function twoTabs() {
     const w = tabs.get(tabId);
     if (!w) return undefined;
     try {
-      return { ok: true, value: await w.payInvoice((msg.arg as { paymentRequest: string }).paymentRequest) };
+      // What the page answers (main-world/index.ts): the preimage only.
+      const { preimage } = await w.payInvoice((msg.arg as { paymentRequest: string }).paymentRequest);
+      return { ok: true, value: { preimage } };
     } catch (e) {
       return { ok: false, error: { code: 'payment_failed', message: errorMessage(e) } };
     }
@@ -76,5 +78,22 @@ describe("wallet kind 'webln': the asking tab pays", () => {
       code: 'wallet_unavailable',
     });
     expect(asked).toEqual([2]);
+  });
+
+  it("a page's malformed answer is refused as a failed payment, whatever the page claims", async () => {
+    const answers: unknown[] = [
+      { ok: true, value: { preimage: 'zz' } },
+      { ok: true, value: { preimage: 'ab'.repeat(32), extra: 1 } },
+      { ok: true },
+      { ok: false, error: { code: 7 } },
+      'paid',
+    ];
+    for (const answer of answers) {
+      const w = pageWallet(async () => answer, () => 1);
+      await expect(w.payInvoice('lnbcrt1x')).rejects.toMatchObject({ code: 'payment_failed' });
+    }
+    await expect(pageWallet(async () => undefined, () => 1).payInvoice('lnbcrt1x')).rejects.toMatchObject({ code: 'unreachable' });
+    const ok = pageWallet(async () => ({ ok: true, value: { preimage: 'ab'.repeat(32) } }), () => 1);
+    expect(await ok.payInvoice('lnbcrt1x')).toEqual({ preimage: 'ab'.repeat(32), feeMsat: null });
   });
 });
