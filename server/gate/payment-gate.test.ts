@@ -13,6 +13,7 @@ import {
 } from '../../src/l402/index.ts';
 import { headerLines, splitChallenges } from '../challenge-lines.ts';
 import { buyToken, fixture, PAIR, post, tempDir } from '../../test/support/server-fixtures.ts';
+import { StoreUnavailableError } from '../tokens/shared-store.ts';
 import { memorySpentCharges, openSpentCharges } from './spent-charges.ts';
 
 const BATCH = { query: [1, 0, 0], vectors: [[1, 0, 0], [0, 1, 0], [1, 1, 0]] };
@@ -61,6 +62,22 @@ describe('AUTH_SCHEMES', () => {
 });
 
 describe('Payment charge', () => {
+  it('while the shared store of spent charges is down, a charge is not redeemed: 503 with Retry-After', async () => {
+    const f = fixture({
+      config: { authSchemes: 'l402,payment' },
+      spentCharges: {
+        spend: async () => {
+          throw new StoreUnavailableError('connect ECONNREFUSED 127.0.0.1:5432');
+        },
+      },
+    });
+    const { authorization } = await buyCharge(f);
+    const res = await post(f.app, '/v1/similarity', PAIR, { authorization });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await res.json()).toMatchObject({ error: { code: 'backend_unavailable' } });
+  });
+
   it('a paid charge is served once, with a Payment-Receipt; the replay is refused with a fresh challenge', async () => {
     const f = fixture({ config: { authSchemes: 'l402,payment' } });
     const { authorization, challenge } = await buyCharge(f);

@@ -12,6 +12,7 @@ import { type DevWallet, openDevWallet } from '../../server/lightning/dev-wallet
 import { type LogEntry, silentLogger } from '../../server/log.ts';
 import type { TokenAuthority } from '../../server/tokens/token-authority.ts';
 import { openTokenAuthority } from '../../server/tokens/token-files.ts';
+import type { ChargeSpender } from '../../server/gate/spent-charges.ts';
 
 export const BASE = 'http://server.test';
 
@@ -31,7 +32,9 @@ export interface Fixture {
 }
 
 /** A full app over `dataDir` (fresh by default); `backend` replaces the dev node for the gate. */
-export function fixture(o: { dataDir?: string; config?: Partial<ServerConfig>; backend?: LightningBackend; nowMs?: number } = {}): Fixture {
+export function fixture(
+  o: { dataDir?: string; config?: Partial<ServerConfig>; backend?: LightningBackend; nowMs?: number; spentCharges?: ChargeSpender } = {},
+): Fixture {
   const dataDir = o.dataDir ?? tempDir();
   const config = loadConfig({ overrides: { dataDir, logRequests: false, ...o.config } });
   const clock = { now: o.nowMs ?? Date.now() };
@@ -49,6 +52,7 @@ export function fixture(o: { dataDir?: string; config?: Partial<ServerConfig>; b
       silentLogger(e);
     },
     network: 'regtest',
+    ...(o.spentCharges ? { spentCharges: o.spentCharges } : {}),
   });
   return { app, config, dev, wallet, clock, logs, dataDir, tokens };
 }
