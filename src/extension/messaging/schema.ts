@@ -46,7 +46,9 @@ export const pageChecks: ArgChecks<PageApi> = {
   challenge: shape({
     url: httpUrl,
     method: str(16, /^[A-Za-z]+$/),
-    wwwAuthenticate: stringList(16, MAX_HEADER),
+    // Empty only for an x402 answer, whose demand is in PAYMENT-REQUIRED.
+    wwwAuthenticate: (v: unknown) => (Array.isArray(v) && v.length === 0) || stringList(16, MAX_HEADER)(v),
+    paymentRequired: opt(str(MAX_HEADER)),
     requestId: str(64),
   }),
   authorizationFor: shape({ url: httpUrl }),
