@@ -39,7 +39,8 @@ export function mayCarryDemand(wwwAuthenticate: string[], paymentRequired?: stri
 
 /** Recognised, but nothing in it is paid: "x402 exact on eip155:8453 (USDC) (not a Lightning invoice)". */
 export function unsupportedText(demand: PaymentDemand): string | null {
-  if (demand.options.length > 0 || demand.unsupported.length === 0) return null;
+  // A broken L402 challenge is left to the token path, whose checks say exactly what is wrong with it.
+  if (demand.options.length > 0 || demand.unsupported.length === 0 || demand.unsupported.some((u) => u.scheme === 'l402')) return null;
   const names = [...new Set(demand.unsupported.map((u) => `${u.name} (${u.reason})`))];
   return names.slice(0, 3).join('; ');
 }
