@@ -12,6 +12,7 @@ import {
 import type { PromptRequest } from '../shared/model.ts';
 import { type ChallengeRequest, createAutopilot } from './autopilot.ts';
 import { challengeLines, mayCarryDemand, unsupportedText, demandOf } from './demand.ts';
+import { type DetectorDeps, on402 } from './detector.ts';
 import { AutopilotError } from './errors.ts';
 import { dropUsedOneTimeRules, type HeaderRule, listHeaderRules, addHeaderRule } from './header-rules.ts';
 import { listPayments } from './ledger.ts';
@@ -189,5 +190,66 @@ describe('demand helpers', () => {
     expect(await dropUsedOneTimeRules(rules, 1, [{ name: 'authorization', value: 'L402 token' }])).toBe(0);
     expect(await dropUsedOneTimeRules(rules, 1, [{ name: 'payment-signature', value: 'sig' }])).toBe(1);
     expect((await listHeaderRules(rules)).map((r) => r.authorization)).toEqual(['L402 token']);
+  });
+});
+
+describe('detector: 401 re-challenges, unsupported offers, one-time navigations', () => {
+  const fake = (log: string[], over: Partial<DetectorDeps> = {}): DetectorDeps => ({
+    countChallenge: async () => void log.push('count'),
+    remember: async (_t, _u, lines) => void log.push(`remember ${lines.length}`),
+    resetTab: async () => void log.push('reset'),
+    pageChanged: async () => {},
+    handle: async (r) => {
+      log.push(`handle${r.reusableOnly ? ' reusableOnly' : ''}`);
+      return { authorization: 'Payment x', origin: SERVICE, pathPrefix: '/paid', paymentHash: 'aa', validUntil: 1, oneTime: { header: 'Authorization' } };
+    },
+    existingRule: async () => ({ authorization: 'L402 a:1' }),
+    sentWith: () => undefined,
+    tokenRejected: async () => void log.push('rejected'),
+    addRule: async (r) => void log.push(`rule ${r.oneTime ? 'one-time' : 'token'}`),
+    navigate: async () => void log.push('navigate'),
+    report: (e) => void log.push(`report ${(e as { code?: string }).code}`),
+    ...over,
+  });
+  const nav = (statusCode: number, headers: { name: string; value: string }[]) =>
+    ({ tabId: 3, frameId: 0, requestId: '1', method: 'GET', timeStamp: 0, parentFrameId: -1, statusLine: '', type: 'main_frame', url: `${SERVICE}/paid`, statusCode, responseHeaders: headers }) as chrome.webRequest.OnHeadersReceivedDetails;
+
+  it('a 401 with a challenge to a navigation that carried our token: the token goes, the new payment reloads the page', async () => {
+    const token = async () => ({ authorization: 'L402 b:2', origin: SERVICE, pathPrefix: '/', paymentHash: 'bb', validUntil: null });
+    const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
+    const log: string[] = [];
+    await on402(fake(log, { handle: token }), nav(401, www));
+    expect(log).toEqual(['remember 1', 'rejected', 'rule token', 'navigate']);
+    // A 402 to the token (maybe a loop) gets the new rule without a reload, as before.
+    const again: string[] = [];
+    await on402(fake(again, { handle: token }), nav(402, www));
+    expect(again).toEqual(['remember 1', 'count', 'rejected', 'rule token']);
+    // A one-time charge: its own rule, then the one navigation it was bought for.
+    const once: string[] = [];
+    await on402(fake(once, { existingRule: async () => null }), nav(402, [{ name: 'WWW-Authenticate', value: charge(new FakeWallet()).header }]));
+    expect(once).toEqual(['remember 1', 'count', 'handle', 'rule one-time', 'navigate']);
+  });
+
+  it('a 401 without a challenge, or to a request without our token, is left alone', async () => {
+    const plain: string[] = [];
+    await on402(fake(plain), nav(401, [{ name: 'WWW-Authenticate', value: 'Basic realm="x"' }]));
+    expect(plain).toEqual(['reset']);
+    const notOurs: string[] = [];
+    await on402(fake(notOurs, { existingRule: async () => null }), nav(401, [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }]));
+    expect(notOurs).toEqual(['remember 1', 'reset']);
+  });
+
+  it('an x402 offer on another network is reported, not counted, not paid', async () => {
+    const log: string[] = [];
+    await on402(fake(log), nav(402, [{ name: 'PAYMENT-REQUIRED', value: x402([{ scheme: 'exact', network: 'eip155:8453', amount: '1' }]) }]));
+    expect(log).toEqual(['remember 1', 'report unsupported_challenge']);
+  });
+
+  it("Firefox's newline-joined header lines are read as separate challenges", async () => {
+    const lines: string[][] = [];
+    const log: string[] = [];
+    const d = fake(log, { remember: async (_t, _u, l) => void lines.push(l), existingRule: async () => null });
+    await on402(d, nav(402, [{ name: 'www-authenticate', value: 'LSAT macaroon="m", invoice="i"\nL402 macaroon="m", invoice="i"' }]));
+    expect(lines).toEqual([['LSAT macaroon="m", invoice="i"', 'L402 macaroon="m", invoice="i"']]);
   });
 });

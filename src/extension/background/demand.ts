@@ -32,6 +32,14 @@ export function challengeLines(wwwAuthenticate: string[], paymentRequired?: stri
   return paymentRequired ? [...wwwAuthenticate, `PAYMENT-REQUIRED ${paymentRequired}`] : wwwAuthenticate;
 }
 
+/** Header values as challenge lines: Firefox hands repeated lines over as ONE value joined by newlines. */
+export function splitLines(values: readonly string[]): string[] {
+  return values
+    .flatMap((v) => v.split('\n'))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
 /** Cheap look at raw headers: could this carry anything the core reads? (The core decides.) */
 export function mayCarryDemand(wwwAuthenticate: string[], paymentRequired?: string | null): boolean {
   return !!paymentRequired || wwwAuthenticate.some((v) => /(?:^|[\s,])(?:L402|LSAT|Payment)\s/i.test(v));

@@ -3,7 +3,7 @@
 // a DNR rule, tabs.update — not reload, docs/design.md#browser-testing) and cross-origin requests whose challenge the page
 // cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
-import { challengeLines, demandOf, mayCarryDemand, unsupportedText } from './demand.ts';
+import { challengeLines, demandOf, mayCarryDemand, splitLines, unsupportedText } from './demand.ts';
 import { AutopilotError } from './errors.ts';
 import type { HeaderRule, RuleResourceType } from './header-rules.ts';
 
@@ -123,7 +123,8 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   // Before the new document's scripts run; not on a redirect (the final response decides whose page it is).
   if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399)) await deps.pageChanged(d.tabId, new URL(d.url).origin);
   const headers = d.responseHeaders ?? [];
-  const www = headerValues(headers, 'www-authenticate');
+  // Firefox hands repeated header lines over as ONE value joined by newlines (Chromium: one entry per line).
+  const www = splitLines(headerValues(headers, 'www-authenticate'));
   const paymentRequired = headerValues(headers, 'payment-required')[0] ?? null;
   // A 401 is a re-challenge only when it carries a demand (bLIP-0026: an invalid or expired credential).
   const rechallenge = d.statusCode === 401 && mayCarryDemand(www, paymentRequired);
