@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerConfig } from '../../server/config.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
 import { lnd } from '../integration/regtest-context.ts';
@@ -22,9 +23,9 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
   const closers: (() => Promise<unknown>)[] = [];
   const alice = lnd('alice');
 
-  const server = async (): Promise<RunningServer> => {
+  const server = async (config: Partial<ServerConfig> = {}): Promise<RunningServer> => {
     const dataDir = await mkdtemp(join(tmpdir(), 'e2e-ff-'));
-    const s = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(alice) });
+    const s = await startServer({ config: { port: 0, dataDir, ...config }, backend: lndBackend(alice) });
     closers.push(() => s.close(), () => rm(dataDir, { recursive: true, force: true }));
     return s;
   };
@@ -58,6 +59,26 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
 
     expect((await call()).status).toBe(200);
     expect(await succeeded(s.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it("the Payment scheme's one-time charge: a page's fetch and a navigation are each paid once, no token kept", async () => {
+    const s = await server({ authSchemes: 'payment' });
+    await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ff.page();
+    await page.goto(`${s.url}/health`);
+    const r = await page.evaluate(async () => {
+      const res = await fetch('/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2,3],"b":[2,4,6.5]}' });
+      return { status: res.status, receipt: res.headers.get('payment-receipt') };
+    });
+    expect(r.status).toBe(200);
+    expect(r.receipt).toBeTruthy();
+    expect((await succeeded(s.url)).map((p) => p.kind)).toEqual(['payment']);
+    expect((await ff.ui('listTokens', {})).filter((t) => t.origin === s.url)).toEqual([]);
+    const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
+    await page.goto(url).catch(() => null);
+    await expect.poll(() => page.evaluate(() => document.querySelector('#similarity') !== null), { timeout: 30_000 }).toBe(true);
+    expect((await succeeded(s.url)).map((p) => p.kind)).toEqual(['payment', 'payment']);
     await page.close();
   });
 

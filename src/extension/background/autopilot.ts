@@ -2,23 +2,25 @@
 // valid token, guard against pay-retry loops, coalesce concurrent challenges for one scope into ONE payment,
 // then decide → pay → token. The page origin (`initiator`) comes from the browser, never from a payload.
 import {
+  chooseOption,
   decodeMacaroon,
   isL402Error,
   type L402Challenge,
   parseL402Challenge,
   pathInScope,
   pathScope,
-  recognise402,
   validateChallenge,
   validUntil,
 } from '../../l402/index.ts';
 import type { PaymentRecord, StoredToken } from '../shared/model.ts';
+import { demandOf, type OneTimeOption, oneTimeCredential, unsupportedText } from './demand.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments, updatePayment } from './ledger.ts';
 import { createPaymentFlow, type FlowDeps, type PaymentFlow } from './payment-flow.ts';
 import { type ResumeSummary, resolvePayment, resumePending as resumePendingIn } from './payer.ts';
 import { matchesPattern } from './rules.ts';
 import {
+  attachFor,
   authorizationFor,
   authorizationOf,
   evictToken,
@@ -48,6 +50,13 @@ export interface ChallengeRequest {
   tabId?: number;
   /** The response's WWW-Authenticate value(s) (webRequest gives a list, fetch one joined string). */
   wwwAuthenticate: string[] | string;
+  /** x402's PAYMENT-REQUIRED header, when the response had one. */
+  paymentRequired?: string | null;
+  /**
+   * Only a reusable L402 token may be bought: the request that got this answer cannot be retried with a one-time
+   * credential (a cross-origin response the page could not see), so a charge would buy nothing.
+   */
+  reusableOnly?: boolean;
   source: 'fetch' | 'navigation';
   /**
    * True when the browser itself saw this 402 and challenge for `serviceUrl` (webRequest.onHeadersReceived);
@@ -66,12 +75,33 @@ export interface ChallengeResult {
   paid: boolean;
 }
 
+/** A one-time charge (`Payment` or x402) paid for ONE retry: never stored as a token. */
+export interface OneTimeResult {
+  oneTime: true;
+  scheme: 'payment' | 'x402';
+  /** The header to set on the retry (`Authorization` or `PAYMENT-SIGNATURE`) and its value. */
+  header: string;
+  authorization: string;
+  paymentHash: string;
+  paid: boolean;
+}
+
+/** What {@link Autopilot.handleDemand} resolves with: a token's header, or a one-time credential. */
+export type DemandResult = (ChallengeResult & { oneTime: false; scheme: 'l402'; header: 'Authorization' }) | OneTimeResult;
+
 export interface Autopilot {
   readonly flow: PaymentFlow;
-  /** Handles a 402: resolves with the header to retry with, or throws AutopilotError. */
+  /** Handles a 402 whose payable option is L402: resolves with the header to retry with, or throws AutopilotError. */
   handleChallenge(req: ChallengeRequest): Promise<ChallengeResult>;
+  /**
+   * Handles any 402 (or a 401 re-challenge): the core chooses ONE option — a reusable L402 token first, else the
+   * cheapest — and it is paid through the same rules, reservations, ledger and prompts. Throws AutopilotError.
+   */
+  handleDemand(req: ChallengeRequest): Promise<DemandResult>;
   /** The header for a later request to `url` by a page at `pageOrigin` (null: none it may see). */
   authorizationFor(url: string, pageOrigin: string): Promise<string | null>;
+  /** The same, for a header the page attaches to a new request (marks the token as having served again). */
+  attachFor(url: string, pageOrigin: string): Promise<string | null>;
   /** The server rejected `authorization` (401, or 402 to a token): forget that token. */
   tokenRejected(url: string, authorization: string): Promise<{ evicted: boolean }>;
   /** At worker start: resolve payments left pending/unknown (never pays). Every handler awaits the pass in progress. */
@@ -155,7 +185,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     return null;
   }
 
-  async function parse(req: ChallengeRequest): Promise<{ origin: string; challenge: L402Challenge }> {
+  function originOf(req: ChallengeRequest): string {
     let url: URL;
     try {
       url = new URL(req.serviceUrl);
@@ -168,19 +198,33 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     if (req.serviceOrigin !== undefined && req.serviceOrigin !== url.origin) {
       throw new AutopilotError('invalid_challenge', 'the service origin does not match its URL');
     }
+    return url.origin;
+  }
+
+  async function parse(req: ChallengeRequest): Promise<{ origin: string; challenge: L402Challenge }> {
+    const origin = originOf(req);
     try {
-      return { origin: url.origin, challenge: parseL402Challenge(req.wwwAuthenticate) };
+      return { origin, challenge: parseL402Challenge(req.wwwAuthenticate) };
     } catch (e) {
       if (isL402Error(e, 'unsupported_scheme')) {
-        const demand = recognise402({ wwwAuthenticate: req.wwwAuthenticate });
-        const what = demand.kind === 'payment' ? `a "Payment" challenge (method ${demand.params.method ?? 'unknown'})` : 'no L402 challenge';
-        throw new AutopilotError('unsupported_challenge', `this site asks for ${what}, which cannot be paid yet`, { cause: e });
+        const what = unsupportedText(demandOf(req.wwwAuthenticate, req.paymentRequired)) ?? 'no challenge this extension can pay';
+        throw new AutopilotError('unsupported_challenge', `not paid: this site asks for ${what}`, { cause: e });
       }
       throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
         cause: e,
         coreCode: isL402Error(e) ? e.code : undefined,
       });
     }
+  }
+
+  function mustAskOf(req: ChallengeRequest, origin: string): string | undefined {
+    if (req.initiator === 'null') {
+      return `a document with no origin of its own (a sandboxed frame or a data: page) asked to pay ${origin}; that is never paid automatically`;
+    }
+    if (req.confirmedByBrowser !== true && origin !== req.initiator) {
+      return `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`;
+    }
+    return undefined;
   }
 
   async function payChallenge(req: ChallengeRequest, origin: string, challenge: L402Challenge): Promise<ChallengeResult> {
@@ -210,12 +254,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
           url: req.serviceUrl,
           kind: 'l402',
           macaroon: challenge.macaroon,
-          mustAsk:
-            req.initiator === 'null'
-              ? `a document with no origin of its own (a sandboxed frame or a data: page) asked to pay ${origin}; that is never paid automatically`
-              : req.confirmedByBrowser !== true && origin !== req.initiator
-                ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`
-                : undefined,
+          mustAsk: mustAskOf(req, origin),
         },
         promptKind: 'l402',
       },
@@ -287,8 +326,9 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     }
 
     // Loop guard (docs/design.md#attach): the service 402'd a token it had just sold us: do not pay again yet.
+    // A token that had served before (or simply expired) is no loop: its successor is bought at once.
     const rejection = await lastRejection(deps, req.serviceUrl);
-    if (rejection && rejection.tokenAgeMs < loopGuardMs && deps.clock() - rejection.rejectedAt < loopGuardMs) {
+    if (rejection && rejection.servedBefore !== true && rejection.tokenAgeMs < loopGuardMs && deps.clock() - rejection.rejectedAt < loopGuardMs) {
       throw new AutopilotError(
         'loop_guard',
         `${origin} rejected a token it issued ${Math.round(rejection.tokenAgeMs / 1000)} s earlier; not paying it again for now`,
@@ -311,6 +351,53 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     }
   }
 
+  /** A one-time option chosen by the core: decide → reserve → pay → verify, then a credential for one retry. */
+  async function payOneTime(req: ChallengeRequest, origin: string, chosen: { option: OneTimeOption; invoice: Parameters<PaymentFlow['pay']>[0]['intent']['invoice'] }, wallet: Awaited<ReturnType<PaymentFlow['wallet']>>): Promise<OneTimeResult> {
+    const settings = await flow.settings();
+    const { option } = chosen;
+    const { record, paid } = await flow.pay(
+      {
+        intent: { invoice: chosen.invoice, origin, initiator: req.initiator, url: req.serviceUrl, kind: option.scheme, macaroon: null, mustAsk: mustAskOf(req, origin) },
+        promptKind: option.scheme,
+      },
+      wallet,
+      settings,
+    );
+    if (record.origin !== origin || record.initiator !== req.initiator || !record.preimage) {
+      throw new AutopilotError('payment_failed', 'the wallet could not pay this invoice');
+    }
+    const credential = oneTimeCredential(option, record.preimage);
+    return { oneTime: true, scheme: option.scheme, header: credential.header, authorization: credential.value, paymentHash: record.paymentHash, paid };
+  }
+
+  async function handleDemand(req: ChallengeRequest): Promise<DemandResult> {
+    const asToken = async (): Promise<DemandResult> => ({ ...(await handleChallenge(req)), oneTime: false, scheme: 'l402', header: 'Authorization' });
+    const demand = demandOf(req.wwwAuthenticate, req.paymentRequired);
+    const hasL402 = demand.options.some((o) => o.scheme === 'l402');
+    const oneTime = demand.options.some((o) => !o.reusable);
+    // Only L402 on offer (or nothing payable at all): the token path, with its own checks and messages.
+    if (!oneTime) return asToken();
+    const settings = await flow.settings();
+    if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
+    const origin = originOf(req);
+    if (req.reusableOnly) {
+      if (hasL402) return asToken();
+      throw new AutopilotError('unsupported_challenge', `not paid: ${origin} asks for a one-time charge, and the page could not read this response to use it`);
+    }
+    const denied = settings.rules.deny.find((p) => matchesPattern(p, origin) || matchesPattern(p, req.initiator));
+    if (denied !== undefined) throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
+    // A token this page holds for the URL serves before anything is bought.
+    if (hasL402 && (await findToken(deps, req.serviceUrl, req.initiator))) return asToken();
+    const wallet = await flow.wallet(settings, req.tabId === undefined ? {} : { tabId: req.tabId });
+    const { chosen, refused } = chooseOption(demand, { now: deps.clock() / 1000, networks: await flow.networks(wallet), expiryMarginSeconds: 5 });
+    if (!chosen) {
+      const e = refused[0]?.error;
+      throw new AutopilotError('invalid_challenge', `the invoice cannot be paid: ${e?.message ?? 'no option is payable'}`, { cause: e, coreCode: e?.code });
+    }
+    if (chosen.option.scheme === 'l402') return asToken();
+    return payOneTime(req, origin, { option: chosen.option as OneTimeOption, invoice: chosen.invoice }, wallet);
+  }
+
   function resumePending(): Promise<ResumeSummary> {
     const pass = (async () => resumePendingIn({ storage: deps.storage, clock: deps.clock, wallet: await walletOrNull() }))();
     resuming = pass;
@@ -320,7 +407,9 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
   return {
     flow,
     handleChallenge,
+    handleDemand,
     authorizationFor: (url, pageOrigin) => authorizationFor(deps, url, pageOrigin),
+    attachFor: (url, pageOrigin) => attachFor(deps, url, pageOrigin),
     tokenRejected: async (url, authorization) => ({ evicted: await evictToken(deps, url, authorization) }),
     resumePending,
     async resumeUntilKnown(delaysMs, sleep = (ms) => new Promise((r) => setTimeout(r, ms))) {

@@ -3,6 +3,7 @@
 // a DNR rule, tabs.update — not reload, docs/design.md#browser-testing) and cross-origin requests whose challenge the page
 // cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
+import { challengeLines, demandOf, mayCarryDemand, splitLines, unsupportedText } from './demand.ts';
 import { AutopilotError } from './errors.ts';
 import type { HeaderRule, RuleResourceType } from './header-rules.ts';
 
@@ -12,13 +13,15 @@ export interface Seen402 {
   type: string;
   initiator?: string;
   wwwAuthenticate: string[];
+  /** x402's PAYMENT-REQUIRED, when sent. */
+  paymentRequired?: string | null;
   headers: { name: string; value?: string }[];
 }
 
 export interface DetectorDeps {
   countChallenge(tabId: number): Promise<void>;
-  /** Every L402 402 the browser delivered, so a page's claim about one can be checked (seen-challenges.ts). */
-  remember(tabId: number, url: string, wwwAuthenticate: string[]): Promise<void>;
+  /** Every payment demand the browser delivered, so a page's claim about one can be checked (seen-challenges.ts). */
+  remember(tabId: number, url: string, lines: string[]): Promise<void>;
   resetTab(tabId: number): Promise<void>;
   /** A new top-level document at `origin` in the tab: rules left for other pages go (header-rules.ts). */
   pageChanged(tabId: number, origin: string): Promise<void>;
@@ -28,10 +31,21 @@ export interface DetectorDeps {
     initiator: string;
     tabId: number;
     wwwAuthenticate: string[];
+    paymentRequired?: string;
+    /** A hidden cross-origin response: only a reusable token can serve the page's later requests. */
+    reusableOnly?: boolean;
     source: 'fetch' | 'navigation';
     /** Always true here: the browser delivered this 402 (autopilot.ts uses it to allow auto-pay). */
     confirmedByBrowser: true;
-  }): Promise<{ authorization: string; origin: string; pathPrefix: string; paymentHash: string; validUntil: number | null }>;
+  }): Promise<{
+    authorization: string;
+    origin: string;
+    pathPrefix: string;
+    paymentHash: string;
+    validUntil: number | null;
+    /** Set for a one-time charge: the header to attach to the ONE navigation it was bought for. */
+    oneTime?: { header: string };
+  }>;
   /** The header rule that served this request of `initiator`'s page (so this 402 rejects that token). */
   existingRule(
     tabId: number,
@@ -95,8 +109,6 @@ export function navigationPayer(serviceOrigin: string, initiator: string | undef
   return initiator === undefined || initiator === serviceOrigin ? serviceOrigin : initiator;
 }
 
-/** Cheap scheme sniff; the autopilot parses with the protocol core. */
-const hasL402 = (values: string[]) => values.some((v) => /(?:^|[\s,])(?:L402|LSAT)\s/i.test(v));
 
 /**
  * The origin of the page that made the request. Chrome gives `initiator`; Firefox gives `documentUrl` (the
@@ -126,24 +138,28 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   if (d.tabId < 0) return;
   // Before the new document's scripts run; not on a redirect (the final response decides whose page it is).
   if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399)) await deps.pageChanged(d.tabId, new URL(d.url).origin);
-  if (d.type === 'main_frame' && d.statusCode !== 402) return deps.resetTab(d.tabId);
-  if (d.statusCode !== 402) return;
   const headers = d.responseHeaders ?? [];
-  const seen: Seen402 = {
-    url: d.url,
-    tabId: d.tabId,
-    type: d.type,
-    initiator: initiatorOf(d),
-    wwwAuthenticate: headerValues(headers, 'www-authenticate'),
-    headers,
-  };
-  if (!hasL402(seen.wwwAuthenticate)) {
+  // Firefox hands repeated header lines over as ONE value joined by newlines (Chromium: one entry per line).
+  const www = splitLines(headerValues(headers, 'www-authenticate'));
+  const paymentRequired = headerValues(headers, 'payment-required')[0] ?? null;
+  // A 401 is a re-challenge only when it carries a demand (bLIP-0026: an invalid or expired credential).
+  const rechallenge = d.statusCode === 401 && mayCarryDemand(www, paymentRequired);
+  if (d.type === 'main_frame' && d.statusCode !== 402 && !rechallenge) return deps.resetTab(d.tabId);
+  if (d.statusCode !== 402 && !rechallenge) return;
+  const seen: Seen402 = { url: d.url, tabId: d.tabId, type: d.type, initiator: initiatorOf(d), wwwAuthenticate: www, paymentRequired, headers };
+  if (!mayCarryDemand(www, paymentRequired)) {
     await deps.countChallenge(d.tabId);
     return;
   }
   // Remember first: the page may ask about this 402 as soon as it has it.
-  await deps.remember(d.tabId, d.url, seen.wwwAuthenticate);
-  await deps.countChallenge(d.tabId);
+  await deps.remember(d.tabId, d.url, challengeLines(www, paymentRequired));
+  // Recognised but not payable (x402 on another network, an unknown method): said so, never counted or paid.
+  const unsupported = unsupportedText(demandOf(www, paymentRequired));
+  if (unsupported !== null) {
+    deps.report(new AutopilotError('unsupported_challenge', `not paid: ${new URL(d.url).origin} asks for ${unsupported}`), seen);
+    return;
+  }
+  if (!rechallenge) await deps.countChallenge(d.tabId);
   const nav = d.type === 'main_frame';
   if (!nav && (d.type !== 'xmlhttprequest' || pageCanSeeChallenge(seen))) return;
   const type: RuleResourceType = nav ? 'main_frame' : 'xmlhttprequest';
@@ -158,6 +174,8 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     const sent = deps.sentWith(d.requestId);
     const carriedToken = prior !== null && (sent === undefined || sent === prior.authorization);
     if (prior && carriedToken) await deps.tokenRejected(d.url, prior.authorization, d.tabId);
+    // A 401 to a request that carried no token of ours is not our business.
+    if (rechallenge && !carriedToken) return nav ? deps.resetTab(d.tabId) : undefined;
     const serviceOrigin = new URL(d.url).origin;
     // A subresource's page is its initiator; a navigation's payer is the service only when the user started it.
     const initiator = nav ? navigationPayer(serviceOrigin, seen.initiator) : (seen.initiator ?? serviceOrigin);
@@ -172,9 +190,28 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
       initiator,
       tabId: d.tabId,
       wwwAuthenticate: seen.wwwAuthenticate,
+      ...(paymentRequired ? { paymentRequired } : {}),
+      ...(nav ? {} : { reusableOnly: true }),
       source: nav ? 'navigation' : 'fetch',
       confirmedByBrowser: true,
     });
+    if (r.oneTime) {
+      // One navigation carries it, then the rule goes (index.ts onSendHeaders → dropUsedOneTimeRules).
+      await deps.addRule({
+        tabId: d.tabId,
+        origin: r.origin,
+        pathPrefix: r.pathPrefix,
+        resourceTypes: ['main_frame'],
+        initiator: null,
+        authorization: r.authorization,
+        paymentHash: r.paymentHash,
+        expiresAt: r.validUntil,
+        header: r.oneTime.header,
+        oneTime: true,
+      });
+      await deps.navigate(d.tabId, d.url);
+      return;
+    }
     await deps.addRule({
       tabId: d.tabId,
       origin: r.origin,
@@ -185,7 +222,8 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
       paymentHash: r.paymentHash,
       expiresAt: r.validUntil,
     });
-    if (nav && !carriedToken) await deps.navigate(d.tabId, d.url);
+    // A refused token's successor reloads the page only after a re-challenge (401): a 402 to a token may be a loop.
+    if (nav && (!carriedToken || rechallenge)) await deps.navigate(d.tabId, d.url);
   } catch (e) {
     deps.report(e, seen);
   }

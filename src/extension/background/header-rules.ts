@@ -31,6 +31,10 @@ export interface HeaderRule {
   expiresAt: number | null;
   /** Subdomains of the initiator's host seen framed in this tab: kept out of the rule (see noteFrameHost). */
   excludedHosts?: string[];
+  /** The header set (default `Authorization`; x402 uses `PAYMENT-SIGNATURE`). */
+  header?: string;
+  /** A one-time charge credential: removed as soon as one request has left with it (dropUsedOneTimeRules). */
+  oneTime?: boolean;
 }
 
 /** The part of chrome.declarativeNetRequest used here (injected so this module is testable). */
@@ -64,10 +68,11 @@ export function isSafeHeaderValue(v: string): boolean {
 function dnrRule(r: HeaderRule): chrome.declarativeNetRequest.Rule {
   return {
     id: r.id,
-    priority: 1,
+    // A one-time credential wins over a token rule of the same scope for the one request it was bought for.
+    priority: r.oneTime ? 2 : 1,
     action: {
       type: 'modifyHeaders' as chrome.declarativeNetRequest.RuleActionType,
-      requestHeaders: [{ header: 'Authorization', operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: r.authorization }],
+      requestHeaders: [{ header: r.header ?? 'Authorization', operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: r.authorization }],
     },
     condition: {
       regexFilter: scopeRegex(r.origin, r.pathPrefix),
@@ -183,6 +188,16 @@ export function reconcileHeaderRules(deps: HeaderRuleDeps): Promise<number> {
   });
 }
 
+/**
+ * A request left `tabId` with these headers (webRequest.onSendHeaders, after DNR set its own): a one-time rule
+ * whose credential it carried has been used and goes now, so no second request ever carries that charge.
+ */
+export async function dropUsedOneTimeRules(deps: HeaderRuleDeps, tabId: number, sent: readonly { name: string; value?: string }[]): Promise<number> {
+  const carried = (r: HeaderRule) => sent.some((h) => h.name.toLowerCase() === (r.header ?? 'Authorization').toLowerCase() && h.value === r.authorization);
+  if (!(await listHeaderRules(deps)).some((r) => r.oneTime && r.tabId === tabId)) return 0;
+  return removeHeaderRules(deps, (r) => r.oneTime === true && r.tabId === tabId && carried(r));
+}
+
 /** Drops rules whose token has expired (called on worker start and on every 402 seen). */
 export function sweepExpiredRules(deps: HeaderRuleDeps): Promise<number> {
   const now = deps.clock();
@@ -210,6 +225,8 @@ export async function ruleFor(
     all.find(
       (r) =>
         r.tabId === tabId &&
+        // A one-time charge's rule attached no token (its refusal says nothing about one).
+        r.oneTime !== true &&
         r.resourceTypes.includes(type) &&
         (r.initiator === null || r.initiator === initiator) &&
         new RegExp(scopeRegex(r.origin, r.pathPrefix)).test(url),

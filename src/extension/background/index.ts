@@ -15,6 +15,7 @@ import { AutopilotError } from './errors.ts';
 import {
   addHeaderRule,
   dropRulesOfOtherPages,
+  dropUsedOneTimeRules,
   forgetFrameHosts,
   type HeaderRuleDeps,
   noteFrameHost,
@@ -136,6 +137,8 @@ browser.runtime.onMessage.addListener((msg: unknown, sender: browser.Runtime.Mes
 // as a rejection.
 const sentWith = new Map<string, string | null>();
 const SENT_WITH_MAX = 2_000;
+/** An unused one-time charge rule is dropped after this (its navigation never left). */
+const ONE_TIME_RULE_MS = 60_000;
 
 const detector = {
   sentWith: (requestId: string) => sentWith.get(requestId),
@@ -145,9 +148,14 @@ const detector = {
   pageChanged: async (tabId: number, origin: string) => {
     await dropRulesOfOtherPages(rules, tabId, origin);
   },
-  async handle(req: Parameters<typeof autopilot.handleChallenge>[0]) {
+  async handle(req: Parameters<typeof autopilot.handleDemand>[0]) {
     await sweepExpiredRules(rules);
-    const r = await autopilot.handleChallenge(req);
+    const r = await autopilot.handleDemand(req);
+    if (r.oneTime) {
+      // A one-time charge: a rule for the one navigation, gone once used (or, unused, after a minute).
+      const u = new URL(req.serviceUrl);
+      return { authorization: r.authorization, origin: u.origin, pathPrefix: u.pathname, paymentHash: r.paymentHash, validUntil: clock() + ONE_TIME_RULE_MS, oneTime: { header: r.header } };
+    }
     const t = r.token;
     return { authorization: r.authorization, origin: t.origin, pathPrefix: t.pathPrefix, paymentHash: t.paymentHash, validUntil: t.validUntil };
   },
@@ -192,6 +200,7 @@ chrome.webRequest.onSendHeaders.addListener(
   (d) => {
     const auth = d.requestHeaders?.find((h) => h.name.toLowerCase() === 'authorization')?.value ?? null;
     sentWith.set(d.requestId, auth);
+    if (d.type === 'main_frame' && d.tabId >= 0) void dropUsedOneTimeRules(rules, d.tabId, d.requestHeaders ?? []).catch(() => {});
     if (sentWith.size > SENT_WITH_MAX) sentWith.delete(sentWith.keys().next().value as string);
   },
   { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'xmlhttprequest'] },

@@ -5,6 +5,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import type { Handlers, PageApi } from '../messaging/protocol.ts';
 import type { Settings } from '../shared/model.ts';
 import type { Autopilot } from './autopilot.ts';
+import { challengeLines, splitLines } from './demand.ts';
 import { AutopilotError } from './errors.ts';
 import { removeHeaderRules, type HeaderRuleDeps } from './header-rules.ts';
 import { listTokens } from './tokens.ts';
@@ -55,22 +56,26 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
     },
     async challenge(arg, ctx) {
       // Only a 402 the browser really delivered to this tab for this URL (never one the page made up).
-      if (!(await deps.wasSeen(ctx.tabId, arg.url, arg.wwwAuthenticate))) {
+      // Firefox joins repeated WWW-Authenticate lines with newlines (the detector splits them the same way).
+      const www = splitLines(arg.wwwAuthenticate);
+      if (!(await deps.wasSeen(ctx.tabId, arg.url, challengeLines(www, arg.paymentRequired)))) {
         throw new AutopilotError('invalid_challenge', 'this 402 was not received by this page: not paid');
       }
-      const r = await autopilot.handleChallenge({
+      const r = await autopilot.handleDemand({
         serviceUrl: arg.url,
         initiator: ctx.origin,
         tabId: ctx.tabId,
-        wwwAuthenticate: arg.wwwAuthenticate,
+        wwwAuthenticate: www,
+        ...(arg.paymentRequired ? { paymentRequired: arg.paymentRequired } : {}),
         source: 'fetch',
         // Checked just above against what webRequest recorded for this tab.
         confirmedByBrowser: true,
       });
+      if (r.oneTime) return { authorization: r.authorization, scope: null, header: r.header, oneTime: true };
       return { authorization: r.authorization, scope: { origin: r.token.origin, pathPrefix: r.token.pathPrefix } };
     },
     async authorizationFor(arg, ctx) {
-      return { authorization: await autopilot.authorizationFor(arg.url, ctx.origin) };
+      return { authorization: await autopilot.attachFor(arg.url, ctx.origin) };
     },
     async tokenRejected(arg, ctx) {
       // A page may only evict a token it could see (it sends the header it used, which it must hold).

@@ -144,7 +144,7 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       const origin = req.intent.origin;
       // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
       const site = req.intent.initiator;
-      const breaker = req.intent.kind === 'l402' ? deps.breaker === undefined ? DEFAULT_BREAKER : deps.breaker : null;
+      const breaker = req.intent.kind !== 'webln' ? deps.breaker === undefined ? DEFAULT_BREAKER : deps.breaker : null;
       const prepare = (force: boolean): Promise<PrepareResult> =>
         preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force, ...(breaker ? { breaker } : {}) });
 

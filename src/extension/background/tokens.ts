@@ -27,7 +27,15 @@ export interface Rejection {
   pathPrefix: string;
   rejectedAt: number;
   tokenAgeMs: number;
+  /**
+   * The token had served before it was refused (a page had it attached to a later request) or its own expiry
+   * caveat had (nearly) passed: it simply ran out, so the loop guard does not hold the next payment back.
+   */
+  servedBefore?: boolean;
 }
+
+/** Server and browser clocks differ: a token this close to its expiry caveat is taken as expired when refused. */
+const EXPIRY_SKEW_MS = 30_000;
 
 function urlParts(url: string): { origin: string; path: string } | null {
   try {
@@ -138,7 +146,8 @@ export async function evictToken(deps: TokenDeps, url: string, authorization: st
     if (t.origin !== u.origin || !pathInScope(u.path, t.pathPrefix)) continue;
     if (t.preimage !== preimage.toLowerCase() || !macaroons.includes(t.macaroon)) continue;
     await deps.storage.remove(key);
-    const rejection: Rejection = { origin: t.origin, pathPrefix: t.pathPrefix, rejectedAt: now, tokenAgeMs: now - t.createdAt };
+    const servedBefore = t.reusedAt !== undefined || (t.validUntil !== null && t.validUntil <= now + EXPIRY_SKEW_MS);
+    const rejection: Rejection = { origin: t.origin, pathPrefix: t.pathPrefix, rejectedAt: now, tokenAgeMs: now - t.createdAt, servedBefore };
     await deps.storage.set(REJECTED + t.origin + t.pathPrefix, rejection);
     return true;
   }
@@ -155,6 +164,17 @@ export async function lastRejection(deps: TokenDeps, url: string): Promise<Rejec
     if (!best || r.rejectedAt > best.rejectedAt) best = r;
   }
   return best;
+}
+
+/**
+ * Like {@link authorizationFor}, for a header a page attaches to a NEW request: the token is marked as having
+ * served beyond its purchase (see `Rejection.servedBefore`). One write, the first time only.
+ */
+export async function attachFor(deps: TokenDeps, url: string, pageOrigin: string): Promise<string | null> {
+  const t = await findToken(deps, url, pageOrigin);
+  if (!t) return null;
+  if (t.reusedAt === undefined) await deps.storage.set(PREFIX + t.paymentHash, { ...t, reusedAt: deps.clock() });
+  return authorizationOf(t);
 }
 
 /** Forgets a token by payment hash (the user revoked it in the UI). */

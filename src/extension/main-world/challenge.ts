@@ -3,18 +3,34 @@
 import { call } from './port.ts';
 import { addScope } from './scopes.ts';
 
-/** Cheap scheme sniff only; the background parses with the protocol core (no second parser here). */
-export function looksL402(wwwAuthenticate: string | null): wwwAuthenticate is string {
-  return !!wwwAuthenticate && /(?:^|[\s,])(?:L402|LSAT)\s/i.test(wwwAuthenticate);
+/**
+ * Cheap sniff only (L402/LSAT/Payment challenge, or x402's PAYMENT-REQUIRED); the background reads the demand
+ * with the protocol core and chooses (no second parser here).
+ */
+export function looksPayable(wwwAuthenticate: string | null, paymentRequired: string | null): boolean {
+  return !!paymentRequired || (!!wwwAuthenticate && /(?:^|[\s,])(?:L402|LSAT|Payment)\s/i.test(wwwAuthenticate));
+}
+
+/** The header to retry with; `oneTime`: a charge for this retry only, never attached again. */
+export interface Settled {
+  header: string;
+  value: string;
+  oneTime: boolean;
 }
 
 let n = 0;
 
 /** Pays (or reuses a token) for this 402; resolves with the header to retry with. */
-export async function settle(url: string, method: string, wwwAuthenticate: string): Promise<string> {
-  const r = await call('challenge', { url, method, wwwAuthenticate: [wwwAuthenticate], requestId: `r${++n}` });
+export async function settle(url: string, method: string, wwwAuthenticate: string | null, paymentRequired: string | null): Promise<Settled> {
+  const r = await call('challenge', {
+    url,
+    method,
+    wwwAuthenticate: wwwAuthenticate ? [wwwAuthenticate] : [],
+    ...(paymentRequired ? { paymentRequired } : {}),
+    requestId: `r${++n}`,
+  });
   addScope(r.scope);
-  return r.authorization;
+  return { header: r.header ?? 'Authorization', value: r.authorization, oneTime: r.oneTime === true };
 }
 
 /** Tells the page why a 402 was not paid, without changing what its fetch/XHR returns (docs/design.md#the-extension). */

@@ -2,7 +2,7 @@
 // the request retried once with Authorization, so the page's own fetch resolves with the 200. The body is
 // cloned before the first send; the caller's Request/init are never modified.
 import { call } from './port.ts';
-import { looksL402, rejectToken, reportFailure, settle } from './challenge.ts';
+import { looksPayable, rejectToken, reportFailure, type Settled, settle } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 export function wrapFetch(): void {
@@ -27,23 +27,31 @@ export function wrapFetch(): void {
     // A refused token is forgotten BEFORE settling, or the background would hand it out again.
     if (attached && (res.status === 401 || res.status === 402)) await rejectToken(req.url, attached);
     const www = res.headers.get('www-authenticate');
-    if (res.status !== 402 || req.headers.has('authorization') || !looksL402(www)) return res;
-    let authorization: string;
+    const pr = res.headers.get('payment-required');
+    // A 401 to our token is a re-challenge (the token was just forgotten above): paid like a 402.
+    const challenged = res.status === 402 || (res.status === 401 && attached !== null);
+    if (!challenged || req.headers.has('authorization') || req.headers.has('payment-signature') || !looksPayable(www, pr)) return res;
+    let paid: Settled;
     try {
-      authorization = await settle(req.url, req.method, www);
+      paid = await settle(req.url, req.method, www, pr);
     } catch (e) {
       reportFailure(req.url, e);
       return res;
     }
-    // At most one payment per request: whatever the retry answers is the page's answer.
-    const retried = await nativeFetch(new Request(spare, { headers: withAuth(spare.headers, authorization) }));
-    if (retried.status === 401 || retried.status === 402) void rejectToken(req.url, authorization);
+    // At most one payment per request: whatever the retry answers is the page's answer. A one-time charge goes
+    // on this retry only and is no token to report.
+    const retried = await nativeFetch(new Request(spare, { headers: withHeader(spare.headers, paid.header, paid.value) }));
+    if (!paid.oneTime && (retried.status === 401 || retried.status === 402)) void rejectToken(req.url, paid.value);
     return retried;
   };
 }
 
 function withAuth(h: Headers, authorization: string): Headers {
+  return withHeader(h, 'Authorization', authorization);
+}
+
+function withHeader(h: Headers, name: string, value: string): Headers {
   const out = new Headers(h);
-  out.set('Authorization', authorization);
+  out.set(name, value);
   return out;
 }

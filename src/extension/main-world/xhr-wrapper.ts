@@ -3,7 +3,7 @@
 // its events; then the same object is re-opened and re-sent with Authorization. If nothing is paid, the
 // held-back events are replayed so the page sees the original 402. Synchronous XHR is left alone.
 import { call } from './port.ts';
-import { looksL402, rejectToken, reportFailure, settle } from './challenge.ts';
+import { looksPayable, rejectToken, reportFailure, settle } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 const EVENTS = ['readystatechange', 'progress', 'load', 'loadend', 'error', 'abort', 'timeout'] as const;
@@ -39,9 +39,12 @@ export function wrapXhr(): void {
   const onEvent = (xhr: XMLHttpRequest, e: Event): void => {
     const s = states.get(xhr);
     if (!s) return;
-    if (!s.hold && !s.retried && xhr.readyState === 2 && xhr.status === 402 && !hasAuth(s)) {
+    // A 401 to our token is a re-challenge, paid like a 402 once the token is forgotten (begin).
+    const challenged = xhr.status === 402 || (xhr.status === 401 && s.attached !== null);
+    if (!s.hold && !s.retried && xhr.readyState === 2 && challenged && !hasAuth(s)) {
       const www = xhr.getResponseHeader('www-authenticate');
-      if (looksL402(www)) begin(xhr, s, www);
+      const pr = xhr.getResponseHeader('payment-required');
+      if (looksPayable(www, pr)) begin(xhr, s, www, pr);
     }
     if (!s.hold && e.type === 'loadend' && s.attached && (xhr.status === 401 || xhr.status === 402)) {
       void rejectToken(s.url, s.attached);
@@ -54,21 +57,22 @@ export function wrapXhr(): void {
     }
   };
 
-  const begin = (xhr: XMLHttpRequest, s: State, www: string): void => {
+  const begin = (xhr: XMLHttpRequest, s: State, www: string | null, pr: string | null): void => {
     s.hold = true;
     s.retried = true;
     // A refused pre-attached token is forgotten first, or the background would hand it out again.
     const stale = s.attached;
     s.attached = null;
     (stale ? rejectToken(s.url, stale) : Promise.resolve())
-      .then(() => settle(s.url, s.method, www))
+      .then(() => settle(s.url, s.method, www, pr))
       .then(
-      (authorization) => {
+      (paid) => {
         s.hold = false;
-        s.attached = authorization;
+        // A one-time charge is no token: nothing to report if the retry is refused.
+        s.attached = paid.oneTime ? null : paid.value;
         open.call(xhr, s.method, s.url, true);
         for (const [k, v] of s.headers) setHeader.call(xhr, k, v);
-        setHeader.call(xhr, 'Authorization', authorization);
+        setHeader.call(xhr, paid.header, paid.value);
         send.call(xhr, s.body);
       },
       (e: unknown) => {
@@ -86,7 +90,7 @@ export function wrapXhr(): void {
     );
   };
 
-  const hasAuth = (s: State) => s.headers.some(([k]) => k.toLowerCase() === 'authorization');
+  const hasAuth = (s: State) => s.headers.some(([k]) => k.toLowerCase() === 'authorization' || k.toLowerCase() === 'payment-signature');
 
   proto.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
     const async = rest.length === 0 || rest[0] !== false;

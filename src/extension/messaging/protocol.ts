@@ -33,8 +33,12 @@ export interface PageApi {
   hello: [Record<string, never>, { webln: WeblnInjection; scopes: TokenScope[] }];
   /** The page saw a 402 with this challenge (fetch/XHR wrapper). Resolves with the header to retry with. */
   challenge: [
-    { url: string; method: string; wwwAuthenticate: string[]; requestId: string },
-    { authorization: string; scope: TokenScope | null },
+    { url: string; method: string; wwwAuthenticate: string[]; paymentRequired?: string; requestId: string },
+    /**
+     * `header` (default Authorization) carries `authorization` on the retry; `oneTime`: a charge for that one
+     * retry only (`Payment` or x402), never attached again and never reported as a refused token.
+     */
+    { authorization: string; scope: TokenScope | null; header?: string; oneTime?: boolean },
   ];
   /** Header for a later request to `url`, if a token exists that this page may use. */
   authorizationFor: [{ url: string }, { authorization: string | null }];

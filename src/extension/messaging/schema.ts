@@ -43,12 +43,18 @@ const empty = shape({});
 /** What a page may send. Origin is never among the fields: it comes from the browser (docs/design.md#secure). */
 export const pageChecks: ArgChecks<PageApi> = {
   hello: empty,
-  challenge: shape({
-    url: httpUrl,
-    method: str(16, /^[A-Za-z]+$/),
-    wwwAuthenticate: stringList(16, MAX_HEADER),
-    requestId: str(64),
-  }),
+  challenge: (arg) =>
+    shape({
+      url: httpUrl,
+      method: str(16, /^[A-Za-z]+$/),
+      wwwAuthenticate: (v: unknown) => (Array.isArray(v) && v.length === 0) || stringList(16, MAX_HEADER)(v),
+      paymentRequired: opt(str(MAX_HEADER)),
+      requestId: str(64),
+    })(arg) ??
+    // Empty only for an x402 answer, whose demand is in PAYMENT-REQUIRED.
+    ((arg as { wwwAuthenticate: unknown[]; paymentRequired?: string }).wwwAuthenticate.length === 0 && !(arg as { paymentRequired?: string }).paymentRequired
+      ? 'bad field wwwAuthenticate'
+      : null),
   authorizationFor: shape({ url: httpUrl }),
   tokenRejected: shape({ url: httpUrl, authorization: str(MAX_HEADER) }),
   weblnEnable: empty,

@@ -82,7 +82,8 @@ export interface PaymentRecord {
   /** Page origin that caused it (tab's origin): the site whose budget it counts against. */
   initiator: string;
   url: string;
-  kind: 'l402' | 'webln';
+  /** How it was paid: an L402 token, a one-time `Payment` charge or x402 Lightning payment, or a WebLN call. */
+  kind: 'l402' | 'payment' | 'x402' | 'webln';
   invoice: string;
   amountMsat: number;
   /** Reserved max fee. */
@@ -100,6 +101,14 @@ export interface PaymentRecord {
   walletKind: 'nwc' | 'webln';
 }
 
+/** How the UI names a payment's scheme (ledger, popup, prompt). */
+export const SCHEME_NAMES: Readonly<Record<PaymentRecord['kind'], string>> = {
+  l402: 'L402 token',
+  payment: 'Payment charge',
+  x402: 'x402 Lightning',
+  webln: 'WebLN',
+};
+
 /** A stored L402 token: one payment serves many calls of the same service. */
 export interface StoredToken {
   paymentHash: string;
@@ -114,12 +123,15 @@ export interface StoredToken {
   createdAt: number;
   /** Page origins allowed to see the header value (those that paid for it); the service origin itself always may. */
   grantedTo: string[];
+  /** Unix ms a page first had it attached to a later request (it served beyond the retry it was bought for). */
+  reusedAt?: number;
 }
 
 /** A question to the user (prompt window). */
 export interface PromptRequest {
   id: string;
-  kind: 'l402' | 'webln-payment' | 'webln-enable';
+  /** 'l402' sells a reusable token; 'payment' and 'x402' are one-time charges for one request. */
+  kind: 'l402' | 'payment' | 'x402' | 'webln-payment' | 'webln-enable';
   origin: string;
   initiator: string;
   url: string;

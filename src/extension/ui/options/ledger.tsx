@@ -1,7 +1,7 @@
 // The payment ledger: filter by site and date, totals per site, spend per day, export, preimage as proof.
 import { useMemo, useState } from 'preact/hooks';
 import { toCsv, toJson } from '../../background/ledger.ts';
-import type { PaymentRecord } from '../../shared/model.ts';
+import { type PaymentRecord, SCHEME_NAMES } from '../../shared/model.ts';
 import { Banner, SiteIcon, Spinner, StatusPill } from '../shared/components.tsx';
 import { fullTime, hostOf, sats, shortTime } from '../shared/format.ts';
 import { useApi } from '../shared/use-api.ts';
@@ -55,6 +55,9 @@ function PaymentRow({ p }: { p: PaymentRecord }) {
           <span class="row">
             <SiteIcon origin={p.origin} />
             <span class="ellipsis">{hostOf(p.origin)}</span>
+            <span class="muted small" data-testid="ledger-scheme">
+              {SCHEME_NAMES[p.kind] ?? p.kind}
+            </span>
           </span>
         </td>
         <td class="right num" style="font-weight:650">

@@ -10,6 +10,7 @@ import { hostOf, PERIOD_NOUN, relative, sats, shortTime } from '../shared/format
 import { useApi } from '../shared/use-api.ts';
 import { WalletSummary } from '../shared/wallet-card.tsx';
 import type { SiteSummary } from '../../messaging/protocol.ts';
+import { SCHEME_NAMES } from '../../shared/model.ts';
 
 interface ActiveSite {
   origin: string;
@@ -140,7 +141,7 @@ function RecentPayments() {
               <div class="grow">
                 <div class="site-host">{hostOf(p.origin)}</div>
                 <div class="muted small">
-                  {shortTime(p.createdAt)} · fee {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats
+                  {shortTime(p.createdAt)} · {SCHEME_NAMES[p.kind] ?? p.kind} · fee {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats
                 </div>
               </div>
               <div style="text-align:right">

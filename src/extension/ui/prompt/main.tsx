@@ -6,7 +6,7 @@ import '../shared/theme.css';
 import './prompt.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_SITE_BUDGET, type Period, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
+import { DEFAULT_SITE_BUDGET, type Period, SCHEME_NAMES, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
 import { hostOf, PERIOD_LABEL, parseSats, sats, siteNames } from '../shared/format.ts';
@@ -185,6 +185,14 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
           <div class="amount" data-testid="prompt-amount">
             <span class="num">{sats(prompt.amountMsat)}</span> <span class="unit">sats</span>
           </div>
+        )}
+        {(prompt.kind === 'l402' || prompt.kind === 'payment' || prompt.kind === 'x402') && (
+          <p class="muted small" data-testid="prompt-scheme">
+            {hostOf(prompt.origin)}{' '}
+            {prompt.kind === 'l402'
+              ? `sells a token for ${sats(prompt.amountMsat)} sats (L402: it serves later requests too)`
+              : `asks for a one-time charge of ${sats(prompt.amountMsat)} sats (${SCHEME_NAMES[prompt.kind === 'x402' ? 'x402' : 'payment']}: this request only)`}
+          </p>
         )}
         {prompt.memo && <p class="memo">“{prompt.memo}”</p>}
       </section>
