@@ -2,11 +2,12 @@
 // valid token, guard against pay-retry loops, coalesce concurrent challenges for one scope into ONE payment,
 // then decide → pay → token. The page origin (`initiator`) comes from the browser, never from a payload.
 import { decodeMacaroon, isL402Error, type L402Challenge, parseL402Challenge, recognise402, validateChallenge } from '../../l402/index.ts';
-import type { PaymentRecord, StoredToken } from '../shared/model.ts';
+import type { StoredToken } from '../shared/model.ts';
 import { AutopilotError } from './errors.ts';
-import { getPayment, listPayments, updatePayment } from './ledger.ts';
+import { getPayment, updatePayment } from './ledger.ts';
+import { resolveOpenFirst as resolveOpen } from './open-payments.ts';
 import { createPaymentFlow, type FlowDeps, type PaymentFlow } from './payment-flow.ts';
-import { type ResumeSummary, resolvePayment, resumePending as resumePendingIn } from './payer.ts';
+import { type ResumeSummary, resumePending as resumePendingIn } from './payer.ts';
 import { matchesPattern } from './rules.ts';
 import {
   authorizationFor,
@@ -105,46 +106,10 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     }
   }
 
-  /** Pending/unknown L402 payments of this page to this service whose token would cover `url`. */
-  async function openPaymentsFor(url: string, origin: string, initiator: string): Promise<PaymentRecord[]> {
-    const path = new URL(url).pathname;
-    return (await listPayments(deps.storage, { origin, status: ['pending', 'unknown'] })).filter((r) => {
-      if (r.kind !== 'l402' || r.initiator !== initiator) return false;
-      try {
-        return r.macaroon === null || pathInScope(path, pathScopeOf(decodeMacaroon(r.macaroon).caveats));
-      } catch {
-        return true; // cannot tell its scope: treat it as covering (never risk a second payment)
-      }
-    });
-  }
-
-  /**
-   * Before any new invoice for this page + service scope: an open payment that would cover it is resolved first
-   * (the resume in progress, then one lookup). Succeeded → its token serves; still open → `payment_unknown`,
-   * nothing more is paid; failed → null (go on and pay).
-   */
+  /** An open payment covering this scope is resolved first (open-payments.ts); its token serves once it succeeded. */
   async function resolveOpenFirst(req: ChallengeRequest, origin: string): Promise<ChallengeResult | null> {
-    const served = async (): Promise<ChallengeResult | null> => {
-      const t = await findToken(deps, req.serviceUrl, req.initiator);
-      return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
-    };
-    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length === 0) {
-      // Settled meanwhile (the resume pass, say)? Its token was stored before its record said so (payer.ts settle).
-      return served();
-    }
-    await resuming?.catch(() => undefined);
-    const open = await openPaymentsFor(req.serviceUrl, origin, req.initiator);
-    const wallet = open.length > 0 ? await walletOrNull(req.tabId) : null;
-    if (wallet) for (const r of open) await resolvePayment({ storage: deps.storage, clock: deps.clock, wallet }, r);
-    const t = await served();
-    if (t) return t;
-    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length > 0) {
-      throw new AutopilotError(
-        'payment_unknown',
-        `a payment to ${origin} for this is still being checked with your wallet; nothing more is paid for it until its outcome is known`,
-      );
-    }
-    return null;
+    const t = await resolveOpen(deps, { serviceUrl: req.serviceUrl, origin, initiator: req.initiator }, { wallet: () => walletOrNull(req.tabId), resuming });
+    return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
   }
 
   async function parse(req: ChallengeRequest): Promise<{ origin: string; challenge: L402Challenge }> {
