@@ -49,6 +49,8 @@ export interface ChallengeRequest {
    * us silently pay a forged invoice in another service's name, not even within its own budget; docs/design.md#secure).
    */
   confirmedByBrowser?: boolean;
+  /** The tab's top-level site when a frame of another site made the request: never auto-paid. */
+  topSite?: string;
 }
 
 export interface ChallengeResult {
@@ -168,7 +170,9 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
           kind: 'l402',
           macaroon: challenge.macaroon,
           mustAsk:
-            req.initiator === 'null'
+            req.topSite !== undefined && req.topSite !== req.initiator
+              ? `a frame from ${req.initiator} inside ${req.topSite} (the site you are on) asked to pay ${origin}; a frame of another site is never paid automatically, from either site's budget`
+              : req.initiator === 'null'
               ? `a document with no origin of its own (a sandboxed frame or a data: page) asked to pay ${origin}; that is never paid automatically`
               : req.confirmedByBrowser !== true && origin !== req.initiator
                 ? `${req.initiator} reported this payment request for ${origin}; the browser did not confirm it, so it is not paid automatically`

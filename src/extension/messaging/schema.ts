@@ -51,6 +51,7 @@ export const pageChecks: ArgChecks<PageApi> = {
   }),
   authorizationFor: shape({ url: httpUrl }),
   tokenRejected: shape({ url: httpUrl, authorization: str(MAX_HEADER) }),
+  paidInBackground: shape({ url: httpUrl }),
   weblnEnable: empty,
   weblnIsEnabled: empty,
   weblnGetInfo: empty,
