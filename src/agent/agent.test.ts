@@ -138,6 +138,31 @@ describe('Agent', () => {
     expect((await listReservations(second.storage)).map((r) => [r.state, r.spentMsat])).toEqual([['committed', 11_000]]);
   });
 
+  it('an open payment (a live wallet timeout) is looked up before its scope is paid again: payment_unknown, then its token serves', async () => {
+    const dir = newDir();
+    let state: 'pending' | 'succeeded' = 'pending';
+    const wallet = fakeWallet(
+      async () => {
+        throw new WalletError('timeout', 'no reply');
+      },
+      (h) => (state === 'succeeded' ? { state, preimage: preimages.get(h)!, feeMsat: 0 } : { state }),
+    );
+    const agent = await agentWith(dir, wallet);
+    expect((await codeOf(agent.fetch({ url: `${base}/e` }))).code).toBe('payment_unknown');
+    // The server answers the next call with a NEW invoice for the same resource: not paid while the first is open.
+    const again = await codeOf(agent.fetch({ url: `${base}/e` }));
+    expect(again).toMatchObject({ code: 'payment_unknown', exit: EXIT.paymentUnknown });
+    expect(again.message).toMatch(/still being checked/);
+    // Another process on the same database (no resume run) holds back too.
+    const other = await agentWith(dir, wallet);
+    expect((await codeOf(other.fetch({ url: `${base}/e` }))).code).toBe('payment_unknown');
+    expect(wallet.calls).toHaveLength(1);
+    state = 'succeeded';
+    expect(await other.fetch({ url: `${base}/e` })).toMatchObject({ status: 200, paid: null, usedToken: true });
+    expect(wallet.calls).toHaveLength(1);
+    expect((await listPayments(agent.storage)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+
   it('an unreachable wallet is exit 4 and gives the budget back', async () => {
     const agent = await agentWith(
       newDir(),

@@ -2,6 +2,7 @@
 // the NWC wallet. Nobody can be asked here, so where the extension would prompt, the agent refuses and says why.
 import { isAutopilotError } from '../extension/background/errors.ts';
 import { listPayments } from '../extension/background/ledger.ts';
+import { resolveOpenFirst } from '../extension/background/open-payments.ts';
 import { createPaymentFlow } from '../extension/background/payment-flow.ts';
 import { executePayment, preparePayment, type ResumeSummary, resumePending } from '../extension/background/payer.ts';
 import { periodStart, renewsAt } from '../extension/background/periods.ts';
@@ -10,6 +11,7 @@ import { type Decision, evaluate, matchesPattern, maxFeeFor } from '../extension
 import { loadSettings, updateSettings } from '../extension/background/settings.ts';
 import { chainLock, type KeyValueStorage } from '../extension/background/storage.ts';
 import { authorizationOf, evictToken, findToken } from '../extension/background/tokens.ts';
+import type { StoredToken } from '../extension/shared/model.ts';
 import type { PaymentRecord, Rules, Settings } from '../extension/shared/model.ts';
 import { isL402Error, type Network, recognise402, type ValidatedChallenge, validateChallenge } from '../l402/index.ts';
 import { createNwcWallet } from '../wallet/nwc.ts';
@@ -316,6 +318,10 @@ export class Agent {
     const v = await this.challengeOf(res, await this.networks());
     if (!v) return this.result(res, null, false);
     await res.body?.cancel();
+    // An earlier payment for this scope still open (a wallet timeout, a crash mid-payment, another process): look
+    // it up first; its token serves once it succeeded, and no second invoice is paid while it is unknown.
+    const open = await this.openFirst(req.url);
+    if (open) return this.withToken(req, open);
     const { record, paid } = await this.pay(req.url, v, req.maxSats);
     const token = await findToken(this, req.url);
     if (!token || token.paymentHash !== record.paymentHash) {
@@ -339,6 +345,28 @@ export class Agent {
         }
       : null;
     return this.result(again, paidInfo, !paid);
+  }
+
+  private async openFirst(url: string): Promise<StoredToken | null> {
+    const origin = new URL(url).origin;
+    try {
+      return await resolveOpenFirst(this, { serviceUrl: url, origin, initiator: origin }, { wallet: () => this.wallet().catch(() => null) });
+    } catch (e) {
+      if (isAutopilotError(e)) throw new AgentError(fromAutopilotCode(e.code), e.message, { cause: e });
+      throw e;
+    }
+  }
+
+  /** The request again with a token an open payment turned into (paid nothing now). */
+  private async withToken(req: AgentRequest, token: StoredToken): Promise<FetchResult> {
+    const auth = authorizationOf(token);
+    const again = await this.send(req, auth);
+    if (again.status === 401 || again.status === 402) {
+      await evictToken(this, req.url, auth);
+      await again.body?.cancel();
+      throw new AgentError('bad_challenge', `the server answered ${again.status} to the token of an earlier payment; not paying again`);
+    }
+    return this.result(again, null, true);
   }
 
   private async result(res: Response, paid: Paid | null, usedToken: boolean): Promise<FetchResult> {

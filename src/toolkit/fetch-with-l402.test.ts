@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMacaroon, isL402Error } from '../l402/index.ts';
+import { decodeInvoice, decodeMacaroon, isL402Error } from '../l402/index.ts';
 import { WalletError } from '../wallet/wallet.ts';
 import { L402FetchError } from './errors.ts';
 import { fetchWithL402, wrapFetch } from './fetch-with-l402.ts';
 import { createTestServer, createTestWallet, makeInvoice } from '../../test/support/l402-test-server.ts';
-import { memoryTokenStore } from './token-store.ts';
+import type { PaymentLookup } from '../wallet/wallet.ts';
+import { localStorageTokenStore, memoryTokenStore, type StorageLike } from './token-store.ts';
 
 const URL_PAIR = 'https://api.test/v1/similarity';
 
@@ -434,6 +435,126 @@ describe('wallet kinds', () => {
     expect(enables).toBe(1);
   });
 });
+
+describe('wrapFetch: an open payment is resolved before its scope is paid again', () => {
+  /** A wallet whose first payment times out (outcome unknown); lookups answer what `state` says then. */
+  function timingOutWallet(server: { preimages: Map<string, string> }, o: { lookup?: boolean } = {}) {
+    const paid: string[] = [];
+    const lookups: string[] = [];
+    let state: 'pending' | 'succeeded' | 'failed' = 'pending';
+    const wallet = {
+      async payInvoice(invoice: string) {
+        paid.push(invoice);
+        if (paid.length === 1) throw new WalletError('timeout', 'the wallet did not answer in time');
+        const preimage = server.preimages.get(decodeInvoice(invoice).paymentHash) as string;
+        return { preimage, feeMsat: 0 };
+      },
+      ...(o.lookup === false
+        ? {}
+        : {
+            async lookupPayment(hash: string): Promise<PaymentLookup> {
+              lookups.push(hash);
+              if (state === 'succeeded') return { state, preimage: server.preimages.get(hash) as string, feeMsat: 0 };
+              return state === 'failed' ? { state, reason: 'no route' } : { state };
+            },
+          }),
+    };
+    return { wallet, paid, lookups, settle: (s: typeof state) => (state = s) };
+  }
+  const mapStorage = (): StorageLike => {
+    const map = new Map<string, string>();
+    return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+  };
+
+  it('a live wallet timeout: the next call (a new invoice) is payment_unknown, nothing paid; once it succeeded, its token serves', async () => {
+    const server = createTestServer();
+    const w = timingOutWallet(server);
+    const f = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: memoryTokenStore() });
+    expect((await rejection(f(URL_PAIR))).code).toBe('payment_unknown');
+    const firstHash = decodeInvoice(w.paid[0] as string).paymentHash;
+    const again = await rejection(f(URL_PAIR));
+    expect(again.code).toBe('payment_unknown');
+    expect(again.paymentHash).toBe(firstHash);
+    expect(w.paid).toHaveLength(1);
+    expect(w.lookups).toEqual([firstHash]);
+    w.settle('succeeded');
+    const res = await f(URL_PAIR);
+    expect(res.status).toBe(200);
+    expect(w.paid).toHaveLength(1);
+    expect(hashOfMacaroon(parseAuthorizationHeader(server.seen.at(-1)?.authorization))).toBe(firstHash);
+    // Settled: later calls reuse the token without asking the wallet again.
+    expect((await f(URL_PAIR)).status).toBe(200);
+    expect(w.lookups).toHaveLength(2);
+  });
+
+  it('persisted: a reload (a new wrapper over the same localStorage) sees the open payment and pays nothing', async () => {
+    const server = createTestServer();
+    const storage = mapStorage();
+    const w = timingOutWallet(server);
+    expect((await rejection(wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) })(URL_PAIR))).code).toBe(
+      'payment_unknown',
+    );
+    const reloaded = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) });
+    expect((await rejection(reloaded(URL_PAIR))).code).toBe('payment_unknown');
+    // Another scope of the same service is not held up.
+    expect((await reloaded('https://api.test/v2/other')).status).toBe(200);
+    expect(w.paid).toHaveLength(2);
+    w.settle('succeeded');
+    expect((await wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) })(URL_PAIR)).status).toBe(200);
+    expect(w.paid).toHaveLength(2);
+  });
+
+  it('a wallet that cannot look payments up: payment_unknown until the app drops the open payment', async () => {
+    const server = createTestServer();
+    const store = memoryTokenStore();
+    const w = timingOutWallet(server, { lookup: false });
+    const f = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: store });
+    await rejection(f(URL_PAIR));
+    expect((await rejection(f(URL_PAIR))).code).toBe('payment_unknown');
+    expect(w.paid).toHaveLength(1);
+    const [open] = (await store.listPending?.('https://api.test')) ?? [];
+    await store.removePending?.('https://api.test', open?.paymentHash as string);
+    expect((await f(URL_PAIR)).status).toBe(200);
+    expect(w.paid).toHaveLength(2);
+  });
+
+  it('looked up as failed: forgotten, and the new invoice is paid', async () => {
+    const server = createTestServer();
+    const store = memoryTokenStore();
+    const w = timingOutWallet(server);
+    const f = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: store });
+    await rejection(f(URL_PAIR));
+    w.settle('failed');
+    expect((await f(URL_PAIR)).status).toBe(200);
+    expect(w.paid).toHaveLength(2);
+    expect(await store.listPending?.('https://api.test')).toEqual([]);
+  });
+
+  it('a definite failure or a success leaves no open payment behind', async () => {
+    const { server, store } = setup();
+    await rejection(wrapFetch(server.fetch, { wallet: createTestWallet(server, { fail: new WalletError('payment_failed', 'no') }), tokenStore: store })(URL_PAIR));
+    expect(await store.listPending?.('https://api.test')).toEqual([]);
+    expect((await wrapFetch(server.fetch, { wallet: createTestWallet(server), tokenStore: store })(URL_PAIR)).status).toBe(200);
+    expect(await store.listPending?.('https://api.test')).toEqual([]);
+  });
+
+  it('a custom store without pending records still never pays a second invoice in this realm', async () => {
+    const server = createTestServer();
+    const inner = memoryTokenStore();
+    const store = { list: inner.list, put: inner.put, remove: inner.remove };
+    const w = timingOutWallet(server);
+    const f = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: store });
+    await rejection(f(URL_PAIR));
+    expect((await rejection(f(URL_PAIR))).code).toBe('payment_unknown');
+    expect(w.paid).toHaveLength(1);
+  });
+});
+
+function parseAuthorizationHeader(h: string | null | undefined): string {
+  const m = /^L402 ([^:]+):/.exec(h ?? '');
+  if (!m?.[1]) throw new Error(`not an L402 authorization: ${h}`);
+  return m[1];
+}
 
 function now(): number {
   return Math.floor(Date.now() / 1000);

@@ -16,12 +16,12 @@ import {
   verifyPreimage,
   X402_SIGNATURE_HEADER,
 } from '../l402/index.ts';
-import type { Wallet } from '../wallet/wallet.ts';
+import type { PaymentLookup, Wallet } from '../wallet/wallet.ts';
 import { WalletError } from '../wallet/wallet.ts';
 import { toWallet, type WalletLike } from '../wallet/webln.ts';
 import { L402FetchError } from './errors.ts';
 import { type Credential, toReplayable } from './request-replay.ts';
-import { expiryOf, findToken, type L402Token, memoryTokenStore, scopeOf, type TokenStore } from './token-store.ts';
+import { expiryOf, findToken, type L402Token, memoryTokenStore, type PendingPayment, scopeOf, type TokenStore } from './token-store.ts';
 
 /** What a challenge asks, as shown to `onChallenge`. */
 export interface ChallengeInfo {
@@ -63,14 +63,18 @@ export interface FetchWithL402Options extends L402FetchOptions {
   fetch?: typeof fetch;
 }
 
-/** Per token store: L402 payments in flight per scope, and every payment hash ever attempted (never pay one twice). */
+/**
+ * Per token store: L402 payments in flight per scope, every payment hash ever attempted (never pay one twice), and
+ * the open payments of a store that cannot persist them.
+ */
 interface PayState {
   inflight: Map<string, Promise<L402Token>>;
   attempted: Set<string>;
+  pending: PendingPayment[];
 }
 const states = new WeakMap<TokenStore, PayState>();
 function stateFor(store: TokenStore): PayState {
-  const s = states.get(store) ?? { inflight: new Map(), attempted: new Set<string>() };
+  const s = states.get(store) ?? { inflight: new Map(), attempted: new Set<string>(), pending: [] };
   states.set(store, s);
   return s;
 }
@@ -108,14 +112,74 @@ async function isX402Body(res: Response): Promise<boolean> {
 interface Ctx {
   fetch: typeof fetch;
   wallet: Wallet;
+  /** The wallet's own lookup, when it has one (`toWallet` keeps only payInvoice). */
+  lookup: ((paymentHash: string) => Promise<PaymentLookup>) | null;
   store: TokenStore;
   state: PayState;
   options: L402FetchOptions;
   nowSeconds: () => number;
 }
 
-/** Asks, pays and verifies one checked option; returns the verified preimage. */
-async function payOption(ctx: Ctx, url: URL, c: CheckedOption): Promise<string> {
+/** Where open payments live: the store's own records, else this realm's memory. */
+function pendingOf(ctx: Ctx) {
+  const { store, state } = ctx;
+  return {
+    list: async (origin: string): Promise<PendingPayment[]> =>
+      store.listPending ? await store.listPending(origin) : state.pending.filter((p) => p.origin === origin),
+    put: async (p: PendingPayment) => {
+      if (store.putPending) await store.putPending(p);
+      else state.pending.push(p);
+    },
+    remove: async (origin: string, paymentHash: string) => {
+      if (store.removePending) await store.removePending(origin, paymentHash);
+      else state.pending = state.pending.filter((p) => p.origin !== origin || p.paymentHash !== paymentHash);
+    },
+  };
+}
+
+/**
+ * Before any new invoice for a scope: an earlier payment covering it whose outcome is not known (a wallet timeout,
+ * a reload mid-payment) is looked up first. Succeeded: its token serves. Failed: forgotten. Still open, or a wallet
+ * that cannot look payments up: `payment_unknown`, nothing paid (the app may drop it with `store.removePending`).
+ */
+async function resolveOpen(ctx: Ctx, url: URL): Promise<L402Token | null> {
+  const pending = pendingOf(ctx);
+  const open = (await pending.list(url.origin)).filter((p) => p.origin === url.origin && url.pathname.startsWith(p.pathPrefix));
+  let unknown: PendingPayment | null = null;
+  for (const p of open) {
+    const found = ctx.lookup ? await ctx.lookup(p.paymentHash).catch(() => null) : null;
+    if (found?.state === 'succeeded' && verifyPreimage(found.preimage, p.paymentHash)) {
+      const token: L402Token = {
+        origin: p.origin,
+        pathPrefix: p.pathPrefix,
+        macaroon: p.macaroon,
+        preimage: found.preimage.toLowerCase(),
+        paymentHash: p.paymentHash,
+        expiresAt: p.expiresAt,
+        createdAt: Math.floor(ctx.nowSeconds()),
+      };
+      await ctx.store.put(token);
+      await pending.remove(p.origin, p.paymentHash);
+      return token;
+    }
+    if (found?.state === 'failed') await pending.remove(p.origin, p.paymentHash);
+    else unknown ??= p;
+  }
+  if (unknown) {
+    throw new L402FetchError(
+      'payment_unknown',
+      'an earlier payment for this is still being checked with the wallet; nothing more is paid for it until its outcome is known',
+      { url: url.href, paymentHash: unknown.paymentHash },
+    );
+  }
+  return null;
+}
+
+/**
+ * Asks, pays and verifies one checked option; returns the verified preimage. `open` (L402) is recorded as an
+ * open payment just before the wallet is called and kept only while its outcome is unknown (a timeout).
+ */
+async function payOption(ctx: Ctx, url: URL, c: CheckedOption, open?: PendingPayment): Promise<string> {
   const { options, state } = ctx;
   const hash = c.invoice.paymentHash;
   const amountMsat = c.invoice.amountMsat;
@@ -145,11 +209,13 @@ async function payOption(ctx: Ctx, url: URL, c: CheckedOption): Promise<string> 
   }
   // Marked BEFORE paying: whatever happens next (even a timeout), this hash is never paid again by us.
   state.attempted.add(hash);
+  if (open) await pendingOf(ctx).put(open);
   let preimage: string;
   try {
     preimage = (await ctx.wallet.payInvoice(c.invoice.paymentRequest)).preimage;
   } catch (e) {
     const code = e instanceof WalletError ? e.code : 'internal';
+    if (open && code !== 'timeout') await pendingOf(ctx).remove(open.origin, open.paymentHash);
     if (code === 'rejected') throw new L402FetchError('refused', 'the wallet refused the payment', { ...details, cause: e });
     if (code === 'timeout') {
       throw new L402FetchError('payment_unknown', 'the wallet did not answer in time: the payment may have gone through', {
@@ -167,16 +233,18 @@ async function payOption(ctx: Ctx, url: URL, c: CheckedOption): Promise<string> 
 
 async function payL402(ctx: Ctx, url: URL, c: CheckedOption): Promise<L402Token> {
   if (c.option.scheme !== 'l402' || !c.macaroon) throw new Error('payL402 needs an L402 option');
-  const preimage = await payOption(ctx, url, c);
-  const token: L402Token = {
+  const open: PendingPayment = {
     ...scopeOf(url),
     macaroon: c.option.challenge.macaroon,
-    preimage,
     paymentHash: c.invoice.paymentHash,
     expiresAt: expiryOf(c.macaroon.caveats),
     createdAt: Math.floor(ctx.nowSeconds()),
   };
+  const preimage = await payOption(ctx, url, c, open);
+  const token: L402Token = { ...open, preimage };
+  // The token first: whoever no longer finds the open payment finds its token.
   await ctx.store.put(token);
+  await pendingOf(ctx).remove(open.origin, open.paymentHash);
   return token;
 }
 
@@ -298,7 +366,7 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     if (token) return retry(authorizationOf(token), token);
   }
   // Registered in the same tick as the check above (no await between), so concurrent 402s find it and share it.
-  const payment = payL402(ctx, url, chosen);
+  const payment = resolveOpen(ctx, url).then((served) => served ?? payL402(ctx, url, chosen));
   ctx.state.inflight.set(scope, payment);
   let token: L402Token;
   try {
@@ -317,7 +385,17 @@ function contextOf(fetchImpl: typeof fetch, options: L402FetchOptions, store: To
   // Called as a plain function, never as `ctx.fetch(…)`: browsers throw "Illegal invocation" when window.fetch
   // runs with any `this` other than the window (or undefined).
   const send = (request: Request) => fetchImpl(request);
-  return { fetch: send as typeof fetch, wallet: walletFor(options.wallet), store, state: stateFor(store), options, nowSeconds: () => now() / 1000 };
+  const w = options.wallet as { lookupPayment?: unknown };
+  const lookup = typeof w.lookupPayment === 'function' ? (h: string) => (w.lookupPayment as (h: string) => Promise<PaymentLookup>).call(w, h) : null;
+  return {
+    fetch: send as typeof fetch,
+    wallet: walletFor(options.wallet),
+    lookup,
+    store,
+    state: stateFor(store),
+    options,
+    nowSeconds: () => now() / 1000,
+  };
 }
 
 /**

@@ -78,6 +78,18 @@ describe.each(stores)('%s token store', (_name, make) => {
     expect(await s.list('https://nobody.test')).toEqual([]);
   });
 
+  it('keeps open payments per origin beside the tokens, apart from them', async () => {
+    const s = make();
+    const open = { origin: 'https://api.test', pathPrefix: '/v1/', paymentHash: 'ee'.repeat(32), macaroon: 'AgE=', expiresAt: null, createdAt: 1 };
+    await s.putPending?.(open);
+    await s.putPending?.({ ...open, origin: 'https://other.test' });
+    expect(await s.listPending?.('https://api.test')).toEqual([open]);
+    expect(await s.list('https://api.test')).toEqual([]);
+    await s.removePending?.('https://api.test', open.paymentHash);
+    expect(await s.listPending?.('https://api.test')).toEqual([]);
+    expect(await s.listPending?.('https://other.test')).toHaveLength(1);
+  });
+
   it('findToken picks the longest matching prefix and drops expired tokens', async () => {
     const s = make();
     await s.put(token({ pathPrefix: '/', paymentHash: '01'.repeat(32) }));
@@ -87,6 +99,29 @@ describe.each(stores)('%s token store', (_name, make) => {
     expect((await findToken(s, u, 100))?.paymentHash).toBe('01'.repeat(32));
     expect((await s.list('https://api.test')).map((t) => t.paymentHash)).toEqual(['01'.repeat(32)]);
     expect(await findToken(s, new URL('https://evil.test/v1/similarity'), 0)).toBeNull();
+  });
+});
+
+describe('indexedDbTokenStore open payments', () => {
+  it('a version-1 database (tokens only) keeps its tokens and gains the pending store', async () => {
+    const idb = new IDBFactory();
+    await new Promise<void>((resolve, reject) => {
+      const r = idb.open('old', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('tokens', { keyPath: ['origin', 'paymentHash'] }).createIndex('origin', 'origin');
+      r.onsuccess = () => {
+        const tx = r.result.transaction('tokens', 'readwrite');
+        tx.objectStore('tokens').put(token());
+        tx.oncomplete = () => {
+          r.result.close();
+          resolve();
+        };
+      };
+      r.onerror = () => reject(r.error);
+    });
+    const s = indexedDbTokenStore('old', idb);
+    expect(await s.list('https://api.test')).toEqual([token()]);
+    await s.putPending?.({ origin: 'https://api.test', pathPrefix: '/', paymentHash: 'ee'.repeat(32), macaroon: 'AgE=', expiresAt: null, createdAt: 1 });
+    expect(await s.listPending?.('https://api.test')).toHaveLength(1);
   });
 });
 

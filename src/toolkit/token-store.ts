@@ -19,6 +19,22 @@ export interface L402Token {
 }
 
 /**
+ * An L402 payment handed to the wallet whose outcome is not known yet: written BEFORE paying, removed once it
+ * settles (it becomes a token) or surely failed. While one covers a scope, no second invoice is paid for it.
+ */
+export interface PendingPayment {
+  origin: string;
+  /** The scope the payment was for (as {@link L402Token.pathPrefix}). */
+  pathPrefix: string;
+  paymentHash: string;
+  /** The challenge's macaroon: with the preimage a lookup finds, it is the token. */
+  macaroon: string;
+  expiresAt: number | null;
+  /** Unix seconds. */
+  createdAt: number;
+}
+
+/**
  * Storage for tokens. Methods may be sync or async. `list` returns every token of one origin (matching by path
  * and expiry is done by the toolkit, so custom stores stay trivial).
  */
@@ -27,6 +43,13 @@ export interface TokenStore {
   /** Adds a token, replacing any with the same origin + pathPrefix. */
   put(token: L402Token): void | Promise<void>;
   remove(origin: string, paymentHash: string): void | Promise<void>;
+  /**
+   * Payments in flight, persisted beside the tokens (all built-in stores have them). A store without them keeps
+   * in-flight payments in memory only, so a reload cannot see one.
+   */
+  listPending?(origin: string): PendingPayment[] | Promise<PendingPayment[]>;
+  putPending?(payment: PendingPayment): void | Promise<void>;
+  removePending?(origin: string, paymentHash: string): void | Promise<void>;
 }
 
 /** The scope a request URL falls in: its origin and its directory. */
@@ -80,6 +103,20 @@ export function isL402Token(v: unknown): v is L402Token {
   );
 }
 
+/** Shape check for pending records read back from storage. */
+export function isPendingPayment(v: unknown): v is PendingPayment {
+  if (!v || typeof v !== 'object') return false;
+  const p = v as Record<string, unknown>;
+  return (
+    typeof p.origin === 'string' &&
+    typeof p.pathPrefix === 'string' &&
+    typeof p.macaroon === 'string' &&
+    typeof p.paymentHash === 'string' &&
+    (p.expiresAt === null || typeof p.expiresAt === 'number') &&
+    typeof p.createdAt === 'number'
+  );
+}
+
 function upsert(list: readonly L402Token[], token: L402Token): L402Token[] {
   return [...list.filter((t) => t.pathPrefix !== token.pathPrefix && t.paymentHash !== token.paymentHash), token];
 }
@@ -90,7 +127,15 @@ function upsert(list: readonly L402Token[], token: L402Token): L402Token[] {
  */
 export function memoryTokenStore(): TokenStore {
   const byOrigin = new Map<string, L402Token[]>();
+  const pending = new Map<string, PendingPayment[]>();
   return {
+    listPending: (origin) => [...(pending.get(origin) ?? [])],
+    putPending: (p) => {
+      pending.set(p.origin, [...(pending.get(p.origin) ?? []).filter((x) => x.paymentHash !== p.paymentHash), { ...p }]);
+    },
+    removePending: (origin, paymentHash) => {
+      pending.set(origin, (pending.get(origin) ?? []).filter((x) => x.paymentHash !== paymentHash));
+    },
     list: (origin) => [...(byOrigin.get(origin) ?? [])],
     put: (token) => {
       byOrigin.set(token.origin, upsert(byOrigin.get(token.origin) ?? [], token));
@@ -122,14 +167,27 @@ export function localStorageTokenStore(
       return [];
     }
   };
-  const write = (origin: string, list: L402Token[]) => {
-    if (list.length === 0) storage.removeItem(prefix + origin);
-    else storage.setItem(prefix + origin, JSON.stringify(list));
+  const write = (key: string, list: readonly unknown[]) => {
+    if (list.length === 0) storage.removeItem(key);
+    else storage.setItem(key, JSON.stringify(list));
+  };
+  // An origin starts with its scheme, so this key never collides with a token key.
+  const pendingKey = (origin: string) => `${prefix}pending:${origin}`;
+  const readPending = (origin: string): PendingPayment[] => {
+    try {
+      const v: unknown = JSON.parse(storage.getItem(pendingKey(origin)) ?? '[]');
+      return Array.isArray(v) ? v.filter((p): p is PendingPayment => isPendingPayment(p) && p.origin === origin) : [];
+    } catch {
+      return [];
+    }
   };
   return {
+    listPending: readPending,
+    putPending: (p) => write(pendingKey(p.origin), [...readPending(p.origin).filter((x) => x.paymentHash !== p.paymentHash), p]),
+    removePending: (origin, paymentHash) => write(pendingKey(origin), readPending(origin).filter((x) => x.paymentHash !== paymentHash)),
     list: read,
-    put: (token) => write(token.origin, upsert(read(token.origin), token)),
-    remove: (origin, paymentHash) => write(origin, read(origin).filter((t) => t.paymentHash !== paymentHash)),
+    put: (token) => write(prefix + token.origin, upsert(read(token.origin), token)),
+    remove: (origin, paymentHash) => write(prefix + origin, read(origin).filter((t) => t.paymentHash !== paymentHash)),
   };
 }
 
@@ -141,8 +199,8 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
 }
 
 /**
- * Tokens in IndexedDB (database `name`, store `tokens`, keyed by origin + payment hash): works in pages and
- * workers, including service workers where `localStorage` does not exist.
+ * Tokens in IndexedDB (database `name`, store `tokens`, keyed by origin + payment hash; payments in flight in
+ * store `pending`): works in pages and workers, including service workers where `localStorage` does not exist.
  * @example const store = indexedDbTokenStore('my-app-l402', indexedDB);
  */
 export function indexedDbTokenStore(name = 'l402-tokens', factory: IDBFactory = globalThis.indexedDB): TokenStore {
@@ -150,17 +208,21 @@ export function indexedDbTokenStore(name = 'l402-tokens', factory: IDBFactory = 
   let db: Promise<IDBDatabase> | null = null;
   const open = (): Promise<IDBDatabase> => {
     db ??= new Promise<IDBDatabase>((resolve, reject) => {
-      const r = factory.open(name, 1);
+      // Version 2 adds `pending`; a version-1 database keeps its tokens.
+      const r = factory.open(name, 2);
       r.onupgradeneeded = () => {
-        const s = r.result.createObjectStore('tokens', { keyPath: ['origin', 'paymentHash'] });
-        s.createIndex('origin', 'origin');
+        for (const storeName of ['tokens', 'pending']) {
+          if (r.result.objectStoreNames.contains(storeName)) continue;
+          const s = r.result.createObjectStore(storeName, { keyPath: ['origin', 'paymentHash'] });
+          s.createIndex('origin', 'origin');
+        }
       };
       r.onsuccess = () => resolve(r.result);
       r.onerror = () => reject(r.error);
     });
     return db;
   };
-  const tx = async (mode: IDBTransactionMode) => (await open()).transaction('tokens', mode).objectStore('tokens');
+  const tx = async (mode: IDBTransactionMode, storeName = 'tokens') => (await open()).transaction(storeName, mode).objectStore(storeName);
   const list = async (origin: string): Promise<L402Token[]> => {
     const all: unknown[] = await request((await tx('readonly')).index('origin').getAll(origin));
     return all.filter((t): t is L402Token => isL402Token(t) && t.origin === origin);
@@ -176,6 +238,16 @@ export function indexedDbTokenStore(name = 'l402-tokens', factory: IDBFactory = 
     },
     async remove(origin, paymentHash) {
       await request((await tx('readwrite')).delete([origin, paymentHash]));
+    },
+    async listPending(origin) {
+      const all: unknown[] = await request((await tx('readonly', 'pending')).index('origin').getAll(origin));
+      return all.filter((p): p is PendingPayment => isPendingPayment(p) && p.origin === origin);
+    },
+    async putPending(p) {
+      await request((await tx('readwrite', 'pending')).put({ ...p }));
+    },
+    async removePending(origin, paymentHash) {
+      await request((await tx('readwrite', 'pending')).delete([origin, paymentHash]));
     },
   };
 }

@@ -131,7 +131,7 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     const page = await ff.page();
     await page.goto(`${site.url}/page`);
     const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
-    expect(await status()).toBe(402);
+    expect(await status()).toBe(200);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
     // The payment counts against the page that made the request (Firefox: documentUrl), not the service.
     expect((await succeeded(api.url))[0]?.initiator).toBe(site.url);
@@ -153,6 +153,33 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await page.close();
   });
 
+  it("a frame's 402 does not spend the frame site's budget while the user is on another site (Firefox: frameAncestors)", async () => {
+    const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+    const top: TestServer = await startSink();
+    const frames: TestServer = await startSink();
+    closers.push(
+      () => api.close(),
+      () => top.close(),
+      () => frames.close(),
+    );
+    const frameSite = frames.url.replace('127.0.0.1', 'localhost');
+    await ff.ui('saveSettings', nwcSettings([autoPay(frameSite)]));
+    const page = await ff.page();
+    await page.goto(`${top.url}/page?frame=${encodeURIComponent(`${frameSite}/page`)}`);
+    await expect.poll(() => page.frames().some((f) => f.url().startsWith(frameSite))).toBe(true);
+    const frame = page.frames().find((f) => f.url().startsWith(frameSite));
+    if (!frame) throw new Error('no frame');
+    const got = frame.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
+    const prompt = await ff.nextPrompt();
+    const asked = await ff.ui('getPrompt', { id: prompt.id });
+    expect(asked).toMatchObject({ origin: api.url, initiator: frameSite });
+    expect(asked?.reason).toContain(`inside ${top.url} (the site you are on)`);
+    await ff.ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } });
+    expect(await got).toBe(402);
+    expect(await succeeded(api.url)).toEqual([]);
+    await page.close();
+  });
+
   it('a token the service stops honouring is forgotten: its header stops, and no second payment is made at once (loop guard)', async () => {
     const api = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
     const site = await startSink();
@@ -164,7 +191,7 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     const page = await ff.page();
     await page.goto(`${site.url}/page`);
     const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
-    expect(await status()).toBe(402);
+    expect(await status()).toBe(200);
     await expect.poll(status, { timeout: 30_000 }).toBe(200);
     const [paid] = await succeeded(api.url);
     expect((await ff.ui('listTokens', {})).map((t) => t.paymentHash)).toContain(paid?.paymentHash);

@@ -8,7 +8,7 @@ import { lndConfigFromDir } from '../../server/lightning/lnd-rest.ts';
 import { regtest } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { type HoldInvoiceService, type LndNode, startHoldInvoiceService } from './fixtures/hold-invoice-service.ts';
-import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
 
 describe('security: a worker restart never pays twice', () => {
   let ext: LaunchedExtension;
@@ -101,6 +101,52 @@ describe('security: a worker restart never pays twice', () => {
     expect(await Promise.all(s.hashes.slice(1).map((h) => s.state(h)))).not.toContain('ACCEPTED');
     await page.close();
   });
+
+  // Repeated: which of the two prompts the user answers first after the restart is the race; both orders run.
+  it.each(['stale prompt first', 'new prompt first'] as const)(
+    'stopped with a prompt open, then both prompts approved: one invoice paid; meanwhile the prompt and the popup say a payment is being checked (%s)',
+    async (order) => {
+      const s = await holdService();
+      await ui('saveSettings', nwcSettings([])); // no rule: every payment asks
+      const page = await ext.page();
+      await page.goto(`${s.url}/page`);
+      void page.evaluate(() => fetch('/paid').then((r) => r.status, () => 0));
+      const stale = await nextPrompt(ext);
+      await ext.stopServiceWorker();
+      // The page's own call wakes the worker and gets a NEW invoice: a second prompt for the same resource.
+      await page.reload();
+      const second = fetchWithWhy(page, '/paid');
+      const fresh = await nextPrompt(ext);
+      expect(fresh.id).not.toBe(stale.id);
+      const ui2 = (await uiClient(ext)).ui;
+      const approve = async (id: string) => ui2('answerPrompt', { id, answer: { choice: 'approve-once' } });
+      if (order === 'stale prompt first') await approve(stale.id);
+      await approve(fresh.id);
+      await expect.poll(heldAt(s, 1), { timeout: 30_000 }).toBe(true);
+      if (order === 'new prompt first') {
+        // The stale prompt, still open while the new payment is in flight, says a payment is being checked.
+        await expect.poll(() => stale.page.getByTestId('payment-checking').count(), { timeout: 10_000 }).toBe(1);
+        await approve(stale.id).catch(() => null);
+      }
+      const popup = await ext.openExtensionPage(`src/extension/ui/popup/index.html?origin=${encodeURIComponent(s.url)}`);
+      await expect.poll(() => popup.getByTestId('payment-checking').count(), { timeout: 10_000 }).toBe(1);
+      expect(await popup.getByTestId('payment-checking').textContent()).toMatch(/being checked/);
+      // While it is held, the page calling again (a new invoice) joins the payment in flight: nothing new is paid.
+      const page2 = await ext.page();
+      await page2.goto(`${s.url}/page`);
+      const third = fetchWithWhy(page2, '/paid');
+      await expect.poll(() => s.hashes.length, { timeout: 30_000 }).toBe(3);
+      await s.settle(s.hashes[1] as string);
+      expect(await second).toEqual({ status: 200, code: null });
+      expect(await third).toEqual({ status: 200, code: null });
+      await expect.poll(async () => (await ui2('listPayments', { origin: s.url })).map((p) => p.status), { timeout: 60_000 }).toEqual(['succeeded']);
+      const others = await Promise.all(s.hashes.filter((_, i) => i !== 1).map((h) => s.state(h)));
+      expect(others.every((st) => st === 'OPEN')).toBe(true);
+      await expect.poll(() => popup.getByTestId('payment-checking').count(), { timeout: 10_000 }).toBe(0);
+      ui = ui2;
+      await Promise.all([page.close(), page2.close(), popup.close()]);
+    },
+  );
 
   // Repeated: whether the woken worker's resume pass or the page's call reaches the wallet first varies by run.
   it.each([1, 2, 3])('stopped while in flight, settled while stopped, woken by the page calling again: served by the recovered token, one payment (run %i)', async () => {

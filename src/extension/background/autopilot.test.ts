@@ -631,6 +631,20 @@ describe('an opaque initiator', () => {
   });
 });
 
+describe('a frame of another site', () => {
+  it("is never paid from its own site's budget while the user is on another site: asked, and the prompt names both", async () => {
+    const w = await world(settingsWith({ sites: AUTO })); // PAGE (the frame's site here) has an auto-pay budget
+    const ap = createAutopilot(w.deps);
+    const inFrame = req(w.wallet.know(makeChallenge()), { initiator: PAGE, topSite: 'https://news.example' });
+    expect(await codeOf(ap.handleChallenge(inFrame))).toBe('rejected_by_user');
+    expect(w.prompts[0]?.reason).toMatch(new RegExp(`a frame from ${PAGE} inside https://news.example \\(the site you are on\\)`));
+    expect(w.wallet.paid).toEqual([]);
+    expect(await listReservations(w.storage)).toEqual([]);
+    // The same request with the frame's site on top (the user is there): its own budget pays.
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: PAGE }))).paid).toBe(true);
+  });
+});
+
 describe("wallet answers that do not say the payment failed for sure", () => {
   it.each(['internal', 'timeout'] as const)('%s → payment_unknown, still reserved, looked up before anything of that scope is paid again', async (code) => {
     const w = await world();

@@ -15,9 +15,10 @@ import {
 import type { PaymentRecord, StoredToken } from '../shared/model.ts';
 import { demandOf, type OneTimeOption, oneTimeCredential, unsupportedText } from './demand.ts';
 import { AutopilotError } from './errors.ts';
-import { getPayment, listPayments, updatePayment } from './ledger.ts';
+import { getPayment, updatePayment } from './ledger.ts';
+import { resolveOpenFirst as resolveOpen } from './open-payments.ts';
 import { createPaymentFlow, type FlowDeps, type PaymentFlow } from './payment-flow.ts';
-import { type ResumeSummary, resolvePayment, resumePending as resumePendingIn } from './payer.ts';
+import { type ResumeSummary, resumePending as resumePendingIn } from './payer.ts';
 import { matchesPattern } from './rules.ts';
 import {
   attachFor,
@@ -65,6 +66,8 @@ export interface ChallengeRequest {
    * us silently pay a forged invoice in another service's name, not even within its own budget; docs/design.md#secure).
    */
   confirmedByBrowser?: boolean;
+  /** The tab's top-level site when a frame of another site made the request: never auto-paid. */
+  topSite?: string;
 }
 
 export interface ChallengeResult {
@@ -143,46 +146,10 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     }
   }
 
-  /** Pending/unknown L402 payments of this page to this service whose token would cover `url`. */
-  async function openPaymentsFor(url: string, origin: string, initiator: string): Promise<PaymentRecord[]> {
-    const path = new URL(url).pathname;
-    return (await listPayments(deps.storage, { origin, status: ['pending', 'unknown'] })).filter((r) => {
-      if (r.kind !== 'l402' || r.initiator !== initiator) return false;
-      try {
-        return r.macaroon === null || pathInScope(path, pathScope(decodeMacaroon(r.macaroon).caveats) ?? '/');
-      } catch {
-        return true; // cannot tell its scope: treat it as covering (never risk a second payment)
-      }
-    });
-  }
-
-  /**
-   * Before any new invoice for this page + service scope: an open payment that would cover it is resolved first
-   * (the resume in progress, then one lookup). Succeeded → its token serves; still open → `payment_unknown`,
-   * nothing more is paid; failed → null (go on and pay).
-   */
+  /** An open payment covering this scope is resolved first (open-payments.ts); its token serves once it succeeded. */
   async function resolveOpenFirst(req: ChallengeRequest, origin: string): Promise<ChallengeResult | null> {
-    const served = async (): Promise<ChallengeResult | null> => {
-      const t = await findToken(deps, req.serviceUrl, req.initiator);
-      return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
-    };
-    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length === 0) {
-      // Settled meanwhile (the resume pass, say)? Its token was stored before its record said so (payer.ts settle).
-      return served();
-    }
-    await resuming?.catch(() => undefined);
-    const open = await openPaymentsFor(req.serviceUrl, origin, req.initiator);
-    const wallet = open.length > 0 ? await walletOrNull(req.tabId) : null;
-    if (wallet) for (const r of open) await resolvePayment({ storage: deps.storage, clock: deps.clock, wallet }, r);
-    const t = await served();
-    if (t) return t;
-    if ((await openPaymentsFor(req.serviceUrl, origin, req.initiator)).length > 0) {
-      throw new AutopilotError(
-        'payment_unknown',
-        `a payment to ${origin} for this is still being checked with your wallet; nothing more is paid for it until its outcome is known`,
-      );
-    }
-    return null;
+    const t = await resolveOpen(deps, { serviceUrl: req.serviceUrl, origin, initiator: req.initiator }, { wallet: () => walletOrNull(req.tabId), resuming });
+    return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
   }
 
   function originOf(req: ChallengeRequest): string {
@@ -218,6 +185,9 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
   }
 
   function mustAskOf(req: ChallengeRequest, origin: string): string | undefined {
+    if (req.topSite !== undefined && req.topSite !== req.initiator) {
+      return `a frame from ${req.initiator} inside ${req.topSite} (the site you are on) asked to pay ${origin}; a frame of another site is never paid automatically, from either site's budget`;
+    }
     if (req.initiator === 'null') {
       return `a document with no origin of its own (a sandboxed frame or a data: page) asked to pay ${origin}; that is never paid automatically`;
     }

@@ -199,6 +199,7 @@ describe('detector: 401 re-challenges, unsupported offers, one-time navigations'
     remember: async (_t, _u, lines) => void log.push(`remember ${lines.length}`),
     resetTab: async () => void log.push('reset'),
     pageChanged: async () => {},
+    topOrigin: async (d) => new URL(d.url).origin,
     handle: async (r) => {
       log.push(`handle${r.reusableOnly ? ' reusableOnly' : ''}`);
       return { authorization: 'Payment x', origin: SERVICE, pathPrefix: '/paid', paymentHash: 'aa', validUntil: 1, oneTime: { header: 'Authorization' } };

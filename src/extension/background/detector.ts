@@ -37,6 +37,8 @@ export interface DetectorDeps {
     source: 'fetch' | 'navigation';
     /** Always true here: the browser delivered this 402 (autopilot.ts uses it to allow auto-pay). */
     confirmedByBrowser: true;
+    /** The tab's top-level site, when a frame of another site made the request (never auto-paid then). */
+    topSite?: string;
   }): Promise<{
     authorization: string;
     origin: string;
@@ -61,6 +63,8 @@ export interface DetectorDeps {
   tokenRejected(url: string, authorization: string, tabId: number): Promise<void>;
   addRule(r: Omit<HeaderRule, 'id'>): Promise<void>;
   navigate(tabId: number, url: string): Promise<void>;
+  /** Origin of the tab's top-level document (the site the user is on); "null" when it cannot be told. */
+  topOrigin(d: chrome.webRequest.OnHeadersReceivedDetails): Promise<string>;
   report(e: unknown, where: Seen402): void;
 }
 
@@ -185,6 +189,9 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     if (!nav && initiator === 'null') {
       throw new AutopilotError('denied', 'not paid: a document with no origin (a sandboxed frame or data: page) cannot carry a token');
     }
+    // A frame's request: the user is on the top-level site, not the frame's. A frame of another site is never
+    // paid silently, from the frame site's budget or the page's (autopilot.ts asks).
+    const top = !nav && d.frameId !== 0 ? await deps.topOrigin(d) : initiator;
     const r = await deps.handle({
       serviceUrl: d.url,
       initiator,
@@ -194,6 +201,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
       ...(nav ? {} : { reusableOnly: true }),
       source: nav ? 'navigation' : 'fetch',
       confirmedByBrowser: true,
+      ...(top !== initiator ? { topSite: top } : {}),
     });
     if (r.oneTime) {
       // One navigation carries it, then the rule goes (index.ts onSendHeaders → dropUsedOneTimeRules).

@@ -107,6 +107,28 @@ const ui = createDispatcher<'ui', null>('ui', uiChecks, {
   },
 });
 const seen = { storage: session, clock };
+
+// The detector's handling of each 402 (tab + URL), kept a little after it ends: a page whose 402 the background
+// pays (challenge hidden by CORS) asks about it, and may ask before or after webRequest told us about it.
+const detections = new Map<string, Promise<void>>();
+const DETECTION_KEPT_MS = 10_000;
+const detectionKey = (tabId: number, url: string) => `${tabId} ${url}`;
+function trackDetection(tabId: number, url: string, run: Promise<void>): void {
+  const key = detectionKey(tabId, url);
+  const p = run.catch(() => undefined);
+  detections.set(key, p);
+  void p.then(() =>
+    setTimeout(() => {
+      if (detections.get(key) === p) detections.delete(key);
+    }, DETECTION_KEPT_MS),
+  );
+}
+async function awaitDetection(tabId: number, url: string): Promise<void> {
+  const key = detectionKey(tabId, url);
+  // The page's question can overtake the webRequest event: give the event a moment to arrive.
+  for (let i = 0; i < 20 && !detections.has(key); i++) await new Promise((r) => setTimeout(r, 50));
+  await detections.get(key);
+}
 const page = createDispatcher(
   'page',
   pageChecks,
@@ -116,6 +138,7 @@ const page = createDispatcher(
     settings: () => loadSettings(local),
     rules,
     wasSeen: (tabId, url, www) => wasSeen(seen, tabId, url, www),
+    detected: awaitDetection,
   }),
 );
 
@@ -172,6 +195,15 @@ const detector = {
   navigate: async (tabId: number, url: string) => {
     await browser.tabs.update(tabId, { url });
   },
+  // Firefox lists the frame's ancestors (the last is the top); Chromium: the tab's URL (host permissions show it).
+  async topOrigin(d: chrome.webRequest.OnHeadersReceivedDetails & { frameAncestors?: { url: string }[] }) {
+    try {
+      const url = d.frameAncestors?.length ? d.frameAncestors[d.frameAncestors.length - 1]?.url : (await browser.tabs.get(d.tabId)).url;
+      return url ? new URL(url).origin : 'null';
+    } catch {
+      return 'null';
+    }
+  },
   report(e: unknown, where: { url: string }) {
     console.warn(`L402 Autopilot: not paid for ${where.url}:`, e instanceof Error ? e.message : e);
   },
@@ -209,7 +241,8 @@ chrome.webRequest.onSendHeaders.addListener(
 );
 chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
-    void on402(detector, d).finally(() => sentWith.delete(d.requestId));
+    const run = on402(detector, d).finally(() => sentWith.delete(d.requestId));
+    if (d.statusCode === 402 && d.tabId >= 0) trackDetection(d.tabId, d.url, run);
     return undefined;
   },
   { urls: ['http://*/*', 'https://*/*'] },

@@ -7,7 +7,7 @@ import type { Settings } from '../shared/model.ts';
 import type { Autopilot } from './autopilot.ts';
 import { challengeLines, splitLines } from './demand.ts';
 import { AutopilotError } from './errors.ts';
-import { removeHeaderRules, type HeaderRuleDeps } from './header-rules.ts';
+import { removeHeaderRules, ruleFor, type HeaderRuleDeps } from './header-rules.ts';
 import { listTokens } from './tokens.ts';
 import type { KeyValueStorage } from './storage.ts';
 import {
@@ -33,6 +33,8 @@ export interface PageHandlerDeps {
   rules: HeaderRuleDeps;
   /** Did the browser deliver this 402 to this tab (seen-challenges.ts)? */
   wasSeen(tabId: number, url: string, wwwAuthenticate: string[]): Promise<boolean>;
+  /** Resolves once the background's own handling of the latest 402 for `url` in this tab (detector.ts) is over. */
+  detected(tabId: number, url: string): Promise<void>;
 }
 
 export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, PageCtx> {
@@ -83,6 +85,11 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       const r = await autopilot.tokenRejected(arg.url, arg.authorization);
       if (r.evicted) await removeHeaderRules(deps.rules, (h) => h.authorization === arg.authorization);
       return r;
+    },
+    async paidInBackground(arg, ctx) {
+      await deps.detected(ctx.tabId, arg.url);
+      // Only a rule for this page's own requests: the retry carries nothing the page could not get by retrying itself.
+      return { retry: (await ruleFor(deps.rules, ctx.tabId, arg.url, 'xmlhttprequest', ctx.origin)) !== null };
     },
     weblnEnable: (_a, ctx) => handleWeblnEnable(autopilot.flow, { origin: ctx.origin }),
     async weblnIsEnabled(_a, ctx) {

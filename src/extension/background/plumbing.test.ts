@@ -123,6 +123,7 @@ describe('detector: rules follow the page', () => {
     tokenRejected: async () => void log.push('rejected'),
     addRule: async () => {},
     navigate: async () => {},
+    topOrigin: async () => 'https://top.example',
     report: () => {},
   });
   const details = (o: Partial<chrome.webRequest.OnHeadersReceivedDetails>) =>
@@ -157,6 +158,29 @@ describe('detector: rules follow the page', () => {
     expect(errors).toEqual(['unreadable_response', 'unreadable_response', 'denied']);
     await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://app.example' }], initiator: 'https://app.example' }));
     expect(log.filter((l) => l === 'handle')).toEqual(['handle']);
+  });
+  it("a frame's request names the site the user is on (the tab's top-level page) when it is another site", async () => {
+    const seen: { initiator: string; topSite?: string }[] = [];
+    const d: DetectorDeps = {
+      ...fakeDeps([]),
+      handle: async (r) => {
+        seen.push({ initiator: r.initiator, ...(r.topSite ? { topSite: r.topSite } : {}) });
+        throw new Error('stop');
+      },
+    };
+    const headers = [
+      { name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' },
+      { name: 'Access-Control-Allow-Origin', value: '*' },
+    ];
+    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: headers };
+    await on402(d, details({ ...xhr, initiator: 'https://frame.example', frameId: 4, parentFrameId: 0 }));
+    await on402(d, details({ ...xhr, initiator: 'https://top.example', frameId: 5, parentFrameId: 0 }));
+    await on402(d, details({ ...xhr, initiator: 'https://top.example' }));
+    expect(seen).toEqual([
+      { initiator: 'https://frame.example', topSite: 'https://top.example' },
+      { initiator: 'https://top.example' },
+      { initiator: 'https://top.example' },
+    ]);
   });
   it('a new top-level document drops the rules other pages left in the tab (not on a redirect)', async () => {
     const log: string[] = [];

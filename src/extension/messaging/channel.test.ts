@@ -15,6 +15,7 @@ const handlers: Handlers<PageApi, Ctx> = {
   tokenRejected: async () => {
     throw Object.assign(new Error('nope'), { code: 'loop_guard' });
   },
+  paidInBackground: async () => ({ retry: false }),
   weblnEnable: unreachable,
   weblnIsEnabled: unreachable,
   weblnGetInfo: unreachable,

@@ -44,6 +44,12 @@ export interface PageApi {
   authorizationFor: [{ url: string }, { authorization: string | null }];
   /** The server rejected a token (401, or 402 again with a token): forget it. */
   tokenRejected: [{ url: string; authorization: string }, { evicted: boolean }];
+  /**
+   * The page got a 402 whose challenge it cannot read (CORS without `WWW-Authenticate` exposed), which the
+   * background handles from webRequest: waits for that, and says whether a header rule now serves `url` for this
+   * page (then the wrapper sends the request once more, and the browser attaches the header).
+   */
+  paidInBackground: [{ url: string }, { retry: boolean }];
   /** WebLN provided by the extension. */
   weblnEnable: [Record<string, never>, { enabled: true }];
   weblnIsEnabled: [Record<string, never>, { enabled: boolean }];

@@ -57,6 +57,7 @@ export const pageChecks: ArgChecks<PageApi> = {
       : null),
   authorizationFor: shape({ url: httpUrl }),
   tokenRejected: shape({ url: httpUrl, authorization: str(MAX_HEADER) }),
+  paidInBackground: shape({ url: httpUrl }),
   weblnEnable: empty,
   weblnIsEnabled: empty,
   weblnGetInfo: empty,

@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { call, errorText } from '../shared/api.ts';
+import { CheckingBanner } from '../shared/checking-banner.tsx';
 import { Banner, Brand, Meter, SiteIcon, Spinner, StatusPill, Switch } from '../shared/components.tsx';
 import { hostOf, PERIOD_NOUN, relative, sats, shortTime } from '../shared/format.ts';
 import { useApi } from '../shared/use-api.ts';
@@ -84,6 +85,7 @@ function SiteCard({ site }: { site: ActiveSite }) {
       </div>
       {summary.error && <Banner kind="error">{summary.error}</Banner>}
       {error && <Banner kind="error">{error}</Banner>}
+      <CheckingBanner origin={site.origin} />
       {!s && !summary.error && <Spinner />}
       {s && (
         <div class="stack">

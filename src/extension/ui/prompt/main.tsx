@@ -9,6 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { DEFAULT_SITE_BUDGET, type Period, SCHEME_NAMES, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
+import { CheckingBanner } from '../shared/checking-banner.tsx';
 import { hostOf, PERIOD_LABEL, parseSats, sats, siteNames } from '../shared/format.ts';
 import { createInputGuard } from './input-guard.ts';
 
@@ -200,6 +201,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
       <Banner kind="info">
         <strong>Why you are asked:</strong> {prompt.reason}
       </Banner>
+      {!enable && <CheckingBanner origin={prompt.origin} />}
 
       {!enable && (
         <dl class="kv">
