@@ -30,7 +30,11 @@ export async function measureGateInProcess(n = 2000, reps = 7): Promise<GateMicr
   const gated = createApp(deps);
   const body = JSON.stringify({ a: [1, 2, 3, 4, 5, 6, 7, 8], b: [8, 7, 6, 5, 4, 3, 2, 1] });
   const req = (h: Record<string, string> = {}): Request =>
-    new Request('http://bench/v1/similarity', { method: 'POST', body, headers: { 'content-type': 'application/json', ...h } });
+    new Request('http://bench/v1/similarity', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...h },
+    });
   const first = await gated.fetch(req());
   const c = parseL402Challenge(first.headers.get('www-authenticate') ?? '');
   const authorization = `L402 ${c.macaroon}:${await wallet.pay(c.invoice)}`;
@@ -75,7 +79,8 @@ export async function measureGateInProcess(n = 2000, reps = 7): Promise<GateMicr
   for (let r = 0; r < reps; r++) {
     const t = performance.now();
     for (let i = 0; i < n * 5; i++) {
-      if ((await checkL402(prepared, pairSpec(config), gateOpts)).kind !== 'allowed') throw new Error('gate refused a valid credential');
+      if ((await checkL402(prepared, pairSpec(config), gateOpts)).kind !== 'allowed')
+        throw new Error('gate refused a valid credential');
     }
     decision = Math.min(decision, ((performance.now() - t) * 1000) / (n * 5));
   }

@@ -21,7 +21,12 @@ export function measureInjectedSize(dist = 'dist/chrome'): InjectedSize[] | null
   return (manifest.content_scripts ?? []).flatMap((cs) =>
     (cs.js ?? []).map((file) => {
       const data = readFileSync(join(dist, file));
-      return { file, world: cs.world === 'MAIN' ? 'MAIN' : 'ISOLATED', bytes: data.length, gzip_bytes: gzipSync(data).length } as const;
+      return {
+        file,
+        world: cs.world === 'MAIN' ? 'MAIN' : 'ISOLATED',
+        bytes: data.length,
+        gzip_bytes: gzipSync(data).length,
+      } as const;
     }),
   );
 }

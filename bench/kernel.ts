@@ -89,7 +89,11 @@ export function measureKernel(dims: number, rows: number, reps = 15): KernelResu
   const q = m.slice(0, dims);
   const out = new Float64Array(rows);
   const bytes = m.byteLength;
-  const p = paired(() => cosineBatch(q, m, rows, out)[0]!, () => sumBaseline(m), reps);
+  const p = paired(
+    () => cosineBatch(q, m, rows, out)[0]!,
+    () => sumBaseline(m),
+    reps,
+  );
   return {
     kernel: 'js-f64',
     dims,
@@ -118,8 +122,18 @@ export function measureSimdKernel(dims: number, bytes: number, reps = 15): Kerne
   }
   const words = new Float64Array(ws.matrix.buffer, ws.matrix.byteOffset, Math.floor(ws.matrix.byteLength / 8));
   const read = simdReadBaseline();
-  const p = paired(() => batchKernel.run(qq).scores[0]!, () => sumBaseline(words), reps);
-  const s = read ? paired(() => batchKernel.run(qq).scores[0]!, () => read(ws.matrix), reps) : null;
+  const p = paired(
+    () => batchKernel.run(qq).scores[0]!,
+    () => sumBaseline(words),
+    reps,
+  );
+  const s = read
+    ? paired(
+        () => batchKernel.run(qq).scores[0]!,
+        () => read(ws.matrix),
+        reps,
+      )
+    : null;
   const n = ws.matrix.byteLength;
   return {
     kernel: batchKernel.kind === 'wasm-simd' ? 'wasm-simd-f32' : 'js-f32',

@@ -44,7 +44,8 @@ interface Results {
 }
 
 const r = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as Results;
-const f = (n: number, d = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const f = (n: number, d = 1): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const lo = (xs: number[]): number => Math.min(...xs);
 const hi = (xs: number[]): number => Math.max(...xs);
 const pct = (d: number): string => {
@@ -76,7 +77,10 @@ const rows: [string, string][] = [
     'SIMD float32 batch kernel (binary bodies) vs a plain JS read of the same 32 MB, same run (median of 15 paired runs, range)',
     `${k(r.kernel, 8)} the time at 8 dims, ${k(r.kernel, 1536)} at 1536 dims; vs a SIMD read of the same bytes ${simd(8)}× / ${simd(1536)}×`,
   ],
-  ['float64 JS batch kernel (JSON bodies), same comparison', `${k(r.kernel_reference, 8)} at 8 dims, ${k(r.kernel_reference, 1536)} at 1536 dims`],
+  [
+    'float64 JS batch kernel (JSON bodies), same comparison',
+    `${k(r.kernel_reference, 8)} at 8 dims, ${k(r.kernel_reference, 1536)} at 1536 dims`,
+  ],
 ];
 if (r.regtest_402_to_200) {
   rows.push([

@@ -37,18 +37,26 @@ export async function measureRegtestLatency(paid = 8, reuse = 50): Promise<Laten
     closers.unshift(() => relay.close());
     const nwc = await startNwcWalletService({ relayUrl: relay.url, node: lndLightningNode(net.rest('bob')) });
     closers.unshift(() => nwc.close());
-    const server = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(net.rest('alice')), log: silentLogger });
+    const server = await startServer({
+      config: { port: 0, dataDir },
+      backend: lndBackend(net.rest('alice')),
+      log: silentLogger,
+    });
     closers.unshift(() => server.close());
     const upS = (performance.now() - t0) / 1000;
     const wallet = createNwcWallet(nwc.nwcUri, { timeoutMs: 60_000 });
     closers.unshift(async () => wallet.close?.());
     const body = JSON.stringify({ a: [1, 2, 3], b: [3, 2, 1] });
     const call = (tokenStore: ReturnType<typeof memoryTokenStore>) =>
-      fetchWithL402(`${server.url}/v1/similarity`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, {
-        wallet,
-        tokenStore,
-        networks: ['regtest'],
-      });
+      fetchWithL402(
+        `${server.url}/v1/similarity`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body },
+        {
+          wallet,
+          tokenStore,
+          networks: ['regtest'],
+        },
+      );
     const paidMs: number[] = [];
     let store = memoryTokenStore();
     for (let i = 0; i < paid; i++) {

@@ -24,8 +24,12 @@ const BATCH_ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 200);
 const BATCH_DIMS = 1536;
 const NAME = process.env.BENCH_NAME ?? `server-${new Date().toISOString().replace(/[:.]/g, '-')}`;
 
-async function startChild(mode: 'free' | 'gated'): Promise<{ url: string; authorization: string | null; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(here, 'server-child.ts'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startChild(
+  mode: 'free' | 'gated',
+): Promise<{ url: string; authorization: string | null; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(here, 'server-child.ts'), mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
@@ -33,7 +37,8 @@ async function startChild(mode: 'free' | 'gated'): Promise<{ url: string; author
   return { ...(JSON.parse(line) as { url: string; authorization: string | null }), child };
 }
 
-const vector = (dims: number, seed: number): number[] => Array.from({ length: dims }, (_, i) => Math.sin(i * 0.37 + seed));
+const vector = (dims: number, seed: number): number[] =>
+  Array.from({ length: dims }, (_, i) => Math.sin(i * 0.37 + seed));
 
 /** One HTTP case: what to send and what status counts as success. */
 interface Target {
@@ -127,7 +132,8 @@ function summarise(t: Target, rs: Round[]): HttpCase {
   };
 }
 
-const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const range = (lo: number, hi: number, d = 0, unit = ''): string => `${fmt(lo, d)}–${fmt(hi, d)}${unit}`;
 
 async function main(): Promise<void> {
@@ -143,7 +149,13 @@ async function main(): Promise<void> {
     const common = { path: '/v1/similarity', dims, body, connections: CONNECTIONS };
     pairTargets.push(
       { ...common, name: 'a_no_gate', url: free.url, headers: json, expected: 200 },
-      { ...common, name: 'b_valid_l402', url: gated.url, headers: { ...json, authorization: gated.authorization! }, expected: 200 },
+      {
+        ...common,
+        name: 'b_valid_l402',
+        url: gated.url,
+        headers: { ...json, authorization: gated.authorization! },
+        expected: 200,
+      },
       { ...common, name: 'c_402_challenge', url: challenged.url, headers: json, expected: 402 },
     );
   }
@@ -206,7 +218,8 @@ async function main(): Promise<void> {
       vs_no_gate_rounds: h.rounds_req_per_s.map((x, r) => x / base.rounds_req_per_s[r]!),
     };
   });
-  const overhead = (d: number): number[] => rowsOut.find((r) => r.case === 'b_valid_l402' && r.dims === d)!.vs_no_gate_rounds.map((v) => (1 - v) * 100);
+  const overhead = (d: number): number[] =>
+    rowsOut.find((r) => r.case === 'b_valid_l402' && r.dims === d)!.vs_no_gate_rounds.map((v) => (1 - v) * 100);
   const result = {
     name: NAME,
     date: new Date().toISOString(),
@@ -251,10 +264,14 @@ async function main(): Promise<void> {
   }
   for (const d of [8, 1536]) {
     const o = spread(overhead(d));
-    console.log(`gate overhead (b vs a), dims_${d}: ${fmt(result.gate_overhead_pct[`dims_${d}`]!, 1)}% (rounds ${range(o.min, o.max, 1, '%')})`);
+    console.log(
+      `gate overhead (b vs a), dims_${d}: ${fmt(result.gate_overhead_pct[`dims_${d}`]!, 1)}% (rounds ${range(o.min, o.max, 1, '%')})`,
+    );
   }
   const bv = batch_binary_vs_json;
-  console.log(`\nPOST /v1/similarity/batch, ${bv.rows} × ${bv.dims} (${fmt(bv.vector_mb, 2)} MB of float32), no gate, 2 connections`);
+  console.log(
+    `\nPOST /v1/similarity/batch, ${bv.rows} × ${bv.dims} (${fmt(bv.vector_mb, 2)} MB of float32), no gate, 2 connections`,
+  );
   for (const c of bv.cases) {
     const body = c.case === 'batch_json' ? bv.json_body_bytes : bv.binary_body_bytes;
     console.log(
@@ -265,9 +282,13 @@ async function main(): Promise<void> {
   console.log('\nIn-process (app.fetch, no socket), dims 8, best of 7 × 2000 requests: µs per request');
   for (const g of gateMicro) console.log(`  ${g.case.padEnd(18)}${p(fmt(g.us_per_request, 1), 8)} µs`);
   const micro = (n: string): number => gateMicro.find((g) => g.case === n)!.us_per_request;
-  console.log(`  gate cost with a valid credential: ${fmt(micro('b_valid_l402') - micro('a_no_gate'), 1)} µs (${fmt((micro('b_valid_l402') / micro('a_no_gate') - 1) * 100, 1)}% of (a))`);
+  console.log(
+    `  gate cost with a valid credential: ${fmt(micro('b_valid_l402') - micro('a_no_gate'), 1)} µs (${fmt((micro('b_valid_l402') / micro('a_no_gate') - 1) * 100, 1)}% of (a))`,
+  );
   console.log('\nBatch kernel vs a plain JS memory read of the same bytes (15 paired runs, median ratio and range)');
-  console.log(`${'kernel'.padEnd(15)}${p('dims', 6)}${p('rows', 9)}${p('MB', 6)}${p('kernel GB/s', 13)}${p('JS read GB/s', 14)}${p('time ratio', 12)}${p('range', 13)}${p('SIMD read GB/s', 16)}${p('vs SIMD read', 14)}`);
+  console.log(
+    `${'kernel'.padEnd(15)}${p('dims', 6)}${p('rows', 9)}${p('MB', 6)}${p('kernel GB/s', 13)}${p('JS read GB/s', 14)}${p('time ratio', 12)}${p('range', 13)}${p('SIMD read GB/s', 16)}${p('vs SIMD read', 14)}`,
+  );
   for (const k of [...kernel, ...kernelReference]) {
     console.log(
       `${k.kernel.padEnd(15)}${p(String(k.dims), 6)}${p(String(k.rows), 9)}${p(fmt(k.bytes / 1e6, 0), 6)}${p(fmt(k.kernel_gb_s, 2), 13)}${p(fmt(k.baseline_gb_s, 2), 14)}${p(`${fmt(k.kernel_vs_baseline, 2)}×`, 12)}${p(range(k.kernel_vs_baseline_min, k.kernel_vs_baseline_max, 2, '×'), 13)}${p(k.simd_read_gb_s ? fmt(k.simd_read_gb_s, 2) : '', 16)}${p(k.kernel_vs_simd_read ? `${fmt(k.kernel_vs_simd_read, 2)}×` : '', 14)}`,
@@ -275,12 +296,19 @@ async function main(): Promise<void> {
   }
   console.log('\nInjected into every page (dist/chrome)');
   if (!injected) console.log('  (not built: run npm run build first)');
-  for (const f of injected ?? []) console.log(`  ${f.world.padEnd(9)}${f.file.padEnd(44)}${p(fmt(f.bytes), 8)} B${p(fmt(f.gzip_bytes), 8)} B gzip`);
+  for (const f of injected ?? [])
+    console.log(`  ${f.world.padEnd(9)}${f.file.padEnd(44)}${p(fmt(f.bytes), 8)} B${p(fmt(f.gzip_bytes), 8)} B gzip`);
   if (regtest) {
     console.log('\nEnd to end on regtest (toolkit → NWC → bob → alice → server), wall time');
-    console.log(`  402 → pay → 200, fresh token: p50 ${fmt(regtest.paid_p50_ms, 0)} ms, max ${fmt(regtest.paid_max_ms, 0)} ms (${regtest.paid_requests} requests)`);
-    console.log(`  reused token:                 p50 ${fmt(regtest.reuse_p50_ms, 1)} ms (${regtest.reuse_requests} requests)`);
-    console.log(`  paid / reused latency ratio:  ${fmt(regtest.paid_p50_ms / regtest.reuse_p50_ms, 0)}×   (network up in ${fmt(regtest.network_up_s, 1)} s)`);
+    console.log(
+      `  402 → pay → 200, fresh token: p50 ${fmt(regtest.paid_p50_ms, 0)} ms, max ${fmt(regtest.paid_max_ms, 0)} ms (${regtest.paid_requests} requests)`,
+    );
+    console.log(
+      `  reused token:                 p50 ${fmt(regtest.reuse_p50_ms, 1)} ms (${regtest.reuse_requests} requests)`,
+    );
+    console.log(
+      `  paid / reused latency ratio:  ${fmt(regtest.paid_p50_ms / regtest.reuse_p50_ms, 0)}×   (network up in ${fmt(regtest.network_up_s, 1)} s)`,
+    );
   }
   console.log(`\nwrote ${out}`);
 }

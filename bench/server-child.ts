@@ -13,7 +13,11 @@ const s = await startServer({
 });
 let authorization: string | null = null;
 if (paywall) {
-  const res = await fetch(`${s.url}/v1/similarity`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1], b: [1] }) });
+  const res = await fetch(`${s.url}/v1/similarity`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ a: [1], b: [1] }),
+  });
   const c = parseL402Challenge(res.headers.get('www-authenticate') ?? '');
   authorization = `L402 ${c.macaroon}:${await s.devWallet!.pay(c.invoice)}`;
 }

@@ -22,7 +22,14 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 // Bolt polygon in a 0..1 box.
-const bolt: Array<[number, number]> = [[0.58, 0.1], [0.28, 0.55], [0.48, 0.55], [0.4, 0.9], [0.72, 0.42], [0.52, 0.42]];
+const bolt: Array<[number, number]> = [
+  [0.58, 0.1],
+  [0.28, 0.55],
+  [0.48, 0.55],
+  [0.4, 0.9],
+  [0.72, 0.42],
+  [0.52, 0.42],
+];
 function inside(x: number, y: number): boolean {
   let hit = false;
   for (let i = 0, j = bolt.length - 1; i < bolt.length; j = i++) {

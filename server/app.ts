@@ -18,7 +18,13 @@ import { batchSpec, discoveryDocument, pairSpec, pricingDocument } from './prici
 import { isF32BatchBody, scoreBinaryBatch, scoreBinaryPair } from './similarity/binary-body.ts';
 import { cosine, cosineBatch } from './similarity/cosine.ts';
 import { selectTopK } from './similarity/top-k.ts';
-import { parseBatchInput, parsePairInput, parsePairQuery, ValidationError, type VectorLimits } from './similarity/validate.ts';
+import {
+  parseBatchInput,
+  parsePairInput,
+  parsePairQuery,
+  ValidationError,
+  type VectorLimits,
+} from './similarity/validate.ts';
 import type { TokenAuthority } from './tokens/token-authority.ts';
 import { errorMessage } from '../src/util/error-message.ts';
 
@@ -39,7 +45,10 @@ export interface AppDeps {
 }
 
 /** `incoming` is there when served by @hono/node-server; absent under `app.fetch(request)` in tests. */
-type Env = { Bindings: Partial<HttpBindings>; Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string } };
+type Env = {
+  Bindings: Partial<HttpBindings>;
+  Variables: { priceMsat?: number; paid?: boolean; rejected?: string; tokenId?: string };
+};
 
 /**
  * Builds the app.
@@ -49,7 +58,11 @@ type Env = { Bindings: Partial<HttpBindings>; Variables: { priceMsat?: number; p
 export function createApp(deps: AppDeps): Hono<Env> {
   const { config, log } = deps;
   const app = new Hono<Env>();
-  const limits: VectorLimits = { maxDims: config.maxDims, maxVectors: config.maxVectors, maxBatchWork: config.maxBatchWork };
+  const limits: VectorLimits = {
+    maxDims: config.maxDims,
+    maxVectors: config.maxVectors,
+    maxBatchWork: config.maxBatchWork,
+  };
   const gate: L402GateOptions = {
     service: { name: config.serviceName, tier: config.serviceTier },
     backend: withTimeouts(deps.backend, config.backendTimeoutMs),
@@ -61,7 +74,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     challengeForm: config.challengeForm,
     location: config.serviceName,
     verified: createVerifiedCache(),
-    mintLimit: createTokenBucket({ burst: config.challengeBurst, perSecond: config.challengeRatePerSecond, now: deps.clock }),
+    mintLimit: createTokenBucket({
+      burst: config.challengeBurst,
+      perSecond: config.challengeRatePerSecond,
+      now: deps.clock,
+    }),
   };
   const paywall = deps.paywall ?? true;
   const auth: AuthGateOptions = {
@@ -109,11 +126,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.onError((err, c) => {
     if (err instanceof ValidationError) {
-      return c.json({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } }, 400);
+      return c.json(
+        { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } },
+        400,
+      );
     }
     if (err instanceof RequestError) return c.json(errorBody(err.code, err.message), err.status);
     // Never a stack trace to the client; the log keeps the detail.
-    log({ msg: 'error', route: c.req.path.slice(0, 200), error: errorMessage(err), stack: err instanceof Error ? err.stack : undefined });
+    log({
+      msg: 'error',
+      route: c.req.path.slice(0, 200),
+      error: errorMessage(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
     return c.json(errorBody('internal', 'internal server error'), 500);
   });
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path.slice(0, 200)}`), 404));
@@ -133,7 +158,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.json(errorBody('body_too_large', `binary request body exceeds ${config.maxBinaryBodyBytes} bytes`), 413),
   );
   // Binary (float32) bodies have their own, larger cap: the same batch is ~5× smaller than as JSON.
-  const limitBody: MiddlewareHandler<Env> = (c, next) => (isF32BatchBody(c.req.header('content-type')) ? limitBinary : limitJson)(c, next);
+  const limitBody: MiddlewareHandler<Env> = (c, next) =>
+    (isF32BatchBody(c.req.header('content-type')) ? limitBinary : limitJson)(c, next);
 
   /**
    * Validate first (never charge for a request we would refuse), then the gate, then the work; `respond`
@@ -188,7 +214,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       () => pairSpec(config),
       ({ a, b }) => ({ similarity: cosine(a, b) }),
       ({ a, b }, { similarity }) =>
-        prefersHtml(c.req.header('accept')) ? new Response(similarityPage(a, b, similarity), { headers: HTML_HEADERS }) : c.json({ similarity }),
+        prefersHtml(c.req.header('accept'))
+          ? new Response(similarityPage(a, b, similarity), { headers: HTML_HEADERS })
+          : c.json({ similarity }),
     ),
   );
   app.post('/v1/similarity/batch', limitBody, (c) =>
@@ -204,7 +232,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
           c,
           async () => parseBatchInput(await readJson(c), limits),
           (i) => batchSpec(i.work, config),
-          (i) => ({ results: selectTopK(cosineBatch(i.query, i.matrix, i.count, new Float64Array(i.count)), i.topK), dims: i.dims, count: i.count }),
+          (i) => ({
+            results: selectTopK(cosineBatch(i.query, i.matrix, i.count, new Float64Array(i.count)), i.topK),
+            dims: i.dims,
+            count: i.count,
+          }),
         ),
   );
   return app;
@@ -265,7 +297,11 @@ async function readJson(c: Context<Env>): Promise<unknown> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   // RFC 8259 §8.1: JSON text is UTF-8 and must not begin with a byte order mark.
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw new ValidationError('invalid_encoding', null, 'request body starts with a byte order mark; send UTF-8 JSON without one');
+    throw new ValidationError(
+      'invalid_encoding',
+      null,
+      'request body starts with a byte order mark; send UTF-8 JSON without one',
+    );
   }
   let text: string;
   try {

@@ -13,7 +13,8 @@ export function bodyCap<E extends Env>(maxSize: number, onError: (c: Context) =>
   return (c, next) => {
     const h = c.req.raw.headers;
     const length = h.get('content-length');
-    if (length !== null && !h.has('transfer-encoding')) return Number.parseInt(length, 10) > maxSize ? Promise.resolve(onError(c)) : next();
+    if (length !== null && !h.has('transfer-encoding'))
+      return Number.parseInt(length, 10) > maxSize ? Promise.resolve(onError(c)) : next();
     return streamed(c, next);
   };
 }
@@ -28,7 +29,13 @@ export function bodyCap<E extends Env>(maxSize: number, onError: (c: Context) =>
 export async function readBytes(c: Context): Promise<Uint8Array> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   const length = Number(c.req.header('content-length'));
-  if (!incoming || incoming.readableDidRead || c.req.raw.bodyUsed || !Number.isSafeInteger(length) || c.req.header('transfer-encoding')) {
+  if (
+    !incoming ||
+    incoming.readableDidRead ||
+    c.req.raw.bodyUsed ||
+    !Number.isSafeInteger(length) ||
+    c.req.header('transfer-encoding')
+  ) {
     return new Uint8Array(await c.req.arrayBuffer());
   }
   const out = Buffer.allocUnsafeSlow(length);

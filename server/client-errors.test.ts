@@ -45,7 +45,11 @@ function expectJsonError(r: RawResponse | undefined, status: number, code: strin
   expect(r!.body).toMatchObject({ error: { code, message: expect.any(String) } });
 }
 
-const post = (body: Buffer | string, contentType: string | null = 'application/json', length = Buffer.byteLength(body)): Buffer =>
+const post = (
+  body: Buffer | string,
+  contentType: string | null = 'application/json',
+  length = Buffer.byteLength(body),
+): Buffer =>
   Buffer.concat([
     Buffer.from(
       `POST /v1/similarity HTTP/1.1\r\nHost: x\r\n${contentType === null ? '' : `Content-Type: ${contentType}\r\n`}Content-Length: ${length}\r\nConnection: close\r\n\r\n`,
@@ -79,10 +83,18 @@ describe('every error is a JSON error (over a socket)', () => {
 
   it('a Content-Length shorter than the body: every answer on the connection is a JSON error', async () => {
     const body = '{"a":[1,2],"b":[2,1]}';
-    const responses = await raw(s.port, post(body, 'application/json', 5).toString().replace('Connection: close\r\n', ''));
+    const responses = await raw(
+      s.port,
+      post(body, 'application/json', 5).toString().replace('Connection: close\r\n', ''),
+    );
     expect(responses.length).toBeGreaterThan(0);
-    expect(responses.some((r) => r.status === 400 && (r.body as { error?: { code?: string } }).error?.code === 'bad_request')).toBe(true);
-    for (const r of responses) expect(r.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+    expect(
+      responses.some(
+        (r) => r.status === 400 && (r.body as { error?: { code?: string } }).error?.code === 'bad_request',
+      ),
+    ).toBe(true);
+    for (const r of responses)
+      expect(r.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
   });
 
   it.each([

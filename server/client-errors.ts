@@ -8,8 +8,10 @@ import type { Logger } from './log.ts';
 
 /** Status and error code for a parser error code. */
 function classify(code: string | undefined): { status: number; code: string; message: string } {
-  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'headers_too_large', message: 'request headers exceed 16 KiB' };
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, code: 'request_timeout', message: 'the request took too long to arrive' };
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { status: 431, code: 'headers_too_large', message: 'request headers exceed 16 KiB' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { status: 408, code: 'request_timeout', message: 'the request took too long to arrive' };
   return { status: 400, code: 'bad_request', message: `malformed HTTP request${code ? ` (${code})` : ''}` };
 }
 

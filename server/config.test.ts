@@ -4,7 +4,14 @@ import { ConfigError, loadConfig } from './config.ts';
 describe('loadConfig', () => {
   it('has safe defaults: dev backend on 127.0.0.1', () => {
     const c = loadConfig();
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8402, backend: 'dev', devNetwork: 'regtest', dataDir: '.data/server', lsatTwin: true });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8402,
+      backend: 'dev',
+      devNetwork: 'regtest',
+      dataDir: '.data/server',
+      lsatTwin: true,
+    });
   });
 
   it('reads env over file over defaults, and coerces types', () => {
@@ -25,7 +32,10 @@ describe('loadConfig', () => {
 
   it('collects every problem with the variable named', () => {
     try {
-      loadConfig({ env: { PORT: 'eighty', BACKEND: 'cln', LSAT_TWIN: 'maybe', PRICE_PAIR_MSAT: '5' }, file: { nope: 1 } });
+      loadConfig({
+        env: { PORT: 'eighty', BACKEND: 'cln', LSAT_TWIN: 'maybe', PRICE_PAIR_MSAT: '5' },
+        file: { nope: 1 },
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
@@ -39,23 +49,36 @@ describe('loadConfig', () => {
   });
 
   it('requires the lnd connection settings for BACKEND=lnd', () => {
-    expect(() => loadConfig({ env: { BACKEND: 'lnd' } })).toThrow(/LND_REST_URL[\s\S]*LND_TLS_CERT_PATH[\s\S]*LND_MACAROON_PATH/);
+    expect(() => loadConfig({ env: { BACKEND: 'lnd' } })).toThrow(
+      /LND_REST_URL[\s\S]*LND_TLS_CERT_PATH[\s\S]*LND_MACAROON_PATH/,
+    );
   });
 
   it('checks CORS origins', () => {
     expect(() => loadConfig({ env: { CORS_ORIGINS: 'evil' } })).toThrow(/CORS_ORIGINS/);
-    expect(loadConfig({ env: { CORS_ORIGINS: 'https://a.example,chrome-extension://abc' } }).corsOrigins).toContain('https://a.example');
+    expect(loadConfig({ env: { CORS_ORIGINS: 'https://a.example,chrome-extension://abc' } }).corsOrigins).toContain(
+      'https://a.example',
+    );
   });
 
   it('reports an unreadable CONFIG_FILE', () => {
-    expect(() => loadConfig({ env: { CONFIG_FILE: '/x.json' }, readFile: () => 'not json' })).toThrow(/CONFIG_FILE \/x.json/);
+    expect(() => loadConfig({ env: { CONFIG_FILE: '/x.json' }, readFile: () => 'not json' })).toThrow(
+      /CONFIG_FILE \/x.json/,
+    );
   });
 
   it('AUTH_SCHEMES and INVALID_CREDENTIAL_STATUS: defaults l402 / 402, the allowed values, and clear refusals', () => {
     expect(loadConfig()).toMatchObject({ authSchemes: 'l402', invalidCredentialStatus: 402 });
-    expect(loadConfig({ env: { AUTH_SCHEMES: 'l402,payment', INVALID_CREDENTIAL_STATUS: '401' } })).toMatchObject({ authSchemes: 'l402,payment', invalidCredentialStatus: 401 });
+    expect(loadConfig({ env: { AUTH_SCHEMES: 'l402,payment', INVALID_CREDENTIAL_STATUS: '401' } })).toMatchObject({
+      authSchemes: 'l402,payment',
+      invalidCredentialStatus: 401,
+    });
     expect(loadConfig({ env: { AUTH_SCHEMES: 'payment' } }).authSchemes).toBe('payment');
-    expect(() => loadConfig({ env: { AUTH_SCHEMES: 'x402' } })).toThrow(/AUTH_SCHEMES must be one of l402, payment, l402,payment/);
-    expect(() => loadConfig({ env: { INVALID_CREDENTIAL_STATUS: '403' } })).toThrow(/INVALID_CREDENTIAL_STATUS must be an integer in \[401, 402\]/);
+    expect(() => loadConfig({ env: { AUTH_SCHEMES: 'x402' } })).toThrow(
+      /AUTH_SCHEMES must be one of l402, payment, l402,payment/,
+    );
+    expect(() => loadConfig({ env: { INVALID_CREDENTIAL_STATUS: '403' } })).toThrow(
+      /INVALID_CREDENTIAL_STATUS must be an integer in \[401, 402\]/,
+    );
   });
 });

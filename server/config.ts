@@ -67,7 +67,13 @@ interface Field<K extends keyof ServerConfig> {
 }
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER): Kind => ({ t: 'int', min, max });
-const f = <K extends keyof ServerConfig>(key: K, env: string, kind: Kind, def: ServerConfig[K], doc: string): Field<K> => ({
+const f = <K extends keyof ServerConfig>(
+  key: K,
+  env: string,
+  kind: Kind,
+  def: ServerConfig[K],
+  doc: string,
+): Field<K> => ({
   key,
   env,
   kind,
@@ -79,9 +85,21 @@ const f = <K extends keyof ServerConfig>(key: K, env: string, kind: Kind, def: S
 export const CONFIG_FIELDS = [
   f('port', 'PORT', int(0, 65535), 8402, 'TCP port (0 = any free port)'),
   f('host', 'HOST', { t: 'string', nonEmpty: true }, '127.0.0.1', 'interface to listen on'),
-  f('dataDir', 'DATA_DIR', { t: 'string', nonEmpty: true }, '.data/server', 'master secret, revocations, dev node state'),
+  f(
+    'dataDir',
+    'DATA_DIR',
+    { t: 'string', nonEmpty: true },
+    '.data/server',
+    'master secret, revocations, dev node state',
+  ),
   f('backend', 'BACKEND', { t: 'enum', values: ['dev', 'lnd'] }, 'dev', 'Lightning backend'),
-  f('devNetwork', 'DEV_NETWORK', { t: 'enum', values: ['regtest', 'testnet', 'signet', 'simnet', 'mainnet'] }, 'regtest', 'dev invoices network (mainnet refused)'),
+  f(
+    'devNetwork',
+    'DEV_NETWORK',
+    { t: 'enum', values: ['regtest', 'testnet', 'signet', 'simnet', 'mainnet'] },
+    'regtest',
+    'dev invoices network (mainnet refused)',
+  ),
   f('devWalletBalanceSat', 'DEV_WALLET_BALANCE_SAT', int(0), 1_000_000, 'initial dev wallet balance (dev money)'),
   f('lndRestUrl', 'LND_REST_URL', { t: 'string' }, '', 'lnd REST URL, e.g. https://127.0.0.1:8080'),
   f('lndTlsCertPath', 'LND_TLS_CERT_PATH', { t: 'string' }, '', "path to lnd's tls.cert"),
@@ -90,7 +108,13 @@ export const CONFIG_FIELDS = [
   f('serviceTier', 'SERVICE_TIER', int(0, 1000), 0, 'tier in the services caveat'),
   f('pairPriceMsat', 'PRICE_PAIR_MSAT', int(1000), 10_000, 'price of a pair token (msat)'),
   f('batchBasePriceMsat', 'PRICE_BATCH_BASE_MSAT', int(0), 10_000, 'fixed part of a batch token price (msat)'),
-  f('batchPricePerKiloWorkMsat', 'PRICE_BATCH_PER_KWORK_MSAT', int(0), 100, 'batch price per 1000 × (vectors × dims) (msat)'),
+  f(
+    'batchPricePerKiloWorkMsat',
+    'PRICE_BATCH_PER_KWORK_MSAT',
+    int(0),
+    100,
+    'batch price per 1000 × (vectors × dims) (msat)',
+  ),
   f('tokenLifetimeSeconds', 'TOKEN_LIFETIME_SECONDS', int(1), 3600, 'token validity after minting'),
   f('invoiceExpirySeconds', 'INVOICE_EXPIRY_SECONDS', int(10), 600, 'invoice expiry'),
   f('maxBodyBytes', 'MAX_BODY_BYTES', int(1024), 8 * 1024 * 1024, 'request body limit'),
@@ -100,14 +124,44 @@ export const CONFIG_FIELDS = [
   f('maxBatchWork', 'MAX_BATCH_WORK', int(1), 15_360_000, 'max vectors × dims per batch'),
   f('backendTimeoutMs', 'BACKEND_TIMEOUT_MS', int(10), 5000, 'Lightning backend call timeout'),
   f('lsatTwin', 'LSAT_TWIN', { t: 'bool' }, true, 'also send an LSAT challenge line'),
-  f('challengeForm', 'CHALLENGE_FORM', { t: 'enum', values: ['classic', 'revised'] }, 'classic', 'challenge parameter style'),
-  f('authSchemes', 'AUTH_SCHEMES', { t: 'enum', values: ['l402', 'payment', 'l402,payment'] }, 'l402', 'schemes offered: l402, payment (Lightning charge) or both'),
-  f('invalidCredentialStatus', 'INVALID_CREDENTIAL_STATUS', int(401, 402), 402, 'status for a refused credential, with a fresh challenge'),
+  f(
+    'challengeForm',
+    'CHALLENGE_FORM',
+    { t: 'enum', values: ['classic', 'revised'] },
+    'classic',
+    'challenge parameter style',
+  ),
+  f(
+    'authSchemes',
+    'AUTH_SCHEMES',
+    { t: 'enum', values: ['l402', 'payment', 'l402,payment'] },
+    'l402',
+    'schemes offered: l402, payment (Lightning charge) or both',
+  ),
+  f(
+    'invalidCredentialStatus',
+    'INVALID_CREDENTIAL_STATUS',
+    int(401, 402),
+    402,
+    'status for a refused credential, with a fresh challenge',
+  ),
   f('corsOrigins', 'CORS_ORIGINS', { t: 'string', nonEmpty: true }, '*', 'allowed origins (* or comma list)'),
   f('logRequests', 'LOG_REQUESTS', { t: 'bool' }, true, 'one JSON log line per request'),
   f('challengeBurst', 'CHALLENGE_BURST', int(0), 100, 'challenges one client may get at once (0 = no limit)'),
-  f('sharedStoreUrl', 'SHARED_STORE_URL', { t: 'string' }, '', "'' = files in DATA_DIR; postgres://user:pass@host:port/db shares state between instances"),
-  f('challengeRatePerSecond', 'CHALLENGE_RATE_PER_SECOND', int(0), 20, 'challenges per second per client after the burst (0 = no limit)'),
+  f(
+    'sharedStoreUrl',
+    'SHARED_STORE_URL',
+    { t: 'string' },
+    '',
+    "'' = files in DATA_DIR; postgres://user:pass@host:port/db shares state between instances",
+  ),
+  f(
+    'challengeRatePerSecond',
+    'CHALLENGE_RATE_PER_SECOND',
+    int(0),
+    20,
+    'challenges per second per client after the burst (0 = no limit)',
+  ),
 ] as const;
 
 /** Thrown when the configuration is invalid; `problems` has one line per bad setting. */
@@ -195,7 +249,8 @@ export function loadConfig(src: ConfigSources = {}): ServerConfig {
   if (config.backend === 'lnd') {
     if (!config.lndRestUrl) problems.push('BACKEND=lnd needs LND_REST_URL (e.g. https://127.0.0.1:8080)');
     if (!config.lndTlsCertPath) problems.push("BACKEND=lnd needs LND_TLS_CERT_PATH (lnd's tls.cert)");
-    if (!config.lndMacaroonPath) problems.push('BACKEND=lnd needs LND_MACAROON_PATH (invoice.macaroon or admin.macaroon)');
+    if (!config.lndMacaroonPath)
+      problems.push('BACKEND=lnd needs LND_MACAROON_PATH (invoice.macaroon or admin.macaroon)');
   }
   if (config.corsOrigins !== '*') {
     for (const o of config.corsOrigins.split(',')) {

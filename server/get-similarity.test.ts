@@ -42,7 +42,13 @@ describe('GET /v1/similarity', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.json()).toEqual({ similarity: EXPECTED });
-    expect(f.logs.at(-1)).toMatchObject({ method: 'GET', route: '/v1/similarity', status: 200, paid: true, price_msat: 10_000 });
+    expect(f.logs.at(-1)).toMatchObject({
+      method: 'GET',
+      route: '/v1/similarity',
+      status: 200,
+      paid: true,
+      price_msat: 10_000,
+    });
   });
 
   it('accepts one token for both methods: bought with GET works for POST, bought with POST works for GET', async () => {
@@ -103,7 +109,12 @@ describe('GET /v1/similarity: JSON by default, a page when Accept prefers text/h
   it('answers JSON to */* and to an Accept ranking JSON first, and says it varies by Accept', async () => {
     const f = fixture();
     const authorization = await buyWithGet(f);
-    for (const accept of ['*/*', 'application/json', 'application/json, text/html;q=0.9', 'text/html, application/json']) {
+    for (const accept of [
+      '*/*',
+      'application/json',
+      'application/json, text/html;q=0.9',
+      'text/html, application/json',
+    ]) {
       const res = await get(f, QUERY, { authorization, accept });
       expect(res.headers.get('content-type'), accept).toMatch(/^application\/json/);
       expect(await res.json()).toEqual({ similarity: EXPECTED });

@@ -23,7 +23,8 @@ console.info = console.error;
 /** The dev NWC connection's secrets, created once per data dir (mode 0600). */
 function devNwcKeys(dataDir: string): { walletSecretHex: string; clientSecretHex: string } {
   const file = join(dataDir, 'dev-nwc-keys.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { walletSecretHex: string; clientSecretHex: string };
+  if (existsSync(file))
+    return JSON.parse(readFileSync(file, 'utf8')) as { walletSecretHex: string; clientSecretHex: string };
   const keys = { walletSecretHex: randomBytes(32).toString('hex'), clientSecretHex: randomBytes(32).toString('hex') };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
@@ -62,10 +63,16 @@ async function main(): Promise<void> {
   }
 
   // Banner on stderr so stdout stays pure JSON request logs.
-  say(`\nL402 similarity server listening on ${server.url}  (backend: ${c.backend}, network: ${server.network ?? 'unknown'})`);
+  say(
+    `\nL402 similarity server listening on ${server.url}  (backend: ${c.backend}, network: ${server.network ?? 'unknown'})`,
+  );
   say(`  pair token:  ${c.pairPriceMsat} msat   POST ${server.url}/v1/similarity  (or GET ?a=…&b=…, same token)`);
-  say(`  batch token: ${c.batchBasePriceMsat} msat + ${c.batchPricePerKiloWorkMsat} msat per 1000 × (vectors × dims), e.g. 100×1536 → ${batchPriceMsat(153_600, c)} msat`);
-  say(`  tokens valid ${c.tokenLifetimeSeconds} s · prices: ${server.url}/v1/pricing · discovery: ${server.url}/.well-known/l402.json`);
+  say(
+    `  batch token: ${c.batchBasePriceMsat} msat + ${c.batchPricePerKiloWorkMsat} msat per 1000 × (vectors × dims), e.g. 100×1536 → ${batchPriceMsat(153_600, c)} msat`,
+  );
+  say(
+    `  tokens valid ${c.tokenLifetimeSeconds} s · prices: ${server.url}/v1/pricing · discovery: ${server.url}/.well-known/l402.json`,
+  );
   if (server.devWallet) {
     const bal = (await server.devWallet.getBalance()).balanceMsat / 1000;
     say('\n  *** DEV MONEY *** regtest invoices signed by a throwaway dev key; nothing here is real bitcoin.');
@@ -76,12 +83,22 @@ async function main(): Promise<void> {
     }
   }
   say('\n  Try it:');
-  say(`    curl -i -X POST ${server.url}/v1/similarity -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`);
+  say(
+    `    curl -i -X POST ${server.url}/v1/similarity -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`,
+  );
   say('    # → 402 with WWW-Authenticate: L402 macaroon="…", invoice="…"; pay the invoice, then:');
-  say(`    curl -X POST ${server.url}/v1/similarity -H 'authorization: L402 <macaroon>:<preimage>' -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`);
-  say(`    curl -H 'authorization: L402 <macaroon>:<preimage>' '${server.url}/v1/similarity?a=1,2,3&b=2,4,6.5'   # GET form, same token`);
-  say(`    Browser (with the extension): ${server.url}/v1/similarity?a=1,2,3&b=2,4,6.5   · demo page: ${server.url}/demo`);
-  say(`    curl -X POST ${server.url}/v1/similarity/batch -H 'content-type: application/json' -d '{"query":[1,0],"vectors":[[1,0],[0,1],[1,1]],"top_k":2}'`);
+  say(
+    `    curl -X POST ${server.url}/v1/similarity -H 'authorization: L402 <macaroon>:<preimage>' -H 'content-type: application/json' -d '{"a":[1,2,3],"b":[2,4,6.5]}'`,
+  );
+  say(
+    `    curl -H 'authorization: L402 <macaroon>:<preimage>' '${server.url}/v1/similarity?a=1,2,3&b=2,4,6.5'   # GET form, same token`,
+  );
+  say(
+    `    Browser (with the extension): ${server.url}/v1/similarity?a=1,2,3&b=2,4,6.5   · demo page: ${server.url}/demo`,
+  );
+  say(
+    `    curl -X POST ${server.url}/v1/similarity/batch -H 'content-type: application/json' -d '{"query":[1,0],"vectors":[[1,0],[0,1],[1,1]],"top_k":2}'`,
+  );
   say('\n  Ctrl-C to stop.\n');
 
   let stopping = false;

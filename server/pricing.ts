@@ -41,7 +41,9 @@ export function batchSpec(work: number, cfg: PriceConfig): PaidRouteSpec {
       [BATCH_MAX_WORK]: (value) => {
         const max = Number(value);
         if (!Number.isSafeInteger(max)) return `unreadable limit ${JSON.stringify(value)}`;
-        return work <= max ? true : `this batch is ${work} units of work (vectors × dimensions); the token paid for ${max}`;
+        return work <= max
+          ? true
+          : `this batch is ${work} units of work (vectors × dimensions); the token paid for ${max}`;
       },
     },
     memo: `cosine similarity: batch token, ${work} units of work`,
@@ -77,7 +79,13 @@ export function pricingDocument(cfg: ServerConfig): Record<string, unknown> {
         example: { vectors: 100, dims: 1536, price_msat: batchPriceMsat(100 * 1536, cfg) },
       },
     ],
-    limits: { max_dims: cfg.maxDims, max_vectors: cfg.maxVectors, max_batch_work: cfg.maxBatchWork, max_body_bytes: cfg.maxBodyBytes, max_binary_body_bytes: cfg.maxBinaryBodyBytes },
+    limits: {
+      max_dims: cfg.maxDims,
+      max_vectors: cfg.maxVectors,
+      max_batch_work: cfg.maxBatchWork,
+      max_body_bytes: cfg.maxBodyBytes,
+      max_binary_body_bytes: cfg.maxBinaryBodyBytes,
+    },
   };
 }
 
@@ -88,7 +96,12 @@ export function discoveryDocument(cfg: ServerConfig, network: string | null): Re
     l402: { schemes: ['L402', 'LSAT'], challenge_form: cfg.challengeForm, lsat_twin: cfg.lsatTwin, network },
     // Which challenges a 402 carries (AUTH_SCHEMES): `l402`, and/or `payment` (the IETF Payment scheme's Lightning charge).
     auth_schemes: cfg.authSchemes.split(','),
-    payment: { method: 'lightning', intent: 'charge', realm: s, invalid_credential_status: cfg.invalidCredentialStatus },
+    payment: {
+      method: 'lightning',
+      intent: 'charge',
+      realm: s,
+      invalid_credential_status: cfg.invalidCredentialStatus,
+    },
     services: [
       {
         name: s,

@@ -7,7 +7,9 @@ import { loadOrCreateMasterSecret, openTokenAuthority } from './tokens/token-fil
 
 const ids = process.argv.slice(2);
 if (ids.length === 0) {
-  process.stderr.write('usage: node server/revoke.ts <token id (64 hex)> [...]\n  the token id is token_id in the 402 body\n');
+  process.stderr.write(
+    'usage: node server/revoke.ts <token id (64 hex)> [...]\n  the token id is token_id in the 402 body\n',
+  );
   process.exit(2);
 }
 const config = loadConfig({ env: process.env });

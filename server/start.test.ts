@@ -16,7 +16,11 @@ describe('startServer', () => {
       expect(first.status).toBe(402);
       const c = parseL402Challenge(first.headers.get('www-authenticate') ?? '');
       const preimage = await s.devWallet!.pay(c.invoice);
-      const paid = await fetch(`${s.url}/v1/similarity`, { method: 'POST', body, headers: { ...json, authorization: `L402 ${c.macaroon}:${preimage}` } });
+      const paid = await fetch(`${s.url}/v1/similarity`, {
+        method: 'POST',
+        body,
+        headers: { ...json, authorization: `L402 ${c.macaroon}:${preimage}` },
+      });
       expect(paid.status).toBe(200);
       expect((await paid.json()).similarity).toBeCloseTo(0.8, 12);
       const l402 = await (await fetch(`${s.url}/.well-known/l402.json`)).json();

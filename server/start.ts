@@ -70,7 +70,12 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     backend = opts.backend;
   } else if (config.backend === 'dev') {
     devBackend = openDevBackend({ dataDir: config.dataDir, network: config.devNetwork, now: clock });
-    devWallet = openDevWallet({ dataDir: config.dataDir, node: devBackend, initialBalanceSat: config.devWalletBalanceSat, now: clock });
+    devWallet = openDevWallet({
+      dataDir: config.dataDir,
+      node: devBackend,
+      initialBalanceSat: config.devWalletBalanceSat,
+      now: clock,
+    });
     backend = devBackend;
   } else {
     backend = lndBackendFromFiles({
@@ -92,12 +97,17 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   // Throws when the database cannot be reached: better not to start than to serve tokens revoked elsewhere.
   const sharedStore = config.sharedStoreUrl ? await openPostgresSharedStore(config.sharedStoreUrl, { log }) : null;
   const tokens = sharedStore
-    ? createTokenAuthority({ masterSecret: loadOrCreateMasterSecret(config.dataDir), revocations: sharedStore.revocations })
+    ? createTokenAuthority({
+        masterSecret: loadOrCreateMasterSecret(config.dataDir),
+        revocations: sharedStore.revocations,
+      })
     : openTokenAuthority(config.dataDir);
   const spentCharges = sharedStore ? sharedSpentCharges(sharedStore) : openSpentCharges(config.dataDir, clock);
   const app = createApp({ config, backend, tokens, clock, log, network, paywall: opts.paywall ?? true, spentCharges });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: separateChallengeLines(app.fetch), port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve({ fetch: separateChallengeLines(app.fetch), port: config.port, hostname: config.host }, () =>
+      resolve(s),
+    );
     s.once('error', reject);
   });
   installClientErrorHandler(server, log);

@@ -51,7 +51,11 @@ describe('challenge rate limit', () => {
       lookupInvoice: (h) => base.dev.lookupInvoice(h),
       getInfo: () => base.dev.getInfo(),
     };
-    const f = fixture({ dataDir: base.dataDir, backend: counting, config: { challengeBurst: 2, challengeRatePerSecond: 1 } });
+    const f = fixture({
+      dataDir: base.dataDir,
+      backend: counting,
+      config: { challengeBurst: 2, challengeRatePerSecond: 1 },
+    });
     const { authorization } = await buyToken(f);
     expect((await post(f.app, '/v1/similarity', PAIR)).status).toBe(402);
     for (let i = 0; i < 5; i++) expect((await post(f.app, '/v1/similarity', PAIR)).status).toBe(429);

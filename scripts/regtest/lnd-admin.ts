@@ -79,7 +79,11 @@ export class LndAdmin extends LndRest {
 
   /** Payments this node forwarded as a hop (all time). */
   async forwardingHistory(max = 1000): Promise<ForwardingEvent[]> {
-    const o = await this.call('POST', '/v1/switch', { start_time: '0', end_time: String(Math.floor(Date.now() / 1000) + 3600), num_max_events: max });
+    const o = await this.call('POST', '/v1/switch', {
+      start_time: '0',
+      end_time: String(Math.floor(Date.now() / 1000) + 3600),
+      num_max_events: max,
+    });
     return arr(o, 'forwarding_events').map((f) => {
       const e = obj(f, 'forwarding_event');
       return {

@@ -108,7 +108,12 @@ async function terminate(child: ChildProcess, graceMs = 15_000): Promise<void> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 100): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -119,7 +124,9 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+      );
     }
     await sleep(everyMs);
   }
@@ -207,7 +214,13 @@ export function reapStaleRuns(keepRuns = 5): number[] {
 
 // --- btcd JSON-RPC over TLS ---
 
-function btcdRpc(host: string, cert: Buffer, method: string, params: unknown[] = [], timeoutMs = 30_000): Promise<unknown> {
+function btcdRpc(
+  host: string,
+  cert: Buffer,
+  method: string,
+  params: unknown[] = [],
+  timeoutMs = 30_000,
+): Promise<unknown> {
   const [hostname, port] = host.split(':');
   const body = JSON.stringify({ jsonrpc: '1.0', id: 1, method, params });
   return new Promise((resolvePromise, reject) => {
@@ -428,17 +441,22 @@ export class RegtestNetwork {
   /** Pays a fresh alice invoice from bob through the given first channel until it works. */
   private async probe(what: string, outgoingChanId: string, timeoutMs: number): Promise<number> {
     const t0 = Date.now();
-    await waitFor(what, timeoutMs, async () => {
-      const inv = await this.rest('alice').addInvoice({ valueMsat: 1_000_000, memo: `probe ${what}` });
-      const p = await this.rest('bob').payInvoice({
-        paymentRequest: inv.paymentRequest,
-        feeLimitSat: 100,
-        timeoutSeconds: 10,
-        outgoingChanIds: [outgoingChanId],
-      });
-      if (p.status !== 'SUCCEEDED') throw new Error(`probe payment ${p.failureReason ?? 'failed'}`);
-      return true;
-    }, 250);
+    await waitFor(
+      what,
+      timeoutMs,
+      async () => {
+        const inv = await this.rest('alice').addInvoice({ valueMsat: 1_000_000, memo: `probe ${what}` });
+        const p = await this.rest('bob').payInvoice({
+          paymentRequest: inv.paymentRequest,
+          feeLimitSat: 100,
+          timeoutSeconds: 10,
+          outgoingChanIds: [outgoingChanId],
+        });
+        if (p.status !== 'SUCCEEDED') throw new Error(`probe payment ${p.failureReason ?? 'failed'}`);
+        return true;
+      },
+      250,
+    );
     return Date.now() - t0;
   }
 

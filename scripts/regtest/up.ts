@@ -42,7 +42,12 @@ async function main(): Promise<void> {
       throw e;
     },
   );
-  const summary: RegtestSummary = { ...net.summary, relayUrl: relay.url, nwcUri: nwc.nwcUri, walletPubkey: nwc.walletPubkey };
+  const summary: RegtestSummary = {
+    ...net.summary,
+    relayUrl: relay.url,
+    nwcUri: nwc.nwcUri,
+    walletPubkey: nwc.walletPubkey,
+  };
   mkdirSync(STATE_DIR, { recursive: true });
   writeFileSync(SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(UP_PID_FILE, `${process.pid}\n`);

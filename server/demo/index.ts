@@ -27,7 +27,9 @@ export function demoResponse(path: string): Response | Promise<Response> {
     case '/demo':
     case '/demo/':
     case '/demo/index.html':
-      return new Response(demoHtml(), { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } });
+      return new Response(demoHtml(), {
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+      });
     case '/demo/app.js':
       return script(pageModule);
     case '/demo/toolkit.js':

@@ -2,14 +2,24 @@
 // "Compute with WebLN" = the page toolkit over window.webln; "plain fetch" = no toolkit, so a 402 reaches the page
 // unless the L402 Autopilot extension pays it (docs/design.md#the-extension); "Open as a page" = the GET form as a top-level navigation,
 // whose 402 the extension pays and reloads with the credential.
-import { encodeF32Batch, F32_BATCH_CONTENT_TYPE, fetchWithL402, isL402FetchError, localStorageTokenStore } from '../../src/toolkit/index.ts';
+import {
+  encodeF32Batch,
+  F32_BATCH_CONTENT_TYPE,
+  fetchWithL402,
+  isL402FetchError,
+  localStorageTokenStore,
+} from '../../src/toolkit/index.ts';
 import { errorMessage } from '../../src/util/error-message.ts';
 
 const SAMPLES: { name: string; a: number[]; b: number[] }[] = [
   { name: 'Similar directions', a: [1, 2, 3, 4], b: [1.1, 2.1, 2.9, 4.2] },
   { name: 'Orthogonal', a: [1, 0, 0], b: [0, 1, 0] },
   { name: 'Opposite', a: [0.5, -1, 2], b: [-0.5, 1, -2] },
-  { name: 'Embeddings (8-d)', a: [0.12, -0.4, 0.33, 0.9, -0.05, 0.2, 0.61, -0.3], b: [0.1, -0.35, 0.4, 0.8, 0, 0.25, 0.5, -0.2] },
+  {
+    name: 'Embeddings (8-d)',
+    a: [0.12, -0.4, 0.33, 0.9, -0.05, 0.2, 0.61, -0.3],
+    b: [0.1, -0.35, 0.4, 0.8, 0, 0.25, 0.5, -0.2],
+  },
 ];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -39,7 +49,10 @@ function vectors(): string {
 
 /** The GET form of the same call; each number is encoded (`1e+21` must not turn into a space). */
 function pageUrl(): string {
-  const list = (id: string) => parse(id).map((n) => encodeURIComponent(String(n))).join(',');
+  const list = (id: string) =>
+    parse(id)
+      .map((n) => encodeURIComponent(String(n)))
+      .join(',');
   return `/v1/similarity?a=${list('a')}&b=${list('b')}`;
 }
 
@@ -117,7 +130,11 @@ async function computeWithPlainFetch(): Promise<void> {
   if (res.status === 402) {
     const challenge = res.headers.get('www-authenticate') ?? '';
     const kind = /\bL402\b/.test(challenge) ? 'an L402' : /\bLSAT\b/.test(challenge) ? 'an LSAT' : 'no L402';
-    show('402 Payment Required', 'No extension paid this request. With L402 Autopilot installed, this button just works.', 'err');
+    show(
+      '402 Payment Required',
+      'No extension paid this request. With L402 Autopilot installed, this button just works.',
+      'err',
+    );
     log(`402 with ${kind} challenge`);
     return;
   }

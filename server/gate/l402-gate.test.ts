@@ -14,7 +14,14 @@ import {
 import { openTokenAuthority } from '../tokens/token-files.ts';
 import { BASE, buyToken, fixture, PAIR, post } from '../../test/support/server-fixtures.ts';
 
-const BATCH = { query: [1, 0, 0], vectors: [[1, 0, 0], [0, 1, 0], [1, 1, 0]] };
+const BATCH = {
+  query: [1, 0, 0],
+  vectors: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [1, 1, 0],
+  ],
+};
 
 describe('402 challenge', () => {
   it('sends an LSAT twin then the L402 line, both parsed back by the core, and a JSON body with the price', async () => {
@@ -86,7 +93,13 @@ describe('paid requests', () => {
       expect((await res.json()).similarity).toBeCloseTo(i / Math.hypot(i, 1), 12);
     }
     expect(f.logs.filter((l) => l.paid === true)).toHaveLength(5);
-    expect(f.logs.at(-1)).toMatchObject({ msg: 'request', status: 200, route: '/v1/similarity', price_msat: 10_000, paid: true });
+    expect(f.logs.at(-1)).toMatchObject({
+      msg: 'request',
+      status: 200,
+      route: '/v1/similarity',
+      price_msat: 10_000,
+      paid: true,
+    });
   });
 
   it('accepts the LSAT scheme name', async () => {
@@ -140,22 +153,36 @@ describe('rejected credentials get a fresh 402 with the reason', () => {
     const f = fixture({ config: { serviceName: 'other' } });
     const { authorization } = await buyToken(f);
     const g = fixture({ dataDir: f.dataDir }); // same master secret, service "similarity"
-    await expectRejected(await post(g.app, '/v1/similarity', PAIR, { authorization }), 'caveat_failed', /service similarity/);
+    await expectRejected(
+      await post(g.app, '/v1/similarity', PAIR, { authorization }),
+      'caveat_failed',
+      /service similarity/,
+    );
   });
 
   it('token for another capability (pair token on batch)', async () => {
     const f = fixture();
     const { authorization } = await buyToken(f);
-    await expectRejected(await post(f.app, '/v1/similarity/batch', BATCH, { authorization }), 'caveat_failed', /capability batch/);
+    await expectRejected(
+      await post(f.app, '/v1/similarity/batch', BATCH, { authorization }),
+      'caveat_failed',
+      /capability batch/,
+    );
   });
 
   it('batch larger than paid for', async () => {
     const f = fixture();
     const { authorization } = await buyToken(f, '/v1/similarity/batch', BATCH);
     const bigger = { query: [1, 0, 0], vectors: [...BATCH.vectors, [0, 0, 1]] };
-    await expectRejected(await post(f.app, '/v1/similarity/batch', bigger, { authorization }), 'caveat_failed', /12 units.*paid for 9/);
+    await expectRejected(
+      await post(f.app, '/v1/similarity/batch', bigger, { authorization }),
+      'caveat_failed',
+      /12 units.*paid for 9/,
+    );
     // Smaller or equal work is still fine.
-    expect((await post(f.app, '/v1/similarity/batch', { query: [1, 0], vectors: [[0, 1]] }, { authorization })).status).toBe(200);
+    expect(
+      (await post(f.app, '/v1/similarity/batch', { query: [1, 0], vectors: [[0, 1]] }, { authorization })).status,
+    ).toBe(200);
   });
 
   it('tampered caveat (expiry digits changed in the signed bytes)', async () => {
@@ -223,7 +250,9 @@ describe('strict credentials: macaroons not used in verification are refused', (
   it('something that is not a macaroon first, the token second: 400 malformed', async () => {
     const f = fixture();
     const { macaroon, preimage } = await buyToken(f);
-    const res = await post(f.app, '/v1/similarity', PAIR, { authorization: `L402 aGVsbG8gd29ybGQ=,${macaroon}:${preimage}` });
+    const res = await post(f.app, '/v1/similarity', PAIR, {
+      authorization: `L402 aGVsbG8gd29ybGQ=,${macaroon}:${preimage}`,
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).error.code).toBe('malformed_authorization');
   });
@@ -234,15 +263,30 @@ describe('a credential verified before (cached) is still re-checked every reques
     const f = fixture();
     const pair = await buyToken(f);
     expect((await post(f.app, '/v1/similarity', PAIR, { authorization: pair.authorization })).status).toBe(200);
-    await expectRejected(await post(f.app, '/v1/similarity/batch', BATCH, { authorization: pair.authorization }), 'caveat_failed', /capability batch/);
+    await expectRejected(
+      await post(f.app, '/v1/similarity/batch', BATCH, { authorization: pair.authorization }),
+      'caveat_failed',
+      /capability batch/,
+    );
     const batch = await buyToken(f, '/v1/similarity/batch', BATCH);
     expect((await post(f.app, '/v1/similarity/batch', BATCH, { authorization: batch.authorization })).status).toBe(200);
     const bigger = { query: [1, 0, 0], vectors: [...BATCH.vectors, [0, 0, 1]] };
-    await expectRejected(await post(f.app, '/v1/similarity/batch', bigger, { authorization: batch.authorization }), 'caveat_failed', /paid for 9/);
+    await expectRejected(
+      await post(f.app, '/v1/similarity/batch', bigger, { authorization: batch.authorization }),
+      'caveat_failed',
+      /paid for 9/,
+    );
     await f.tokens.revoke(decodeMacaroon(batch.macaroon).tokenId);
-    await expectRejected(await post(f.app, '/v1/similarity/batch', BATCH, { authorization: batch.authorization }), 'token_revoked');
+    await expectRejected(
+      await post(f.app, '/v1/similarity/batch', BATCH, { authorization: batch.authorization }),
+      'token_revoked',
+    );
     f.clock.now += 3601 * 1000;
-    await expectRejected(await post(f.app, '/v1/similarity', PAIR, { authorization: pair.authorization }), 'caveat_failed', /expired/);
+    await expectRejected(
+      await post(f.app, '/v1/similarity', PAIR, { authorization: pair.authorization }),
+      'caveat_failed',
+      /expired/,
+    );
   });
 });
 
@@ -295,7 +339,11 @@ describe('CORS', () => {
     const res = await f.app.fetch(
       new Request(`${BASE}/v1/similarity`, {
         method: 'OPTIONS',
-        headers: { origin: 'https://page.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        headers: {
+          origin: 'https://page.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
       }),
     );
     expect(res.status).toBe(204);

@@ -108,7 +108,13 @@ function prepared(hit: CachedCredential, header: string, service: string): Prepa
   const caveats = compileCaveats(hit.caveats, service);
   // Handed to every request with this header: frozen, so no caller can change what the next one sees.
   const capabilities = caveats.granted.capabilities && Object.freeze([...caveats.granted.capabilities]);
-  const token = Object.freeze({ ...caveats.granted, capabilities, tokenId: hit.tokenId, paymentHash: hit.paymentHash, authorization: header }) as VerifiedToken;
+  const token = Object.freeze({
+    ...caveats.granted,
+    capabilities,
+    tokenId: hit.tokenId,
+    paymentHash: hit.paymentHash,
+    authorization: header,
+  }) as VerifiedToken;
   const p: Prepared = { service, caveats, allowed: Object.freeze({ kind: 'allowed', token } as const) };
   preparedOf.set(hit, p);
   return p;
@@ -141,8 +147,17 @@ export function errorBody(code: string, message: string, extra: Record<string, u
  * `client` identifies the caller for {@link L402GateOptions.mintLimit} (e.g. the remote address).
  * @example const r = await checkL402(req, spec, opts, ip); if (r.kind === 'denied') return r.response;
  */
-export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L402GateOptions, client = ''): Promise<GateResult> {
-  const challenge = (s: PaidRouteSpec, o: L402GateOptions, rejected: Rejection | null): Promise<GateResult> | GateResult => {
+export async function checkL402(
+  request: Request,
+  spec: PaidRouteSpec,
+  opts: L402GateOptions,
+  client = '',
+): Promise<GateResult> {
+  const challenge = (
+    s: PaidRouteSpec,
+    o: L402GateOptions,
+    rejected: Rejection | null,
+  ): Promise<GateResult> | GateResult => {
     const wait = o.mintLimit?.take(client) ?? 0;
     if (wait > 0) return rateLimited(wait, rejected);
     return mintChallenge(s, o, rejected);
@@ -156,10 +171,16 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
   if (hit) {
     // Preimage and signature were verified for this exact header before; revocation and caveats
     // depend on the request and the time, so they are checked every time.
-    if (opts.tokens.isRevoked(hit.tokenId)) return challenge(spec, opts, { code: 'token_revoked', message: 'this token has been revoked' });
+    if (opts.tokens.isRevoked(hit.tokenId))
+      return challenge(spec, opts, { code: 'token_revoked', message: 'this token has been revoked' });
     const ready = prepared(hit, header, opts.service.name);
     try {
-      ready.caveats.assert({ service: opts.service.name, capability: spec.capability, now, constraints: spec.constraints });
+      ready.caveats.assert({
+        service: opts.service.name,
+        capability: spec.capability,
+        now,
+        constraints: spec.constraints,
+      });
       return ready.allowed;
     } catch (e) {
       if (!isL402Error(e)) throw e;
@@ -178,7 +199,10 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
       kind: 'denied',
       status: 400,
       rejected: null,
-      response: json(400, errorBody('malformed_authorization', `Authorization header is not a valid L402 credential: ${message}`)),
+      response: json(
+        400,
+        errorBody('malformed_authorization', `Authorization header is not a valid L402 credential: ${message}`),
+      ),
     };
   }
 
@@ -221,13 +245,29 @@ export async function checkL402(request: Request, spec: PaidRouteSpec, opts: L40
 }
 
 /** 429 with Retry-After: this client minted too many challenges (every scheme shares the limit). */
-export function rateLimited(retryAfterSeconds: number, rejected: Rejection | null): Extract<GateResult, { kind: 'denied' }> {
-  const body = errorBody('rate_limited', `too many payment challenges from this client; retry in ${retryAfterSeconds} s`, rejected ? { rejected } : {});
-  return { kind: 'denied', status: 429, rejected, response: json(429, body, { 'retry-after': String(retryAfterSeconds) }) };
+export function rateLimited(
+  retryAfterSeconds: number,
+  rejected: Rejection | null,
+): Extract<GateResult, { kind: 'denied' }> {
+  const body = errorBody(
+    'rate_limited',
+    `too many payment challenges from this client; retry in ${retryAfterSeconds} s`,
+    rejected ? { rejected } : {},
+  );
+  return {
+    kind: 'denied',
+    status: 429,
+    rejected,
+    response: json(429, body, { 'retry-after': String(retryAfterSeconds) }),
+  };
 }
 
 /** Creates an invoice and a macaroon bound to it and answers 402 (or 503 when the node is unavailable). */
-async function mintChallenge(spec: PaidRouteSpec, opts: L402GateOptions, rejected: Rejection | null): Promise<GateResult> {
+async function mintChallenge(
+  spec: PaidRouteSpec,
+  opts: L402GateOptions,
+  rejected: Rejection | null,
+): Promise<GateResult> {
   const nowS = Math.floor(opts.now() / 1000);
   let invoice: { paymentRequest: string; paymentHash: string };
   try {
@@ -260,7 +300,10 @@ async function mintChallenge(spec: PaidRouteSpec, opts: L402GateOptions, rejecte
     ],
   });
   const headers = new Headers(JSON_HEADERS);
-  const lines = formatL402Challenges({ macaroon, invoice: invoice.paymentRequest }, { form: opts.challengeForm, lsatTwin: opts.lsatTwin });
+  const lines = formatL402Challenges(
+    { macaroon, invoice: invoice.paymentRequest },
+    { form: opts.challengeForm, lsatTwin: opts.lsatTwin },
+  );
   for (const line of lines) headers.append('www-authenticate', line);
   const message = rejected
     ? `credential rejected (${rejected.code}): ${rejected.message}; pay the new invoice to get a new token`
@@ -280,5 +323,10 @@ async function mintChallenge(spec: PaidRouteSpec, opts: L402GateOptions, rejecte
     invoice_expires_at: nowS + opts.invoiceExpirySeconds,
     ...spec.details,
   };
-  return { kind: 'denied', status: 402, rejected, response: new Response(JSON.stringify(body), { status: 402, headers }) };
+  return {
+    kind: 'denied',
+    status: 402,
+    rejected,
+    response: new Response(JSON.stringify(body), { status: 402, headers }),
+  };
 }

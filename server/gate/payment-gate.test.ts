@@ -16,17 +16,32 @@ import { buyToken, fixture, PAIR, post, tempDir } from '../../test/support/serve
 import { StoreUnavailableError } from '../tokens/shared-store.ts';
 import { memorySpentCharges, openSpentCharges } from './spent-charges.ts';
 
-const BATCH = { query: [1, 0, 0], vectors: [[1, 0, 0], [0, 1, 0], [1, 1, 0]] };
+const BATCH = {
+  query: [1, 0, 0],
+  vectors: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [1, 1, 0],
+  ],
+};
 
 type F = ReturnType<typeof fixture>;
 
 /** A 402's Payment challenge, paid with the dev wallet: the credential and the challenge. */
-async function buyCharge(f: F, path = '/v1/similarity', body: unknown = PAIR): Promise<{ authorization: string; challenge: PaymentChallenge; preimage: string }> {
+async function buyCharge(
+  f: F,
+  path = '/v1/similarity',
+  body: unknown = PAIR,
+): Promise<{ authorization: string; challenge: PaymentChallenge; preimage: string }> {
   const res = await post(f.app, path, body);
   expect(res.status).toBe(402);
   const [challenge] = parsePaymentChallenges(res.headers.get('www-authenticate') ?? '');
   const preimage = await f.wallet.pay(decodeChargeRequest(challenge!.request).methodDetails.invoice);
-  return { authorization: formatPaymentCredential({ challenge: challenge!, payload: { preimage } }), challenge: challenge!, preimage };
+  return {
+    authorization: formatPaymentCredential({ challenge: challenge!, payload: { preimage } }),
+    challenge: challenge!,
+    preimage,
+  };
 }
 
 describe('AUTH_SCHEMES', () => {
@@ -42,7 +57,10 @@ describe('AUTH_SCHEMES', () => {
     expect(res.status).toBe(402);
     const wa = res.headers.get('www-authenticate')!;
     expect(parseWwwAuthenticate(wa).map((c) => c.scheme)).toEqual(['Payment']);
-    const { chosen } = chooseOption(readPaymentDemand({ wwwAuthenticate: wa }), { now: f.clock.now / 1000, networks: ['regtest'] });
+    const { chosen } = chooseOption(readPaymentDemand({ wwwAuthenticate: wa }), {
+      now: f.clock.now / 1000,
+      networks: ['regtest'],
+    });
     expect(chosen?.option.scheme).toBe('payment');
     expect(chosen?.invoice.amountMsat).toBe(10_000);
     expect(await res.json()).toMatchObject({ error: { code: 'payment_required' }, price_msat: 10_000 });
@@ -57,7 +75,10 @@ describe('AUTH_SCHEMES', () => {
     const charge = decodeChargeRequest(parsePaymentChallenges(wa)[0]!.request).methodDetails.invoice;
     expect(charge).not.toBe(parseL402Challenge(wa).invoice);
     const discovery = await (await f.app.fetch(new Request('http://server.test/.well-known/l402.json'))).json();
-    expect(discovery).toMatchObject({ auth_schemes: ['l402', 'payment'], payment: { method: 'lightning', intent: 'charge', realm: 'similarity' } });
+    expect(discovery).toMatchObject({
+      auth_schemes: ['l402', 'payment'],
+      payment: { method: 'lightning', intent: 'charge', realm: 'similarity' },
+    });
   });
 });
 
@@ -88,7 +109,11 @@ describe('Payment charge', () => {
     const again = await post(f.app, '/v1/similarity', PAIR, { authorization });
     expect(again.status).toBe(402);
     expect(await again.json()).toMatchObject({ rejected: { code: 'charge_spent' } });
-    expect(parseWwwAuthenticate(again.headers.get('www-authenticate')!).map((c) => c.scheme)).toEqual(['LSAT', 'L402', 'Payment']);
+    expect(parseWwwAuthenticate(again.headers.get('www-authenticate')!).map((c) => c.scheme)).toEqual([
+      'LSAT',
+      'L402',
+      'Payment',
+    ]);
   });
 
   it('INVALID_CREDENTIAL_STATUS=401 answers a refused charge and a refused L402 token with 401 + challenge', async () => {
@@ -112,11 +137,22 @@ describe('Payment charge', () => {
       post(f.app, path, body, { authorization: formatPaymentCredential({ challenge: c, payload: { preimage: p } }) });
     const cheaper = { ...decodeChargeRequest(challenge.request), amount: '1' };
     const cases: [string, Promise<Response>, string][] = [
-      ['forged id', send({ ...challenge, id: challenge.id.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }), 'challenge_invalid'],
+      [
+        'forged id',
+        send({ ...challenge, id: challenge.id.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }),
+        'challenge_invalid',
+      ],
       ['altered request', send({ ...challenge, request: encodeChargeRequest(cheaper) }), 'challenge_invalid'],
       ['other realm', send({ ...challenge, realm: 'elsewhere' }), 'challenge_invalid'],
       ['wrong preimage', send(challenge, '00'.repeat(32)), 'bad_preimage'],
-      ['too cheap for a batch', send(challenge, preimage, '/v1/similarity/batch', { ...BATCH, vectors: Array.from({ length: 400 }, () => [1, 2, 3]) }), 'price_mismatch'],
+      [
+        'too cheap for a batch',
+        send(challenge, preimage, '/v1/similarity/batch', {
+          ...BATCH,
+          vectors: Array.from({ length: 400 }, () => [1, 2, 3]),
+        }),
+        'price_mismatch',
+      ],
     ];
     for (const [name, res, code] of cases) {
       const r = await res;
@@ -162,9 +198,17 @@ describe('Payment charge', () => {
 
 describe('splitChallenges', () => {
   it('splits only at commas that start an L402, LSAT or Payment challenge outside quotes', () => {
-    const v = 'LSAT macaroon="a,b", invoice="x", L402 macaroon="a", invoice="x", Payment id="1", realm="L402 x=1, Payment y=2", method="lightning"';
-    expect(splitChallenges(v)).toEqual(['LSAT macaroon="a,b", invoice="x"', 'L402 macaroon="a", invoice="x"', 'Payment id="1", realm="L402 x=1, Payment y=2", method="lightning"']);
+    const v =
+      'LSAT macaroon="a,b", invoice="x", L402 macaroon="a", invoice="x", Payment id="1", realm="L402 x=1, Payment y=2", method="lightning"';
+    expect(splitChallenges(v)).toEqual([
+      'LSAT macaroon="a,b", invoice="x"',
+      'L402 macaroon="a", invoice="x"',
+      'Payment id="1", realm="L402 x=1, Payment y=2", method="lightning"',
+    ]);
     expect(splitChallenges('Basic realm="x"')).toEqual(['Basic realm="x"']);
-    expect(headerLines(v)).toEqual(['LSAT macaroon="a,b", invoice="x", L402 macaroon="a", invoice="x"', 'Payment id="1", realm="L402 x=1, Payment y=2", method="lightning"']);
+    expect(headerLines(v)).toEqual([
+      'LSAT macaroon="a,b", invoice="x", L402 macaroon="a", invoice="x"',
+      'Payment id="1", realm="L402 x=1, Payment y=2", method="lightning"',
+    ]);
   });
 });

@@ -71,9 +71,19 @@ export async function chargeChallenge(spec: PaidRouteSpec, o: PaymentGateOptions
     amount: String(sats),
     currency: 'sat',
     description: spec.memo,
-    methodDetails: { invoice: invoice.paymentRequest, paymentHash: invoice.paymentHash, ...(o.network ? { network: o.network } : {}) },
+    methodDetails: {
+      invoice: invoice.paymentRequest,
+      paymentHash: invoice.paymentHash,
+      ...(o.network ? { network: o.network } : {}),
+    },
   });
-  const params = { realm: o.realm, method: 'lightning', intent: 'charge', request, expires: rfc3339(o.now() + o.invoiceExpirySeconds * 1000) };
+  const params = {
+    realm: o.realm,
+    method: 'lightning',
+    intent: 'charge',
+    request,
+    expires: rfc3339(o.now() + o.invoiceExpirySeconds * 1000),
+  };
   return formatPaymentChallenge({ id: paymentChallengeId(o.secret, params), ...params });
 }
 
@@ -91,9 +101,18 @@ export async function checkCharge(header: string, spec: PaidRouteSpec, o: Paymen
   } catch (e) {
     return { kind: 'malformed', message: isL402Error(e) ? e.message : 'unreadable credential' };
   }
-  const reject = (code: ChargeRejection['code'], message: string): ChargeVerdict => ({ kind: 'rejected', rejection: { code, message } });
+  const reject = (code: ChargeRejection['code'], message: string): ChargeVerdict => ({
+    kind: 'rejected',
+    rejection: { code, message },
+  });
   const c = cred.challenge;
-  if (c.method !== 'lightning' || c.intent !== 'charge' || c.realm !== o.realm || !c.expires || !verifyPaymentChallengeId(o.secret, c)) {
+  if (
+    c.method !== 'lightning' ||
+    c.intent !== 'charge' ||
+    c.realm !== o.realm ||
+    !c.expires ||
+    !verifyPaymentChallengeId(o.secret, c)
+  ) {
     return reject('challenge_invalid', 'this challenge was not issued here, or was altered');
   }
   let until: number;
@@ -110,7 +129,8 @@ export async function checkCharge(header: string, spec: PaidRouteSpec, o: Paymen
   }
   const nowMs = o.now();
   if (until * 1000 <= nowMs) return reject('challenge_expired', `the challenge expired at ${c.expires}`);
-  if (amountSat * 1000n < BigInt(spec.priceMsat)) return reject('price_mismatch', `a charge of ${amountSat} sat does not pay for this request`);
+  if (amountSat * 1000n < BigInt(spec.priceMsat))
+    return reject('price_mismatch', `a charge of ${amountSat} sat does not pay for this request`);
   let preimage: string;
   try {
     preimage = chargePreimageOf(cred);
@@ -119,8 +139,15 @@ export async function checkCharge(header: string, spec: PaidRouteSpec, o: Paymen
   }
   if (!verifyPreimage(preimage, hash)) return reject('bad_preimage', 'the preimage does not pay this charge');
   // Last, and only for a credential that pays this request: spending is the one step with a side effect.
-  if (!(await o.spent.spend(hash, until))) return reject('charge_spent', 'this charge was already redeemed; a charge pays for one request');
-  const receipt = formatPaymentReceipt({ status: 'success', method: 'lightning', timestamp: rfc3339(nowMs), reference: hash, challengeId: c.id });
+  if (!(await o.spent.spend(hash, until)))
+    return reject('charge_spent', 'this charge was already redeemed; a charge pays for one request');
+  const receipt = formatPaymentReceipt({
+    status: 'success',
+    method: 'lightning',
+    timestamp: rfc3339(nowMs),
+    reference: hash,
+    challengeId: c.id,
+  });
   return { kind: 'allowed', paymentHash: hash, receipt };
 }
 
@@ -143,11 +170,24 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache
 function unavailable(e: unknown, rejected: { code: string; message: string } | null): AuthResult {
   const retry = e instanceof BackendUnavailableError ? e.retryAfterSeconds : 5;
   const body = errorBody('backend_unavailable', 'the Lightning node is unavailable; try again shortly');
-  return { kind: 'denied', status: 503, rejected, response: new Response(JSON.stringify(body), { status: 503, headers: { ...JSON_HEADERS, 'retry-after': String(retry) } }) };
+  return {
+    kind: 'denied',
+    status: 503,
+    rejected,
+    response: new Response(JSON.stringify(body), {
+      status: 503,
+      headers: { ...JSON_HEADERS, 'retry-after': String(retry) },
+    }),
+  };
 }
 
 /** A Payment-only 402 (AUTH_SCHEMES=payment). */
-async function chargeOnly(spec: PaidRouteSpec, o: AuthGateOptions, rejected: ChargeRejection | null, client: string): Promise<AuthResult> {
+async function chargeOnly(
+  spec: PaidRouteSpec,
+  o: AuthGateOptions,
+  rejected: ChargeRejection | null,
+  client: string,
+): Promise<AuthResult> {
   // Minting a charge costs an invoice like an L402 challenge does: the same per-client limit applies.
   const wait = o.l402.mintLimit?.take(client) ?? 0;
   if (wait > 0) {
@@ -179,7 +219,12 @@ async function chargeOnly(spec: PaidRouteSpec, o: AuthGateOptions, rejected: Cha
 }
 
 /** Re-issues an L402 denial with the Payment line added and the configured status for a refused credential. */
-async function augment(r: Extract<AuthResult, { kind: 'denied' }>, spec: PaidRouteSpec, o: AuthGateOptions, rejected: { code: string; message: string } | null): Promise<AuthResult> {
+async function augment(
+  r: Extract<AuthResult, { kind: 'denied' }>,
+  spec: PaidRouteSpec,
+  o: AuthGateOptions,
+  rejected: { code: string; message: string } | null,
+): Promise<AuthResult> {
   if (r.status !== 402) return r;
   // L402 only and the default status: the L402 gate's answer as it is (no copy on the hot 402 path).
   if (!o.schemes.includes('payment') && (!rejected || o.invalidCredentialStatus === 402)) return r;
@@ -204,7 +249,12 @@ async function augment(r: Extract<AuthResult, { kind: 'denied' }>, spec: PaidRou
  * gate, as `schemes` allow; every 402 offers each configured scheme (one header line each).
  * @example const r = await checkPaid(req, spec, auth); if (r.kind === 'denied') return r.response;
  */
-export async function checkPaid(request: Request, spec: PaidRouteSpec, o: AuthGateOptions, client = ''): Promise<AuthResult> {
+export async function checkPaid(
+  request: Request,
+  spec: PaidRouteSpec,
+  o: AuthGateOptions,
+  client = '',
+): Promise<AuthResult> {
   const header = request.headers.get('authorization');
   if (o.schemes.includes('payment') && header && isPaymentAuthorization(header)) {
     let v: ChargeVerdict;
@@ -215,10 +265,19 @@ export async function checkPaid(request: Request, spec: PaidRouteSpec, o: AuthGa
       if (e instanceof StoreUnavailableError) return unavailable(e, null);
       throw e;
     }
-    if (v.kind === 'allowed') return { kind: 'allowed', scheme: 'payment', tokenId: v.paymentHash, headers: { 'payment-receipt': v.receipt } };
+    if (v.kind === 'allowed')
+      return { kind: 'allowed', scheme: 'payment', tokenId: v.paymentHash, headers: { 'payment-receipt': v.receipt } };
     if (v.kind === 'malformed') {
-      const body = errorBody('malformed_authorization', `Authorization header is not a valid Payment credential: ${v.message}`);
-      return { kind: 'denied', status: 400, rejected: null, response: new Response(JSON.stringify(body), { status: 400, headers: JSON_HEADERS }) };
+      const body = errorBody(
+        'malformed_authorization',
+        `Authorization header is not a valid Payment credential: ${v.message}`,
+      );
+      return {
+        kind: 'denied',
+        status: 400,
+        rejected: null,
+        response: new Response(JSON.stringify(body), { status: 400, headers: JSON_HEADERS }),
+      };
     }
     if (!o.schemes.includes('l402')) return chargeOnly(spec, o, v.rejection, client);
     // A bare request to the L402 gate yields the L402 challenge; the charge line and the rejection are added.

@@ -52,7 +52,8 @@ export function similarityPage(a: ArrayLike<number>, b: ArrayLike<number>, simil
   );
 }
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
+const str = (v: unknown): string | null =>
+  typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
 
 /**
  * The page for an error answer of the API (402, 400, 503, …), built from its JSON body

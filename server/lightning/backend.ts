@@ -62,7 +62,13 @@ export function withTimeouts(backend: LightningBackend, timeoutMs: number, retry
   const guard = <T>(what: string, run: () => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new BackendUnavailableError(`lightning backend: ${what} took longer than ${timeoutMs} ms`, retryAfterSeconds)),
+        () =>
+          reject(
+            new BackendUnavailableError(
+              `lightning backend: ${what} took longer than ${timeoutMs} ms`,
+              retryAfterSeconds,
+            ),
+          ),
         timeoutMs,
       );
       let p: Promise<T>;
@@ -79,7 +85,12 @@ export function withTimeouts(backend: LightningBackend, timeoutMs: number, retry
         (e: unknown) => {
           clearTimeout(timer);
           if (e instanceof BackendUnavailableError || e instanceof InvoiceNotFoundError) reject(e);
-          else reject(new BackendUnavailableError(`lightning backend: ${what} failed: ${errorMessage(e)}`, retryAfterSeconds, { cause: e }));
+          else
+            reject(
+              new BackendUnavailableError(`lightning backend: ${what} failed: ${errorMessage(e)}`, retryAfterSeconds, {
+                cause: e,
+              }),
+            );
         },
       );
     });

@@ -20,7 +20,13 @@ describe('dev backend', () => {
     const dev = openDevBackend({ dataDir });
     const inv = await dev.createInvoice(21_000, 'hello', 600);
     const d = decodeInvoice(inv.paymentRequest);
-    expect(d).toMatchObject({ network: 'regtest', amountMsat: 21_000, paymentHash: inv.paymentHash, description: 'hello', expirySeconds: 600 });
+    expect(d).toMatchObject({
+      network: 'regtest',
+      amountMsat: 21_000,
+      paymentHash: inv.paymentHash,
+      description: 'hello',
+      expirySeconds: 600,
+    });
     expect(inv.paymentRequest.startsWith('lnbcrt210n1')).toBe(true);
     expect(statSync(join(dataDir, 'dev-node-key.hex')).mode & 0o777).toBe(0o600);
     expect(await dev.lookupInvoice(inv.paymentHash)).toEqual({ state: 'open', preimage: null, amountPaidMsat: 0 });
@@ -46,7 +52,9 @@ describe('dev backend', () => {
     for (let i = 0; i < 300; i++) await dev.createInvoice(1000 + i, 'unpaid', 600);
     dev.flush();
     expect(statSync(file).size).toBe(size);
-    expect(JSON.parse(readFileSync(file, 'utf8')).invoices.map((r: { paymentHash: string }) => r.paymentHash)).toEqual([paid.paymentHash]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).invoices.map((r: { paymentHash: string }) => r.paymentHash)).toEqual([
+      paid.paymentHash,
+    ]);
   });
 
   it('refuses to settle an invoice whose terms were altered, even when signed with the node key', async () => {
@@ -86,7 +94,11 @@ describe('dev wallet (DEV MONEY)', () => {
     const inv = await dev.createInvoice(30_000, 'x', 600);
     const paid = await wallet.payInvoice({ invoice: inv.paymentRequest, feeLimitMsat: 0 });
     expect(verifyPreimage(paid.preimageHex, inv.paymentHash)).toBe(true);
-    expect(await dev.lookupInvoice(inv.paymentHash)).toEqual({ state: 'settled', preimage: paid.preimageHex, amountPaidMsat: 30_000 });
+    expect(await dev.lookupInvoice(inv.paymentHash)).toEqual({
+      state: 'settled',
+      preimage: paid.preimageHex,
+      amountPaidMsat: 30_000,
+    });
     expect((await wallet.getBalance()).balanceMsat).toBe(70_000);
     const tx = await wallet.lookupInvoice(inv.paymentHash);
     expect(tx).toMatchObject({ type: 'outgoing', state: 'settled', amountMsat: 30_000 });

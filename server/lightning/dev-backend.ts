@@ -10,7 +10,13 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import * as bolt11 from 'bolt11';
 import { bytesToHex, hexToBytes, paymentHashOf } from '../../src/l402/index.ts';
-import { type BackendInfo, type CreatedInvoice, InvoiceNotFoundError, type InvoiceStatus, type LightningBackend } from './backend.ts';
+import {
+  type BackendInfo,
+  type CreatedInvoice,
+  InvoiceNotFoundError,
+  type InvoiceStatus,
+  type LightningBackend,
+} from './backend.ts';
 import { assertDevNetwork, type DevNetwork, loadOrCreateNodeKey, type NodeKey, signDevInvoice } from './dev-invoice.ts';
 import { type JsonState, openJsonState } from './json-state.ts';
 
@@ -95,7 +101,8 @@ function termsOf(paymentRequest: string): (Terms & { paymentHash: string; memo: 
   }
   const tags = d.tagsObject;
   const amount = Number(d.millisatoshis);
-  if (!tags.payment_secret || !tags.payment_hash || d.timestamp === undefined || !Number.isSafeInteger(amount)) return null;
+  if (!tags.payment_secret || !tags.payment_hash || d.timestamp === undefined || !Number.isSafeInteger(amount))
+    return null;
   return {
     nonceHex: tags.payment_secret,
     amountMsat: amount,
@@ -115,7 +122,11 @@ export function openDevBackend(o: DevBackendOptions): DevBackend {
   const now = o.now ?? Date.now;
   const nowS = (): number => Math.floor(now() / 1000);
   const key: NodeKey = loadOrCreateNodeKey(o.dataDir, 'dev-node-key.hex');
-  const state: JsonState<DevNodeFile> = openJsonState(join(o.dataDir, 'dev-node-invoices.json'), () => ({ invoices: [] }), isDevNodeFile);
+  const state: JsonState<DevNodeFile> = openJsonState(
+    join(o.dataDir, 'dev-node-invoices.json'),
+    () => ({ invoices: [] }),
+    isDevNodeFile,
+  );
   // Older versions stored every open invoice too: keep only the paid ones (rewritten at the next payment).
   state.value.invoices = state.value.invoices.filter((inv) => inv.state === 'settled');
   const paid = new Map<string, DevInvoiceRecord>();
@@ -126,7 +137,8 @@ export function openDevBackend(o: DevBackendOptions): DevBackend {
     network,
     pubkey: key.pubkeyHex,
     async createInvoice(amountMsat: number, memo: string, expirySeconds: number): Promise<CreatedInvoice> {
-      if (!Number.isSafeInteger(amountMsat) || amountMsat <= 0) throw new Error('amountMsat must be a positive integer');
+      if (!Number.isSafeInteger(amountMsat) || amountMsat <= 0)
+        throw new Error('amountMsat must be a positive integer');
       const terms: Terms = {
         nonceHex: bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
         amountMsat,
@@ -167,7 +179,8 @@ export function openDevBackend(o: DevBackendOptions): DevBackend {
       if (paymentHashOf(preimage) !== t.paymentHash) throw new NotThisNodeError();
       if (paid.has(t.paymentHash)) throw new Error('invoice already paid');
       if (t.createdAt + t.expirySeconds <= nowS()) throw new Error('invoice expired');
-      if (amountMsat < t.amountMsat) throw new Error(`amount ${amountMsat} msat is below the invoice amount ${t.amountMsat} msat`);
+      if (amountMsat < t.amountMsat)
+        throw new Error(`amount ${amountMsat} msat is below the invoice amount ${t.amountMsat} msat`);
       const rec: DevInvoiceRecord = {
         paymentHash: t.paymentHash,
         preimage,

@@ -11,7 +11,10 @@ import { writeFileAtomic } from '../tokens/token-files.ts';
 export type DevNetwork = 'regtest' | 'testnet' | 'signet' | 'simnet';
 
 /** bech32 human-readable parts and address versions, as `bolt11` wants them. */
-const NETWORKS: Record<DevNetwork, { bech32: string; pubKeyHash: number; scriptHash: number; validWitnessVersions: number[] }> = {
+const NETWORKS: Record<
+  DevNetwork,
+  { bech32: string; pubKeyHash: number; scriptHash: number; validWitnessVersions: number[] }
+> = {
   regtest: { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] },
   testnet: { bech32: 'tb', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] },
   signet: { bech32: 'tbs', pubKeyHash: 0x6f, scriptHash: 0xc4, validWitnessVersions: [0, 1] },
@@ -72,7 +75,10 @@ export function signDevInvoice(p: {
       timestamp: p.timestampS,
       tags: [
         { tagName: 'payment_hash', data: p.paymentHashHex },
-        { tagName: 'payment_secret', data: p.paymentSecretHex ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32))) },
+        {
+          tagName: 'payment_secret',
+          data: p.paymentSecretHex ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
+        },
         { tagName: 'description', data: p.memo.slice(0, 600) },
         { tagName: 'expire_time', data: p.expirySeconds },
         { tagName: 'min_final_cltv_expiry', data: 18 },

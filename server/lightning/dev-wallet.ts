@@ -59,7 +59,13 @@ export function openDevWallet(o: DevWalletOptions): DevWallet {
 
   const wallet: DevWallet = {
     async getInfo(): Promise<NodeInfo> {
-      return { alias: 'l402-autopilot-dev-wallet (DEV MONEY)', pubkey: key.pubkeyHex, network: o.node.network, blockHeight: 0, blockHash: '0'.repeat(64) };
+      return {
+        alias: 'l402-autopilot-dev-wallet (DEV MONEY)',
+        pubkey: key.pubkeyHex,
+        network: o.node.network,
+        blockHeight: 0,
+        blockHash: '0'.repeat(64),
+      };
     },
     async getBalance() {
       return { balanceMsat: w.balanceMsat };
@@ -69,19 +75,28 @@ export function openDevWallet(o: DevWalletOptions): DevWallet {
       try {
         inv = decodeInvoice(a.invoice);
       } catch (e) {
-        throw new LightningNodeError('PAYMENT_FAILED', `cannot decode invoice: ${isL402Error(e) ? e.message : String(e)}`);
+        throw new LightningNodeError(
+          'PAYMENT_FAILED',
+          `cannot decode invoice: ${isL402Error(e) ? e.message : String(e)}`,
+        );
       }
       const amountMsat = inv.amountMsat ?? a.amountMsat;
       if (!amountMsat) throw new LightningNodeError('PAYMENT_FAILED', 'zero-amount invoice and no amount given');
       if (amountMsat > w.balanceMsat) {
-        throw new LightningNodeError('INSUFFICIENT_BALANCE', `dev wallet balance ${w.balanceMsat} msat < ${amountMsat} msat`);
+        throw new LightningNodeError(
+          'INSUFFICIENT_BALANCE',
+          `dev wallet balance ${w.balanceMsat} msat < ${amountMsat} msat`,
+        );
       }
       let preimage: string;
       try {
         preimage = o.node.settle(a.invoice, amountMsat);
       } catch (e) {
         if (e instanceof NotThisNodeError) {
-          throw new LightningNodeError('PAYMENT_FAILED', 'no route: the dev wallet can only pay invoices issued by this dev server');
+          throw new LightningNodeError(
+            'PAYMENT_FAILED',
+            'no route: the dev wallet can only pay invoices issued by this dev server',
+          );
         }
         throw new LightningNodeError('PAYMENT_FAILED', errorMessage(e));
       }

@@ -14,7 +14,12 @@ export interface JsonState<T> {
 }
 
 /** Opens `path`, or starts from `initial()` when it does not exist. */
-export function openJsonState<T>(path: string, initial: () => T, check: (v: unknown) => v is T, delayMs = 200): JsonState<T> {
+export function openJsonState<T>(
+  path: string,
+  initial: () => T,
+  check: (v: unknown) => v is T,
+  delayMs = 200,
+): JsonState<T> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let value: T;
   if (existsSync(path)) {

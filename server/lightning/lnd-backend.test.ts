@@ -27,7 +27,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const rest = (port: number): LndRest => new LndRest({ url: `https://127.0.0.1:${port}`, macaroonHex: '00', tlsCertPem: 'unused', timeoutMs: 300 });
+const rest = (port: number): LndRest =>
+  new LndRest({ url: `https://127.0.0.1:${port}`, macaroonHex: '00', tlsCertPem: 'unused', timeoutMs: 300 });
 
 describe('lnd backend failure modes', () => {
   it('maps a refused connection to BackendUnavailableError', async () => {

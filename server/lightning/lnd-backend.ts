@@ -2,7 +2,13 @@
 // `/v2/invoices/lookup`) through LndRest. Unreachable, slow or not-ready nodes become
 // BackendUnavailableError (→ 503 + Retry-After); the app adds its own timeout on top.
 import { readFileSync } from 'node:fs';
-import { BackendUnavailableError, type BackendInfo, InvoiceNotFoundError, type InvoiceStatus, type LightningBackend } from './backend.ts';
+import {
+  BackendUnavailableError,
+  type BackendInfo,
+  InvoiceNotFoundError,
+  type InvoiceStatus,
+  type LightningBackend,
+} from './backend.ts';
 import { LndError, LndRest } from './lnd-rest.ts';
 import { errorMessage } from '../../src/util/error-message.ts';
 
@@ -51,7 +57,12 @@ export function lndBackend(rest: LndRest): LightningBackend {
 }
 
 /** Builds the lnd backend from config paths (cert PEM, binary macaroon file → hex header). */
-export function lndBackendFromFiles(o: { restUrl: string; tlsCertPath: string; macaroonPath: string; timeoutMs: number }): LightningBackend {
+export function lndBackendFromFiles(o: {
+  restUrl: string;
+  tlsCertPath: string;
+  macaroonPath: string;
+  timeoutMs: number;
+}): LightningBackend {
   const read = (path: string, what: string): Buffer => {
     try {
       return readFileSync(path);

@@ -115,7 +115,8 @@ export function lndConfigFromDir(url: string, lnddir: string): LndRestConfig {
 export type Json = Record<string, unknown>;
 
 export function obj(v: unknown, what: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LndError('bad_response', `${what}: not an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new LndError('bad_response', `${what}: not an object`);
   return v as Json;
 }
 export function str(o: Json, k: string): string {
@@ -143,7 +144,8 @@ function b64ToHex(b64: string): string {
   return Buffer.from(b64, 'base64').toString('hex');
 }
 function pubkeyBytes(hex: string): Buffer {
-  if (!/^0[23][0-9a-f]{64}$/i.test(hex)) throw new LndError('invalid_argument', `not a compressed node public key: ${hex}`);
+  if (!/^0[23][0-9a-f]{64}$/i.test(hex))
+    throw new LndError('invalid_argument', `not a compressed node public key: ${hex}`);
   return Buffer.from(hex, 'hex');
 }
 function hashBytes(hex: string): Buffer {
@@ -282,7 +284,8 @@ export class LndRest {
           });
           res.on('end', () => done(null, { status: res.statusCode ?? 0, body: data }));
           res.on('error', (e) => {
-            if (signal.aborted) done(new LndError('timeout', `${method} ${path}: no complete answer within ${timeoutMs} ms`));
+            if (signal.aborted)
+              done(new LndError('timeout', `${method} ${path}: no complete answer within ${timeoutMs} ms`));
             else done(new LndError('unreachable', `${method} ${path}: ${e.message}`));
           });
         },
@@ -297,20 +300,34 @@ export class LndRest {
   }
 
   /** JSON call; non-2xx answers become LndError('http') carrying lnd's message. */
-  protected async call(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs, stream = false): Promise<Json> {
+  protected async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = this.timeoutMs,
+    stream = false,
+  ): Promise<Json> {
     const res = await this.raw(method, path, body, timeoutMs, stream);
     let parsed: unknown;
     try {
       parsed = res.body.trim() === '' ? {} : JSON.parse(res.body);
     } catch {
-      throw new LndError('bad_response', `${method} ${path}: HTTP ${res.status}, not JSON: ${res.body.slice(0, 200)}`, res.status);
+      throw new LndError(
+        'bad_response',
+        `${method} ${path}: HTTP ${res.status}, not JSON: ${res.body.slice(0, 200)}`,
+        res.status,
+      );
     }
     const o = obj(parsed, `${method} ${path}`);
     // Streams wrap messages as {result} / {error}; an error may come with HTTP 200.
     const err = o.error !== undefined ? obj(o.error, 'error') : res.status >= 300 ? o : undefined;
     if (err) {
       const status = res.status >= 300 ? res.status : num(err, 'http_code') || 500;
-      throw new LndError('http', `${method} ${path}: HTTP ${status}: ${str(err, 'message') || res.body.slice(0, 200)}`, status);
+      throw new LndError(
+        'http',
+        `${method} ${path}: HTTP ${status}: ${str(err, 'message') || res.body.slice(0, 200)}`,
+        status,
+      );
     }
     return o.result !== undefined ? obj(o.result, 'result') : o;
   }
@@ -345,7 +362,11 @@ export class LndRest {
       memo: a.memo ?? '',
       ...(a.expirySeconds === undefined ? {} : { expiry: String(a.expirySeconds) }),
     });
-    return { paymentHash: b64ToHex(str(o, 'r_hash')), paymentRequest: str(o, 'payment_request'), addIndex: str(o, 'add_index') };
+    return {
+      paymentHash: b64ToHex(str(o, 'r_hash')),
+      paymentRequest: str(o, 'payment_request'),
+      addIndex: str(o, 'add_index'),
+    };
   }
 
   /** Throws LndError('http', status 404) for an unknown hash. */
@@ -369,7 +390,10 @@ export class LndRest {
   }
 
   /** SendPaymentV2 without in-flight updates: one final SUCCEEDED or FAILED payment. */
-  private async sendPayment(body: Record<string, unknown>, timeoutSeconds: number): Promise<LndPayment<'SUCCEEDED' | 'FAILED'>> {
+  private async sendPayment(
+    body: Record<string, unknown>,
+    timeoutSeconds: number,
+  ): Promise<LndPayment<'SUCCEEDED' | 'FAILED'>> {
     const o = await this.call(
       'POST',
       '/v2/router/send',
@@ -386,11 +410,13 @@ export class LndRest {
 
   /** Keysend, waiting for the final outcome (SendPaymentV2 with `dest` and the preimage record). */
   async keysend(a: KeysendArgs): Promise<LndPayment<'SUCCEEDED' | 'FAILED'>> {
-    if (!/^[0-9a-f]{64}$/i.test(a.preimageHex)) throw new LndError('invalid_argument', 'keysend preimage must be 32 bytes hex');
+    if (!/^[0-9a-f]{64}$/i.test(a.preimageHex))
+      throw new LndError('invalid_argument', 'keysend preimage must be 32 bytes hex');
     const preimage = Buffer.from(a.preimageHex, 'hex');
     const records: Record<string, string> = {};
     for (const [type, hex] of Object.entries(a.customRecords ?? {})) {
-      if (!/^\d+$/.test(type) || type === KEYSEND_PREIMAGE_RECORD) throw new LndError('invalid_argument', `invalid TLV record type ${type}`);
+      if (!/^\d+$/.test(type) || type === KEYSEND_PREIMAGE_RECORD)
+        throw new LndError('invalid_argument', `invalid TLV record type ${type}`);
       if (!/^(?:[0-9a-f]{2})*$/i.test(hex)) throw new LndError('invalid_argument', `TLV record ${type} is not hex`);
       records[type] = Buffer.from(hex, 'hex').toString('base64');
     }
@@ -415,17 +441,30 @@ export class LndRest {
 
   /** Recovers the signer of a {@link signMessage} signature; `valid` means it is a node in this node's graph. */
   async verifyMessage(message: string, signature: string): Promise<{ valid: boolean; pubkey: string }> {
-    const o = await this.call('POST', '/v1/verifymessage', { msg: Buffer.from(message, 'utf8').toString('base64'), signature });
+    const o = await this.call('POST', '/v1/verifymessage', {
+      msg: Buffer.from(message, 'utf8').toString('base64'),
+      signature,
+    });
     return { valid: bool(o, 'valid'), pubkey: str(o, 'pubkey') };
   }
 
   /** Current state of an outgoing payment; null when the node never saw it. */
   async trackPayment(paymentHashHex: string): Promise<LndPayment | null> {
     try {
-      const o = await this.call('GET', `/v2/router/track/${hashParam(paymentHashHex)}`, undefined, this.timeoutMs, true);
+      const o = await this.call(
+        'GET',
+        `/v2/router/track/${hashParam(paymentHashHex)}`,
+        undefined,
+        this.timeoutMs,
+        true,
+      );
       return parsePayment(o);
     } catch (e) {
-      if (e instanceof LndError && e.code === 'http' && (e.status === 404 || /not.*(initiated|found)/i.test(e.message))) {
+      if (
+        e instanceof LndError &&
+        e.code === 'http' &&
+        (e.status === 404 || /not.*(initiated|found)/i.test(e.message))
+      ) {
         return null;
       }
       throw e;

@@ -1,6 +1,11 @@
 // LightningNode on top of lnd's REST API.
 import { LndError, type LndInvoice, type LndPayment, type LndRest } from '../lightning/lnd-rest.ts';
-import { type LightningNode, LightningNodeError, type LightningTransaction, type PaidInvoice } from './lightning-node.ts';
+import {
+  type LightningNode,
+  LightningNodeError,
+  type LightningTransaction,
+  type PaidInvoice,
+} from './lightning-node.ts';
 import { errorMessage } from '../../src/util/error-message.ts';
 
 function isNotFound(e: unknown): boolean {
@@ -18,7 +23,8 @@ function toNodeError(e: unknown): LightningNodeError {
     if (e.code === 'invalid_argument') return new LightningNodeError('INVALID', e.message);
     if (isNotFound(e)) return new LightningNodeError('NOT_FOUND', e.message);
     // lnd refuses some payments before trying them (e.g. amount above every channel).
-    if (/insufficient (local )?balance/i.test(e.message)) return new LightningNodeError('INSUFFICIENT_BALANCE', e.message);
+    if (/insufficient (local )?balance/i.test(e.message))
+      return new LightningNodeError('INSUFFICIENT_BALANCE', e.message);
     return new LightningNodeError('INTERNAL', e.message);
   }
   return new LightningNodeError('INTERNAL', errorMessage(e));
@@ -35,7 +41,14 @@ async function wrap<T>(f: () => Promise<T>): Promise<T> {
 function fromInvoice(i: LndInvoice): LightningTransaction {
   return {
     type: 'incoming',
-    state: i.state === 'SETTLED' ? 'settled' : i.state === 'CANCELED' ? 'failed' : i.state === 'ACCEPTED' ? 'accepted' : 'pending',
+    state:
+      i.state === 'SETTLED'
+        ? 'settled'
+        : i.state === 'CANCELED'
+          ? 'failed'
+          : i.state === 'ACCEPTED'
+            ? 'accepted'
+            : 'pending',
     invoice: i.paymentRequest,
     description: i.memo,
     paymentHashHex: i.paymentHash,
@@ -74,7 +87,10 @@ function settled(p: LndPayment<'SUCCEEDED' | 'FAILED'>): PaidInvoice {
     return { preimageHex: p.preimageHex, feesPaidMsat: p.feeMsat, paymentHashHex: p.paymentHash };
   }
   const reason = p.failureReason ?? 'UNKNOWN';
-  throw new LightningNodeError(LIQUIDITY_FAILURES.has(reason) ? 'INSUFFICIENT_BALANCE' : 'PAYMENT_FAILED', `payment failed: ${reason}`);
+  throw new LightningNodeError(
+    LIQUIDITY_FAILURES.has(reason) ? 'INSUFFICIENT_BALANCE' : 'PAYMENT_FAILED',
+    `payment failed: ${reason}`,
+  );
 }
 
 export function lndLightningNode(rest: LndRest): LightningNode {
@@ -82,7 +98,13 @@ export function lndLightningNode(rest: LndRest): LightningNode {
     getInfo: () =>
       wrap(async () => {
         const i = await rest.getInfo();
-        return { alias: i.alias, pubkey: i.identityPubkey, network: i.network, blockHeight: i.blockHeight, blockHash: i.blockHash };
+        return {
+          alias: i.alias,
+          pubkey: i.identityPubkey,
+          network: i.network,
+          blockHeight: i.blockHeight,
+          blockHash: i.blockHash,
+        };
       }),
     getBalance: () => wrap(async () => ({ balanceMsat: (await rest.channelBalance()).localMsat })),
     payInvoice: (a) =>

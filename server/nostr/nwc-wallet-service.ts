@@ -55,7 +55,11 @@ export const NWC_METHODS: Nip47SingleMethod[] = [
 
 /** The NIP-47 methods a service in front of `node` can answer. */
 export function methodsOf(node: LightningNode): Nip47SingleMethod[] {
-  return [...NWC_METHODS, ...(node.payKeysend ? (['pay_keysend'] as const) : []), ...(node.signMessage ? (['sign_message'] as const) : [])];
+  return [
+    ...NWC_METHODS,
+    ...(node.payKeysend ? (['pay_keysend'] as const) : []),
+    ...(node.signMessage ? (['sign_message'] as const) : []),
+  ];
 }
 
 type Nip47ErrorCode = 'INSUFFICIENT_BALANCE' | 'QUOTA_EXCEEDED' | 'NOT_FOUND' | 'INTERNAL' | 'OTHER';
@@ -175,7 +179,10 @@ async function spend(
   const feeLimitMsat = feeReserveMsat(amountMsat);
   const reserved = amountMsat + feeLimitMsat;
   if (budget && !budget.reserve(reserved)) {
-    return fail('QUOTA_EXCEEDED', `budget exceeded: ${reserved} msat needed (incl. fee reserve), ${budget.remainingMsat} msat left`);
+    return fail(
+      'QUOTA_EXCEEDED',
+      `budget exceeded: ${reserved} msat needed (incl. fee reserve), ${budget.remainingMsat} msat left`,
+    );
   }
   try {
     const paid = await pay(feeLimitMsat);
@@ -190,7 +197,11 @@ async function spend(
 
 const HEX = /^(?:[0-9a-f]{2})*$/i;
 
-function handlerFor(node: LightningNode, budget: Budget | null, methods: readonly Nip47SingleMethod[]): NWCWalletServiceRequestHandler {
+function handlerFor(
+  node: LightningNode,
+  budget: Budget | null,
+  methods: readonly Nip47SingleMethod[],
+): NWCWalletServiceRequestHandler {
   const payKeysend = node.payKeysend?.bind(node);
   const signMessage = node.signMessage?.bind(node);
   const handler: NWCWalletServiceRequestHandler = {
@@ -220,12 +231,17 @@ function handlerFor(node: LightningNode, budget: Budget | null, methods: readonl
         const amountMsat = decoded.amountMsat ?? req.amount;
         if (!amountMsat) return fail('OTHER', 'zero-amount invoice needs an amount');
         return spend(budget, amountMsat, (feeLimitMsat) =>
-          node.payInvoice({ invoice: req.invoice, feeLimitMsat, ...(decoded.amountMsat === null ? { amountMsat } : {}) }),
+          node.payInvoice({
+            invoice: req.invoice,
+            feeLimitMsat,
+            ...(decoded.amountMsat === null ? { amountMsat } : {}),
+          }),
         );
       }),
     makeInvoice: (req) =>
       guard(async () => {
-        if (!Number.isSafeInteger(req.amount) || req.amount <= 0) return fail('OTHER', 'amount must be a positive msat integer');
+        if (!Number.isSafeInteger(req.amount) || req.amount <= 0)
+          return fail('OTHER', 'amount must be a positive msat integer');
         const tx = await node.makeInvoice({
           amountMsat: req.amount,
           ...(req.description === undefined ? {} : { description: req.description }),
@@ -246,14 +262,18 @@ function handlerFor(node: LightningNode, budget: Budget | null, methods: readonl
         if (!hash || !/^[0-9a-f]{64}$/i.test(hash)) return fail('OTHER', 'payment_hash or invoice required');
         return ok(toNip47(await node.lookupInvoice(hash.toLowerCase())));
       }),
-    listTransactions: (req) => guard(async () => ok(listTransactions(await node.listTransactions({ limit: 1000 }), req))),
+    listTransactions: (req) =>
+      guard(async () => ok(listTransactions(await node.listTransactions({ limit: 1000 }), req))),
   };
   if (payKeysend) {
     handler.payKeysend = (req) =>
       guard(async () => {
-        if (!Number.isSafeInteger(req.amount) || req.amount <= 0) return fail('OTHER', 'amount must be a positive msat integer');
-        if (typeof req.pubkey !== 'string' || !/^0[23][0-9a-f]{64}$/i.test(req.pubkey)) return fail('OTHER', 'pubkey must be a node public key (33 bytes hex)');
-        if (req.preimage !== undefined && !/^[0-9a-f]{64}$/i.test(req.preimage)) return fail('OTHER', 'preimage must be 32 bytes hex');
+        if (!Number.isSafeInteger(req.amount) || req.amount <= 0)
+          return fail('OTHER', 'amount must be a positive msat integer');
+        if (typeof req.pubkey !== 'string' || !/^0[23][0-9a-f]{64}$/i.test(req.pubkey))
+          return fail('OTHER', 'pubkey must be a node public key (33 bytes hex)');
+        if (req.preimage !== undefined && !/^[0-9a-f]{64}$/i.test(req.preimage))
+          return fail('OTHER', 'preimage must be 32 bytes hex');
         const customRecords: Record<string, string> = {};
         for (const r of req.tlv_records ?? []) {
           if (!Number.isSafeInteger(r.type) || r.type < 65536 || typeof r.value !== 'string' || !HEX.test(r.value)) {
@@ -264,7 +284,13 @@ function handlerFor(node: LightningNode, budget: Budget | null, methods: readonl
         const preimageHex = (req.preimage ?? bytesToHex(randomBytes(32))).toLowerCase();
         // The SDK types pay_keysend's result as a transaction; NIP-47 asks for preimage + fees_paid: send both.
         const reply = await spend(budget, req.amount, (feeLimitMsat) =>
-          payKeysend({ destinationHex: req.pubkey.toLowerCase(), amountMsat: req.amount, preimageHex, customRecords, feeLimitMsat }),
+          payKeysend({
+            destinationHex: req.pubkey.toLowerCase(),
+            amountMsat: req.amount,
+            preimageHex,
+            customRecords,
+            feeLimitMsat,
+          }),
         );
         if (!reply.result) return { result: undefined, error: reply.error };
         return ok({
@@ -285,13 +311,16 @@ function handlerFor(node: LightningNode, budget: Budget | null, methods: readonl
   if (signMessage) {
     handler.signMessage = (req) =>
       guard(async () => {
-        if (typeof req.message !== 'string' || req.message.length === 0) return fail('OTHER', 'message must be a non-empty string');
+        if (typeof req.message !== 'string' || req.message.length === 0)
+          return fail('OTHER', 'message must be a non-empty string');
         return ok({ message: req.message, signature: (await signMessage(req.message)).signature });
       });
   }
   // Methods this connection may not use are not answered at all (the SDK replies NOT_IMPLEMENTED).
   const allowed = new Set<string>(methods);
-  return Object.fromEntries(Object.entries(handler).filter(([key]) => allowed.has(METHOD_OF[key as keyof typeof METHOD_OF]))) as NWCWalletServiceRequestHandler;
+  return Object.fromEntries(
+    Object.entries(handler).filter(([key]) => allowed.has(METHOD_OF[key as keyof typeof METHOD_OF])),
+  ) as NWCWalletServiceRequestHandler;
 }
 
 /** Handler key → NIP-47 method. */
@@ -338,7 +367,10 @@ export async function startNwcWalletService(opts: NwcWalletServiceOptions): Prom
   const service = new NWCWalletService({ relayUrl: opts.relayUrl });
   const publishInfo = () => service.publishWalletServiceInfoEvent(walletSecret, methods, []);
   await publishInfo();
-  const unsubscribe = await service.subscribe(new NWCWalletServiceKeyPair(walletSecret, clientPubkey), handlerFor(opts.node, budget, methods));
+  const unsubscribe = await service.subscribe(
+    new NWCWalletServiceKeyPair(walletSecret, clientPubkey),
+    handlerFor(opts.node, budget, methods),
+  );
 
   // After a relay restart the SDK resubscribes on its own; re-publish the info event too
   // so a relay that lost its store still tells clients which encryption to use.

@@ -28,7 +28,8 @@ function matches(event: Event, filter: Filter): boolean {
   for (const [key, values] of Object.entries(filter)) {
     if (!key.startsWith('#') || !Array.isArray(values)) continue;
     const name = key.slice(1);
-    if (!event.tags.some((t) => t[0] === name && t[1] !== undefined && (values as unknown[]).includes(t[1]))) return false;
+    if (!event.tags.some((t) => t[0] === name && t[1] !== undefined && (values as unknown[]).includes(t[1])))
+      return false;
   }
   return true;
 }

@@ -6,9 +6,20 @@ import { describe, expect, it } from 'vitest';
 import { startServer } from '../start.ts';
 import { BASE, type Fixture, fixture, post, tempDir } from '../../test/support/server-fixtures.ts';
 
-function postBinary(f: Fixture, path: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
+function postBinary(
+  f: Fixture,
+  path: string,
+  body: Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return Promise.resolve(
-    f.app.fetch(new Request(`${BASE}${path}`, { method: 'POST', headers: { 'content-type': F32_BATCH_CONTENT_TYPE, ...headers }, body })),
+    f.app.fetch(
+      new Request(`${BASE}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': F32_BATCH_CONTENT_TYPE, ...headers },
+        body,
+      }),
+    ),
   );
 }
 
@@ -38,8 +49,14 @@ describe('binary batch bodies', () => {
     const authorization = await buy(f, '/v1/similarity/batch', body);
     const paid = await postBinary(f, '/v1/similarity/batch', body, { authorization });
     expect(paid.status).toBe(200);
-    const out = (await paid.json()) as { results: { index: number; similarity: number }[]; dims: number; count: number };
-    const ref = (await (await post(f.app, '/v1/similarity/batch', { query, vectors, top_k: 5 }, { authorization })).json()) as typeof out;
+    const out = (await paid.json()) as {
+      results: { index: number; similarity: number }[];
+      dims: number;
+      count: number;
+    };
+    const ref = (await (
+      await post(f.app, '/v1/similarity/batch', { query, vectors, top_k: 5 }, { authorization })
+    ).json()) as typeof out;
     expect(out.dims).toBe(8);
     expect(out.count).toBe(13);
     expect(out.results.map((r) => r.index)).toEqual(ref.results.map((r) => r.index));
@@ -49,14 +66,21 @@ describe('binary batch bodies', () => {
   it('accepts application/octet-stream and defaults top_k to 10', async () => {
     const body = encodeF32Batch({ query, vectors });
     const authorization = await buy(f, '/v1/similarity/batch', body);
-    const res = await postBinary(f, '/v1/similarity/batch', body, { authorization, 'content-type': 'application/octet-stream' });
+    const res = await postBinary(f, '/v1/similarity/batch', body, {
+      authorization,
+      'content-type': 'application/octet-stream',
+    });
     expect(res.status).toBe(200);
     expect((await res.json()).results).toHaveLength(10);
   });
 
   it('computes rows float32 cannot square (1e30, 1e-30) in float64, exactly', async () => {
     const q = [3, 4];
-    const rows = [[3e30, 4e30], [-4e-30, 3e-30], [4, 3]];
+    const rows = [
+      [3e30, 4e30],
+      [-4e-30, 3e-30],
+      [4, 3],
+    ];
     const body = encodeF32Batch({ query: q, vectors: rows, topK: 3 });
     const authorization = await buy(f, '/v1/similarity/batch', body);
     const res = await postBinary(f, '/v1/similarity/batch', body, { authorization });
@@ -80,9 +104,16 @@ describe('binary batch bodies', () => {
 });
 
 /** A valid body with one field overwritten. */
-function patched(at: number, write: (v: DataView) => void, o: { dims?: number; count?: number } = {}): Uint8Array<ArrayBuffer> {
+function patched(
+  at: number,
+  write: (v: DataView) => void,
+  o: { dims?: number; count?: number } = {},
+): Uint8Array<ArrayBuffer> {
   const dims = o.dims ?? 2;
-  const body = encodeF32Batch({ query: new Array(dims).fill(1), vectors: Array.from({ length: o.count ?? 2 }, () => new Array(dims).fill(1)) });
+  const body = encodeF32Batch({
+    query: new Array(dims).fill(1),
+    vectors: Array.from({ length: o.count ?? 2 }, () => new Array(dims).fill(1)),
+  });
   write(new DataView(body.buffer, at));
   return body;
 }
@@ -97,10 +128,20 @@ const errors: [string, Uint8Array<ArrayBuffer>, string, string | null][] = [
   ['zero rows', patched(12, (v) => v.setUint32(0, 0, true)), 'empty_batch', 'vectors'],
   ['too many rows', patched(12, (v) => v.setUint32(0, 11, true)), 'too_many_vectors', 'vectors'],
   ['too much work', patched(12, (v) => v.setUint32(0, 10, true), { dims: 60 }), 'batch_too_large', 'vectors'],
-  ['one float short', patched(12, (v) => v.setUint32(0, 3, true), { count: 3 }).slice(0, f32BatchBytes(2, 3) - 4), 'invalid_binary', null],
+  [
+    'one float short',
+    patched(12, (v) => v.setUint32(0, 3, true), { count: 3 }).slice(0, f32BatchBytes(2, 3) - 4),
+    'invalid_binary',
+    null,
+  ],
   ['trailing bytes', new Uint8Array([...patched(0, () => {}), 0, 0, 0, 0]), 'invalid_binary', null],
   ['NaN in a row', patched(20 + 8 + 8 + 4, (v) => v.setFloat32(0, Number.NaN, true)), 'not_finite', 'vectors[1][1]'],
-  ['Infinity in the query', patched(20, (v) => v.setFloat32(0, Number.NEGATIVE_INFINITY, true)), 'not_finite', 'query[0]'],
+  [
+    'Infinity in the query',
+    patched(20, (v) => v.setFloat32(0, Number.NEGATIVE_INFINITY, true)),
+    'not_finite',
+    'query[0]',
+  ],
   ['zero query', patched(20, (v) => v.setBigUint64(0, 0n, true)), 'zero_vector', 'query'],
   ['zero row', patched(20 + 8, (v) => v.setBigUint64(0, 0n, true)), 'zero_vector', 'vectors[0]'],
 ];
@@ -153,14 +194,22 @@ describe('binary bodies over a real socket (read straight from the request strea
       expect(first.status).toBe(402);
       const c = parseL402Challenge(first.headers.get('www-authenticate') ?? '');
       const authorization = `L402 ${c.macaroon}:${await s.devWallet!.pay(c.invoice)}`;
-      const paid = await fetch(`${s.url}/v1/similarity/batch`, { method: 'POST', body, headers: { ...headers, authorization } });
+      const paid = await fetch(`${s.url}/v1/similarity/batch`, {
+        method: 'POST',
+        body,
+        headers: { ...headers, authorization },
+      });
       expect(paid.status).toBe(200);
       const out = (await paid.json()) as { results: { index: number; similarity: number }[]; count: number };
       expect(out.count).toBe(300);
       expect(out.results[0]!.index).toBe(7);
       expect(out.results[0]!.similarity).toBeCloseTo(1, 6);
       const big = encodeF32Batch({ query: rows[0]!, vectors: [...rows, ...rows], topK: 3 }); // 153,876 bytes
-      const refused = await fetch(`${s.url}/v1/similarity/batch`, { method: 'POST', body: big, headers: { ...headers, authorization } });
+      const refused = await fetch(`${s.url}/v1/similarity/batch`, {
+        method: 'POST',
+        body: big,
+        headers: { ...headers, authorization },
+      });
       expect(refused.status).toBe(413);
     } finally {
       await s.close();

@@ -3,7 +3,13 @@
 // kernel run (a non-finite or zero row shows in its squared norm), so the scores are computed here, before
 // the gate, exactly as JSON bodies are fully parsed before the gate; nothing is charged for a refused body.
 import { endianness } from 'node:os';
-import { F32_BATCH_CONTENT_TYPE, F32_BATCH_HEADER_BYTES, F32_BATCH_MAGIC, F32_BATCH_VERSION, f32BatchBytes } from '../../src/toolkit/f32-batch.ts';
+import {
+  F32_BATCH_CONTENT_TYPE,
+  F32_BATCH_HEADER_BYTES,
+  F32_BATCH_MAGIC,
+  F32_BATCH_VERSION,
+  f32BatchBytes,
+} from '../../src/toolkit/f32-batch.ts';
 import { type BatchKernel, batchKernel, cosineRowF32 } from './wasm-kernel.ts';
 import { DEFAULT_TOP_K, ValidationError, type VectorLimits } from './validate.ts';
 
@@ -38,25 +44,48 @@ interface Header {
 
 function readHeader(body: Uint8Array, limits: VectorLimits): Header {
   if (body.byteLength < F32_BATCH_HEADER_BYTES) {
-    throw new ValidationError('invalid_binary', null, `binary body is ${body.byteLength} bytes; the header alone is ${F32_BATCH_HEADER_BYTES}`);
+    throw new ValidationError(
+      'invalid_binary',
+      null,
+      `binary body is ${body.byteLength} bytes; the header alone is ${F32_BATCH_HEADER_BYTES}`,
+    );
   }
   const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const magic = String.fromCharCode(v.getUint8(0), v.getUint8(1), v.getUint8(2), v.getUint8(3));
-  if (magic !== F32_BATCH_MAGIC) throw new ValidationError('invalid_binary', null, `binary body must start with "${F32_BATCH_MAGIC}"`);
+  if (magic !== F32_BATCH_MAGIC)
+    throw new ValidationError('invalid_binary', null, `binary body must start with "${F32_BATCH_MAGIC}"`);
   const version = v.getUint16(4, true);
   if (version !== F32_BATCH_VERSION) {
-    throw new ValidationError('invalid_binary', null, `binary body version ${version} is not supported (only ${F32_BATCH_VERSION})`);
+    throw new ValidationError(
+      'invalid_binary',
+      null,
+      `binary body version ${version} is not supported (only ${F32_BATCH_VERSION})`,
+    );
   }
   if (v.getUint16(6, true) !== 0) throw new ValidationError('invalid_binary', null, 'binary body flags must be 0');
   const dims = v.getUint32(8, true);
   const count = v.getUint32(12, true);
   const topK = v.getUint32(16, true);
   if (dims === 0) throw new ValidationError('empty_vector', 'query', 'query must not be empty');
-  if (dims > limits.maxDims) throw new ValidationError('too_many_dimensions', 'query', `query has ${dims} dimensions; the limit is ${limits.maxDims}`);
+  if (dims > limits.maxDims)
+    throw new ValidationError(
+      'too_many_dimensions',
+      'query',
+      `query has ${dims} dimensions; the limit is ${limits.maxDims}`,
+    );
   if (count === 0) throw new ValidationError('empty_batch', 'vectors', 'vectors must contain at least one vector');
-  if (count > limits.maxVectors) throw new ValidationError('too_many_vectors', 'vectors', `vectors has ${count} entries; the limit is ${limits.maxVectors}`);
+  if (count > limits.maxVectors)
+    throw new ValidationError(
+      'too_many_vectors',
+      'vectors',
+      `vectors has ${count} entries; the limit is ${limits.maxVectors}`,
+    );
   if (count * dims > limits.maxBatchWork) {
-    throw new ValidationError('batch_too_large', 'vectors', `vectors × dimensions = ${count * dims}; the limit is ${limits.maxBatchWork}`);
+    throw new ValidationError(
+      'batch_too_large',
+      'vectors',
+      `vectors × dimensions = ${count * dims}; the limit is ${limits.maxBatchWork}`,
+    );
   }
   const expected = f32BatchBytes(dims, count);
   if (body.byteLength !== expected) {
@@ -87,7 +116,8 @@ function norm2(v: Float32Array, offset: number, dims: number, field: string): nu
     if (!Number.isFinite(x)) throw new ValidationError('not_finite', `${field}[${i}]`, `${field}[${i}] must be finite`);
     ss += x * x;
   }
-  if (ss === 0) throw new ValidationError('zero_vector', field, `${field} has zero norm; cosine similarity is undefined`);
+  if (ss === 0)
+    throw new ValidationError('zero_vector', field, `${field} has zero norm; cosine similarity is undefined`);
   return ss;
 }
 
@@ -95,7 +125,11 @@ function norm2(v: Float32Array, offset: number, dims: number, field: string): nu
  * Validates and scores a binary batch body. Throws {@link ValidationError}.
  * `kernel` is for tests (default: the SIMD kernel when it loaded).
  */
-export function scoreBinaryBatch(body: Uint8Array, limits: VectorLimits, kernel: BatchKernel = batchKernel): BinaryBatch {
+export function scoreBinaryBatch(
+  body: Uint8Array,
+  limits: VectorLimits,
+  kernel: BatchKernel = batchKernel,
+): BinaryBatch {
   const { dims, count, topK } = readHeader(body, limits);
   const ws = kernel.prepare(dims, count);
   copyF32(body, F32_BATCH_HEADER_BYTES, ws.query);
@@ -118,7 +152,12 @@ export function scoreBinaryBatch(body: Uint8Array, limits: VectorLimits, kernel:
 /** The pair route's binary form: the same format with exactly one row (`b`); `top_k` is ignored. */
 export function scoreBinaryPair(body: Uint8Array, limits: VectorLimits): number {
   const { dims, count } = readHeader(body, { ...limits, maxBatchWork: Number.MAX_SAFE_INTEGER });
-  if (count !== 1) throw new ValidationError('invalid_binary', 'vectors', `a binary pair body carries exactly one row (b); it has ${count}`);
+  if (count !== 1)
+    throw new ValidationError(
+      'invalid_binary',
+      'vectors',
+      `a binary pair body carries exactly one row (b); it has ${count}`,
+    );
   const v = new Float32Array(dims * 2);
   copyF32(body, F32_BATCH_HEADER_BYTES, v);
   const a = v.subarray(0, dims);

@@ -84,7 +84,16 @@ describe('cosine at extreme magnitudes', () => {
 
   it('ranks the extreme rows by their true similarity in a batch; the best row is never null', async () => {
     const f = fixture();
-    const body = { query: [1e-100, 0], vectors: [[0, 1e-100], [1e-160, 1e-160], [3e100, 1e100], [1e-200, 0]], top_k: 4 };
+    const body = {
+      query: [1e-100, 0],
+      vectors: [
+        [0, 1e-100],
+        [1e-160, 1e-160],
+        [3e100, 1e100],
+        [1e-200, 0],
+      ],
+      top_k: 4,
+    };
     const { authorization } = await buyToken(f, '/v1/similarity/batch', body);
     const res = await post(f.app, '/v1/similarity/batch', body, { authorization });
     expect(res.status).toBe(200);
@@ -106,7 +115,10 @@ const anyDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
 /** Vectors that share one magnitude, so the angle between them is not dominated by one element. */
 const scaled = (dims: number) =>
   fc
-    .tuple(fc.integer({ min: -1074, max: 1020 }), fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: dims, maxLength: dims }))
+    .tuple(
+      fc.integer({ min: -1074, max: 1020 }),
+      fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: dims, maxLength: dims }),
+    )
     .map(([e, xs]) => xs.map((x) => x * 2 ** Math.max(e, -1022) * (e < -1022 ? 2 ** (e + 1022) : 1)));
 const vectorOf = (dims: number) => fc.oneof(fc.array(anyDouble, { minLength: dims, maxLength: dims }), scaled(dims));
 const nonZero = (v: number[]): boolean => v.some((x) => x !== 0);

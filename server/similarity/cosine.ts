@@ -226,7 +226,13 @@ function cosineBatchNarrow(query: Float64Array, matrix: Float64Array, count: num
  * rescores with {@link scaledCosine} every row whose sum of squares is out of the safe range, or every row when
  * the query's is.
  */
-function rescoreUnsafeRows(query: Float64Array, matrix: Float64Array, count: number, out: Float64Array, queryOk: boolean): void {
+function rescoreUnsafeRows(
+  query: Float64Array,
+  matrix: Float64Array,
+  count: number,
+  out: Float64Array,
+  queryOk: boolean,
+): void {
   const dims = query.length;
   for (let r = 0, p = 0; r < count; r++, p += dims) {
     let mm = 0;

@@ -22,14 +22,56 @@ const cases: [string, string, unknown, string, string | null][] = [
   ['batch: missing vectors', '/v1/similarity/batch', { query: [1] }, 'missing_field', 'vectors'],
   ['batch: vectors not an array', '/v1/similarity/batch', { query: [1], vectors: 3 }, 'invalid_type', 'vectors'],
   ['batch: empty vectors', '/v1/similarity/batch', { query: [1], vectors: [] }, 'empty_batch', 'vectors'],
-  ['batch: too many vectors', '/v1/similarity/batch', { query: [1], vectors: new Array(11).fill([1]) }, 'too_many_vectors', 'vectors'],
-  ['batch: too much work', '/v1/similarity/batch', { query: big(60), vectors: new Array(10).fill(big(60)) }, 'batch_too_large', 'vectors'],
-  ['batch: row mismatch', '/v1/similarity/batch', { query: [1, 2], vectors: [[1, 2], [1]] }, 'dimension_mismatch', 'vectors[1]'],
-  ['batch: zero row', '/v1/similarity/batch', { query: [1, 2], vectors: [[1, 2], [0, 0]] }, 'zero_vector', 'vectors[1]'],
-  ['batch: bad element', '/v1/similarity/batch', { query: [1, 2], vectors: [[1, true]] }, 'invalid_type', 'vectors[0][1]'],
+  [
+    'batch: too many vectors',
+    '/v1/similarity/batch',
+    { query: [1], vectors: new Array(11).fill([1]) },
+    'too_many_vectors',
+    'vectors',
+  ],
+  [
+    'batch: too much work',
+    '/v1/similarity/batch',
+    { query: big(60), vectors: new Array(10).fill(big(60)) },
+    'batch_too_large',
+    'vectors',
+  ],
+  [
+    'batch: row mismatch',
+    '/v1/similarity/batch',
+    { query: [1, 2], vectors: [[1, 2], [1]] },
+    'dimension_mismatch',
+    'vectors[1]',
+  ],
+  [
+    'batch: zero row',
+    '/v1/similarity/batch',
+    {
+      query: [1, 2],
+      vectors: [
+        [1, 2],
+        [0, 0],
+      ],
+    },
+    'zero_vector',
+    'vectors[1]',
+  ],
+  [
+    'batch: bad element',
+    '/v1/similarity/batch',
+    { query: [1, 2], vectors: [[1, true]] },
+    'invalid_type',
+    'vectors[0][1]',
+  ],
   ['batch: missing query', '/v1/similarity/batch', { vectors: [[1]] }, 'missing_field', 'query'],
   ['batch: top_k zero', '/v1/similarity/batch', { query: [1], vectors: [[1]], top_k: 0 }, 'invalid_top_k', 'top_k'],
-  ['batch: top_k fractional', '/v1/similarity/batch', { query: [1], vectors: [[1]], top_k: 1.5 }, 'invalid_top_k', 'top_k'],
+  [
+    'batch: top_k fractional',
+    '/v1/similarity/batch',
+    { query: [1], vectors: [[1]], top_k: 1.5 },
+    'invalid_top_k',
+    'top_k',
+  ],
 ];
 
 describe('validation errors → 400 naming the field', () => {

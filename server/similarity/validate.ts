@@ -60,7 +60,8 @@ function copyVector(v: unknown, field: string, into: Float64Array, offset: numbe
   let nonZero = false;
   for (let i = 0; i < dims; i++) {
     const x = v[i];
-    if (typeof x !== 'number') throw new ValidationError('invalid_type', `${field}[${i}]`, `${field}[${i}] must be a number`);
+    if (typeof x !== 'number')
+      throw new ValidationError('invalid_type', `${field}[${i}]`, `${field}[${i}] must be a number`);
     if (!Number.isFinite(x)) throw new ValidationError('not_finite', `${field}[${i}]`, `${field}[${i}] must be finite`);
     into[offset + i] = x;
     if (x !== 0) nonZero = true;
@@ -70,14 +71,24 @@ function copyVector(v: unknown, field: string, into: Float64Array, offset: numbe
 
 /** A zero vector makes cosine undefined; `label` is how the message names the field. */
 function assertNonZero(nonZero: boolean, field: string, label: string): void {
-  if (!nonZero) throw new ValidationError('zero_vector', field, `${label} has zero norm; cosine similarity is undefined`);
+  if (!nonZero)
+    throw new ValidationError('zero_vector', field, `${label} has zero norm; cosine similarity is undefined`);
 }
 
 function dimsOf(v: unknown, field: string, limits: VectorLimits): number {
-  if (!Array.isArray(v)) throw new ValidationError(v === undefined ? 'missing_field' : 'invalid_type', field, `${field} must be an array of numbers`);
+  if (!Array.isArray(v))
+    throw new ValidationError(
+      v === undefined ? 'missing_field' : 'invalid_type',
+      field,
+      `${field} must be an array of numbers`,
+    );
   if (v.length === 0) throw new ValidationError('empty_vector', field, `${field} must not be empty`);
   if (v.length > limits.maxDims) {
-    throw new ValidationError('too_many_dimensions', field, `${field} has ${v.length} dimensions; the limit is ${limits.maxDims}`);
+    throw new ValidationError(
+      'too_many_dimensions',
+      field,
+      `${field} has ${v.length} dimensions; the limit is ${limits.maxDims}`,
+    );
   }
   return v.length;
 }
@@ -100,16 +111,28 @@ export function parseBatchInput(body: unknown, limits: VectorLimits): BatchInput
   const dims = dimsOf(o.query, 'query', limits);
   const vectors = o.vectors;
   if (!Array.isArray(vectors)) {
-    throw new ValidationError(vectors === undefined ? 'missing_field' : 'invalid_type', 'vectors', 'vectors must be an array of number arrays');
+    throw new ValidationError(
+      vectors === undefined ? 'missing_field' : 'invalid_type',
+      'vectors',
+      'vectors must be an array of number arrays',
+    );
   }
   const count = vectors.length;
   if (count === 0) throw new ValidationError('empty_batch', 'vectors', 'vectors must contain at least one vector');
   if (count > limits.maxVectors) {
-    throw new ValidationError('too_many_vectors', 'vectors', `vectors has ${count} entries; the limit is ${limits.maxVectors}`);
+    throw new ValidationError(
+      'too_many_vectors',
+      'vectors',
+      `vectors has ${count} entries; the limit is ${limits.maxVectors}`,
+    );
   }
   const work = count * dims;
   if (work > limits.maxBatchWork) {
-    throw new ValidationError('batch_too_large', 'vectors', `vectors × dimensions = ${work}; the limit is ${limits.maxBatchWork}`);
+    throw new ValidationError(
+      'batch_too_large',
+      'vectors',
+      `vectors × dimensions = ${work}; the limit is ${limits.maxBatchWork}`,
+    );
   }
   let topK = Math.min(DEFAULT_TOP_K, count);
   if (o.top_k !== undefined) {
@@ -137,22 +160,35 @@ const ECHO_MAX = 40;
  * `values(name)` returns every value of that parameter (e.g. Hono's `c.req.queries(name)`).
  * Throws {@link ValidationError}.
  */
-export function parsePairQuery(values: (name: string) => readonly string[] | undefined, limits: VectorLimits): PairInput {
+export function parsePairQuery(
+  values: (name: string) => readonly string[] | undefined,
+  limits: VectorLimits,
+): PairInput {
   const a = queryVector(values('a'), 'a', limits, null);
   const b = queryVector(values('b'), 'b', limits, a.length);
   return { a, b };
 }
 
-function queryVector(raw: readonly string[] | undefined, field: string, limits: VectorLimits, dims: number | null): Float64Array {
+function queryVector(
+  raw: readonly string[] | undefined,
+  field: string,
+  limits: VectorLimits,
+  dims: number | null,
+): Float64Array {
   const label = `query parameter ${field}`;
   const example = `comma-separated numbers, e.g. ${field}=1,2,3`;
-  if (raw === undefined || raw.length === 0) throw new ValidationError('missing_field', field, `${label} is required: ${example}`);
+  if (raw === undefined || raw.length === 0)
+    throw new ValidationError('missing_field', field, `${label} is required: ${example}`);
   if (raw.length > 1) throw new ValidationError('invalid_type', field, `${label} must be given once: ${example}`);
   const text = (raw[0] ?? '').trim();
   if (text === '') throw new ValidationError('empty_vector', field, `${label} must not be empty`);
   const items = text.split(',');
   if (items.length > limits.maxDims) {
-    throw new ValidationError('too_many_dimensions', field, `${label} has ${items.length} dimensions; the limit is ${limits.maxDims}`);
+    throw new ValidationError(
+      'too_many_dimensions',
+      field,
+      `${label} has ${items.length} dimensions; the limit is ${limits.maxDims}`,
+    );
   }
   if (dims !== null && items.length !== dims) {
     throw new ValidationError('dimension_mismatch', field, `${label} has ${items.length} dimensions, expected ${dims}`);
@@ -163,10 +199,13 @@ function queryVector(raw: readonly string[] | undefined, field: string, limits: 
     const item = (items[i] ?? '').trim();
     const at = `${field}[${i}]`;
     const shown = JSON.stringify(item.length > ECHO_MAX ? `${item.slice(0, ECHO_MAX)}…` : item);
-    if (NON_FINITE.test(item)) throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
-    if (!NUMBER.test(item)) throw new ValidationError('invalid_type', at, `${label}, item ${i} (${shown}) must be a number`);
+    if (NON_FINITE.test(item))
+      throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
+    if (!NUMBER.test(item))
+      throw new ValidationError('invalid_type', at, `${label}, item ${i} (${shown}) must be a number`);
     const x = Number(item);
-    if (!Number.isFinite(x)) throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
+    if (!Number.isFinite(x))
+      throw new ValidationError('not_finite', at, `${label}, item ${i} (${shown}) must be finite`);
     out[i] = x;
     if (x !== 0) nonZero = true;
   }

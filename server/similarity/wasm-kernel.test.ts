@@ -21,7 +21,9 @@ function score(kernel = batchKernel, query: Float32Array, matrix: Float32Array) 
 }
 
 // Magnitudes the float32 path handles itself (the binary-body layer sends the rest to float64).
-const value = fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }).filter((x) => Math.abs(x) > 1e-3);
+const value = fc
+  .float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true })
+  .filter((x) => Math.abs(x) > 1e-3);
 const batch = (dims: fc.Arbitrary<number>) =>
   dims.chain((d) =>
     fc.record({
@@ -71,7 +73,12 @@ describe('SIMD batch kernel', () => {
     m[9] = Number.POSITIVE_INFINITY;
     m[20] = Number.NaN;
     const { norms } = score(batchKernel, q, m);
-    expect([Number.isFinite(norms[0]!), Number.isFinite(norms[1]!), Number.isFinite(norms[2]!), Number.isFinite(norms[3]!)]).toEqual([true, false, false, true]);
+    expect([
+      Number.isFinite(norms[0]!),
+      Number.isFinite(norms[1]!),
+      Number.isFinite(norms[2]!),
+      Number.isFinite(norms[3]!),
+    ]).toEqual([true, false, false, true]);
   });
 });
 

@@ -30,7 +30,12 @@ export interface BatchKernel {
  * The reference: float64 sums over float32 inputs, one row at a time. Also the fallback kernel and the path
  * for rows the float32 sums cannot represent.
  */
-export function cosineRowF32(query: Float32Array, matrix: Float32Array, row: number, qq: number): { score: number; mm: number } {
+export function cosineRowF32(
+  query: Float32Array,
+  matrix: Float32Array,
+  row: number,
+  qq: number,
+): { score: number; mm: number } {
   const dims = query.length;
   let d = 0;
   let mm = 0;
@@ -87,13 +92,19 @@ function simdKernel(x: SimdExports): BatchKernel {
       const need = align(norms + count * 4 + 16, 65536);
       if (need > x.memory.buffer.byteLength) x.memory.grow((need - x.memory.buffer.byteLength) / 65536);
       at = { q, m, out, norms, dims, count };
-      ws = { query: new Float32Array(x.memory.buffer, q, dims), matrix: new Float32Array(x.memory.buffer, m, dims * count) };
+      ws = {
+        query: new Float32Array(x.memory.buffer, q, dims),
+        matrix: new Float32Array(x.memory.buffer, m, dims * count),
+      };
       return ws;
     },
     run(qq) {
       if (!ws || ws.query.buffer !== x.memory.buffer) throw new Error('prepare() first');
       x.cosine_batch(at.q, at.m, at.dims, at.count, at.out, at.norms, qq);
-      return { scores: new Float64Array(x.memory.buffer, at.out, at.count), norms: new Float32Array(x.memory.buffer, at.norms, at.count) };
+      return {
+        scores: new Float64Array(x.memory.buffer, at.out, at.count),
+        norms: new Float32Array(x.memory.buffer, at.norms, at.count),
+      };
     },
   };
 }

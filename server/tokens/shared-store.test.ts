@@ -13,7 +13,11 @@ import { loadOrCreateMasterSecret } from './token-files.ts';
 
 const json = { 'content-type': 'application/json' };
 const ask = (s: RunningServer, authorization?: string): Promise<Response> =>
-  fetch(`${s.url}/v1/similarity`, { method: 'POST', headers: { ...json, ...(authorization ? { authorization } : {}) }, body: JSON.stringify(PAIR) });
+  fetch(`${s.url}/v1/similarity`, {
+    method: 'POST',
+    headers: { ...json, ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify(PAIR),
+  });
 
 async function buy(s: RunningServer): Promise<{ authorization: string; tokenId: string }> {
   const res = await ask(s);
@@ -70,7 +74,10 @@ describe('shared store on PostgreSQL: two instances', () => {
     const revokedEarlier = await buy(a);
     await b.tokens.revoke(revokedEarlier.tokenId);
     await expect
-      .poll(async () => (await (await ask(a, revokedEarlier.authorization)).json()).rejected?.code, { timeout: 5000, interval: 50 })
+      .poll(async () => (await (await ask(a, revokedEarlier.authorization)).json()).rejected?.code, {
+        timeout: 5000,
+        interval: 50,
+      })
       .toBe('token_revoked');
     pg.stop();
     try {
@@ -82,7 +89,9 @@ describe('shared store on PostgreSQL: two instances', () => {
     } finally {
       pg.start();
     }
-    await expect.poll(() => a.sharedStore!.spendOnce(hexId(9)).catch(() => null), { timeout: 10_000, interval: 100 }).toBe(true);
+    await expect
+      .poll(() => a.sharedStore!.spendOnce(hexId(9)).catch(() => null), { timeout: 10_000, interval: 100 })
+      .toBe(true);
     await b.tokens.revoke(tokenId);
     await expect
       .poll(async () => (await (await ask(a, authorization)).json()).rejected?.code, { timeout: 5000, interval: 50 })
@@ -91,12 +100,16 @@ describe('shared store on PostgreSQL: two instances', () => {
 
   it('refuses to start with a wrong password (SCRAM-SHA-256 login)', async () => {
     const wrong = pg.url.replace(`:${pg.password}@`, ':not-the-password@');
-    await expect(startServer({ config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: wrong } })).rejects.toThrow(/password authentication failed/);
+    await expect(
+      startServer({ config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: wrong } }),
+    ).rejects.toThrow(/password authentication failed/);
   });
 
   it('refuses to start when the database cannot be reached', async () => {
-    await expect(startServer({ config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: 'postgres://postgres@127.0.0.1:1/postgres' } })).rejects.toBeInstanceOf(
-      StoreUnavailableError,
-    );
+    await expect(
+      startServer({
+        config: { dataDir: tempDir(), logRequests: false, sharedStoreUrl: 'postgres://postgres@127.0.0.1:1/postgres' },
+      }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

@@ -51,7 +51,10 @@ export interface PostgresSharedStore extends SharedStore {
  * A `pg` pool reconnects by itself after the database restarts.
  * @example const store = await openPostgresSharedStore('postgres://l402@127.0.0.1:5432/l402');
  */
-export async function openPostgresSharedStore(url: string, o: { pollMs?: number; log?: Logger } = {}): Promise<PostgresSharedStore> {
+export async function openPostgresSharedStore(
+  url: string,
+  o: { pollMs?: number; log?: Logger } = {},
+): Promise<PostgresSharedStore> {
   const pollMs = o.pollMs ?? 250;
   const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3000, query_timeout: 5000 });
   // An idle connection dropped by a restarting server is reported here; the pool replaces it on the next query.
@@ -109,7 +112,10 @@ export async function openPostgresSharedStore(url: string, o: { pollMs?: number;
     },
     async spendOnce(chargeId) {
       const hex = checkId(chargeId);
-      const r = await query('INSERT INTO l402_spent_charges (charge_id) VALUES ($1) ON CONFLICT (charge_id) DO NOTHING', [hex]);
+      const r = await query(
+        'INSERT INTO l402_spent_charges (charge_id) VALUES ($1) ON CONFLICT (charge_id) DO NOTHING',
+        [hex],
+      );
       return r.rowCount === 1;
     },
     refresh,

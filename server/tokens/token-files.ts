@@ -25,7 +25,10 @@ export function loadOrCreateMasterSecret(dataDir: string): Uint8Array {
   }
   chmodSync(path, 0o600);
   const bytes = hexToBytes(readFileSync(path, 'utf8').trim());
-  if (!bytes || bytes.length < 32) throw new Error(`${path} must hold at least 32 bytes of hex; delete it to create a new one (this invalidates all tokens)`);
+  if (!bytes || bytes.length < 32)
+    throw new Error(
+      `${path} must hold at least 32 bytes of hex; delete it to create a new one (this invalidates all tokens)`,
+    );
   return bytes;
 }
 
@@ -44,7 +47,8 @@ export function fileRevocationList(dataDir: string, refreshMs = 1000): Revocatio
     const m = statSync(path).mtimeMs;
     if (m === mtimeMs) return;
     const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error(`${path} must be a JSON array of token ids`);
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string'))
+      throw new Error(`${path} must be a JSON array of token ids`);
     set = new Set(parsed.map((id) => id.toLowerCase()));
     mtimeMs = m;
   };

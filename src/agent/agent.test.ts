@@ -28,12 +28,17 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const auth = req.headers.authorization;
     if (req.url === '/broken') {
-      res.writeHead(402, { 'www-authenticate': 'L402 macaroon="bm90IGEgbWFjYXJvb24=", invoice="lnbcrt1garbage"' }).end();
+      res
+        .writeHead(402, { 'www-authenticate': 'L402 macaroon="bm90IGEgbWFjYXJvb24=", invoice="lnbcrt1garbage"' })
+        .end();
       return;
     }
     if (auth) {
       const { macaroons, preimage } = parseAuthorization(auth);
-      if (createHash('sha256').update(Buffer.from(preimage, 'hex')).digest('hex') === decodeMacaroon(macaroons[0]!).paymentHash) {
+      if (
+        createHash('sha256').update(Buffer.from(preimage, 'hex')).digest('hex') ===
+        decodeMacaroon(macaroons[0]!).paymentHash
+      ) {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('the goods');
         return;
       }
@@ -41,7 +46,13 @@ beforeAll(async () => {
     const preimage = randomBytes(32);
     const hash = createHash('sha256').update(preimage).digest('hex');
     preimages.set(hash, preimage.toString('hex'));
-    const invoice = signTestInvoice({ signingKey: KEY, paymentHash: hash, timestamp: Math.floor(Date.now() / 1000), description: 'x', satoshis: 10 });
+    const invoice = signTestInvoice({
+      signingKey: KEY,
+      paymentHash: hash,
+      timestamp: Math.floor(Date.now() / 1000),
+      description: 'x',
+      satoshis: 10,
+    });
     const macaroon = mintMacaroon({ rootKey, paymentHash: Buffer.from(hash, 'hex'), tokenId: randomBytes(32) });
     res.writeHead(402, { 'www-authenticate': formatL402Challenge({ macaroon, invoice }) }).end();
   });
@@ -58,7 +69,10 @@ afterEach(() => {
 });
 
 /** A wallet whose payInvoice does `pay`, and whose lookups answer `lookup`. */
-function fakeWallet(pay: (hash: string) => Promise<{ preimage: string; feeMsat: number | null }>, lookup?: (hash: string) => PaymentLookup): Wallet & { calls: string[] } {
+function fakeWallet(
+  pay: (hash: string) => Promise<{ preimage: string; feeMsat: number | null }>,
+  lookup?: (hash: string) => PaymentLookup,
+): Wallet & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
@@ -118,7 +132,10 @@ describe('Agent', () => {
       () => ({ state: 'pending' }),
     );
     const first = await agentWith(dir, hanging);
-    expect(await codeOf(first.fetch({ url: `${base}/b` }))).toMatchObject({ code: 'payment_unknown', exit: EXIT.paymentUnknown });
+    expect(await codeOf(first.fetch({ url: `${base}/b` }))).toMatchObject({
+      code: 'payment_unknown',
+      exit: EXIT.paymentUnknown,
+    });
     const [open] = await listPayments(first.storage);
     expect(open?.status).toBe('unknown');
     expect((await listReservations(first.storage)).map((r) => r.state)).toEqual(['reserved']);
@@ -135,7 +152,9 @@ describe('Agent', () => {
     const again = await second.fetch({ url: `${base}/b` });
     expect(again).toMatchObject({ status: 200, paid: null, usedToken: true });
     expect(recovered.calls).toEqual([]);
-    expect((await listReservations(second.storage)).map((r) => [r.state, r.spentMsat])).toEqual([['committed', 11_000]]);
+    expect((await listReservations(second.storage)).map((r) => [r.state, r.spentMsat])).toEqual([
+      ['committed', 11_000],
+    ]);
   });
 
   it('an open payment (a live wallet timeout) is looked up before its scope is paid again: payment_unknown, then its token serves', async () => {
@@ -170,7 +189,10 @@ describe('Agent', () => {
         throw new WalletError('unreachable', 'relay down');
       }),
     );
-    expect(await codeOf(agent.fetch({ url: `${base}/c` }))).toMatchObject({ code: 'wallet_unreachable', exit: EXIT.walletUnreachable });
+    expect(await codeOf(agent.fetch({ url: `${base}/c` }))).toMatchObject({
+      code: 'wallet_unreachable',
+      exit: EXIT.walletUnreachable,
+    });
     expect(await listReservations(agent.storage)).toEqual([]);
     expect((await listPayments(agent.storage)).map((p) => p.status)).toEqual(['failed']);
   });
@@ -178,11 +200,17 @@ describe('Agent', () => {
   it('a malformed challenge is exit 6, and the run budget refuses (exit 3) before the wallet is called', async () => {
     const wallet = fakeWallet(async (h) => ({ preimage: preimages.get(h)!, feeMsat: 0 }));
     const agent = await agentWith(newDir(), wallet, 15_000);
-    expect(await codeOf(agent.fetch({ url: `${base}/broken` }))).toMatchObject({ code: 'bad_challenge', exit: EXIT.badChallenge });
+    expect(await codeOf(agent.fetch({ url: `${base}/broken` }))).toMatchObject({
+      code: 'bad_challenge',
+      exit: EXIT.badChallenge,
+    });
     const refused = await codeOf(agent.fetch({ url: `${base}/d` })); // 10 sats + 10 max fee > 15
     expect(refused).toMatchObject({ code: 'refused', exit: EXIT.refused });
     expect(refused.message).toMatch(/this run's budget/);
     expect(wallet.calls).toEqual([]);
-    expect(await agent.preview({ url: `${base}/d` })).toMatchObject({ challenge: { amountSats: 10 }, verdict: { action: 'refuse' } });
+    expect(await agent.preview({ url: `${base}/d` })).toMatchObject({
+      challenge: { amountSats: 10 },
+      verdict: { action: 'refuse' },
+    });
   });
 });

@@ -6,7 +6,13 @@ import { resolveOpenFirst } from '../extension/background/open-payments.ts';
 import { createPaymentFlow } from '../extension/background/payment-flow.ts';
 import { executePayment, preparePayment, type ResumeSummary, resumePending } from '../extension/background/payer.ts';
 import { periodStart, renewsAt } from '../extension/background/periods.ts';
-import { budgetTotals, countedMsat, dailySpentMsat, listReservations, siteOf } from '../extension/background/reservations.ts';
+import {
+  budgetTotals,
+  countedMsat,
+  dailySpentMsat,
+  listReservations,
+  siteOf,
+} from '../extension/background/reservations.ts';
 import { type Decision, evaluate, matchesPattern, maxFeeFor } from '../extension/background/rules.ts';
 import { loadSettings, updateSettings } from '../extension/background/settings.ts';
 import { chainLock, type KeyValueStorage } from '../extension/background/storage.ts';
@@ -152,8 +158,14 @@ export class Agent {
       } catch (e) {
         throw new AgentError('wallet_unreachable', errorMessage(e));
       }
-      if (!uri) throw new AgentError('wallet_unreachable', 'no wallet is connected: run `l402-autopilot wallet connect <nwc-uri>`');
-      return this.options.walletFor ? this.options.walletFor(uri) : createNwcWallet(uri, { timeoutMs: this.options.walletTimeoutMs ?? 60_000 });
+      if (!uri)
+        throw new AgentError(
+          'wallet_unreachable',
+          'no wallet is connected: run `l402-autopilot wallet connect <nwc-uri>`',
+        );
+      return this.options.walletFor
+        ? this.options.walletFor(uri)
+        : createNwcWallet(uri, { timeoutMs: this.options.walletTimeoutMs ?? 60_000 });
     })();
     return this.walletPromise;
   }
@@ -180,7 +192,10 @@ export class Agent {
         redirect: 'follow',
       });
     } catch (e) {
-      throw new AgentError('error', `cannot reach ${req.url}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
+      throw new AgentError(
+        'error',
+        `cannot reach ${req.url}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`,
+      );
     }
   }
 
@@ -202,10 +217,16 @@ export class Agent {
   }
 
   private async challengeOf(res: Response, networks: Network[] | undefined): Promise<ValidatedChallenge | null> {
-    const demand = recognise402({ wwwAuthenticate: res.headers.get('www-authenticate'), paymentRequired: res.headers.get('payment-required') });
+    const demand = recognise402({
+      wwwAuthenticate: res.headers.get('www-authenticate'),
+      paymentRequired: res.headers.get('payment-required'),
+    });
     if (demand.kind === 'none') return null;
     if (demand.kind !== 'l402') {
-      const what = demand.kind === 'malformed' ? `a malformed challenge (${demand.reason})` : `a ${demand.kind} payment, which is not supported`;
+      const what =
+        demand.kind === 'malformed'
+          ? `a malformed challenge (${demand.reason})`
+          : `a ${demand.kind} payment, which is not supported`;
       throw new AgentError('bad_challenge', `the server asks for ${what}`);
     }
     try {
@@ -215,16 +236,27 @@ export class Agent {
         ...(networks ? { networks } : {}),
       });
     } catch (e) {
-      throw new AgentError('bad_challenge', `the L402 challenge cannot be paid: ${isL402Error(e) ? `${e.code}: ${e.message}` : String(e)}`);
+      throw new AgentError(
+        'bad_challenge',
+        `the L402 challenge cannot be paid: ${isL402Error(e) ? `${e.code}: ${e.message}` : String(e)}`,
+      );
     }
   }
 
   /** What the rules, `maxSats` and the run budget say about paying `amountMsat` to `origin` now. */
-  async verdict(origin: string, amountMsat: number, maxSats?: number): Promise<{ decision: Decision; refusal: string | null }> {
+  async verdict(
+    origin: string,
+    amountMsat: number,
+    maxSats?: number,
+  ): Promise<{ decision: Decision; refusal: string | null }> {
     const { rules } = await this.settings();
     const totals = budgetTotals(await listReservations(this.storage), rules, origin, this.clock());
     const decision = evaluate({ rules, origin, initiator: origin, amountMsat, invalid: null, ...totals });
-    return { decision, refusal: this.extraRefusal(decision.reserveMsat, maxSats) ?? (decision.action === 'pay' ? null : refusalOf(decision)) };
+    return {
+      decision,
+      refusal:
+        this.extraRefusal(decision.reserveMsat, maxSats) ?? (decision.action === 'pay' ? null : refusalOf(decision)),
+    };
   }
 
   private extraRefusal(reserveMsat: number, maxSats?: number): string | null {
@@ -241,7 +273,11 @@ export class Agent {
    * Pays the challenge under the rules: run-budget check and engine reservation together (so concurrent calls of
    * this process cannot pass the run budget), then the engine's payer. Returns the settled record.
    */
-  private async pay(url: string, v: ValidatedChallenge, maxSats?: number): Promise<{ record: PaymentRecord; paid: boolean }> {
+  private async pay(
+    url: string,
+    v: ValidatedChallenge,
+    maxSats?: number,
+  ): Promise<{ record: PaymentRecord; paid: boolean }> {
     const origin = new URL(url).origin;
     const settings = await this.settings();
     const reserveMsat = v.invoice.amountMsat + maxFeeFor(v.invoice.amountMsat, settings.rules);
@@ -325,14 +361,20 @@ export class Agent {
     const { record, paid } = await this.pay(req.url, v, req.maxSats);
     const token = await findToken(this, req.url);
     if (!token || token.paymentHash !== record.paymentHash) {
-      throw new AgentError('bad_challenge', "the paid token does not cover this URL (the macaroon's path caveat excludes it)");
+      throw new AgentError(
+        'bad_challenge',
+        "the paid token does not cover this URL (the macaroon's path caveat excludes it)",
+      );
     }
     const auth = authorizationOf(token);
     const again = await this.send(req, auth);
     if (again.status === 401 || again.status === 402) {
       await evictToken(this, req.url, auth);
       await again.body?.cancel();
-      throw new AgentError('bad_challenge', `the server answered ${again.status} to a freshly paid token; not paying again`);
+      throw new AgentError(
+        'bad_challenge',
+        `the server answered ${again.status} to a freshly paid token; not paying again`,
+      );
     }
     const paidInfo: Paid | null = paid
       ? {
@@ -350,7 +392,11 @@ export class Agent {
   private async openFirst(url: string): Promise<StoredToken | null> {
     const origin = new URL(url).origin;
     try {
-      return await resolveOpenFirst(this, { serviceUrl: url, origin, initiator: origin }, { wallet: () => this.wallet().catch(() => null) });
+      return await resolveOpenFirst(
+        this,
+        { serviceUrl: url, origin, initiator: origin },
+        { wallet: () => this.wallet().catch(() => null) },
+      );
     } catch (e) {
       if (isAutopilotError(e)) throw new AgentError(fromAutopilotCode(e.code), e.message, { cause: e });
       throw e;
@@ -364,7 +410,10 @@ export class Agent {
     if (again.status === 401 || again.status === 402) {
       await evictToken(this, req.url, auth);
       await again.body?.cancel();
-      throw new AgentError('bad_challenge', `the server answered ${again.status} to the token of an earlier payment; not paying again`);
+      throw new AgentError(
+        'bad_challenge',
+        `the server answered ${again.status} to the token of an earlier payment; not paying again`,
+      );
     }
     return this.result(again, null, true);
   }
@@ -374,7 +423,14 @@ export class Agent {
     res.headers.forEach((v, k) => {
       headers[k] = v;
     });
-    return { status: res.status, statusText: res.statusText, headers, body: new Uint8Array(await res.arrayBuffer()), paid, usedToken };
+    return {
+      status: res.status,
+      statusText: res.statusText,
+      headers,
+      body: new Uint8Array(await res.arrayBuffer()),
+      paid,
+      usedToken,
+    };
   }
 
   /** Price, scheme and the rules' verdict for a request, paying nothing (the request is sent, without payment). */
@@ -387,11 +443,20 @@ export class Agent {
         ...base,
         challenge: null,
         tokenAccepted: usedToken,
-        verdict: { action: 'none', reason: usedToken ? 'a stored token is accepted: nothing to pay' : 'the server asks for no payment' },
+        verdict: {
+          action: 'none',
+          reason: usedToken ? 'a stored token is accepted: nothing to pay' : 'the server asks for no payment',
+        },
       };
     }
     const v = await this.challengeOf(res, undefined);
-    if (!v) return { ...base, challenge: null, tokenAccepted: false, verdict: { action: 'none', reason: 'a 402 with no payment scheme we know' } };
+    if (!v)
+      return {
+        ...base,
+        challenge: null,
+        tokenAccepted: false,
+        verdict: { action: 'none', reason: 'a 402 with no payment scheme we know' },
+      };
     const origin = new URL(req.url).origin;
     const { decision, refusal } = await this.verdict(origin, v.invoice.amountMsat, req.maxSats);
     return {
@@ -432,7 +497,10 @@ export class Agent {
       sites: rules.sites.map((s) => {
         const since = periodStart(now, s.period);
         // As the engine counts a site budget: every entry caused by a page the pattern matches, this period.
-        const spent = entries.reduce((n, e) => (e.at >= since && matchesPattern(s.pattern, siteOf(e)) ? n + countedMsat(e) : n), 0);
+        const spent = entries.reduce(
+          (n, e) => (e.at >= since && matchesPattern(s.pattern, siteOf(e)) ? n + countedMsat(e) : n),
+          0,
+        );
         return {
           pattern: s.pattern,
           period: s.period,

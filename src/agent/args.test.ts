@@ -40,7 +40,12 @@ describe('parseCommand', () => {
 
   it('reads -d @file as a file body and --dry-run', () => {
     const { command } = parseCommand(['fetch', 'https://api.example/x', '-d', '@body.json', '--dry-run']);
-    expect(command).toMatchObject({ name: 'fetch', body: { kind: 'file', path: 'body.json' }, dryRun: true, method: undefined });
+    expect(command).toMatchObject({
+      name: 'fetch',
+      body: { kind: 'file', path: 'body.json' },
+      dryRun: true,
+      method: undefined,
+    });
   });
 
   it.each([
@@ -65,11 +70,26 @@ describe('parseCommand', () => {
   });
 
   it('parses rules set, allow, deny and the mcp session budget', () => {
-    expect(parseCommand(['rules', 'set', '--daily-cap', 'none', '--per-payment-cap', '50', '--auto-pay-unlisted', 'on', '--run-budget', '30']).command).toEqual({
+    expect(
+      parseCommand([
+        'rules',
+        'set',
+        '--daily-cap',
+        'none',
+        '--per-payment-cap',
+        '50',
+        '--auto-pay-unlisted',
+        'on',
+        '--run-budget',
+        '30',
+      ]).command,
+    ).toEqual({
       name: 'rules-set',
       change: { dailyCapSats: null, perPaymentCapSats: 50, autoPayUnlisted: true, runBudgetSats: 30 },
     });
-    expect(parseCommand(['rules', 'allow', '*.example.com', '--budget', '100', '--period', 'weekly', '--ask']).command).toEqual({
+    expect(
+      parseCommand(['rules', 'allow', '*.example.com', '--budget', '100', '--period', 'weekly', '--ask']).command,
+    ).toEqual({
       name: 'rules-allow',
       pattern: '*.example.com',
       budgetSats: 100,
@@ -78,9 +98,16 @@ describe('parseCommand', () => {
     });
     expect(parseCommand(['rules']).command).toEqual({ name: 'rules-show' });
     expect(parseCommand(['rules', '--json']).globals.json).toBe(true);
-    expect(parseCommand(['rules', 'deny', 'https://evil.example']).command).toEqual({ name: 'rules-deny', pattern: 'https://evil.example' });
+    expect(parseCommand(['rules', 'deny', 'https://evil.example']).command).toEqual({
+      name: 'rules-deny',
+      pattern: 'https://evil.example',
+    });
     expect(parseCommand(['mcp', '--session-budget', '25']).command).toEqual({ name: 'mcp', sessionBudgetSats: 25 });
-    expect(parseCommand(['payments', '--csv', '--limit', '3']).command).toEqual({ name: 'payments', format: 'csv', limit: 3 });
+    expect(parseCommand(['payments', '--csv', '--limit', '3']).command).toEqual({
+      name: 'payments',
+      format: 'csv',
+      limit: 3,
+    });
     expect(parseCommand(['tokens']).command).toEqual({ name: 'tokens-list' });
   });
 });

@@ -101,7 +101,11 @@ function header(v: string): [string, string] {
 
 function one(positionals: string[], what: string, usage: string): string {
   if (positionals.length !== 1 || positionals[0] === undefined) {
-    throw new UsageError(positionals.length === 0 ? `missing ${what}: ${usage}` : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
+    throw new UsageError(
+      positionals.length === 0
+        ? `missing ${what}: ${usage}`
+        : `unexpected arguments: ${positionals.slice(1).join(' ')}`,
+    );
   }
   return positionals[0];
 }
@@ -132,7 +136,10 @@ export function parseCommand(argv: readonly string[]): { command: Command; globa
     dataDir: typeof v['data-dir'] === 'string' ? v['data-dir'] : undefined,
     json: v.json === true,
   });
-  const done = (command: Command, values: { 'data-dir'?: unknown; json?: unknown } = {}) => ({ command, globals: globalsOf(values) });
+  const done = (command: Command, values: { 'data-dir'?: unknown; json?: unknown } = {}) => ({
+    command,
+    globals: globalsOf(values),
+  });
   switch (name) {
     case undefined:
     case 'help':
@@ -159,20 +166,28 @@ export function parseCommand(argv: readonly string[]): { command: Command; globa
       } catch {
         throw new UsageError(`not a URL: ${url}`);
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`only http(s) URLs: ${url}`);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new UsageError(`only http(s) URLs: ${url}`);
       const data = values.data as string | undefined;
       const method = values.request as string | undefined;
-      if (method !== undefined && !/^[A-Za-z]+$/.test(method)) throw new UsageError(`-X: not an HTTP method: ${method}`);
+      if (method !== undefined && !/^[A-Za-z]+$/.test(method))
+        throw new UsageError(`-X: not an HTTP method: ${method}`);
       return done(
         {
           name: 'fetch',
           url: parsed.href,
           method: method?.toUpperCase(),
           headers: ((values.header as string[] | undefined) ?? []).map(header),
-          body: data === undefined ? undefined : data.startsWith('@') ? { kind: 'file', path: data.slice(1) } : { kind: 'text', text: data },
+          body:
+            data === undefined
+              ? undefined
+              : data.startsWith('@')
+                ? { kind: 'file', path: data.slice(1) }
+                : { kind: 'text', text: data },
           maxSats: values['max-sats'] === undefined ? undefined : sats('--max-sats', values['max-sats'] as string),
           dryRun: values['dry-run'] === true,
-          runBudgetSats: values['run-budget'] === undefined ? undefined : sats('--run-budget', values['run-budget'] as string),
+          runBudgetSats:
+            values['run-budget'] === undefined ? undefined : sats('--run-budget', values['run-budget'] as string),
           include: values.include === true,
         },
         values,
@@ -181,7 +196,8 @@ export function parseCommand(argv: readonly string[]): { command: Command; globa
     case 'wallet': {
       const { values, positionals } = parse(rest, {});
       const [sub, ...args] = positionals;
-      if (sub === 'connect') return done({ name: 'wallet-connect', uri: one(args, 'the NWC URI', 'wallet connect <nwc-uri>') }, values);
+      if (sub === 'connect')
+        return done({ name: 'wallet-connect', uri: one(args, 'the NWC URI', 'wallet connect <nwc-uri>') }, values);
       if (sub === 'info' && args.length === 0) return done({ name: 'wallet-info' }, values);
       if (sub === 'disconnect' && args.length === 0) return done({ name: 'wallet-disconnect' }, values);
       throw new UsageError('wallet: expected connect <nwc-uri>, info or disconnect');
@@ -208,9 +224,11 @@ export function parseCommand(argv: readonly string[]): { command: Command; globa
         const v = values as Record<string, string | undefined>;
         const change: RulesChange = {};
         if (v.enabled !== undefined) change.enabled = onOff('--enabled', v.enabled);
-        if (v['per-payment-cap'] !== undefined) change.perPaymentCapSats = satsOrNone('--per-payment-cap', v['per-payment-cap']);
+        if (v['per-payment-cap'] !== undefined)
+          change.perPaymentCapSats = satsOrNone('--per-payment-cap', v['per-payment-cap']);
         if (v['daily-cap'] !== undefined) change.dailyCapSats = satsOrNone('--daily-cap', v['daily-cap']);
-        if (v['auto-pay-unlisted'] !== undefined) change.autoPayUnlisted = onOff('--auto-pay-unlisted', v['auto-pay-unlisted']);
+        if (v['auto-pay-unlisted'] !== undefined)
+          change.autoPayUnlisted = onOff('--auto-pay-unlisted', v['auto-pay-unlisted']);
         if (v['max-fee-percent'] !== undefined) {
           const p = Number(v['max-fee-percent']);
           if (!Number.isFinite(p) || p < 0 || p > 100) throw new UsageError('--max-fee-percent: expected 0 to 100');
@@ -218,17 +236,28 @@ export function parseCommand(argv: readonly string[]): { command: Command; globa
         }
         if (v['fee-floor'] !== undefined) change.feeFloorSats = sats('--fee-floor', v['fee-floor']);
         if (v['run-budget'] !== undefined) change.runBudgetSats = satsOrNone('--run-budget', v['run-budget']);
-        if (Object.keys(change).length === 0) throw new UsageError('rules set: nothing to set (see l402-autopilot help)');
+        if (Object.keys(change).length === 0)
+          throw new UsageError('rules set: nothing to set (see l402-autopilot help)');
         return done({ name: 'rules-set', change }, values);
       }
       if (sub === 'allow') {
-        const { values, positionals } = parse(args, { budget: { type: 'string' }, period: { type: 'string' }, ask: { type: 'boolean' } });
+        const { values, positionals } = parse(args, {
+          budget: { type: 'string' },
+          period: { type: 'string' },
+          ask: { type: 'boolean' },
+        });
         const pattern = one(positionals, 'PATTERN', 'rules allow PATTERN --budget N');
         if (values.budget === undefined) throw new UsageError('rules allow: --budget N is required');
         const period = (values.period ?? 'daily') as Period;
         if (!PERIODS.includes(period)) throw new UsageError(`--period: expected one of ${PERIODS.join(', ')}`);
         return done(
-          { name: 'rules-allow', pattern, budgetSats: sats('--budget', values.budget as string), period, autoPay: values.ask !== true },
+          {
+            name: 'rules-allow',
+            pattern,
+            budgetSats: sats('--budget', values.budget as string),
+            period,
+            autoPay: values.ask !== true,
+          },
           values,
         );
       }
@@ -260,14 +289,21 @@ export function parseCommand(argv: readonly string[]): { command: Command; globa
       const { values, positionals } = parse(rest, {});
       const [sub = 'list', ...args] = positionals;
       if (sub === 'list' && args.length === 0) return done({ name: 'tokens-list' }, values);
-      if (sub === 'forget') return done({ name: 'tokens-forget', what: one(args, 'a payment hash or origin', 'tokens forget <hash|origin>') }, values);
+      if (sub === 'forget')
+        return done(
+          { name: 'tokens-forget', what: one(args, 'a payment hash or origin', 'tokens forget <hash|origin>') },
+          values,
+        );
       throw new UsageError('tokens: expected list or forget <payment-hash | origin>');
     }
     case 'mcp': {
       const { values, positionals } = parse(rest, { 'session-budget': { type: 'string' } });
       if (positionals.length > 0) throw new UsageError(`mcp: unexpected ${positionals.join(' ')}`);
       const b = values['session-budget'] as string | undefined;
-      return done({ name: 'mcp', sessionBudgetSats: b === undefined ? undefined : sats('--session-budget', b) }, values);
+      return done(
+        { name: 'mcp', sessionBudgetSats: b === undefined ? undefined : sats('--session-budget', b) },
+        values,
+      );
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(name)}; try l402-autopilot help`);

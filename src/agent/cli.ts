@@ -72,11 +72,20 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       home,
       storage,
       runBudgetMsat: runBudgetSats === undefined ? config.runBudgetMsat : runBudgetSats * 1000,
-      ...(io.env.L402_AUTOPILOT_WALLET_TIMEOUT_MS ? { walletTimeoutMs: Number(io.env.L402_AUTOPILOT_WALLET_TIMEOUT_MS) } : {}),
+      ...(io.env.L402_AUTOPILOT_WALLET_TIMEOUT_MS
+        ? { walletTimeoutMs: Number(io.env.L402_AUTOPILOT_WALLET_TIMEOUT_MS) }
+        : {}),
     });
     return await run(agent, command, io, out, json, config);
   } catch (e) {
-    const code = e instanceof AgentError ? e.code : e instanceof UsageError ? 'usage' : e instanceof SettingsError ? 'usage' : 'error';
+    const code =
+      e instanceof AgentError
+        ? e.code
+        : e instanceof UsageError
+          ? 'usage'
+          : e instanceof SettingsError
+            ? 'usage'
+            : 'error';
     const exit = e instanceof AgentError ? e.exitCode : code === 'usage' ? EXIT.usage : EXIT.error;
     const message = errorMessage(e);
     if (json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
@@ -94,7 +103,9 @@ async function resume(agent: Agent, io: Io): Promise<void> {
   try {
     const r = await agent.resume();
     if (r.succeeded.length + r.failed.length > 0) {
-      io.stderr(`resumed earlier payments: ${r.succeeded.length} succeeded, ${r.failed.length} failed, ${r.stillUnknown.length} still unknown\n`);
+      io.stderr(
+        `resumed earlier payments: ${r.succeeded.length} succeeded, ${r.failed.length} failed, ${r.stillUnknown.length} still unknown\n`,
+      );
     }
   } catch (e) {
     io.stderr(`cannot resume earlier payments yet: ${errorMessage(e)}\n`);
@@ -140,10 +151,17 @@ async function run(
         out({ status: r.status, headers: r.headers, ...bodyField, paid: r.paid, usedToken: r.usedToken }, '');
       } else {
         if (command.include) {
-          io.stdout(`HTTP ${r.status} ${r.statusText}\n${Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n`);
+          io.stdout(
+            `HTTP ${r.status} ${r.statusText}\n${Object.entries(r.headers)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join('\n')}\n\n`,
+          );
         }
         io.stdout(r.body);
-        if (r.paid) io.stderr(`\npaid ${r.paid.amountSats} sats (fee ${r.paid.feeSats ?? '?'}) to ${r.paid.origin}, payment hash ${r.paid.paymentHash}\n`);
+        if (r.paid)
+          io.stderr(
+            `\npaid ${r.paid.amountSats} sats (fee ${r.paid.feeSats ?? '?'}) to ${r.paid.origin}, payment hash ${r.paid.paymentHash}\n`,
+          );
         else if (r.usedToken) io.stderr('\n(a stored token was used: nothing paid)\n');
       }
       return EXIT.ok;
@@ -211,7 +229,10 @@ async function run(
         if (command.name === 'rules-allow') {
           return {
             ...r,
-            sites: [...others, { pattern, budgetMsat: command.budgetSats * 1000, period: command.period, autoPay: command.autoPay }],
+            sites: [
+              ...others,
+              { pattern, budgetMsat: command.budgetSats * 1000, period: command.period, autoPay: command.autoPay },
+            ],
           };
         }
         if (command.name === 'rules-remove') return { ...r, sites: others };
@@ -226,7 +247,9 @@ async function run(
       const b = await agent.budget();
       const lines = [
         `today: ${b.daily.spentSats} sats spent${b.daily.capSats === null ? '' : `, ${b.daily.leftSats} of ${b.daily.capSats} left`}`,
-        ...b.sites.map((s) => `${s.pattern}: ${s.leftSats} of ${s.budgetSats} sats left (${s.period}${s.autoPay ? '' : ', asks'})`),
+        ...b.sites.map(
+          (s) => `${s.pattern}: ${s.leftSats} of ${s.budgetSats} sats left (${s.period}${s.autoPay ? '' : ', asks'})`,
+        ),
       ];
       out(b, lines.join('\n'));
       return EXIT.ok;
@@ -251,10 +274,19 @@ async function run(
     case 'tokens-list': {
       const tokens = await listTokens(agent);
       out(
-        tokens.map((t) => ({ origin: t.origin, pathPrefix: t.pathPrefix, paymentHash: t.paymentHash, validUntil: t.validUntil, createdAt: t.createdAt })),
+        tokens.map((t) => ({
+          origin: t.origin,
+          pathPrefix: t.pathPrefix,
+          paymentHash: t.paymentHash,
+          validUntil: t.validUntil,
+          createdAt: t.createdAt,
+        })),
         tokens.length
           ? tokens
-              .map((t) => `${t.origin}${t.pathPrefix}  ${t.paymentHash}  ${t.validUntil === null ? 'no expiry' : `until ${new Date(t.validUntil).toISOString()}`}`)
+              .map(
+                (t) =>
+                  `${t.origin}${t.pathPrefix}  ${t.paymentHash}  ${t.validUntil === null ? 'no expiry' : `until ${new Date(t.validUntil).toISOString()}`}`,
+              )
               .join('\n')
           : 'no tokens',
       );
@@ -284,8 +316,9 @@ function humanRules(r: Awaited<ReturnType<Agent['settings']>>['rules'], config: 
     `auto-pay services without a rule: ${r.autoPayUnlisted ? 'on (within both caps)' : 'off'}`,
     `max fee: ${r.maxFeePercent} %, at least ${r.feeFloorMsat / 1000} sats`,
     `allowed: ${r.sites.length ? '' : 'none'}`,
-    ...r.sites.map((s) => `  ${s.pattern}: ${s.budgetMsat / 1000} sats ${s.period}${s.autoPay ? '' : ' (asks: refused for agents)'}`),
+    ...r.sites.map(
+      (s) => `  ${s.pattern}: ${s.budgetMsat / 1000} sats ${s.period}${s.autoPay ? '' : ' (asks: refused for agents)'}`,
+    ),
     `denied: ${r.deny.length ? r.deny.join(', ') : 'none'}`,
   ].join('\n');
 }
-

@@ -39,7 +39,10 @@ export function writeSecret(path: string, secret: string): void {
 export function readSecret(path: string): string | null {
   if (!existsSync(path)) return null;
   const mode = statSync(path).mode & 0o077;
-  if (mode !== 0) throw new Error(`${path} is readable by other users (mode ${(statSync(path).mode & 0o777).toString(8)}): chmod 600 it`);
+  if (mode !== 0)
+    throw new Error(
+      `${path} is readable by other users (mode ${(statSync(path).mode & 0o777).toString(8)}): chmod 600 it`,
+    );
   const s = readFileSync(path, 'utf8').trim();
   return s === '' ? null : s;
 }

@@ -11,7 +11,14 @@ import { errorMessage } from '../util/error-message.ts';
 /** The most body text a `fetch` result carries (an agent's context is precious). */
 export const MAX_BODY_CHARS = 64 * 1024;
 /** Response headers worth an agent's attention. */
-const CHOSEN_HEADERS = ['content-type', 'content-length', 'location', 'retry-after', 'www-authenticate', 'cache-control'];
+const CHOSEN_HEADERS = [
+  'content-type',
+  'content-length',
+  'location',
+  'retry-after',
+  'www-authenticate',
+  'cache-control',
+];
 
 const requestProps = {
   url: { type: 'string', description: 'http(s) URL' },
@@ -55,11 +62,13 @@ function requestOf(args: Record<string, unknown>): AgentRequest {
     throw new AgentError('usage', `not a URL: ${url}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AgentError('usage', 'only http(s) URLs');
-  if (method !== undefined && (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method))) throw new AgentError('usage', 'method must be an HTTP method');
+  if (method !== undefined && (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method)))
+    throw new AgentError('usage', 'method must be an HTTP method');
   if (body !== undefined && typeof body !== 'string') throw new AgentError('usage', 'body must be a string');
   const h: [string, string][] = [];
   if (headers !== undefined) {
-    if (!headers || typeof headers !== 'object' || Array.isArray(headers)) throw new AgentError('usage', 'headers must be an object');
+    if (!headers || typeof headers !== 'object' || Array.isArray(headers))
+      throw new AgentError('usage', 'headers must be an object');
     for (const [k, v] of Object.entries(headers)) {
       if (typeof v !== 'string') throw new AgentError('usage', `header ${k} must be a string`);
       h.push([k, v]);
@@ -107,7 +116,10 @@ export async function callTool(agent: Agent, name: string, args: Record<string, 
       case 'budget':
         return text(await agent.budget());
       case 'payments': {
-        const limit = typeof args.limit === 'number' && Number.isSafeInteger(args.limit) ? Math.min(500, Math.max(1, args.limit)) : 20;
+        const limit =
+          typeof args.limit === 'number' && Number.isSafeInteger(args.limit)
+            ? Math.min(500, Math.max(1, args.limit))
+            : 20;
         const records = await listPayments(agent.storage, { limit });
         return text(
           records.map((p) => ({
@@ -140,7 +152,9 @@ export async function callTool(agent: Agent, name: string, args: Record<string, 
 export async function serveMcp(agent: Agent, version: string): Promise<void> {
   const server = new Server({ name: 'l402-autopilot', version }, { capabilities: { tools: {} } });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: TOOLS.map((t) => ({ ...t })) }));
-  server.setRequestHandler(CallToolRequestSchema, async (req) => callTool(agent, req.params.name, req.params.arguments ?? {}));
+  server.setRequestHandler(CallToolRequestSchema, async (req) =>
+    callTool(agent, req.params.name, req.params.arguments ?? {}),
+  );
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();

@@ -28,7 +28,9 @@ function child(dir: string, mode: string, id = '0', startAt = 0): { proc: ChildP
     err += d;
   });
   const done = new Promise<string>((resolve, reject) => {
-    proc.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`child ${mode} exited ${code ?? signal}: ${err}`))));
+    proc.on('exit', (code, signal) =>
+      code === 0 ? resolve(out) : reject(new Error(`child ${mode} exited ${code ?? signal}: ${err}`)),
+    );
   });
   return { proc, done };
 }
@@ -85,7 +87,9 @@ describe('processLocks across processes', () => {
   it('a holder killed with SIGKILL releases the lock', async () => {
     const dir = tempDir();
     const holder = child(dir, 'hold');
-    await new Promise<void>((resolve) => holder.proc.stdout?.on('data', (d) => String(d).includes('holding') && resolve()));
+    await new Promise<void>((resolve) =>
+      holder.proc.stdout?.on('data', (d) => String(d).includes('holding') && resolve()),
+    );
     const locks = processLocks(join(dir, 'locks'), { waitMs: 200 });
     await expect(locks.request('counter', async () => 'got it')).rejects.toThrow(/held by another process/);
     holder.proc.kill('SIGKILL');

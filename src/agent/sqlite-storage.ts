@@ -31,7 +31,9 @@ export function sqliteStorage(path: string): SqliteStorage {
   const db = open(path);
   db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID');
   const getStmt = db.prepare('SELECT value FROM kv WHERE key = ?');
-  const setStmt = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const setStmt = db.prepare(
+    'INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
   const removeStmt = db.prepare('DELETE FROM kv WHERE key = ?');
   // substr, not LIKE: a prefix may hold % or _.
   const prefixStmt = db.prepare('SELECT key, value FROM kv WHERE substr(key, 1, length(?1)) = ?1');
@@ -49,7 +51,8 @@ export function sqliteStorage(path: string): SqliteStorage {
     },
     async getAll<T>(prefix: string) {
       const out = new Map<string, T>();
-      for (const row of prefixStmt.all(prefix) as { key: string; value: string }[]) out.set(row.key, JSON.parse(row.value) as T);
+      for (const row of prefixStmt.all(prefix) as { key: string; value: string }[])
+        out.set(row.key, JSON.parse(row.value) as T);
       return out;
     },
     close() {

@@ -11,9 +11,17 @@ const PRE = '0f'.repeat(32);
 describe('formatAuthorization', () => {
   it.each([
     ['one macaroon', { macaroons: [MAC1], preimage: PRE }, `L402 ${MAC1}:${PRE}`],
-    ['several macaroons', { macaroons: [MAC1, MAC2, MAC_URL], preimage: PRE }, `L402 ${MAC1},${MAC2},${MAC_URL}:${PRE}`],
+    [
+      'several macaroons',
+      { macaroons: [MAC1, MAC2, MAC_URL], preimage: PRE },
+      `L402 ${MAC1},${MAC2},${MAC_URL}:${PRE}`,
+    ],
     ['LSAT scheme', { macaroons: [MAC1], preimage: PRE, scheme: 'LSAT' as const }, `LSAT ${MAC1}:${PRE}`],
-    ['uppercase hex is normalised', { macaroons: [MAC1], preimage: 'AB'.repeat(32) }, `L402 ${MAC1}:${'ab'.repeat(32)}`],
+    [
+      'uppercase hex is normalised',
+      { macaroons: [MAC1], preimage: 'AB'.repeat(32) },
+      `L402 ${MAC1}:${'ab'.repeat(32)}`,
+    ],
   ])('%s', (_, input, want) => {
     expect(formatAuthorization(input)).toBe(want);
   });
@@ -41,9 +49,17 @@ describe('parseAuthorization', () => {
     ['several macaroons', `L402 ${MAC1},${MAC2}:${PRE}`, { scheme: 'L402', macaroons: [MAC1, MAC2], preimage: PRE }],
     ['LSAT', `LSAT ${MAC1}:${PRE}`, { scheme: 'LSAT', macaroons: [MAC1], preimage: PRE }],
     ['lower-case scheme', `l402 ${MAC1}:${PRE}`, { scheme: 'L402', macaroons: [MAC1], preimage: PRE }],
-    ['uppercase hex normalised', `L402 ${MAC1}:${'AB'.repeat(32)}`, { scheme: 'L402', macaroons: [MAC1], preimage: 'ab'.repeat(32) }],
+    [
+      'uppercase hex normalised',
+      `L402 ${MAC1}:${'AB'.repeat(32)}`,
+      { scheme: 'L402', macaroons: [MAC1], preimage: 'ab'.repeat(32) },
+    ],
     ['URL-safe base64 macaroon', `L402 ${MAC_URL}:${PRE}`, { scheme: 'L402', macaroons: [MAC_URL], preimage: PRE }],
-    ['surrounding optional whitespace (OWS)', ` \tL402 ${MAC1}:${PRE} `, { scheme: 'L402', macaroons: [MAC1], preimage: PRE }],
+    [
+      'surrounding optional whitespace (OWS)',
+      ` \tL402 ${MAC1}:${PRE} `,
+      { scheme: 'L402', macaroons: [MAC1], preimage: PRE },
+    ],
   ])('%s', (_, header, want) => {
     expect(parseAuthorization(header)).toEqual(want);
   });
@@ -101,13 +117,11 @@ describe('parseAuthorization', () => {
     const arb = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.string({ unit: 'binary', maxLength: 200 }),
-      fc
-        .tuple(fc.nat(), fc.constantFrom('\r', '\n', '\r\n', ' ', ',', ':', '=', '\0', 'x'))
-        .map(([at, ch]) => {
-          const h = `L402 ${MAC1},${MAC2}:${PRE}`;
-          const i = at % (h.length + 1);
-          return h.slice(0, i) + ch + h.slice(i);
-        }),
+      fc.tuple(fc.nat(), fc.constantFrom('\r', '\n', '\r\n', ' ', ',', ':', '=', '\0', 'x')).map(([at, ch]) => {
+        const h = `L402 ${MAC1},${MAC2}:${PRE}`;
+        const i = at % (h.length + 1);
+        return h.slice(0, i) + ch + h.slice(i);
+      }),
     );
     fc.assert(
       fc.property(arb, (s) => {

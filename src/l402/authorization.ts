@@ -21,7 +21,11 @@ const MACAROON = new RegExp(`^${B64}$`);
  * header injection is possible through a hostile macaroon.
  * @example formatAuthorization({ macaroons: [mac], preimage }) // 'L402 AgEE…:0f3a…'
  */
-export function formatAuthorization(c: { macaroons: readonly string[]; preimage: string; scheme?: 'L402' | 'LSAT' }): string {
+export function formatAuthorization(c: {
+  macaroons: readonly string[];
+  preimage: string;
+  scheme?: 'L402' | 'LSAT';
+}): string {
   if (c.macaroons.length === 0 || !c.macaroons.every((m) => MACAROON.test(m) && isBase64(m))) {
     throw new L402Error('bad_macaroon', 'macaroons must be base64');
   }
@@ -40,10 +44,7 @@ export function parseAuthorization(header: string): L402Credential {
   // Only optional whitespace (SP / HTAB) around the value is tolerated; CR, LF, NUL and other controls never.
   const m = hasControlChar(header) ? null : AUTHORIZATION.exec(header.replace(/^[ \t]+|[ \t]+$/g, ''));
   if (!m || !m[2]!.split(',').every(isBase64)) {
-    throw new L402Error(
-      'malformed_authorization',
-      'expected "L402 <base64 macaroon>[,<macaroon>…]:<64 hex preimage>"',
-    );
+    throw new L402Error('malformed_authorization', 'expected "L402 <base64 macaroon>[,<macaroon>…]:<64 hex preimage>"');
   }
   return {
     scheme: m[1]!.toUpperCase() as 'L402' | 'LSAT',

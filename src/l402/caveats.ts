@@ -156,7 +156,10 @@ export function compileCaveats(caveats: readonly string[], service: string): Com
       granted.tier = sawServices ? Math.min(granted.tier, match.tier) : match.tier;
       sawServices = true;
     } else if (key === capsKey) {
-      const caps = value.split(',').map((c) => c.trim()).filter(Boolean);
+      const caps = value
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
       granted.capabilities = granted.capabilities ? granted.capabilities.filter((c) => caps.includes(c)) : caps;
       steps.push({ kind: 'capabilities', caps });
     } else if (key === untilKey) {
@@ -178,26 +181,26 @@ export function compileCaveats(caveats: readonly string[], service: string): Com
       return;
     }
     for (const step of steps) {
-        switch (step.kind) {
-          case 'fail':
-            throw new L402Error('caveat_failed', step.message);
-          case 'capabilities':
-            if (req.capability !== undefined && !step.caps.includes(req.capability)) {
-              throw new L402Error('caveat_failed', `token does not grant capability ${req.capability}`);
-            }
-            break;
-          case 'until':
-            if (req.now >= step.until) throw new L402Error('caveat_failed', `token expired at ${step.until}`);
-            break;
-          case 'constraint': {
-            const check = req.constraints?.[step.key];
-            if (check) {
-              const ok = check(step.value);
-              if (ok !== true) throw new L402Error('caveat_failed', `${step.key}: ${ok}`);
-            }
+      switch (step.kind) {
+        case 'fail':
+          throw new L402Error('caveat_failed', step.message);
+        case 'capabilities':
+          if (req.capability !== undefined && !step.caps.includes(req.capability)) {
+            throw new L402Error('caveat_failed', `token does not grant capability ${req.capability}`);
+          }
+          break;
+        case 'until':
+          if (req.now >= step.until) throw new L402Error('caveat_failed', `token expired at ${step.until}`);
+          break;
+        case 'constraint': {
+          const check = req.constraints?.[step.key];
+          if (check) {
+            const ok = check(step.value);
+            if (ok !== true) throw new L402Error('caveat_failed', `${step.key}: ${ok}`);
           }
         }
       }
+    }
   };
   return {
     service,
@@ -206,7 +209,11 @@ export function compileCaveats(caveats: readonly string[], service: string): Com
     check(req) {
       if (req.service !== service) return compileCaveats(caveats, req.service).check(req);
       assert(req);
-      return { tier: granted.tier, capabilities: granted.capabilities && [...granted.capabilities], validUntil: granted.validUntil };
+      return {
+        tier: granted.tier,
+        capabilities: granted.capabilities && [...granted.capabilities],
+        validUntil: granted.validUntil,
+      };
     },
   };
 }

@@ -17,7 +17,11 @@ import {
 import { codeOf } from '../../test/support/l402-fixtures.ts';
 import { decodeMacaroon } from './macaroon.ts';
 
-type HeaderSpec = string | string[] | { prefix: string; repeat: string; times: number; suffix: string } | { lines: number; line: string };
+type HeaderSpec =
+  | string
+  | string[]
+  | { prefix: string; repeat: string; times: number; suffix: string }
+  | { lines: number; line: string };
 
 const MAC = vectors.macaroon;
 const INV = vectors.invoice;
@@ -156,7 +160,12 @@ describe('properties', () => {
         (macaroon, invoice, form, lsatTwin, joined) => {
           const lines = formatL402Challenges({ macaroon, invoice }, { form, lsatTwin });
           const parsed = parseL402Challenge(joined ? lines.join(', ') : lines);
-          expect(parsed).toEqual({ scheme: 'L402', macaroon, invoice, ...(form === 'revised' ? { version: '0' } : {}) });
+          expect(parsed).toEqual({
+            scheme: 'L402',
+            macaroon,
+            invoice,
+            ...(form === 'revised' ? { version: '0' } : {}),
+          });
           const lsat = parseL402Challenge(formatL402Challenge({ macaroon, invoice }, { form, scheme: 'LSAT' }));
           expect(lsat.scheme).toBe('LSAT');
           expect(lsat.macaroon).toBe(macaroon);
@@ -178,10 +187,14 @@ describe('properties', () => {
   const validHeader = fc.oneof(
     fc
       .tuple(macaroonArb, invoiceArb, fc.constantFrom('classic', 'revised') as fc.Arbitrary<'classic' | 'revised'>)
-      .map(([macaroon, invoice, form]) => formatL402Challenges({ macaroon, invoice }, { form, lsatTwin: true }).join(', ')),
+      .map(([macaroon, invoice, form]) =>
+        formatL402Challenges({ macaroon, invoice }, { form, lsatTwin: true }).join(', '),
+      ),
     // Aperture's Payment challenges and credentials, alone and after an L402 pair
     fc.constantFrom(...mpp.challengeHeaders.map((v) => v.header), ...mpp.credentials.map((v) => v.header)),
-    fc.tuple(macaroonArb, invoiceArb, fc.constantFrom(...mpp.challengeHeaders.map((v) => v.header))).map(([macaroon, invoice, p]) => `${formatL402Challenge({ macaroon, invoice })}, ${p}`),
+    fc
+      .tuple(macaroonArb, invoiceArb, fc.constantFrom(...mpp.challengeHeaders.map((v) => v.header)))
+      .map(([macaroon, invoice, p]) => `${formatL402Challenge({ macaroon, invoice })}, ${p}`),
   );
   // Mutations of a valid header: insert, delete or replace a character (drawn from the troublesome ones).
   const mutated = fc
@@ -212,22 +225,28 @@ describe('properties', () => {
     ['fc.string', fc.string({ maxLength: 200 })],
     ['fc.string (full unicode)', fc.string({ unit: 'grapheme', maxLength: 200 })],
     ['fc.string (binary units)', fc.string({ unit: 'binary', maxLength: 200 })],
-    ['strings from header characters', fc.string({ unit: fc.constantFrom('L', '4', '0', '2', 'a', '=', '"', '\\', ',', ' ', '\t'), maxLength: 80 })],
+    [
+      'strings from header characters',
+      fc.string({ unit: fc.constantFrom('L', '4', '0', '2', 'a', '=', '"', '\\', ',', ' ', '\t'), maxLength: 80 }),
+    ],
     ['mutations of valid headers', mutated],
-  ])('parsers (L402, Payment, x402, the demand) never throw anything but L402Error on %s', (_, arb: fc.Arbitrary<string>) => {
-    fc.assert(
-      fc.property(arb, fc.boolean(), (s, asArray) => {
-        const v = asArray ? s.split(/, (?=L402|LSAT|Payment)/) : s;
-        readPaymentDemand({ wwwAuthenticate: v, paymentRequired: s }); // never throws at all
-        return (
-          onlyTyped(() => parseWwwAuthenticate(v)) &&
-          onlyTyped(() => parseL402Challenge(v)) &&
-          onlyTyped(() => parsePaymentChallenges(v)) &&
-          onlyTyped(() => parsePaymentCredential(s)) &&
-          onlyTyped(() => parseX402PaymentRequired(s))
-        );
-      }),
-      { numRuns: 500 },
-    );
-  });
+  ])(
+    'parsers (L402, Payment, x402, the demand) never throw anything but L402Error on %s',
+    (_, arb: fc.Arbitrary<string>) => {
+      fc.assert(
+        fc.property(arb, fc.boolean(), (s, asArray) => {
+          const v = asArray ? s.split(/, (?=L402|LSAT|Payment)/) : s;
+          readPaymentDemand({ wwwAuthenticate: v, paymentRequired: s }); // never throws at all
+          return (
+            onlyTyped(() => parseWwwAuthenticate(v)) &&
+            onlyTyped(() => parseL402Challenge(v)) &&
+            onlyTyped(() => parsePaymentChallenges(v)) &&
+            onlyTyped(() => parsePaymentCredential(s)) &&
+            onlyTyped(() => parseX402PaymentRequired(s))
+          );
+        }),
+        { numRuns: 500 },
+      );
+    },
+  );
 });

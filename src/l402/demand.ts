@@ -5,15 +5,34 @@ import { type AuthChallenge, type L402Challenge, parseWwwAuthenticate } from './
 import { isL402Error, L402Error } from './errors.ts';
 import { assertPayable, type DecodedInvoice, decodeInvoice, type PayableChecks } from './invoice.ts';
 import { type DecodedMacaroon, decodeMacaroon } from './macaroon.ts';
-import { type ChargeRequest, decodeChargeRequest, expiresSeconds, type PaymentChallenge, paymentChallengesOf } from './payment-scheme.ts';
-import { BIP122_NETWORKS, describeX402, isX402Lightning, parseX402PaymentRequired, type X402LightningRequirements, type X402PaymentRequired } from './x402.ts';
+import {
+  type ChargeRequest,
+  decodeChargeRequest,
+  expiresSeconds,
+  type PaymentChallenge,
+  paymentChallengesOf,
+} from './payment-scheme.ts';
+import {
+  BIP122_NETWORKS,
+  describeX402,
+  isX402Lightning,
+  parseX402PaymentRequired,
+  type X402LightningRequirements,
+  type X402PaymentRequired,
+} from './x402.ts';
 import { errorMessage } from '../util/error-message.ts';
 
 /** A way to pay a 402. `reusable` options buy a token that serves later requests; the others pay once. */
 export type PaymentOption =
   | { scheme: 'l402'; invoice: string; reusable: true; challenge: L402Challenge }
   | { scheme: 'payment'; invoice: string; reusable: false; challenge: PaymentChallenge; request: ChargeRequest }
-  | { scheme: 'x402'; invoice: string; reusable: false; requirements: X402LightningRequirements; paymentRequired: X402PaymentRequired };
+  | {
+      scheme: 'x402';
+      invoice: string;
+      reusable: false;
+      requirements: X402LightningRequirements;
+      paymentRequired: X402PaymentRequired;
+    };
 
 /** An offer we recognise but do not pay (another x402 network, a `Payment` session, a broken challenge…). */
 export interface UnsupportedOffer {
@@ -38,7 +57,7 @@ export interface DemandParts {
   paymentRequired?: string | null;
 }
 
-const message = (e: unknown) => (errorMessage(e));
+const message = (e: unknown) => errorMessage(e);
 
 function l402Options(all: readonly AuthChallenge[], out: PaymentDemand): void {
   // The L402 line wins over its LSAT twin (same macaroon and invoice): one option, never two.
@@ -50,12 +69,20 @@ function l402Options(all: readonly AuthChallenge[], out: PaymentDemand): void {
     const macaroon = c.params.macaroon ?? c.params.token;
     const invoice = c.params.invoice;
     if (!macaroon || !invoice || !/^ln[a-z0-9]+$/i.test(invoice)) {
-      out.unsupported.push({ scheme: 'l402', name: scheme, reason: `${scheme} challenge lacks macaroon/token or a BOLT11 invoice` });
+      out.unsupported.push({
+        scheme: 'l402',
+        name: scheme,
+        reason: `${scheme} challenge lacks macaroon/token or a BOLT11 invoice`,
+      });
       continue;
     }
     // bLIP-0026 defines version 0; a later version may change what the credential must be.
     if (c.params.version !== undefined && c.params.version !== '0') {
-      out.unsupported.push({ scheme: 'l402', name: scheme, reason: `${scheme} version ${c.params.version.slice(0, 20)} is unknown` });
+      out.unsupported.push({
+        scheme: 'l402',
+        name: scheme,
+        reason: `${scheme} version ${c.params.version.slice(0, 20)} is unknown`,
+      });
       continue;
     }
     const key = `${macaroon} ${invoice.toLowerCase()}`;
@@ -84,7 +111,13 @@ function paymentOptions(all: readonly AuthChallenge[], out: PaymentDemand): void
     }
     try {
       const request = decodeChargeRequest(c.request);
-      out.options.push({ scheme: 'payment', invoice: request.methodDetails.invoice, reusable: false, challenge: c, request });
+      out.options.push({
+        scheme: 'payment',
+        invoice: request.methodDetails.invoice,
+        reusable: false,
+        challenge: c,
+        request,
+      });
     } catch (e) {
       out.unsupported.push({ scheme: 'payment', name, reason: message(e) });
     }
@@ -105,7 +138,13 @@ function x402Options(header: string, out: PaymentDemand): void {
   }
   for (const r of pr.accepts) {
     if (isX402Lightning(r) && r.scheme === 'exact') {
-      out.options.push({ scheme: 'x402', invoice: r.extra.invoice, reusable: false, requirements: r, paymentRequired: pr });
+      out.options.push({
+        scheme: 'x402',
+        invoice: r.extra.invoice,
+        reusable: false,
+        requirements: r,
+        paymentRequired: pr,
+      });
     } else {
       out.unsupported.push({ scheme: 'x402', name: describeX402(r), reason: 'not a Lightning invoice' });
     }
@@ -162,19 +201,33 @@ export function checkOption(option: PaymentOption, checks: Omit<PayableChecks, '
   }
   if (option.scheme === 'payment') {
     const { request, challenge } = option;
-    const invoice = assertPayable(decoded, { ...checks, ...(request.methodDetails.paymentHash ? { paymentHash: request.methodDetails.paymentHash } : {}) });
-    if (request.currency !== 'sat') throw new L402Error('amount_mismatch', `Payment charge currency ${JSON.stringify(request.currency.slice(0, 20))} is not sat`);
+    const invoice = assertPayable(decoded, {
+      ...checks,
+      ...(request.methodDetails.paymentHash ? { paymentHash: request.methodDetails.paymentHash } : {}),
+    });
+    if (request.currency !== 'sat')
+      throw new L402Error(
+        'amount_mismatch',
+        `Payment charge currency ${JSON.stringify(request.currency.slice(0, 20))} is not sat`,
+      );
     if (BigInt(request.amount) * 1000n !== BigInt(invoice.amountMsat)) {
-      throw new L402Error('amount_mismatch', `Payment charge asks ${request.amount} sat, its invoice ${invoice.amountMsat} msat`);
+      throw new L402Error(
+        'amount_mismatch',
+        `Payment charge asks ${request.amount} sat, its invoice ${invoice.amountMsat} msat`,
+      );
     }
     const net = request.methodDetails.network?.toLowerCase();
     if (net !== undefined && (NETWORK_NAMES[net] ?? net) !== invoice.network) {
-      throw new L402Error('wrong_network', `Payment charge says ${net.slice(0, 20)}, its invoice is for ${invoice.network}`);
+      throw new L402Error(
+        'wrong_network',
+        `Payment charge says ${net.slice(0, 20)}, its invoice is for ${invoice.network}`,
+      );
     }
     let payableUntil = invoice.expiresAt;
     if (challenge.expires !== undefined) {
       const until = expiresSeconds(challenge.expires);
-      if (checks.now + margin >= until) throw new L402Error('invoice_expired', `the Payment challenge expired at ${challenge.expires}`);
+      if (checks.now + margin >= until)
+        throw new L402Error('invoice_expired', `the Payment challenge expired at ${challenge.expires}`);
       payableUntil = Math.min(payableUntil, until);
     }
     return { option, invoice, macaroon: null, payableUntil };
@@ -182,11 +235,17 @@ export function checkOption(option: PaymentOption, checks: Omit<PayableChecks, '
   const r = option.requirements;
   const invoice = assertPayable(decoded, checks);
   if (!/^[0-9]{1,19}$/.test(r.amount) || BigInt(r.amount) !== BigInt(invoice.amountMsat)) {
-    throw new L402Error('amount_mismatch', `x402 asks ${r.amount.slice(0, 20)} msat, its invoice ${invoice.amountMsat} msat`);
+    throw new L402Error(
+      'amount_mismatch',
+      `x402 asks ${r.amount.slice(0, 20)} msat, its invoice ${invoice.amountMsat} msat`,
+    );
   }
   const net = BIP122_NETWORKS[r.network];
   if (net !== invoice.network) {
-    throw new L402Error('wrong_network', `x402 network ${r.network.slice(0, 80)} does not match the invoice's ${invoice.network}`);
+    throw new L402Error(
+      'wrong_network',
+      `x402 network ${r.network.slice(0, 80)} does not match the invoice's ${invoice.network}`,
+    );
   }
   return { option, invoice, macaroon: null, payableUntil: invoice.expiresAt };
 }

@@ -23,13 +23,22 @@ describe('base64', () => {
     expect(Array.from(base64ToBytes(s)!)).toEqual(want);
   });
 
-  it.each([['', 'empty'], ['==', 'padding only'], ['A', 'impossible length'], ['AAAAA', 'impossible length'], ['AB=', 'short padding'], ['ABC==', 'extra padding'], ['AB===', 'three pads'], ['ab+_', 'mixed alphabets'], ['AA AA', 'space'], ['AA\nAA', 'newline'], ['A=A=', 'padding inside']])(
-    'refuses %j (%s)',
-    (s) => {
-      expect(isBase64(s)).toBe(false);
-      expect(base64ToBytes(s)).toBeNull();
-    },
-  );
+  it.each([
+    ['', 'empty'],
+    ['==', 'padding only'],
+    ['A', 'impossible length'],
+    ['AAAAA', 'impossible length'],
+    ['AB=', 'short padding'],
+    ['ABC==', 'extra padding'],
+    ['AB===', 'three pads'],
+    ['ab+_', 'mixed alphabets'],
+    ['AA AA', 'space'],
+    ['AA\nAA', 'newline'],
+    ['A=A=', 'padding inside'],
+  ])('refuses %j (%s)', (s) => {
+    expect(isBase64(s)).toBe(false);
+    expect(base64ToBytes(s)).toBeNull();
+  });
 
   it('round-trips arbitrary bytes, padded standard alphabet', () => {
     fc.assert(

@@ -56,7 +56,14 @@ describe('golden invoices (test/vectors/invoices.json)', () => {
   it('re-encoding the same inputs with bolt11 gives the same strings (deterministic signatures)', () => {
     const regtest21 = golden.invoices.find((v) => v.name === 'regtest 21 sat')!;
     expect(
-      makeInvoice({ network: 'regtest', satoshis: 21, timestamp: 1700000300, paymentHash: '04'.repeat(32), description: '', expiry: 3600 }),
+      makeInvoice({
+        network: 'regtest',
+        satoshis: 21,
+        timestamp: 1700000300,
+        paymentHash: '04'.repeat(32),
+        description: '',
+        expiry: 3600,
+      }),
     ).toBe(regtest21.paymentRequest);
   });
 });
@@ -117,7 +124,9 @@ describe('assertPayable', () => {
   const inv = decodeInvoice(makeInvoice({ satoshis: 10, expiry: 600, paymentHash: 'ab'.repeat(32) }));
 
   it('returns the invoice when every check passes', () => {
-    expect(assertPayable(inv, { now: T0, networks: ['regtest'], paymentHash: 'AB'.repeat(32), expiryMarginSeconds: 30 })).toBe(inv);
+    expect(
+      assertPayable(inv, { now: T0, networks: ['regtest'], paymentHash: 'AB'.repeat(32), expiryMarginSeconds: 30 }),
+    ).toBe(inv);
     expect(assertPayable(inv, { now: T0 + 599 }).amountMsat).toBe(10_000);
   });
 
@@ -162,7 +171,12 @@ describe('validateChallenge (end to end)', () => {
     ['invoice for another payment hash', { satoshis: 21, paymentHash: '99'.repeat(32) }, { now: T0 }, 'hash_mismatch'],
     ['zero-amount invoice', { paymentHash: '' }, { now: T0 }, 'amount_missing'],
     ['expired invoice', { satoshis: 21, paymentHash: '', expiry: 60 }, { now: T0 + 60 }, 'invoice_expired'],
-    ['mainnet invoice, regtest wallet', { network: 'mainnet', satoshis: 21, paymentHash: '' }, { now: T0, networks: ['regtest'] }, 'wrong_network'],
+    [
+      'mainnet invoice, regtest wallet',
+      { network: 'mainnet', satoshis: 21, paymentHash: '' },
+      { now: T0, networks: ['regtest'] },
+      'wrong_network',
+    ],
   ])('refuses %s (%s)', (_, o, checks, code) => {
     const invoice = makeInvoice({ ...o, paymentHash: o.paymentHash || paymentHash });
     expect(codeOf(() => validateChallenge({ scheme: 'L402', macaroon, invoice }, checks))).toBe(code);
@@ -170,7 +184,11 @@ describe('validateChallenge (end to end)', () => {
 
   it('refuses an undecodable macaroon or invoice', () => {
     const invoice = makeInvoice({ satoshis: 21, paymentHash });
-    expect(codeOf(() => validateChallenge({ scheme: 'L402', macaroon: macaroon.slice(0, 40), invoice }, { now: T0 }))).toBe('bad_macaroon');
-    expect(codeOf(() => validateChallenge({ scheme: 'L402', macaroon, invoice: 'lnbcrt1xyz' }, { now: T0 }))).toBe('bad_invoice');
+    expect(
+      codeOf(() => validateChallenge({ scheme: 'L402', macaroon: macaroon.slice(0, 40), invoice }, { now: T0 })),
+    ).toBe('bad_macaroon');
+    expect(codeOf(() => validateChallenge({ scheme: 'L402', macaroon, invoice: 'lnbcrt1xyz' }, { now: T0 }))).toBe(
+      'bad_invoice',
+    );
   });
 });

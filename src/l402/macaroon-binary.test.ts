@@ -14,8 +14,17 @@ const params = {
 describe('exportMacaroonV2', () => {
   it('is byte-identical to the library exporter where the library still works (≤ 2 caveats)', () => {
     for (const location of ['', 'similarity']) {
-      for (const caveats of [[], ['services=similarity:0'], ['services=similarity:0', 'similarity_capabilities=pair']]) {
-        const m = mac.newMacaroon({ identifier: encodeIdentifier(params), location, rootKey: params.rootKey, version: 2 });
+      for (const caveats of [
+        [],
+        ['services=similarity:0'],
+        ['services=similarity:0', 'similarity_capabilities=pair'],
+      ]) {
+        const m = mac.newMacaroon({
+          identifier: encodeIdentifier(params),
+          location,
+          rootKey: params.rootKey,
+          version: 2,
+        });
         for (const c of caveats) m.addFirstPartyCaveat(c);
         expect(bytesToBase64(exportMacaroonV2(m))).toBe(bytesToBase64(m.exportBinary()));
       }

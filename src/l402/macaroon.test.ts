@@ -89,7 +89,10 @@ describe('identifier', () => {
 describe('mint / decode / verify', () => {
   it('round-trips identifier, location and caveats; the signature verifies', () => {
     const caveats = [
-      caveat.services([{ name: 'similarity', tier: 1 }, { name: 'other', tier: 0 }]),
+      caveat.services([
+        { name: 'similarity', tier: 1 },
+        { name: 'other', tier: 0 },
+      ]),
       caveat.capabilities('similarity', ['pair', 'batch']),
       caveat.validUntil('similarity', NOW + 60),
     ];
@@ -98,7 +101,11 @@ describe('mint / decode / verify', () => {
     expect(d.paymentHash).toBe(PAYMENT_HASH);
     expect(d.tokenId).toBe('a7'.repeat(32));
     expect(d.location).toBe('test');
-    expect(d.caveats).toEqual(['services=similarity:1,other:0', 'similarity_capabilities=pair,batch', `similarity_valid_until=${NOW + 60}`]);
+    expect(d.caveats).toEqual([
+      'services=similarity:1,other:0',
+      'similarity_capabilities=pair,batch',
+      `similarity_valid_until=${NOW + 60}`,
+    ]);
     expect(verifyMacaroon(m, ROOT, { service: 'similarity', capability: 'batch', now: NOW })).toEqual({
       tier: 1,
       capabilities: ['pair', 'batch'],
@@ -164,7 +171,10 @@ describe('mint / decode / verify', () => {
     ['truncated', mint().slice(0, 40)],
     ['trailing garbage', bytesToBase64(Uint8Array.from([...base64ToBytes(mint())!, 0, 1, 2]))],
     ['random bytes', bytesToBase64(bytes('02ff'.repeat(20)))],
-    ['a non-L402 identifier', bytesToBase64(mac.newMacaroon({ identifier: 'abc', rootKey: ROOT, version: 2 }).exportBinary())],
+    [
+      'a non-L402 identifier',
+      bytesToBase64(mac.newMacaroon({ identifier: 'abc', rootKey: ROOT, version: 2 }).exportBinary()),
+    ],
   ])('decodeMacaroon refuses %s with bad_macaroon', (_, m) => {
     expect(codeOf(() => decodeMacaroon(m))).toBe('bad_macaroon');
   });
@@ -173,7 +183,13 @@ describe('mint / decode / verify', () => {
 describe('caveat builders and parsing', () => {
   it.each([
     [caveat.services([{ name: 'similarity', tier: 0 }]), 'services=similarity:0'],
-    [caveat.services([{ name: 'a', tier: 2 }, { name: 'b', tier: 0 }]), 'services=a:2,b:0'],
+    [
+      caveat.services([
+        { name: 'a', tier: 2 },
+        { name: 'b', tier: 0 },
+      ]),
+      'services=a:2,b:0',
+    ],
     [caveat.capabilities('similarity', ['pair', 'batch']), 'similarity_capabilities=pair,batch'],
     [caveat.validUntil('similarity', 1700000000.9), 'similarity_valid_until=1700000000'],
     [caveat.constraint('batch', 'max_work', 4096), 'batch_max_work=4096'],
@@ -198,7 +214,10 @@ describe('caveat builders and parsing', () => {
     expect(parseCaveat('k=v=w')).toEqual({ key: 'k', value: 'v=w' });
     expect(codeOf(() => parseCaveat('novalue'))).toBe('bad_macaroon');
     expect(codeOf(() => parseCaveat('=v'))).toBe('bad_macaroon');
-    expect(parseServices('a:1, b')).toEqual([{ name: 'a', tier: 1 }, { name: 'b', tier: 0 }]);
+    expect(parseServices('a:1, b')).toEqual([
+      { name: 'a', tier: 1 },
+      { name: 'b', tier: 0 },
+    ]);
     expect(codeOf(() => parseServices('a:x'))).toBe('caveat_failed');
     expect(codeOf(() => parseServices('a:1:2'))).toBe('caveat_failed');
   });
@@ -213,19 +232,74 @@ describe('checkCaveats', () => {
 
   it.each([
     ['service present', [svc], req, { tier: 0, capabilities: null, validUntil: null }],
-    ['service among several, tier read', ['services=other:0,similarity:2'], req, { tier: 2, capabilities: null, validUntil: null }],
-    ['capability granted', [svc, 'similarity_capabilities=pair,batch'], { ...req, capability: 'pair' }, { tier: 0, capabilities: ['pair', 'batch'], validUntil: null }],
-    ['capabilities of another service ignored', [svc, 'other_capabilities=x'], { ...req, capability: 'pair' }, { tier: 0, capabilities: null, validUntil: null }],
-    ['not yet expired', [svc, `similarity_valid_until=${NOW + 1}`], req, { tier: 0, capabilities: null, validUntil: NOW + 1 }],
-    ['expiry of another service ignored', [svc, `other_valid_until=${NOW - 1}`], req, { tier: 0, capabilities: null, validUntil: null }],
+    [
+      'service among several, tier read',
+      ['services=other:0,similarity:2'],
+      req,
+      { tier: 2, capabilities: null, validUntil: null },
+    ],
+    [
+      'capability granted',
+      [svc, 'similarity_capabilities=pair,batch'],
+      { ...req, capability: 'pair' },
+      { tier: 0, capabilities: ['pair', 'batch'], validUntil: null },
+    ],
+    [
+      'capabilities of another service ignored',
+      [svc, 'other_capabilities=x'],
+      { ...req, capability: 'pair' },
+      { tier: 0, capabilities: null, validUntil: null },
+    ],
+    [
+      'not yet expired',
+      [svc, `similarity_valid_until=${NOW + 1}`],
+      req,
+      { tier: 0, capabilities: null, validUntil: NOW + 1 },
+    ],
+    [
+      'expiry of another service ignored',
+      [svc, `other_valid_until=${NOW - 1}`],
+      req,
+      { tier: 0, capabilities: null, validUntil: null },
+    ],
     ['unknown caveat ignored', [svc, 'colour=blue'], req, { tier: 0, capabilities: null, validUntil: null }],
-    ['constraint satisfied', [svc, 'batch_max_work=5000'], { ...req, constraints: maxWork(4096) }, { tier: 0, capabilities: null, validUntil: null }],
-    ['constraint without a checker ignored', [svc, 'batch_max_work=1'], req, { tier: 0, capabilities: null, validUntil: null }],
+    [
+      'constraint satisfied',
+      [svc, 'batch_max_work=5000'],
+      { ...req, constraints: maxWork(4096) },
+      { tier: 0, capabilities: null, validUntil: null },
+    ],
+    [
+      'constraint without a checker ignored',
+      [svc, 'batch_max_work=1'],
+      req,
+      { tier: 0, capabilities: null, validUntil: null },
+    ],
     // Repeated keys only narrow.
-    ['repeated capabilities intersect', [svc, 'similarity_capabilities=pair,batch', 'similarity_capabilities=batch,admin'], req, { tier: 0, capabilities: ['batch'], validUntil: null }],
-    ['repeated valid_until keeps the earliest', [svc, `similarity_valid_until=${NOW + 10}`, `similarity_valid_until=${NOW + 99}`], req, { tier: 0, capabilities: null, validUntil: NOW + 10 }],
-    ['later services caveat cannot raise the tier', [svc, 'services=similarity:5'], req, { tier: 0, capabilities: null, validUntil: null }],
-    ['later services caveat may lower the tier', ['services=similarity:3', 'services=similarity:1'], req, { tier: 1, capabilities: null, validUntil: null }],
+    [
+      'repeated capabilities intersect',
+      [svc, 'similarity_capabilities=pair,batch', 'similarity_capabilities=batch,admin'],
+      req,
+      { tier: 0, capabilities: ['batch'], validUntil: null },
+    ],
+    [
+      'repeated valid_until keeps the earliest',
+      [svc, `similarity_valid_until=${NOW + 10}`, `similarity_valid_until=${NOW + 99}`],
+      req,
+      { tier: 0, capabilities: null, validUntil: NOW + 10 },
+    ],
+    [
+      'later services caveat cannot raise the tier',
+      [svc, 'services=similarity:5'],
+      req,
+      { tier: 0, capabilities: null, validUntil: null },
+    ],
+    [
+      'later services caveat may lower the tier',
+      ['services=similarity:3', 'services=similarity:1'],
+      req,
+      { tier: 1, capabilities: null, validUntil: null },
+    ],
   ])('grants: %s', (_, caveats, r, want) => {
     expect(checkCaveats(caveats, r)).toEqual(want);
   });
@@ -236,13 +310,25 @@ describe('checkCaveats', () => {
     ['services narrowed away by a later caveat', [svc, 'services=other:0'], req],
     ['services garbage', ['services=similarity:x'], req],
     ['capability not granted', [svc, 'similarity_capabilities=pair'], { ...req, capability: 'batch' }],
-    ['later capabilities caveat cannot widen', [svc, 'similarity_capabilities=pair', 'similarity_capabilities=pair,batch'], { ...req, capability: 'batch' }],
+    [
+      'later capabilities caveat cannot widen',
+      [svc, 'similarity_capabilities=pair', 'similarity_capabilities=pair,batch'],
+      { ...req, capability: 'batch' },
+    ],
     ['expired (now == until)', [svc, `similarity_valid_until=${NOW}`], req],
     ['expired', [svc, `similarity_valid_until=${NOW - 1}`], req],
-    ['later valid_until cannot widen', [svc, `similarity_valid_until=${NOW - 1}`, `similarity_valid_until=${NOW + 999}`], req],
+    [
+      'later valid_until cannot widen',
+      [svc, `similarity_valid_until=${NOW - 1}`, `similarity_valid_until=${NOW + 999}`],
+      req,
+    ],
     ['non-numeric expiry', [svc, 'similarity_valid_until=soon'], req],
     ['constraint violated', [svc, 'batch_max_work=100'], { ...req, constraints: maxWork(4096) }],
-    ['repeated constraint: the narrower one fails', [svc, 'batch_max_work=9000', 'batch_max_work=100'], { ...req, constraints: maxWork(4096) }],
+    [
+      'repeated constraint: the narrower one fails',
+      [svc, 'batch_max_work=9000', 'batch_max_work=100'],
+      { ...req, constraints: maxWork(4096) },
+    ],
     ['unreadable caveat', [svc, 'time < 2015-01-01'], req],
   ])('fails: %s → caveat_failed', (_, caveats, r) => {
     expect(codeOf(() => checkCaveats(caveats, r))).toBe('caveat_failed');
@@ -270,7 +356,10 @@ describe('verifyCredential', () => {
 
   it('accepts a paid, signed, unexpired token and reports what it grants', () => {
     const k = keys(ROOT);
-    const v = verifyCredential({ macaroons: [good], preimage: PREIMAGE.toUpperCase() }, { rootKeyFor: k.rootKeyFor, service: 'similarity', now: NOW });
+    const v = verifyCredential(
+      { macaroons: [good], preimage: PREIMAGE.toUpperCase() },
+      { rootKeyFor: k.rootKeyFor, service: 'similarity', now: NOW },
+    );
     expect(v).toEqual({
       tier: 1,
       capabilities: null,
@@ -284,7 +373,13 @@ describe('verifyCredential', () => {
 
   it.each([
     ['wrong preimage', [good], '00'.repeat(32), ROOT, 'bad_preimage'],
-    ['wrong preimage AND bad signature: preimage reported first', [mint(undefined, OTHER_ROOT)], '00'.repeat(32), ROOT, 'bad_preimage'],
+    [
+      'wrong preimage AND bad signature: preimage reported first',
+      [mint(undefined, OTHER_ROOT)],
+      '00'.repeat(32),
+      ROOT,
+      'bad_preimage',
+    ],
     ['malformed preimage', [good], 'xyz', ROOT, 'bad_preimage'],
     ['revoked (rootKeyFor → null)', [good], PREIMAGE, null, 'bad_macaroon'],
     ['wrong root key', [good], PREIMAGE, OTHER_ROOT, 'bad_macaroon'],
@@ -292,7 +387,11 @@ describe('verifyCredential', () => {
     ['undecodable macaroon', ['AAAA'], PREIMAGE, ROOT, 'bad_macaroon'],
   ])('%s → %s', (_, macaroons, preimage, key, code) => {
     const k = keys(key);
-    expect(codeOf(() => verifyCredential({ macaroons, preimage }, { rootKeyFor: k.rootKeyFor, service: 'similarity', now: NOW }))).toBe(code);
+    expect(
+      codeOf(() =>
+        verifyCredential({ macaroons, preimage }, { rootKeyFor: k.rootKeyFor, service: 'similarity', now: NOW }),
+      ),
+    ).toBe(code);
     // The root-key store is not consulted before the preimage matches.
     if (code === 'bad_preimage') expect(k.seen).toEqual([]);
   });
@@ -300,14 +399,22 @@ describe('verifyCredential', () => {
   it('caveats come last: a good token for another service or past expiry is caveat_failed', () => {
     const k = keys(ROOT);
     const cred = { macaroons: [good], preimage: PREIMAGE };
-    expect(codeOf(() => verifyCredential(cred, { rootKeyFor: k.rootKeyFor, service: 'other', now: NOW }))).toBe('caveat_failed');
-    expect(codeOf(() => verifyCredential(cred, { rootKeyFor: k.rootKeyFor, service: 'similarity', now: NOW + 60 }))).toBe('caveat_failed');
+    expect(codeOf(() => verifyCredential(cred, { rootKeyFor: k.rootKeyFor, service: 'other', now: NOW }))).toBe(
+      'caveat_failed',
+    );
+    expect(
+      codeOf(() => verifyCredential(cred, { rootKeyFor: k.rootKeyFor, service: 'similarity', now: NOW + 60 })),
+    ).toBe('caveat_failed');
   });
 
   it('a holder-added caveat that tries to widen the expiry still fails after the original expiry', () => {
     const widened = addCaveats(good, [caveat.validUntil('similarity', NOW + 10_000)]);
     const cred = { macaroons: [widened], preimage: PREIMAGE };
-    expect(verifyCredential(cred, { rootKeyFor: () => ROOT, service: 'similarity', now: NOW }).validUntil).toBe(NOW + 60);
-    expect(codeOf(() => verifyCredential(cred, { rootKeyFor: () => ROOT, service: 'similarity', now: NOW + 61 }))).toBe('caveat_failed');
+    expect(verifyCredential(cred, { rootKeyFor: () => ROOT, service: 'similarity', now: NOW }).validUntil).toBe(
+      NOW + 60,
+    );
+    expect(codeOf(() => verifyCredential(cred, { rootKeyFor: () => ROOT, service: 'similarity', now: NOW + 61 }))).toBe(
+      'caveat_failed',
+    );
   });
 });

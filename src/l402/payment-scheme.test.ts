@@ -97,16 +97,22 @@ describe('Payment challenges (Aperture vectors)', () => {
   });
   it('refuses to format a control character (no header injection)', () => {
     const c = vectors.challengeHeaders[0]!.params as PaymentChallenge;
-    expect(codeOf(() => formatPaymentChallenge({ ...c, description: 'a\r\nSet-Cookie: x=1' }))).toBe('malformed_challenge');
+    expect(codeOf(() => formatPaymentChallenge({ ...c, description: 'a\r\nSet-Cookie: x=1' }))).toBe(
+      'malformed_challenge',
+    );
     expect(codeOf(() => formatPaymentChallenge({ ...c, id: '' }))).toBe('malformed_challenge');
   });
   it('format → parse is the identity for any printable params', () => {
     const text = fc.string({ minLength: 1, maxLength: 30 }).filter((s) => !hasControlChar(s));
     fc.assert(
-      fc.property(fc.record({ id: text, realm: text, method: text, intent: text, request: text }), fc.option(text, { nil: undefined }), (c, description) => {
-        const full: PaymentChallenge = description === undefined ? c : { ...c, description };
-        expect(parsePaymentChallenges(formatPaymentChallenge(full))).toEqual([full]);
-      }),
+      fc.property(
+        fc.record({ id: text, realm: text, method: text, intent: text, request: text }),
+        fc.option(text, { nil: undefined }),
+        (c, description) => {
+          const full: PaymentChallenge = description === undefined ? c : { ...c, description };
+          expect(parsePaymentChallenges(formatPaymentChallenge(full))).toEqual([full]);
+        },
+      ),
     );
   });
 });
@@ -128,19 +134,37 @@ describe('Payment credentials (Aperture vectors)', () => {
     expect(formatPaymentCredential(c)).toBe(v.header);
   });
   it('a charge needs a 64-hex preimage; hostile credentials are refused, never thrown as something else', () => {
-    const c = JSON.parse(vectors.credentials[0]!.credentialJson) as { challenge: PaymentChallenge; payload: Record<string, unknown> };
+    const c = JSON.parse(vectors.credentials[0]!.credentialJson) as {
+      challenge: PaymentChallenge;
+      payload: Record<string, unknown>;
+    };
     expect(codeOf(() => chargePreimageOf(c as never))).toBe('malformed_authorization');
     const ok = parsePaymentCredential(formatPaymentCredential({ ...c, payload: { preimage: 'AB'.repeat(32) } }));
     expect(chargePreimageOf(ok)).toBe('ab'.repeat(32));
-    for (const h of ['Payment', 'Payment a b', `Payment ${'A'.repeat(20_000)}`, 'Payment eyJ9\r\nX: y', 'Payment e30', 'Payment W10', 'Payment bnVsbA']) {
+    for (const h of [
+      'Payment',
+      'Payment a b',
+      `Payment ${'A'.repeat(20_000)}`,
+      'Payment eyJ9\r\nX: y',
+      'Payment e30',
+      'Payment W10',
+      'Payment bnVsbA',
+    ]) {
       expect(codeOf(() => parsePaymentCredential(h))).toBe('malformed_authorization');
     }
   });
   it('never throws anything but malformed_authorization on arbitrary input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string().map((s) => `Payment ${s}`), fc.jsonValue().map((j) => `Payment ${base64UrlEncode(new TextEncoder().encode(JSON.stringify(j)))}`)), (h) => {
-        expect(['no error', 'malformed_authorization']).toContain(codeOf(() => parsePaymentCredential(h)));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string().map((s) => `Payment ${s}`),
+          fc.jsonValue().map((j) => `Payment ${base64UrlEncode(new TextEncoder().encode(JSON.stringify(j)))}`),
+        ),
+        (h) => {
+          expect(['no error', 'malformed_authorization']).toContain(codeOf(() => parsePaymentCredential(h)));
+        },
+      ),
     );
   });
 });
@@ -160,7 +184,12 @@ describe('Payment-Receipt (Aperture vectors)', () => {
 });
 
 describe('charge request', () => {
-  const req = { amount: '100', currency: 'sat', description: 'Weather report', methodDetails: { invoice: 'lnbc1u1pexample', network: 'mainnet', paymentHash: 'bc'.repeat(32) } };
+  const req = {
+    amount: '100',
+    currency: 'sat',
+    description: 'Weather report',
+    methodDetails: { invoice: 'lnbc1u1pexample', network: 'mainnet', paymentHash: 'bc'.repeat(32) },
+  };
   it('encodes as base64url of JCS JSON and decodes back', () => {
     const enc = encodeChargeRequest(req);
     expect(utf8(base64UrlDecode(enc)!)).toBe(canonicalJson(req));
@@ -181,7 +210,10 @@ describe('charge request', () => {
     ['amount with a leading zero', encodeChargeRequest({ ...req, amount: '0100' })],
     ['negative amount', encodeChargeRequest({ ...req, amount: '-1' })],
     ['no invoice', encodeChargeRequest({ ...req, methodDetails: {} as typeof req.methodDetails })],
-    ['a numeric payment hash', encodeChargeRequest({ ...req, methodDetails: { ...req.methodDetails, paymentHash: 7 as unknown as string } })],
+    [
+      'a numeric payment hash',
+      encodeChargeRequest({ ...req, methodDetails: { ...req.methodDetails, paymentHash: 7 as unknown as string } }),
+    ],
     ['not JSON', base64UrlEncode(new TextEncoder().encode('{"amount":'))],
     ['an array', base64UrlEncode(new TextEncoder().encode('[]'))],
   ])('refuses %s', (_, s) => {

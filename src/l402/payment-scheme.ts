@@ -128,7 +128,11 @@ export function canonicalJson(value: unknown): string {
   throw new L402Error('malformed_challenge', `JSON cannot hold a ${typeof value}`);
 }
 
-function decodeJsonToken(token: string, what: string, code: 'malformed_challenge' | 'malformed_authorization'): unknown {
+function decodeJsonToken(
+  token: string,
+  what: string,
+  code: 'malformed_challenge' | 'malformed_authorization',
+): unknown {
   const bytes = token.length <= MAX_TOKEN ? base64UrlDecode(token) : null;
   if (!bytes) throw new L402Error(code, `${what} is not strict base64url`);
   let text: string;
@@ -145,7 +149,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Builds a challenge from auth-params; null when a required param is missing or empty. */
 function toPaymentChallenge(params: Record<string, string>): PaymentChallenge | null {
   for (const k of REQUIRED) if (!params[k]) return null;
-  const c: PaymentChallenge = { id: params.id!, realm: params.realm!, method: params.method!, intent: params.intent!, request: params.request! };
+  const c: PaymentChallenge = {
+    id: params.id!,
+    realm: params.realm!,
+    method: params.method!,
+    intent: params.intent!,
+    request: params.request!,
+  };
   for (const k of OPTIONAL) if (params[k] !== undefined) c[k] = params[k];
   return c;
 }
@@ -209,13 +219,18 @@ export function decodeChargeRequest(request: string): ChargeRequest {
   if (v.description !== undefined && typeof v.description !== 'string') bad('description must be a string');
   const md = v.methodDetails;
   if (!isObject(md)) return bad('methodDetails missing');
-  if (typeof md.invoice !== 'string' || !/^ln[a-z0-9]+$/i.test(md.invoice)) bad('methodDetails.invoice is not a BOLT11 invoice');
+  if (typeof md.invoice !== 'string' || !/^ln[a-z0-9]+$/i.test(md.invoice))
+    bad('methodDetails.invoice is not a BOLT11 invoice');
   // Any string is kept: whether it is the invoice's hash is the sanity check's business (hash_mismatch).
   if (md.paymentHash !== undefined && (typeof md.paymentHash !== 'string' || md.paymentHash.length > 128)) {
     bad('methodDetails.paymentHash must be a hex string');
   }
   if (md.network !== undefined && typeof md.network !== 'string') bad('methodDetails.network must be a string');
-  const out: ChargeRequest = { amount: v.amount as string, currency: v.currency as string, methodDetails: { invoice: md.invoice as string } };
+  const out: ChargeRequest = {
+    amount: v.amount as string,
+    currency: v.currency as string,
+    methodDetails: { invoice: md.invoice as string },
+  };
   if (typeof v.description === 'string') out.description = v.description;
   if (typeof md.paymentHash === 'string') out.methodDetails.paymentHash = md.paymentHash.toLowerCase();
   if (typeof md.network === 'string') out.methodDetails.network = md.network;
@@ -276,7 +291,8 @@ export function parsePaymentCredential(header: string): PaymentCredential {
   const bad = (why: string): never => {
     throw new L402Error('malformed_authorization', `Payment credential: ${why}`);
   };
-  if (typeof header !== 'string' || header.length > MAX_TOKEN + 16 || hasControlChar(header)) bad('missing, too long or with control characters');
+  if (typeof header !== 'string' || header.length > MAX_TOKEN + 16 || hasControlChar(header))
+    bad('missing, too long or with control characters');
   const m = /^[ \t]*payment[ \t]+([A-Za-z0-9_-]+={0,2})[ \t]*$/i.exec(header);
   if (!m) return bad('expected "Payment <base64url>"');
   const v = decodeJsonToken(m[1]!, 'Payment credential', 'malformed_authorization');
@@ -314,7 +330,12 @@ export function chargePreimageOf(c: PaymentCredential): string {
 
 /** The `Payment-Receipt` value: unpadded base64url of the receipt JSON. */
 export function formatPaymentReceipt(r: PaymentReceipt): string {
-  const body: Record<string, string> = { status: r.status, method: r.method, timestamp: r.timestamp, reference: r.reference };
+  const body: Record<string, string> = {
+    status: r.status,
+    method: r.method,
+    timestamp: r.timestamp,
+    reference: r.reference,
+  };
   if (r.challengeId) body.challengeId = r.challengeId;
   return base64UrlEncode(new TextEncoder().encode(JSON.stringify(body)));
 }
@@ -328,7 +349,12 @@ export function parsePaymentReceipt(header: string): PaymentReceipt {
     if (typeof s !== 'string') throw new L402Error('malformed_authorization', `Payment-Receipt lacks ${k}`);
     return s;
   };
-  const out: PaymentReceipt = { status: str('status'), method: str('method'), timestamp: str('timestamp'), reference: str('reference') };
+  const out: PaymentReceipt = {
+    status: str('status'),
+    method: str('method'),
+    timestamp: str('timestamp'),
+    reference: str('reference'),
+  };
   if (typeof v.challengeId === 'string' && v.challengeId) out.challengeId = v.challengeId;
   return out;
 }
@@ -337,6 +363,7 @@ export function parsePaymentReceipt(header: string): PaymentReceipt {
 export function expiresSeconds(expires: string): number {
   const ok = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(expires);
   const ms = ok ? Date.parse(expires) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new L402Error('malformed_challenge', `Payment expires is not an RFC 3339 time: ${JSON.stringify(expires)}`);
+  if (!Number.isFinite(ms))
+    throw new L402Error('malformed_challenge', `Payment expires is not an RFC 3339 time: ${JSON.stringify(expires)}`);
   return Math.floor(ms / 1000);
 }

@@ -41,7 +41,11 @@ describe('preimage', () => {
     expect(() => assertPreimage('01'.repeat(32), HASH)).toThrow(expect.objectContaining({ code: 'bad_preimage' }));
   });
 
-  it.each([['short', 'ab'], ['non-hex', 'zz'.repeat(32)], ['empty', '']])('paymentHashOf refuses %s', (_, v) => {
+  it.each([
+    ['short', 'ab'],
+    ['non-hex', 'zz'.repeat(32)],
+    ['empty', ''],
+  ])('paymentHashOf refuses %s', (_, v) => {
     try {
       paymentHashOf(v);
       expect.unreachable();

@@ -18,7 +18,11 @@ describe('recognise402 (test/vectors/challenges.json → recognise)', () => {
 
   it('exposes the Payment challenge params', () => {
     const got = recognise402({ wwwAuthenticate: 'Payment id="abc", method="lightning", request="e30"' });
-    expect(got).toEqual({ kind: 'payment', method: 'lightning', params: { id: 'abc', method: 'lightning', request: 'e30' } });
+    expect(got).toEqual({
+      kind: 'payment',
+      method: 'lightning',
+      params: { id: 'abc', method: 'lightning', request: 'e30' },
+    });
   });
 
   it('never throws, whatever the parts', () => {

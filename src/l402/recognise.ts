@@ -59,7 +59,8 @@ export function recognise402(parts: ResponseParts): Recognised402 {
     const payment = challenges.find((c) => c.scheme.toLowerCase() === 'payment');
     if (payment) return { kind: 'payment', method: payment.params.method ?? null, params: payment.params };
   }
-  if (parts.paymentRequired) return { kind: 'x402', version: x402HeaderVersion(parts.paymentRequired), source: 'header' };
+  if (parts.paymentRequired)
+    return { kind: 'x402', version: x402HeaderVersion(parts.paymentRequired), source: 'header' };
   const body = parts.jsonBody;
   if (body && typeof body === 'object' && 'x402Version' in body) {
     const v = (body as { x402Version: unknown }).x402Version;

@@ -15,7 +15,10 @@ export interface ValidatedChallenge {
  * not expired, right network. Throws an `L402Error` with the failing `code`.
  * @example const v = validateChallenge(parseL402Challenge(h), { now: Date.now() / 1000, networks: ['regtest'] });
  */
-export function validateChallenge(challenge: L402Challenge, checks: Omit<PayableChecks, 'paymentHash'>): ValidatedChallenge {
+export function validateChallenge(
+  challenge: L402Challenge,
+  checks: Omit<PayableChecks, 'paymentHash'>,
+): ValidatedChallenge {
   const macaroon = decodeMacaroon(challenge.macaroon);
   const invoice = assertPayable(decodeInvoice(challenge.invoice), { ...checks, paymentHash: macaroon.paymentHash });
   return { challenge, invoice, macaroon };

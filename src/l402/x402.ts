@@ -63,14 +63,17 @@ function decodeBase64Json(header: string, what: string): unknown {
  */
 export function parseX402PaymentRequired(header: string): X402PaymentRequired {
   const v = decodeBase64Json(header, 'PAYMENT-REQUIRED');
-  if (!isObject(v) || typeof v.x402Version !== 'number') throw new L402Error('malformed_challenge', 'PAYMENT-REQUIRED lacks x402Version');
-  if (!Array.isArray(v.accepts) || v.accepts.length === 0) throw new L402Error('malformed_challenge', 'PAYMENT-REQUIRED lists no payment options');
+  if (!isObject(v) || typeof v.x402Version !== 'number')
+    throw new L402Error('malformed_challenge', 'PAYMENT-REQUIRED lacks x402Version');
+  if (!Array.isArray(v.accepts) || v.accepts.length === 0)
+    throw new L402Error('malformed_challenge', 'PAYMENT-REQUIRED lists no payment options');
   const accepts: X402Requirements[] = [];
   for (const a of v.accepts) {
     if (!isObject(a) || typeof a.scheme !== 'string' || typeof a.network !== 'string' || typeof a.amount !== 'string') {
       throw new L402Error('malformed_challenge', 'a PAYMENT-REQUIRED option lacks scheme, network or amount');
     }
-    if (a.extra !== undefined && !isObject(a.extra)) throw new L402Error('malformed_challenge', 'a PAYMENT-REQUIRED option has a non-object extra');
+    if (a.extra !== undefined && !isObject(a.extra))
+      throw new L402Error('malformed_challenge', 'a PAYMENT-REQUIRED option has a non-object extra');
     accepts.push(a as X402Requirements);
   }
   const out: X402PaymentRequired = { x402Version: v.x402Version, accepts };
@@ -81,7 +84,11 @@ export function parseX402PaymentRequired(header: string): X402PaymentRequired {
 
 /** True for the Lightning variant: `extra.paymentMethod === 'lightning'` with a BOLT11 `extra.invoice`. */
 export function isX402Lightning(r: X402Requirements): r is X402LightningRequirements {
-  return r.extra?.paymentMethod === 'lightning' && typeof r.extra.invoice === 'string' && /^ln[a-z0-9]+$/i.test(r.extra.invoice);
+  return (
+    r.extra?.paymentMethod === 'lightning' &&
+    typeof r.extra.invoice === 'string' &&
+    /^ln[a-z0-9]+$/i.test(r.extra.invoice)
+  );
 }
 
 /** How an option is named to a user: `x402 exact on eip155:8453 (USDC)`. */
@@ -105,7 +112,13 @@ export interface X402PaymentPayload {
  * @example headers.set(X402_SIGNATURE_HEADER, formatX402PaymentSignature(req, paymentRequired.resource));
  */
 export function formatX402PaymentSignature(r: X402LightningRequirements, resource?: unknown): string {
-  const body: X402PaymentPayload = { x402Version: 2, scheme: r.scheme, network: r.network, accepted: r, payload: { invoice: r.extra.invoice } };
+  const body: X402PaymentPayload = {
+    x402Version: 2,
+    scheme: r.scheme,
+    network: r.network,
+    accepted: r,
+    payload: { invoice: r.extra.invoice },
+  };
   if (resource !== undefined) body.resource = resource;
   return bytesToBase64(new TextEncoder().encode(JSON.stringify(body)));
 }
@@ -116,7 +129,9 @@ export function parseX402PaymentSignature(header: string): X402PaymentPayload {
   try {
     v = decodeBase64Json(header, 'PAYMENT-SIGNATURE');
   } catch (e) {
-    throw new L402Error('malformed_authorization', e instanceof Error ? e.message : 'unreadable PAYMENT-SIGNATURE', { cause: e });
+    throw new L402Error('malformed_authorization', e instanceof Error ? e.message : 'unreadable PAYMENT-SIGNATURE', {
+      cause: e,
+    });
   }
   if (
     !isObject(v) ||
@@ -127,7 +142,10 @@ export function parseX402PaymentSignature(header: string): X402PaymentPayload {
     !isObject(v.payload) ||
     typeof v.payload.invoice !== 'string'
   ) {
-    throw new L402Error('malformed_authorization', 'PAYMENT-SIGNATURE lacks x402Version, scheme, network, accepted or payload.invoice');
+    throw new L402Error(
+      'malformed_authorization',
+      'PAYMENT-SIGNATURE lacks x402Version, scheme, network, accepted or payload.invoice',
+    );
   }
   return v as unknown as X402PaymentPayload;
 }

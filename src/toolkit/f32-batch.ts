@@ -38,7 +38,8 @@ export function encodeF32Batch(input: F32BatchInput): Uint8Array<ArrayBuffer> {
   if (dims === 0) throw new RangeError('query must not be empty');
   const flat = input.vectors instanceof Float32Array;
   const count = flat ? input.vectors.length / dims : input.vectors.length;
-  if (!Number.isInteger(count)) throw new RangeError(`vectors has ${input.vectors.length} values, not a multiple of ${dims}`);
+  if (!Number.isInteger(count))
+    throw new RangeError(`vectors has ${input.vectors.length} values, not a multiple of ${dims}`);
   const topK = input.topK ?? 0;
   if (!Number.isInteger(topK) || topK < 0 || topK > 0xffffffff) throw new RangeError('topK must be a positive integer');
   const bytes = new Uint8Array(f32BatchBytes(dims, count));

@@ -12,10 +12,14 @@ function setup(serverOpts: Parameters<typeof createTestServer>[0]) {
   const wallet = createTestWallet(server);
   const store = memoryTokenStore();
   const asked: ChallengeInfo[] = [];
-  const f = wrapFetch(server.fetch, { wallet, tokenStore: store, onChallenge: (i) => {
-    asked.push(i);
-    return true;
-  } });
+  const f = wrapFetch(server.fetch, {
+    wallet,
+    tokenStore: store,
+    onChallenge: (i) => {
+      asked.push(i);
+      return true;
+    },
+  });
   return { server, wallet, store, f, asked };
 }
 
@@ -72,7 +76,12 @@ describe('wrapFetch: x402 Lightning', () => {
 
 describe('wrapFetch: choosing among schemes', () => {
   it('Aperture-style l402+mpp: pays the L402 token, not the charge, and reuses it', async () => {
-    const { wallet, f, asked } = setup({ schemes: ['l402', 'payment', 'x402'], priceSat: 20, chargePriceSat: 5, x402PriceSat: 4 });
+    const { wallet, f, asked } = setup({
+      schemes: ['l402', 'payment', 'x402'],
+      priceSat: 20,
+      chargePriceSat: 5,
+      x402PriceSat: 4,
+    });
     expect((await f(URL_A)).status).toBe(200);
     expect((await f(URL_A)).status).toBe(200);
     expect(wallet.paid).toHaveLength(1);
@@ -102,7 +111,9 @@ describe('wrapFetch: 401 re-challenge (bLIP-0026)', () => {
   });
 
   it('a 401 with no held token sent is returned as is', async () => {
-    const server = createTestServer({ challenge: () => new Response('who are you', { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } }) });
+    const server = createTestServer({
+      challenge: () => new Response('who are you', { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } }),
+    });
     const wallet = createTestWallet(server);
     const res = await wrapFetch(server.fetch, { wallet })(URL_A);
     expect(res.status).toBe(401);

@@ -88,7 +88,11 @@ describe('wrapFetch: paying a 402', () => {
     const { server, wallet, store } = setup();
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
     const body = JSON.stringify({ a: [1, 2], b: [3, 4] });
-    const init: RequestInit = { method: 'POST', headers: { 'content-type': 'application/json', 'x-app': 'demo' }, body };
+    const init: RequestInit = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-app': 'demo' },
+      body,
+    };
     const res = await f(URL_PAIR, init);
     expect(res.status).toBe(200);
     for (const s of server.seen) {
@@ -320,12 +324,24 @@ describe('wrapFetch: refusing to pay', () => {
   });
 
   it('a 402 it cannot pay is unsupported_challenge naming what was asked', async () => {
-    const usdc = btoa(JSON.stringify({ x402Version: 2, accepts: [{ scheme: 'exact', network: 'eip155:8453', amount: '1', asset: 'USDC' }] }));
+    const usdc = btoa(
+      JSON.stringify({
+        x402Version: 2,
+        accepts: [{ scheme: 'exact', network: 'eip155:8453', amount: '1', asset: 'USDC' }],
+      }),
+    );
     const cases: [() => Response, string][] = [
       [() => new Response(null, { status: 402, headers: { 'payment-required': 'eyJ4NDAyVmVyc2lvbiI6MX0=' } }), 'x402'],
-      [() => new Response(null, { status: 402, headers: { 'payment-required': usdc } }), 'x402 exact on eip155:8453 (USDC)'],
+      [
+        () => new Response(null, { status: 402, headers: { 'payment-required': usdc } }),
+        'x402 exact on eip155:8453 (USDC)',
+      ],
       [() => Response.json({ x402Version: 1, accepts: [] }, { status: 402 }), 'x402 (v1, in the body)'],
-      [() => new Response(null, { status: 402, headers: { 'www-authenticate': 'Payment id="1", method="lightning"' } }), 'Payment'],
+      [
+        () =>
+          new Response(null, { status: 402, headers: { 'www-authenticate': 'Payment id="1", method="lightning"' } }),
+        'Payment',
+      ],
     ];
     for (const [challenge, name] of cases) {
       const { server, wallet, store } = setup({ challenge });
@@ -345,13 +361,22 @@ describe('wrapFetch: refusing to pay', () => {
   });
 
   it('refuses invalid challenges with the core code in cause: hash mismatch, wrong network, expired, malformed', async () => {
-    const otherInvoice = makeInvoice({ paymentHash: 'cd'.repeat(32), amountSat: 10, timestamp: Math.floor(Date.now() / 1000) });
+    const otherInvoice = makeInvoice({
+      paymentHash: 'cd'.repeat(32),
+      amountSat: 10,
+      timestamp: Math.floor(Date.now() / 1000),
+    });
     const cases: [Parameters<typeof createTestServer>[0], object, string][] = [
       [{ mutate: (c) => ({ ...c, invoice: otherInvoice }) }, {}, 'hash_mismatch'],
       [{}, { networks: ['mainnet'] }, 'wrong_network'],
       [{ invoiceExpirySeconds: 1, now: () => Date.now() - 10_000 }, {}, 'invoice_expired'],
       [
-        { mutate: (c) => ({ ...c, invoice: makeInvoice({ paymentHash: '00'.repeat(32), amountSat: null, timestamp: 1 }) }) },
+        {
+          mutate: (c) => ({
+            ...c,
+            invoice: makeInvoice({ paymentHash: '00'.repeat(32), amountSat: null, timestamp: 1 }),
+          }),
+        },
         {},
         'hash_mismatch',
       ],
@@ -367,11 +392,16 @@ describe('wrapFetch: refusing to pay', () => {
 
   it('refuses a zero-amount invoice (amount_missing) and a malformed L402 header', async () => {
     const zero = setup({
-      mutate: (c) => ({ ...c, invoice: makeInvoice({ paymentHash: hashOfMacaroon(c.macaroon), amountSat: null, timestamp: now() }) }),
+      mutate: (c) => ({
+        ...c,
+        invoice: makeInvoice({ paymentHash: hashOfMacaroon(c.macaroon), amountSat: null, timestamp: now() }),
+      }),
     });
     const e1 = await rejection(wrapFetch(zero.server.fetch, { wallet: zero.wallet, tokenStore: zero.store })(URL_PAIR));
     expect(isL402Error(e1.cause, 'amount_missing')).toBe(true);
-    const bad = setup({ challenge: () => new Response(null, { status: 402, headers: { 'www-authenticate': 'L402 invoice="lnbc1"' } }) });
+    const bad = setup({
+      challenge: () => new Response(null, { status: 402, headers: { 'www-authenticate': 'L402 invoice="lnbc1"' } }),
+    });
     const e2 = await rejection(wrapFetch(bad.server.fetch, { wallet: bad.wallet, tokenStore: bad.store })(URL_PAIR));
     expect(e2.code).toBe('invalid_challenge');
     expect(e2.demand?.unsupported.map((u) => u.scheme)).toEqual(['l402']);
@@ -463,7 +493,11 @@ describe('wrapFetch: an open payment is resolved before its scope is paid again'
   }
   const mapStorage = (): StorageLike => {
     const map = new Map<string, string>();
-    return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+    return {
+      getItem: (k) => map.get(k) ?? null,
+      setItem: (k, v) => void map.set(k, v),
+      removeItem: (k) => void map.delete(k),
+    };
   };
 
   it('a live wallet timeout: the next call (a new invoice) is payment_unknown, nothing paid; once it succeeded, its token serves', async () => {
@@ -491,16 +525,23 @@ describe('wrapFetch: an open payment is resolved before its scope is paid again'
     const server = createTestServer();
     const storage = mapStorage();
     const w = timingOutWallet(server);
-    expect((await rejection(wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) })(URL_PAIR))).code).toBe(
-      'payment_unknown',
-    );
+    expect(
+      (
+        await rejection(
+          wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) })(URL_PAIR),
+        )
+      ).code,
+    ).toBe('payment_unknown');
     const reloaded = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) });
     expect((await rejection(reloaded(URL_PAIR))).code).toBe('payment_unknown');
     // Another scope of the same service is not held up.
     expect((await reloaded('https://api.test/v2/other')).status).toBe(200);
     expect(w.paid).toHaveLength(2);
     w.settle('succeeded');
-    expect((await wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) })(URL_PAIR)).status).toBe(200);
+    expect(
+      (await wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) })(URL_PAIR))
+        .status,
+    ).toBe(200);
     expect(w.paid).toHaveLength(2);
   });
 
@@ -532,9 +573,16 @@ describe('wrapFetch: an open payment is resolved before its scope is paid again'
 
   it('a definite failure or a success leaves no open payment behind', async () => {
     const { server, store } = setup();
-    await rejection(wrapFetch(server.fetch, { wallet: createTestWallet(server, { fail: new WalletError('payment_failed', 'no') }), tokenStore: store })(URL_PAIR));
+    await rejection(
+      wrapFetch(server.fetch, {
+        wallet: createTestWallet(server, { fail: new WalletError('payment_failed', 'no') }),
+        tokenStore: store,
+      })(URL_PAIR),
+    );
     expect(await store.listPending?.('https://api.test')).toEqual([]);
-    expect((await wrapFetch(server.fetch, { wallet: createTestWallet(server), tokenStore: store })(URL_PAIR)).status).toBe(200);
+    expect(
+      (await wrapFetch(server.fetch, { wallet: createTestWallet(server), tokenStore: store })(URL_PAIR)).status,
+    ).toBe(200);
     expect(await store.listPending?.('https://api.test')).toEqual([]);
   });
 

@@ -21,7 +21,15 @@ import { WalletError } from '../wallet/wallet.ts';
 import { toWallet, type WalletLike } from '../wallet/webln.ts';
 import { L402FetchError } from './errors.ts';
 import { type Credential, toReplayable } from './request-replay.ts';
-import { expiryOf, findToken, type L402Token, memoryTokenStore, type PendingPayment, scopeOf, type TokenStore } from './token-store.ts';
+import {
+  expiryOf,
+  findToken,
+  type L402Token,
+  memoryTokenStore,
+  type PendingPayment,
+  scopeOf,
+  type TokenStore,
+} from './token-store.ts';
 
 /** What a challenge asks, as shown to `onChallenge`. */
 export interface ChallengeInfo {
@@ -97,7 +105,10 @@ async function discard(res: Response): Promise<void> {
 }
 
 const demandOf = (res: Response): PaymentDemand =>
-  readPaymentDemand({ wwwAuthenticate: res.headers.get('www-authenticate'), paymentRequired: res.headers.get('payment-required') });
+  readPaymentDemand({
+    wwwAuthenticate: res.headers.get('www-authenticate'),
+    paymentRequired: res.headers.get('payment-required'),
+  });
 
 /** An x402 v1 402 puts `x402Version` in a JSON body: recognised (and named), never paid. */
 async function isX402Body(res: Response): Promise<boolean> {
@@ -144,7 +155,9 @@ function pendingOf(ctx: Ctx) {
  */
 async function resolveOpen(ctx: Ctx, url: URL): Promise<L402Token | null> {
   const pending = pendingOf(ctx);
-  const open = (await pending.list(url.origin)).filter((p) => p.origin === url.origin && url.pathname.startsWith(p.pathPrefix));
+  const open = (await pending.list(url.origin)).filter(
+    (p) => p.origin === url.origin && url.pathname.startsWith(p.pathPrefix),
+  );
   let unknown: PendingPayment | null = null;
   for (const p of open) {
     const found = ctx.lookup ? await ctx.lookup(p.paymentHash).catch(() => null) : null;
@@ -186,7 +199,11 @@ async function payOption(ctx: Ctx, url: URL, c: CheckedOption, open?: PendingPay
   const amountSat = Math.ceil(amountMsat / 1000);
   const details = { url: url.href, amountSat, paymentHash: hash };
   if (options.maxAmountSat !== undefined && amountMsat > options.maxAmountSat * 1000) {
-    throw new L402FetchError('over_limit', `asks ${amountSat} sats, above the limit of ${options.maxAmountSat}`, details);
+    throw new L402FetchError(
+      'over_limit',
+      `asks ${amountSat} sats, above the limit of ${options.maxAmountSat}`,
+      details,
+    );
   }
   if (state.attempted.has(hash)) {
     throw new L402FetchError('already_paid', 'this invoice was already paid (or attempted) once', details);
@@ -216,14 +233,22 @@ async function payOption(ctx: Ctx, url: URL, c: CheckedOption, open?: PendingPay
   } catch (e) {
     const code = e instanceof WalletError ? e.code : 'internal';
     if (open && code !== 'timeout') await pendingOf(ctx).remove(open.origin, open.paymentHash);
-    if (code === 'rejected') throw new L402FetchError('refused', 'the wallet refused the payment', { ...details, cause: e });
+    if (code === 'rejected')
+      throw new L402FetchError('refused', 'the wallet refused the payment', { ...details, cause: e });
     if (code === 'timeout') {
-      throw new L402FetchError('payment_unknown', 'the wallet did not answer in time: the payment may have gone through', {
-        ...details,
-        cause: e,
-      });
+      throw new L402FetchError(
+        'payment_unknown',
+        'the wallet did not answer in time: the payment may have gone through',
+        {
+          ...details,
+          cause: e,
+        },
+      );
     }
-    throw new L402FetchError('payment_failed', `payment failed: ${e instanceof Error ? e.message : e}`, { ...details, cause: e });
+    throw new L402FetchError('payment_failed', `payment failed: ${e instanceof Error ? e.message : e}`, {
+      ...details,
+      cause: e,
+    });
   }
   if (!verifyPreimage(preimage, hash)) {
     throw new L402FetchError('bad_preimage', 'the wallet returned a preimage that does not match the invoice', details);
@@ -251,10 +276,16 @@ async function payL402(ctx: Ctx, url: URL, c: CheckedOption): Promise<L402Token>
 /** The credential a one-time option is answered with, once paid. */
 function oneTimeCredential(c: CheckedOption, preimage: string): Credential {
   if (c.option.scheme === 'payment') {
-    return { header: 'authorization', value: formatPaymentCredential({ challenge: c.option.challenge, payload: { preimage } }) };
+    return {
+      header: 'authorization',
+      value: formatPaymentCredential({ challenge: c.option.challenge, payload: { preimage } }),
+    };
   }
   if (c.option.scheme === 'x402') {
-    return { header: X402_SIGNATURE_HEADER, value: formatX402PaymentSignature(c.option.requirements, c.option.paymentRequired.resource) };
+    return {
+      header: X402_SIGNATURE_HEADER,
+      value: formatX402PaymentSignature(c.option.requirements, c.option.paymentRequired.resource),
+    };
   }
   throw new Error('an L402 option is answered with its token');
 }
@@ -311,11 +342,17 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     if (demand.unsupported.length === 0 && !x402Body) return res; // asks for no payment scheme we know: the caller's business
     await discard(res);
     const l402Broken = demand.unsupported.some((u) => u.scheme === 'l402');
-    const what = x402Body ? 'x402 (v1, in the body)' : demand.unsupported.map((u) => `${u.name} (${u.reason})`).join('; ');
-    throw new L402FetchError(l402Broken ? 'invalid_challenge' : 'unsupported_challenge', `the server asks for a payment this toolkit cannot make: ${what}`, {
-      url: url.href,
-      demand,
-    });
+    const what = x402Body
+      ? 'x402 (v1, in the body)'
+      : demand.unsupported.map((u) => `${u.name} (${u.reason})`).join('; ');
+    throw new L402FetchError(
+      l402Broken ? 'invalid_challenge' : 'unsupported_challenge',
+      `the server asks for a payment this toolkit cannot make: ${what}`,
+      {
+        url: url.href,
+        demand,
+      },
+    );
   }
   const { chosen, refused } = chooseOption(demand, {
     now: ctx.nowSeconds(),
@@ -325,13 +362,21 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
   if (!chosen) {
     await discard(res);
     const cause = refused[0]?.error;
-    throw new L402FetchError('invalid_challenge', `no offered payment is safe to pay: ${cause?.code ?? 'malformed_challenge'}`, { url: url.href, demand, cause });
+    throw new L402FetchError(
+      'invalid_challenge',
+      `no offered payment is safe to pay: ${cause?.code ?? 'malformed_challenge'}`,
+      { url: url.href, demand, cause },
+    );
   }
   const tokenUntil = chosen.macaroon ? expiryOf(chosen.macaroon.caveats) : null;
   if (tokenUntil !== null && tokenUntil <= ctx.nowSeconds()) {
     await discard(res);
     const cause = new L402Error('caveat_failed', `the offered token expired at ${tokenUntil}`);
-    throw new L402FetchError('invalid_challenge', 'the L402 challenge offers an already expired token', { url: url.href, demand, cause });
+    throw new L402FetchError('invalid_challenge', 'the L402 challenge offers an already expired token', {
+      url: url.href,
+      demand,
+      cause,
+    });
   }
 
   const retry = async (credential: Credential, token: L402Token | null): Promise<Response> => {
@@ -386,7 +431,10 @@ function contextOf(fetchImpl: typeof fetch, options: L402FetchOptions, store: To
   // runs with any `this` other than the window (or undefined).
   const send = (request: Request) => fetchImpl(request);
   const w = options.wallet as { lookupPayment?: unknown };
-  const lookup = typeof w.lookupPayment === 'function' ? (h: string) => (w.lookupPayment as (h: string) => Promise<PaymentLookup>).call(w, h) : null;
+  const lookup =
+    typeof w.lookupPayment === 'function'
+      ? (h: string) => (w.lookupPayment as (h: string) => Promise<PaymentLookup>).call(w, h)
+      : null;
   return {
     fetch: send as typeof fetch,
     wallet: walletFor(options.wallet),

@@ -37,8 +37,14 @@ function token(p: Partial<L402Token> = {}): L402Token {
 
 describe('scopeOf / expiryOf', () => {
   it('scopes a URL to its origin and directory', () => {
-    expect(scopeOf(new URL('https://a.test:8443/v1/similarity?x=1'))).toEqual({ origin: 'https://a.test:8443', pathPrefix: '/v1/' });
-    expect(scopeOf(new URL('https://a.test/v1/similarity/batch'))).toEqual({ origin: 'https://a.test', pathPrefix: '/v1/similarity/' });
+    expect(scopeOf(new URL('https://a.test:8443/v1/similarity?x=1'))).toEqual({
+      origin: 'https://a.test:8443',
+      pathPrefix: '/v1/',
+    });
+    expect(scopeOf(new URL('https://a.test/v1/similarity/batch'))).toEqual({
+      origin: 'https://a.test',
+      pathPrefix: '/v1/similarity/',
+    });
     expect(scopeOf(new URL('https://a.test'))).toEqual({ origin: 'https://a.test', pathPrefix: '/' });
   });
   it('takes the earliest *_valid_until caveat', () => {
@@ -71,7 +77,10 @@ describe.each(stores)('%s token store', (_name, make) => {
     await s.put(token({ origin: 'https://other.test', paymentHash: 'bb'.repeat(32) }));
     await s.put(token({ paymentHash: 'cc'.repeat(32) })); // same origin + prefix: replaces the first
     await s.put(token({ pathPrefix: '/v2/', paymentHash: 'dd'.repeat(32) }));
-    expect((await s.list('https://api.test')).map((t) => t.paymentHash).sort()).toEqual(['cc'.repeat(32), 'dd'.repeat(32)]);
+    expect((await s.list('https://api.test')).map((t) => t.paymentHash).sort()).toEqual([
+      'cc'.repeat(32),
+      'dd'.repeat(32),
+    ]);
     await s.remove('https://api.test', 'cc'.repeat(32));
     expect((await s.list('https://api.test')).map((t) => t.paymentHash)).toEqual(['dd'.repeat(32)]);
     expect(await s.list('https://other.test')).toHaveLength(1);
@@ -80,7 +89,14 @@ describe.each(stores)('%s token store', (_name, make) => {
 
   it('keeps open payments per origin beside the tokens, apart from them', async () => {
     const s = make();
-    const open = { origin: 'https://api.test', pathPrefix: '/v1/', paymentHash: 'ee'.repeat(32), macaroon: 'AgE=', expiresAt: null, createdAt: 1 };
+    const open = {
+      origin: 'https://api.test',
+      pathPrefix: '/v1/',
+      paymentHash: 'ee'.repeat(32),
+      macaroon: 'AgE=',
+      expiresAt: null,
+      createdAt: 1,
+    };
     await s.putPending?.(open);
     await s.putPending?.({ ...open, origin: 'https://other.test' });
     expect(await s.listPending?.('https://api.test')).toEqual([open]);
@@ -107,7 +123,8 @@ describe('indexedDbTokenStore open payments', () => {
     const idb = new IDBFactory();
     await new Promise<void>((resolve, reject) => {
       const r = idb.open('old', 1);
-      r.onupgradeneeded = () => r.result.createObjectStore('tokens', { keyPath: ['origin', 'paymentHash'] }).createIndex('origin', 'origin');
+      r.onupgradeneeded = () =>
+        r.result.createObjectStore('tokens', { keyPath: ['origin', 'paymentHash'] }).createIndex('origin', 'origin');
       r.onsuccess = () => {
         const tx = r.result.transaction('tokens', 'readwrite');
         tx.objectStore('tokens').put(token());
@@ -120,7 +137,14 @@ describe('indexedDbTokenStore open payments', () => {
     });
     const s = indexedDbTokenStore('old', idb);
     expect(await s.list('https://api.test')).toEqual([token()]);
-    await s.putPending?.({ origin: 'https://api.test', pathPrefix: '/', paymentHash: 'ee'.repeat(32), macaroon: 'AgE=', expiresAt: null, createdAt: 1 });
+    await s.putPending?.({
+      origin: 'https://api.test',
+      pathPrefix: '/',
+      paymentHash: 'ee'.repeat(32),
+      macaroon: 'AgE=',
+      expiresAt: null,
+      createdAt: 1,
+    });
     expect(await s.listPending?.('https://api.test')).toHaveLength(1);
   });
 });
@@ -131,7 +155,10 @@ describe('localStorageTokenStore', () => {
     localStorageTokenStore(storage, 'p:').put(token());
     expect(localStorageTokenStore(storage, 'p:').list('https://api.test')).toHaveLength(1);
     expect(localStorageTokenStore(storage, 'other:').list('https://api.test')).toEqual([]);
-    storage.setItem('p:https://api.test', JSON.stringify([token({ origin: 'https://evil.test' }), { macaroon: 1 }, token({ preimage: 'zz' })]));
+    storage.setItem(
+      'p:https://api.test',
+      JSON.stringify([token({ origin: 'https://evil.test' }), { macaroon: 1 }, token({ preimage: 'zz' })]),
+    );
     expect(localStorageTokenStore(storage, 'p:').list('https://api.test')).toEqual([]);
     storage.setItem('p:https://api.test', '{not json');
     expect(localStorageTokenStore(storage, 'p:').list('https://api.test')).toEqual([]);

@@ -131,17 +131,26 @@ export function memoryTokenStore(): TokenStore {
   return {
     listPending: (origin) => [...(pending.get(origin) ?? [])],
     putPending: (p) => {
-      pending.set(p.origin, [...(pending.get(p.origin) ?? []).filter((x) => x.paymentHash !== p.paymentHash), { ...p }]);
+      pending.set(p.origin, [
+        ...(pending.get(p.origin) ?? []).filter((x) => x.paymentHash !== p.paymentHash),
+        { ...p },
+      ]);
     },
     removePending: (origin, paymentHash) => {
-      pending.set(origin, (pending.get(origin) ?? []).filter((x) => x.paymentHash !== paymentHash));
+      pending.set(
+        origin,
+        (pending.get(origin) ?? []).filter((x) => x.paymentHash !== paymentHash),
+      );
     },
     list: (origin) => [...(byOrigin.get(origin) ?? [])],
     put: (token) => {
       byOrigin.set(token.origin, upsert(byOrigin.get(token.origin) ?? [], token));
     },
     remove: (origin, paymentHash) => {
-      byOrigin.set(origin, (byOrigin.get(origin) ?? []).filter((t) => t.paymentHash !== paymentHash));
+      byOrigin.set(
+        origin,
+        (byOrigin.get(origin) ?? []).filter((t) => t.paymentHash !== paymentHash),
+      );
     },
   };
 }
@@ -154,10 +163,7 @@ export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
  * ignored rather than trusted.
  * @example const store = localStorageTokenStore(); // globalThis.localStorage, prefix 'l402:'
  */
-export function localStorageTokenStore(
-  storage: StorageLike = globalThis.localStorage,
-  prefix = 'l402:',
-): TokenStore {
+export function localStorageTokenStore(storage: StorageLike = globalThis.localStorage, prefix = 'l402:'): TokenStore {
   if (!storage) throw new TypeError('localStorageTokenStore: no Storage available here (workers have none)');
   const read = (origin: string): L402Token[] => {
     try {
@@ -183,11 +189,20 @@ export function localStorageTokenStore(
   };
   return {
     listPending: readPending,
-    putPending: (p) => write(pendingKey(p.origin), [...readPending(p.origin).filter((x) => x.paymentHash !== p.paymentHash), p]),
-    removePending: (origin, paymentHash) => write(pendingKey(origin), readPending(origin).filter((x) => x.paymentHash !== paymentHash)),
+    putPending: (p) =>
+      write(pendingKey(p.origin), [...readPending(p.origin).filter((x) => x.paymentHash !== p.paymentHash), p]),
+    removePending: (origin, paymentHash) =>
+      write(
+        pendingKey(origin),
+        readPending(origin).filter((x) => x.paymentHash !== paymentHash),
+      ),
     list: read,
     put: (token) => write(prefix + token.origin, upsert(read(token.origin), token)),
-    remove: (origin, paymentHash) => write(prefix + origin, read(origin).filter((t) => t.paymentHash !== paymentHash)),
+    remove: (origin, paymentHash) =>
+      write(
+        prefix + origin,
+        read(origin).filter((t) => t.paymentHash !== paymentHash),
+      ),
   };
 }
 
@@ -222,7 +237,8 @@ export function indexedDbTokenStore(name = 'l402-tokens', factory: IDBFactory = 
     });
     return db;
   };
-  const tx = async (mode: IDBTransactionMode, storeName = 'tokens') => (await open()).transaction(storeName, mode).objectStore(storeName);
+  const tx = async (mode: IDBTransactionMode, storeName = 'tokens') =>
+    (await open()).transaction(storeName, mode).objectStore(storeName);
   const list = async (origin: string): Promise<L402Token[]> => {
     const all: unknown[] = await request((await tx('readonly')).index('origin').getAll(origin));
     return all.filter((t): t is L402Token => isL402Token(t) && t.origin === origin);

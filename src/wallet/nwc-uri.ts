@@ -26,7 +26,10 @@ export function parseNwcUri(uri: string): NwcConnection {
   const walletPubkey = (match[2] ?? '').toLowerCase();
   if (!HEX64.test(walletPubkey)) throw new Error('NWC URI: the wallet public key must be 64 hex characters');
   const params = new URLSearchParams((match[3] ?? '').slice(1));
-  const relayUrls = params.getAll('relay').map((r) => r.trim()).filter(Boolean);
+  const relayUrls = params
+    .getAll('relay')
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (relayUrls.length === 0) throw new Error('NWC URI has no relay= parameter');
   for (const r of relayUrls) {
     let u: URL;

@@ -81,7 +81,9 @@ describe('nwcWalletFromClient', () => {
   it('a reply timeout is "timeout" (outcome unknown); an unreachable relay is "unreachable"', () => {
     expect(toWalletError(new Nip47ReplyTimeoutError('reply timeout', 'INTERNAL'), 'pay_invoice').code).toBe('timeout');
     expect(toWalletError(new Nip47NetworkError('Failed to connect', 'OTHER'), 'pay_invoice').code).toBe('unreachable');
-    expect(toWalletError(new Nip47PublishError('failed to publish', 'INTERNAL'), 'pay_invoice').code).toBe('unreachable');
+    expect(toWalletError(new Nip47PublishError('failed to publish', 'INTERNAL'), 'pay_invoice').code).toBe(
+      'unreachable',
+    );
     expect(toWalletError(new Error('weird'), 'get_info').code).toBe('internal');
   });
 
@@ -137,9 +139,17 @@ describe('nwcWalletFromClient', () => {
   it('getInfo, getBalance, makeInvoice, close', async () => {
     const client = fakeClient();
     const w = nwcWalletFromClient(client);
-    expect(await w.getInfo!()).toEqual({ alias: 'bob', pubkey: '02ab', network: 'regtest', methods: ['pay_invoice', 'get_info'] });
+    expect(await w.getInfo!()).toEqual({
+      alias: 'bob',
+      pubkey: '02ab',
+      network: 'regtest',
+      methods: ['pay_invoice', 'get_info'],
+    });
     expect(await w.getBalance!()).toEqual({ balanceMsat: 123_000 });
-    expect(await w.makeInvoice!({ amountMsat: 1000 })).toEqual({ paymentRequest: 'lnbcrt1…', paymentHash: 'ef'.repeat(32) });
+    expect(await w.makeInvoice!({ amountMsat: 1000 })).toEqual({
+      paymentRequest: 'lnbcrt1…',
+      paymentHash: 'ef'.repeat(32),
+    });
     w.close!();
     expect(client.closed).toBe(true);
   });
@@ -169,7 +179,11 @@ describe('nwcWalletFromClient: lookupInvoice, keysend, signMessage', () => {
       amountMsat: 5000,
     });
     tx = { type: 'incoming', state: 'pending', invoice: 'lnbcrt5u1…', preimage: 'BB'.repeat(32) };
-    expect(await w.lookupInvoice!('aa'.repeat(32))).toMatchObject({ paid: false, preimage: null, paymentHash: 'aa'.repeat(32) });
+    expect(await w.lookupInvoice!('aa'.repeat(32))).toMatchObject({
+      paid: false,
+      preimage: null,
+      paymentHash: 'aa'.repeat(32),
+    });
   });
 
   it('keysend sends amount (msat), pubkey, OUR preimage and hex TLV records', async () => {
@@ -184,9 +198,16 @@ describe('nwcWalletFromClient: lookupInvoice, keysend, signMessage', () => {
       }),
     );
     expect(await w.supports!('keysend')).toBe(true);
-    const r = await w.keysend!({ destination: DEST, amountMsat: 21_000, preimage: 'cc'.repeat(32), customRecords: { '696969': 'hi' } });
+    const r = await w.keysend!({
+      destination: DEST,
+      amountMsat: 21_000,
+      preimage: 'cc'.repeat(32),
+      customRecords: { '696969': 'hi' },
+    });
     expect(r).toEqual({ preimage: 'cc'.repeat(32), feeMsat: 7 });
-    expect(calls).toEqual([{ amount: 21_000, pubkey: DEST, preimage: 'cc'.repeat(32), tlv_records: [{ type: 696969, value: '6869' }] }]);
+    expect(calls).toEqual([
+      { amount: 21_000, pubkey: DEST, preimage: 'cc'.repeat(32), tlv_records: [{ type: 696969, value: '6869' }] },
+    ]);
   });
 
   it('a method get_info does not list is "unsupported" without being sent; NOT_IMPLEMENTED is too', async () => {
@@ -207,7 +228,9 @@ describe('nwcWalletFromClient: lookupInvoice, keysend, signMessage', () => {
     expect(await w.supports!('keysend')).toBe(false);
     expect(await w.supports!('signMessage')).toBe(false);
     expect(await w.supports!('lookupInvoice')).toBe(true);
-    expect(await codeOf(w.keysend!({ destination: DEST, amountMsat: 1000, preimage: 'cc'.repeat(32) }))).toBe('unsupported');
+    expect(await codeOf(w.keysend!({ destination: DEST, amountMsat: 1000, preimage: 'cc'.repeat(32) }))).toBe(
+      'unsupported',
+    );
     expect(await codeOf(w.signMessage!('hello'))).toBe('unsupported');
     expect(sent).toEqual([]);
 
@@ -219,14 +242,19 @@ describe('nwcWalletFromClient: lookupInvoice, keysend, signMessage', () => {
         },
       }),
     );
-    expect(await codeOf(lying.keysend!({ destination: DEST, amountMsat: 1000, preimage: 'cc'.repeat(32) }))).toBe('unsupported');
+    expect(await codeOf(lying.keysend!({ destination: DEST, amountMsat: 1000, preimage: 'cc'.repeat(32) }))).toBe(
+      'unsupported',
+    );
     // A client without the method at all (an older or partial NWC client).
     expect(await nwcWalletFromClient(fakeClient({ getInfo: info(ALL) })).supports!('signMessage')).toBe(false);
   });
 
   it('signMessage returns the message and signature; a wallet that lists no methods is asked anyway', async () => {
     const w = nwcWalletFromClient(
-      fakeClient({ getInfo: info([]), signMessage: async (r) => ({ message: r.message, signature: `sig(${r.message})` }) }),
+      fakeClient({
+        getInfo: info([]),
+        signMessage: async (r) => ({ message: r.message, signature: `sig(${r.message})` }),
+      }),
     );
     expect(await w.supports!('signMessage')).toBe(true);
     expect(await w.signMessage!('hello')).toEqual({ message: 'hello', signature: 'sig(hello)' });

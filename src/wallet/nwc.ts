@@ -138,7 +138,8 @@ export function nwcWalletFromClient(client: NwcClientLike, options: NwcWalletOpt
   };
   /** Throws `unsupported` when get_info does not list `method` (a wallet that lists nothing is asked anyway). */
   async function requireMethod(method: string): Promise<void> {
-    if (!(await listedOrUnknown(method))) throw new WalletError('unsupported', `${method}: not supported by this wallet`);
+    if (!(await listedOrUnknown(method)))
+      throw new WalletError('unsupported', `${method}: not supported by this wallet`);
   }
   const NIP47_NAMES = { lookupInvoice: 'lookup_invoice', keysend: 'pay_keysend', signMessage: 'sign_message' } as const;
   return {
@@ -175,7 +176,12 @@ export function nwcWalletFromClient(client: NwcClientLike, options: NwcWalletOpt
     },
     async getInfo(): Promise<WalletInfo> {
       const i = await call('get_info', () => client.getInfo());
-      return { alias: i.alias || null, pubkey: i.pubkey || null, network: i.network || null, methods: [...(i.methods ?? [])] };
+      return {
+        alias: i.alias || null,
+        pubkey: i.pubkey || null,
+        network: i.network || null,
+        methods: [...(i.methods ?? [])],
+      };
     },
     async getBalance() {
       const b = await call('get_balance', () => client.getBalance());
@@ -183,14 +189,18 @@ export function nwcWalletFromClient(client: NwcClientLike, options: NwcWalletOpt
     },
     async makeInvoice(a: { amountMsat: number; description?: string }) {
       const tx = await call('make_invoice', () =>
-        client.makeInvoice({ amount: a.amountMsat, ...(a.description !== undefined ? { description: a.description } : {}) }),
+        client.makeInvoice({
+          amount: a.amountMsat,
+          ...(a.description !== undefined ? { description: a.description } : {}),
+        }),
       );
       return { paymentRequest: tx.invoice, paymentHash: tx.payment_hash };
     },
     async lookupInvoice(paymentHash: string): Promise<InvoiceLookup> {
       await requireMethod('lookup_invoice');
       const tx = await call('lookup_invoice', () => client.lookupInvoice({ payment_hash: paymentHash }));
-      const paid = tx.state === 'settled' || (tx.state === undefined && typeof tx.settled_at === 'number' && tx.settled_at > 0);
+      const paid =
+        tx.state === 'settled' || (tx.state === undefined && typeof tx.settled_at === 'number' && tx.settled_at > 0);
       return {
         type: tx.type === 'incoming' || tx.type === 'outgoing' ? tx.type : null,
         paymentRequest: tx.invoice ?? '',
@@ -210,10 +220,16 @@ export function nwcWalletFromClient(client: NwcClientLike, options: NwcWalletOpt
         value: bytesToHex(new TextEncoder().encode(value)),
       }));
       const res = await call('pay_keysend', () =>
-        payKeysend({ amount: r.amountMsat, pubkey: r.destination, preimage: r.preimage, ...(tlv.length ? { tlv_records: tlv } : {}) }),
+        payKeysend({
+          amount: r.amountMsat,
+          pubkey: r.destination,
+          preimage: r.preimage,
+          ...(tlv.length ? { tlv_records: tlv } : {}),
+        }),
       );
       // A success reply without a preimage still means the payment (with OUR preimage) went through.
-      const preimage = typeof res.preimage === 'string' && res.preimage !== '' ? res.preimage.toLowerCase() : r.preimage;
+      const preimage =
+        typeof res.preimage === 'string' && res.preimage !== '' ? res.preimage.toLowerCase() : r.preimage;
       return { preimage, feeMsat: typeof res.fees_paid === 'number' ? res.fees_paid : null };
     },
     async signMessage(message: string) {

@@ -73,7 +73,10 @@ export interface Wallet {
   lookupPayment?(paymentHash: string): Promise<PaymentLookup>;
   getInfo?(): Promise<WalletInfo>;
   getBalance?(): Promise<{ balanceMsat: number }>;
-  makeInvoice?(a: { amountMsat: number; description?: string }): Promise<{ paymentRequest: string; paymentHash: string }>;
+  makeInvoice?(a: {
+    amountMsat: number;
+    description?: string;
+  }): Promise<{ paymentRequest: string; paymentHash: string }>;
   /** Looks an invoice or payment up by hash. Rejects with WalletError (`unsupported` when the wallet cannot). */
   lookupInvoice?(paymentHash: string): Promise<InvoiceLookup>;
   /** Pays a node directly. Rejects with WalletError (`unsupported` when the wallet cannot; `timeout` = outcome unknown). */

@@ -13,7 +13,12 @@ function provider(over: Partial<WebLNProvider> = {}) {
     enable: async () => {
       calls.push('enable');
     },
-    getInfo: async () => ({ node: { alias: 'alby', pubkey: '02cd' }, version: '1', supports: ['lightning'], methods: ['sendPayment'] }),
+    getInfo: async () => ({
+      node: { alias: 'alby', pubkey: '02cd' },
+      version: '1',
+      supports: ['lightning'],
+      methods: ['sendPayment'],
+    }),
     makeInvoice: async () => ({ paymentRequest: 'lnbcrt1' }),
     sendPayment: async (pr) => {
       calls.push(`pay ${pr}`);

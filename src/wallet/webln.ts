@@ -75,7 +75,12 @@ export function weblnWallet(provider: WebLNProvider): Wallet {
       await ready();
       try {
         const i = await provider.getInfo();
-        return { alias: i.node?.alias || null, pubkey: i.node?.pubkey || null, network: null, methods: [...(i.methods ?? [])] };
+        return {
+          alias: i.node?.alias || null,
+          pubkey: i.node?.pubkey || null,
+          network: null,
+          methods: [...(i.methods ?? [])],
+        };
       } catch (e) {
         throw weblnError(e, 'getInfo', 'internal');
       }
@@ -123,7 +128,8 @@ export function weblnWallet(provider: WebLNProvider): Wallet {
         paymentRequest: r.paymentRequest ?? '',
         paymentHash: paymentHash.toLowerCase(),
         paid: r.paid === true,
-        preimage: r.paid === true && typeof r.preimage === 'string' && r.preimage !== '' ? r.preimage.toLowerCase() : null,
+        preimage:
+          r.paid === true && typeof r.preimage === 'string' && r.preimage !== '' ? r.preimage.toLowerCase() : null,
         amountMsat,
       };
     };

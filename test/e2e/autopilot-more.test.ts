@@ -19,14 +19,22 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   const closers: (() => Promise<unknown>)[] = [];
 
   const freshServer = async (): Promise<RunningServer> => {
-    const s = await startServer({ config: { port: 0, dataDir: await mkdtemp(join(dataDir, 's-')) }, backend: lndBackend(lnd('alice')) });
+    const s = await startServer({
+      config: { port: 0, dataDir: await mkdtemp(join(dataDir, 's-')) },
+      backend: lndBackend(lnd('alice')),
+    });
     closers.push(() => s.close());
     return s;
   };
-  const succeeded = async (origin: string) => (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+  const succeeded = async (origin: string) =>
+    (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
   const post = (p: Page, url: string) =>
     p.evaluate(async (u) => {
-      const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2],"b":[2,1]}' });
+      const r = await fetch(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1,2],"b":[2,1]}',
+      });
       return r.status;
     }, url);
 
@@ -49,7 +57,12 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     const page = await ext.page();
     await page.goto(`${s.url}/health`);
     const statuses = await page.evaluate(async (u) => {
-      const one = () => fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2],"b":[2,1]}' }).then((r) => r.status);
+      const one = () =>
+        fetch(u, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":[1,2],"b":[2,1]}',
+        }).then((r) => r.status);
       return Promise.all(Array.from({ length: 20 }, one));
     }, `${s.url}/v1/similarity`);
     const paid = await succeeded(s.url);
@@ -68,10 +81,16 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
     await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED (docs/design.md#browser-testing)
     await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
-    expect(Number(await page.locator('#similarity').textContent())).toBe(cosine(new Float64Array([1, 2, 3]), new Float64Array([2, 4, 6.5])));
+    expect(Number(await page.locator('#similarity').textContent())).toBe(
+      cosine(new Float64Array([1, 2, 3]), new Float64Array([2, 4, 6.5])),
+    );
     expect(page.url()).toBe(url);
     // The document on screen is the paid 200, not a 402 page.
-    expect(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus)).toBe(200);
+    expect(
+      await page.evaluate(
+        () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus,
+      ),
+    ).toBe(200);
     const paid = await succeeded(s.url);
     expect(paid).toHaveLength(1);
     expect(paid[0]?.amountMsat).toBe(s.config.pairPriceMsat);
@@ -121,7 +140,12 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   });
 
   it('cross-origin fetch whose challenge the page cannot read → paid from the background, later requests carry the header', async () => {
-    const api = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000, cors: true, exposeChallenge: false });
+    const api = await startPageServer({
+      backend: lndBackend(lnd('alice')),
+      priceMsat: 2_000,
+      cors: true,
+      exposeChallenge: false,
+    });
     closers.push(() => api.close());
     const site = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => site.close());
@@ -131,7 +155,9 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await page.goto(`${site.url}/free`);
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 }).toBe(200);
+    await expect
+      .poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 })
+      .toBe(200);
     expect(await succeeded(api.url)).toHaveLength(1);
     expect((await succeeded(api.url))[0]).toMatchObject({ origin: api.url, initiator: site.url });
     await page.close();
@@ -140,46 +166,61 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
   it.each([
     ['the page can read the challenge', true],
     ['only the browser sees the challenge', false],
-  ])("a page cannot spend another site's budget (%s): B → S with budgets for A and S only asks; denied → nothing paid; A → S is paid", async (_n, expose) => {
-    const api = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000, cors: true, exposeChallenge: expose });
-    closers.push(() => api.close());
-    const a = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
-    closers.push(() => a.close());
-    const b = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
-    closers.push(() => b.close());
-    await ui('saveSettings', nwcSettings([autoPay(a.url), autoPay(api.url)]));
-    const before = (await ui('listPayments', {})).length;
+  ])(
+    "a page cannot spend another site's budget (%s): B → S with budgets for A and S only asks; denied → nothing paid; A → S is paid",
+    async (_n, expose) => {
+      const api = await startPageServer({
+        backend: lndBackend(lnd('alice')),
+        priceMsat: 2_000,
+        cors: true,
+        exposeChallenge: expose,
+      });
+      closers.push(() => api.close());
+      const a = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+      closers.push(() => a.close());
+      const b = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
+      closers.push(() => b.close());
+      await ui('saveSettings', nwcSettings([autoPay(a.url), autoPay(api.url)]));
+      const before = (await ui('listPayments', {})).length;
 
-    // B has no budget: the user is asked, about B paying S, and says no.
-    const bp = await ext.page();
-    await bp.goto(`${b.url}/free`);
-    const prompted = nextPrompt(ext);
-    const status = bp.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
-    const prompt = await prompted;
-    expect(await ui('getPrompt', { id: prompt.id })).toMatchObject({ kind: 'l402', origin: api.url, initiator: b.url, siteRemainingMsat: null });
-    await prompt.page.getByTestId('prompt-who').waitFor();
-    expect(await prompt.page.getByTestId('prompt-who').textContent()).toContain(`wants to pay ${new URL(api.url).host}`);
-    if (expose) await screenshot(prompt.page, 'prompt-cross-site');
-    expect(await ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } })).toEqual({ accepted: true });
-    expect(await status).toBe(402);
-    expect(await ui('listPayments', {})).toHaveLength(before);
-    expect((await ui('getSiteSummary', { origin: b.url })).spentMsat).toBe(0);
-    await bp.close();
+      // B has no budget: the user is asked, about B paying S, and says no.
+      const bp = await ext.page();
+      await bp.goto(`${b.url}/free`);
+      const prompted = nextPrompt(ext);
+      const status = bp.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
+      const prompt = await prompted;
+      expect(await ui('getPrompt', { id: prompt.id })).toMatchObject({
+        kind: 'l402',
+        origin: api.url,
+        initiator: b.url,
+        siteRemainingMsat: null,
+      });
+      await prompt.page.getByTestId('prompt-who').waitFor();
+      expect(await prompt.page.getByTestId('prompt-who').textContent()).toContain(
+        `wants to pay ${new URL(api.url).host}`,
+      );
+      if (expose) await screenshot(prompt.page, 'prompt-cross-site');
+      expect(await ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } })).toEqual({ accepted: true });
+      expect(await status).toBe(402);
+      expect(await ui('listPayments', {})).toHaveLength(before);
+      expect((await ui('getSiteSummary', { origin: b.url })).spentMsat).toBe(0);
+      await bp.close();
 
-    // A, with a budget, calling the same S: paid silently, counted against A's budget.
-    const ap = await ext.page();
-    await ap.goto(`${a.url}/free`);
-    if (expose) expect(await ap.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
-    else {
-      expect(await ap.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
-      await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    }
-    expect(await succeeded(api.url)).toHaveLength(1);
-    expect((await succeeded(api.url))[0]).toMatchObject({ origin: api.url, initiator: a.url });
-    expect((await ui('getSiteSummary', { origin: a.url })).spentMsat).toBeGreaterThanOrEqual(2_000);
-    expect((await ui('getSiteSummary', { origin: api.url })).spentMsat).toBe(0);
-    await ap.close();
-  });
+      // A, with a budget, calling the same S: paid silently, counted against A's budget.
+      const ap = await ext.page();
+      await ap.goto(`${a.url}/free`);
+      if (expose) expect(await ap.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
+      else {
+        expect(await ap.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
+        await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
+      }
+      expect(await succeeded(api.url)).toHaveLength(1);
+      expect((await succeeded(api.url))[0]).toMatchObject({ origin: api.url, initiator: a.url });
+      expect((await ui('getSiteSummary', { origin: a.url })).spentMsat).toBeGreaterThanOrEqual(2_000);
+      expect((await ui('getSiteSummary', { origin: api.url })).spentMsat).toBe(0);
+      await ap.close();
+    },
+  );
 
   it('6. wallet unreachable → clear error to the page, budget released, nothing paid', async () => {
     const s = await freshServer();
@@ -192,7 +233,11 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
       const why = new Promise<{ code: string; message: string }>((res) =>
         window.addEventListener('l402-autopilot:error', (e) => res((e as CustomEvent).detail), { once: true }),
       );
-      const resp = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1],"b":[1]}' });
+      const resp = await fetch(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1],"b":[1]}',
+      });
       return { status: resp.status, why: await why };
     }, `${s.url}/v1/similarity`);
     expect(r.status).toBe(402);
@@ -210,7 +255,9 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await page.goto(`${s.url}/health`);
     const first = post(page, `${s.url}/v1/similarity`);
     // Stop the worker as soon as the pending record is persisted (before or while the wallet pays).
-    await expect.poll(async () => (await ui('listPayments', { origin: s.url })).length, { interval: 10, timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(async () => (await ui('listPayments', { origin: s.url })).length, { interval: 10, timeout: 30_000 })
+      .toBe(1);
     const statusAtStop = (await ui('listPayments', { origin: s.url }))[0]?.status;
     await ext.stopServiceWorker();
     console.info(`test 7: payment status when the worker was stopped: ${statusAtStop}`);
@@ -231,7 +278,12 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
 
   it("8. hostile page: forged bridge messages, another origin's token, hash mismatch → nothing paid, nothing leaked", async () => {
     const victim = await freshServer();
-    const bad = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000, mode: 'mismatch', cors: true });
+    const bad = await startPageServer({
+      backend: lndBackend(lnd('alice')),
+      priceMsat: 2_000,
+      mode: 'mismatch',
+      cors: true,
+    });
     closers.push(() => bad.close());
     const evil = await startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => evil.close());
@@ -273,9 +325,19 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
           uiMethod: await ask('listTokens', {}),
           settings: await ask('getSettings', {}),
           // An invented 402 "from" the victim, with the attacker's real invoice (this page has an auto-pay budget).
-          invented: await ask('challenge', { url: `${victimUrl}/v1/similarity`, method: 'POST', wwwAuthenticate: [www], requestId: 'f1' }),
+          invented: await ask('challenge', {
+            url: `${victimUrl}/v1/similarity`,
+            method: 'POST',
+            wwwAuthenticate: [www],
+            requestId: 'f1',
+          }),
           // Same for its own origin: the browser never delivered that 402 to this tab.
-          inventedOwn: await ask('challenge', { url: `${evilUrl}/paid`, method: 'GET', wwwAuthenticate: [www], requestId: 'f2' }),
+          inventedOwn: await ask('challenge', {
+            url: `${evilUrl}/paid`,
+            method: 'GET',
+            wwwAuthenticate: [www],
+            requestId: 'f2',
+          }),
           // A 402 whose invoice hash does not match the macaroon: fetch through the wrapper.
           mismatch: await fetch(`${badUrl}/paid`).then((r) => r.status),
         };
@@ -313,7 +375,10 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     const alice = lndBackend(lnd('alice'));
     const invoice = await alice.createInvoice(5_000, 'webln e2e', 600);
     const r = await page.evaluate(
-      (pr) => (window as unknown as { webln: { sendPayment(p: string): Promise<{ preimage: string }> } }).webln.sendPayment(pr),
+      (pr) =>
+        (window as unknown as { webln: { sendPayment(p: string): Promise<{ preimage: string }> } }).webln.sendPayment(
+          pr,
+        ),
       invoice.paymentRequest,
     );
     expect(r.preimage).toMatch(/^[0-9a-f]{64}$/);
@@ -327,7 +392,11 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
     await ui('saveSettings', nwcSettings([], { webln: 'when-absent' }));
     const page = await ext.page();
     await page.addInitScript(() => {
-      (window as unknown as { webln: unknown }).webln = { other: true, enable: async () => {}, sendPayment: async () => ({ preimage: '' }) };
+      (window as unknown as { webln: unknown }).webln = {
+        other: true,
+        enable: async () => {},
+        sendPayment: async () => ({ preimage: '' }),
+      };
     });
     await page.goto(`${ps.url}/free`);
     await new Promise((r) => setTimeout(r, 500)); // past our hello round trip

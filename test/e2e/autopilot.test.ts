@@ -12,7 +12,6 @@ import { lnd, regtest } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { nextPrompt, screenshot, type Ui, uiClient } from './helpers.ts';
 
-
 describe('extension pays L402 on regtest', () => {
   let ext: LaunchedExtension;
   let ui: Ui;
@@ -30,7 +29,11 @@ describe('extension pays L402 on regtest', () => {
   /** The page's own fetch, as page code would write it. */
   const pageFetch = (p: Page, url: string) =>
     p.evaluate(async (u) => {
-      const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: [1, 2, 3], b: [2, 4, 6.5] }) });
+      const r = await fetch(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ a: [1, 2, 3], b: [2, 4, 6.5] }),
+      });
       return { status: r.status, body: await r.text() };
     }, url);
 
@@ -73,7 +76,10 @@ describe('extension pays L402 on regtest', () => {
   });
 
   it('2. an auto-pay rule → no prompt, paid, 200', async () => {
-    await ui('saveSettings', settings({ sites: [{ pattern: server.url, budgetMsat: 1_000_000, period: 'daily', autoPay: true }] }));
+    await ui(
+      'saveSettings',
+      settings({ sites: [{ pattern: server.url, budgetMsat: 1_000_000, period: 'daily', autoPay: true }] }),
+    );
     for (const t of await ui('listTokens', {})) await ui('revokeToken', { paymentHash: t.paymentHash });
     let prompted = false;
     const onPage = (p: Page) => {
@@ -89,12 +95,24 @@ describe('extension pays L402 on regtest', () => {
   });
 
   it('3. over the per-payment cap → denied, nothing paid, the page sees the 402 and why', async () => {
-    await ui('saveSettings', settings({ perPaymentCapMsat: 5_000, sites: [{ pattern: server.url, budgetMsat: 1_000_000, period: 'daily', autoPay: true }] }));
+    await ui(
+      'saveSettings',
+      settings({
+        perPaymentCapMsat: 5_000,
+        sites: [{ pattern: server.url, budgetMsat: 1_000_000, period: 'daily', autoPay: true }],
+      }),
+    );
     for (const t of await ui('listTokens', {})) await ui('revokeToken', { paymentHash: t.paymentHash });
     const before = (await ui('listPayments', { origin: server.url })).filter((p) => p.status === 'succeeded').length;
     const pending = page.evaluate(async (u) => {
-      const why = new Promise<unknown>((res) => window.addEventListener('l402-autopilot:error', (e) => res((e as CustomEvent).detail), { once: true }));
-      const resp = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1],"b":[1]}' });
+      const why = new Promise<unknown>((res) =>
+        window.addEventListener('l402-autopilot:error', (e) => res((e as CustomEvent).detail), { once: true }),
+      );
+      const resp = await fetch(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1],"b":[1]}',
+      });
       return { status: resp.status, why: await why };
     }, `${server.url}/v1/similarity`);
     // Over the cap the rules either refuse outright or ask; if they ask, the user says no.
@@ -106,6 +124,8 @@ describe('extension pays L402 on regtest', () => {
     const r = await pending;
     expect(r.status).toBe(402);
     expect(r.why).toMatchObject({ url: `${server.url}/v1/similarity` });
-    expect((await ui('listPayments', { origin: server.url })).filter((p) => p.status === 'succeeded')).toHaveLength(before);
+    expect((await ui('listPayments', { origin: server.url })).filter((p) => p.status === 'succeeded')).toHaveLength(
+      before,
+    );
   });
 });

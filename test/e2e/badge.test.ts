@@ -44,7 +44,8 @@ describe('toolbar badge', () => {
     expect(await badgeOf(tabId)).toBe('');
 
     const statuses = await page.evaluate(async (u) => {
-      const call = () => fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2],"b":[2,1]}' });
+      const call = () =>
+        fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2],"b":[2,1]}' });
       return (await Promise.all([call(), call(), call()])).map((r) => r.status);
     }, `${server.url}/v1/similarity`);
     expect(statuses).toEqual([402, 402, 402]);

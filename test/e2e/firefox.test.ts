@@ -26,10 +26,14 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
   const server = async (config: Partial<ServerConfig> = {}): Promise<RunningServer> => {
     const dataDir = await mkdtemp(join(tmpdir(), 'e2e-ff-'));
     const s = await startServer({ config: { port: 0, dataDir, ...config }, backend: lndBackend(alice) });
-    closers.push(() => s.close(), () => rm(dataDir, { recursive: true, force: true }));
+    closers.push(
+      () => s.close(),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
     return s;
   };
-  const succeeded = async (origin: string) => (await ff.ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+  const succeeded = async (origin: string) =>
+    (await ff.ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
 
   beforeAll(async () => {
     ff = await launchFirefox();
@@ -46,7 +50,11 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await page.goto(`${s.url}/health`);
     const call = () =>
       page.evaluate(async () => {
-        const r = await fetch('/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2,3],"b":[2,4,6.5]}' });
+        const r = await fetch('/v1/similarity', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":[1,2,3],"b":[2,4,6.5]}',
+        });
         return { status: r.status, body: await r.text() };
       });
     const first = await call();
@@ -68,7 +76,11 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     const page = await ff.page();
     await page.goto(`${s.url}/health`);
     const r = await page.evaluate(async () => {
-      const res = await fetch('/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2,3],"b":[2,4,6.5]}' });
+      const res = await fetch('/v1/similarity', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1,2,3],"b":[2,4,6.5]}',
+      });
       return { status: res.status, receipt: res.headers.get('payment-receipt') };
     });
     expect(r.status).toBe(200);
@@ -77,7 +89,9 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     expect((await ff.ui('listTokens', {})).filter((t) => t.origin === s.url)).toEqual([]);
     const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
     await page.goto(url).catch(() => null);
-    await expect.poll(() => page.evaluate(() => document.querySelector('#similarity') !== null), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(() => page.evaluate(() => document.querySelector('#similarity') !== null), { timeout: 30_000 })
+      .toBe(true);
     expect((await succeeded(s.url)).map((p) => p.kind)).toEqual(['payment', 'payment']);
     await page.close();
   });
@@ -88,11 +102,19 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     const page = await ff.page();
     await page.goto(`${s.url}/health`);
     const call = page.evaluate(async () => {
-      const r = await fetch('/v1/similarity', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,0],"b":[0,1]}' });
+      const r = await fetch('/v1/similarity', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1,0],"b":[0,1]}',
+      });
       return { status: r.status, body: await r.text() };
     });
     const prompt = await ff.nextPrompt();
-    expect(await ff.ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: s.url, initiator: s.url, amountMsat: 10_000 });
+    expect(await ff.ui('getPrompt', { id: prompt.id })).toMatchObject({
+      origin: s.url,
+      initiator: s.url,
+      amountMsat: 10_000,
+    });
     // The window renders the request for the user (site and amount), from the typed background API.
     await expect.poll(() => prompt.page.evaluate(() => document.body?.textContent ?? '')).toContain('10 sats');
     // Approve arms once the window has been visible and focused for a moment (docs/security.md "Prompt keyjacking").
@@ -101,7 +123,9 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
       .toBe(false);
     mkdirSync('test-results', { recursive: true });
     await prompt.page.screenshot({ path: 'test-results/firefox-prompt.png' });
-    expect(await ff.ui('answerPrompt', { id: prompt.id, answer: { choice: 'approve-once' } })).toEqual({ accepted: true });
+    expect(await ff.ui('answerPrompt', { id: prompt.id, answer: { choice: 'approve-once' } })).toEqual({
+      accepted: true,
+    });
     expect(await call).toEqual({ status: 200, body: '{"similarity":0}' });
     expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
@@ -112,7 +136,9 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ff.page();
     await page.goto(`${s.url}/v1/similarity?a=3,4&b=4,3`).catch(() => {}); // the 402 page, then the reload
-    await expect.poll(() => page.evaluate(() => document.body?.textContent ?? ''), { timeout: 30_000 }).toContain('Cosine similarity');
+    await expect
+      .poll(() => page.evaluate(() => document.body?.textContent ?? ''), { timeout: 30_000 })
+      .toContain('Cosine similarity');
     expect(await page.evaluate(() => document.body.textContent)).toContain('0.96');
     expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
@@ -136,7 +162,8 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     // The payment counts against the page that made the request (Firefox: documentUrl), not the service.
     expect((await succeeded(api.url))[0]?.initiator).toBe(site.url);
     await expect.poll(status, { timeout: 30_000 }).toBe(200);
-    const withAuth = () => api.requests.filter((r) => r.path === '/paid' && r.authorization?.startsWith('L402 ')).length;
+    const withAuth = () =>
+      api.requests.filter((r) => r.path === '/paid' && r.authorization?.startsWith('L402 ')).length;
     expect(withAuth()).toBeGreaterThan(0);
 
     // The tab moves on to another site: its request to the service goes without the header (and, having no
@@ -199,7 +226,9 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     api.rotateRootKey();
     // Firefox too shows DNR's header to onSendHeaders, so the background knows this 402 refused THAT token.
     expect(await status()).toBe(402);
-    await expect.poll(async () => (await ff.ui('listTokens', {})).map((t) => t.paymentHash)).not.toContain(paid?.paymentHash);
+    await expect
+      .poll(async () => (await ff.ui('listTokens', {})).map((t) => t.paymentHash))
+      .not.toContain(paid?.paymentHash);
     const sent = api.requests.length;
     expect(await status()).toBe(402);
     expect(api.requests.slice(sent).every((r) => r.authorization === null)).toBe(true);
@@ -212,7 +241,9 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await ff.ui('saveSettings', nwcSettings([autoPay(s.url)], { webln: 'always' }));
     const page = await ff.page();
     await page.goto(`${s.url}/health`);
-    await expect.poll(() => page.evaluate(() => typeof (window as unknown as { webln?: unknown }).webln)).toBe('object');
+    await expect
+      .poll(() => page.evaluate(() => typeof (window as unknown as { webln?: unknown }).webln))
+      .toBe('object');
     type Webln = { enable(): Promise<void>; sendPayment(pr: string): Promise<{ preimage: string }> };
     const enabling = page.evaluate(() => (window as unknown as { webln: Webln }).webln.enable().then(() => 'enabled'));
     const ask = await ff.nextPrompt();
@@ -221,10 +252,15 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     expect(await enabling).toBe('enabled');
 
     const invoice = await lndBackend(alice).createInvoice(5_000, 'firefox webln', 600);
-    const paid = await page.evaluate((pr) => (window as unknown as { webln: Webln }).webln.sendPayment(pr), invoice.paymentRequest);
+    const paid = await page.evaluate(
+      (pr) => (window as unknown as { webln: Webln }).webln.sendPayment(pr),
+      invoice.paymentRequest,
+    );
     expect(createHash('sha256').update(Buffer.from(paid.preimage, 'hex')).digest('hex')).toBe(invoice.paymentHash);
     expect((await alice.lookupInvoice(invoice.paymentHash)).state).toBe('SETTLED');
-    expect((await ff.ui('listPayments', { origin: s.url })).find((p) => p.paymentHash === invoice.paymentHash)?.status).toBe('succeeded');
+    expect(
+      (await ff.ui('listPayments', { origin: s.url })).find((p) => p.paymentHash === invoice.paymentHash)?.status,
+    ).toBe('succeeded');
     await page.close();
   });
 });

@@ -36,7 +36,8 @@ export function uiVia(send: (msg: { boundary: 'ui'; method: string; arg: unknown
       | { ok: false; error: { code: string; message: string } }
       | undefined;
     if (!r) throw new Error(`ui.${method}: no answer`);
-    if (!r.ok) throw Object.assign(new Error(`ui.${method}: ${r.error.code}: ${r.error.message}`), { code: r.error.code });
+    if (!r.ok)
+      throw Object.assign(new Error(`ui.${method}: ${r.error.code}: ${r.error.message}`), { code: r.error.code });
     return r.value as ResultOf<UiApi, typeof method>;
   };
 }

@@ -36,7 +36,11 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
   /** The page's own fetch, as page code would write it; returns what the page sees. */
   const post = (p: Page, url: string) =>
     p.evaluate(async (u) => {
-      const r = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2,3],"b":[2,4,6.5]}' });
+      const r = await fetch(u, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1,2,3],"b":[2,4,6.5]}',
+      });
       return { status: r.status, body: await r.text(), receipt: r.headers.get('payment-receipt') };
     }, url);
   const sessionRules = () => ext.worker.evaluate(() => chrome.declarativeNetRequest.getSessionRules());
@@ -59,7 +63,10 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
     await page.goto(`${s.url}/health`);
     const r = await post(page, `${s.url}/v1/similarity`);
     expect(r.status).toBe(200);
-    expect((JSON.parse(r.body) as { similarity: number }).similarity).toBeCloseTo(cosine(new Float64Array([1, 2, 3]), new Float64Array([2, 4, 6.5])), 12);
+    expect((JSON.parse(r.body) as { similarity: number }).similarity).toBeCloseTo(
+      cosine(new Float64Array([1, 2, 3]), new Float64Array([2, 4, 6.5])),
+      12,
+    );
     expect(parsePaymentReceipt(r.receipt ?? '').status).toBe('success');
     const paid = await payments(s.url);
     expect(paid.map((p) => [p.kind, p.status, p.macaroon])).toEqual([['payment', 'succeeded', null]]);
@@ -90,13 +97,19 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
     await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED while the extension reloads it
     await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
     expect(page.url()).toBe(url);
-    expect(await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus)).toBe(200);
+    expect(
+      await page.evaluate(
+        () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus,
+      ),
+    ).toBe(200);
     const paid = await payments(s.url);
     expect(paid.map((p) => [p.kind, p.status])).toEqual([['payment', 'succeeded']]);
     await expect.poll(sessionRules).toEqual([]);
     // Loading it again does not replay the spent charge: the server asks again, and it is paid again, once.
     await page.goto(url).catch(() => null);
-    await expect.poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+      .toBe(2);
     await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
     await page.close();
   });
@@ -127,7 +140,15 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
     const required = Buffer.from(
       JSON.stringify({
         x402Version: 2,
-        accepts: [{ scheme: 'exact', network: 'eip155:8453', amount: '10000', asset: 'USDC', payTo: '0x0000000000000000000000000000000000000001' }],
+        accepts: [
+          {
+            scheme: 'exact',
+            network: 'eip155:8453',
+            amount: '10000',
+            asset: 'USDC',
+            payTo: '0x0000000000000000000000000000000000000001',
+          },
+        ],
       }),
     ).toString('base64');
     let asked = 0;
@@ -146,7 +167,11 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
     await page.goto(`${origin}/free`);
     const seen = await page.evaluate(async (u) => {
       const error = new Promise<{ code: string; message: string }>((resolve) =>
-        window.addEventListener('l402-autopilot:error', (e) => resolve((e as CustomEvent<{ code: string; message: string }>).detail), { once: true }),
+        window.addEventListener(
+          'l402-autopilot:error',
+          (e) => resolve((e as CustomEvent<{ code: string; message: string }>).detail),
+          { once: true },
+        ),
       );
       const r = await fetch(u);
       return { status: r.status, error: await error };
@@ -156,7 +181,10 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
     expect(seen.error.message).toContain('x402 exact on eip155:8453 (USDC)');
     expect(asked).toBe(1); // no retry, nothing paid
     expect(await payments(origin)).toEqual([]);
-    const tabId = await ext.worker.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id ?? -1, page.url());
+    const tabId = await ext.worker.evaluate(
+      async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id ?? -1,
+      page.url(),
+    );
     expect((await ui('getSiteSummary', { origin, tabId })).challengesSeen).toBe(0);
     await page.close();
   });

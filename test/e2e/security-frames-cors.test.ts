@@ -21,7 +21,8 @@ describe('security: frames and hidden challenges', () => {
     closers.push(() => s.close());
     return s;
   };
-  const succeeded = async (origin: string) => (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+  const succeeded = async (origin: string) =>
+    (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
 
   beforeAll(async () => {
     ext = await launchExtension();
@@ -66,7 +67,10 @@ describe('security: frames and hidden challenges', () => {
     await ui('saveSettings', nwcSettings([autoPay(site.url)]));
     const page = await ext.page();
     await page.goto(`${site.url}/page`);
-    const first = await page.evaluate((u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })), `${api.url}/paid`);
+    const first = await page.evaluate(
+      (u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })),
+      `${api.url}/paid`,
+    );
     expect(first).toEqual({ status: 200, body: '<title>paid</title>paid content' });
     expect(await succeeded(api.url)).toHaveLength(1);
     // One payment: the next call carries the same header.

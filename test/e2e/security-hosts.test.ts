@@ -54,7 +54,11 @@ describe('security: which site, shown and matched', () => {
     // Shown in full: nothing clipped, no ellipsis, wrapped onto more than one line in the 420-px window.
     const box = await host.evaluate((el) => {
       const st = getComputedStyle(el);
-      return { ellipsis: st.textOverflow, clipped: el.scrollWidth > el.clientWidth, lines: Math.round(el.clientHeight / Number.parseFloat(st.lineHeight || '16')) };
+      return {
+        ellipsis: st.textOverflow,
+        clipped: el.scrollWidth > el.clientWidth,
+        lines: Math.round(el.clientHeight / Number.parseFloat(st.lineHeight || '16')),
+      };
     });
     expect(box.ellipsis).not.toBe('ellipsis');
     expect(box.clipped).toBe(false);
@@ -85,9 +89,14 @@ describe('security: which site, shown and matched', () => {
       const fetchFrom = (who: string) => `${api.url}/paid?from=${who}`;
       expect(await page.evaluate((u) => fetch(u).then((r) => r.status), fetchFrom('page'))).toBe(200);
       await expect
-        .poll(async () => (await ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+        .poll(
+          async () => (await ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length,
+          { timeout: 30_000 },
+        )
         .toBe(1);
-      await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), fetchFrom('page')), { timeout: 30_000 }).toBe(200);
+      await expect
+        .poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), fetchFrom('page')), { timeout: 30_000 })
+        .toBe(200);
       const granted = api.requests.find((r) => r.path.includes('from=page') && r.authorization !== null)?.authorization;
       expect(granted).toBeTruthy();
 
@@ -104,7 +113,13 @@ describe('security: which site, shown and matched', () => {
       ] as const) {
         const frame = page.frames().find((f) => f.url() === url);
         if (!frame) throw new Error(`no ${name} frame`);
-        await frame.evaluate((u) => fetch(u).then((r) => r.status).catch(() => 0), fetchFrom(name));
+        await frame.evaluate(
+          (u) =>
+            fetch(u)
+              .then((r) => r.status)
+              .catch(() => 0),
+          fetchFrom(name),
+        );
         const sent = api.requests.filter((r) => r.path.includes(`from=${name}`));
         expect(sent.length).toBeGreaterThan(0);
         expect(sent.map((r) => r.authorization === granted)).not.toContain(true);
@@ -146,7 +161,10 @@ describe('security: subdomain frames in Firefox', () => {
     const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), fetchFrom('page'));
     expect(await status()).toBe(200);
     await expect
-      .poll(async () => (await ff.ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+      .poll(
+        async () => (await ff.ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length,
+        { timeout: 30_000 },
+      )
       .toBe(1);
     await expect.poll(status, { timeout: 30_000 }).toBe(200);
     const granted = api.requests.find((r) => r.path.includes('from=page') && r.authorization !== null)?.authorization;
@@ -154,9 +172,19 @@ describe('security: subdomain frames in Firefox', () => {
     const frame = page.frames().find((f) => f.url() === frameUrl);
     if (!frame) throw new Error('no uploads frame');
     // The frame's own 402 may open a prompt; it is left to time out: only the header matters here.
-    void frame.evaluate((u) => fetch(u).then((r) => r.status).catch(() => 0), fetchFrom('uploads')).catch(() => {});
+    void frame
+      .evaluate(
+        (u) =>
+          fetch(u)
+            .then((r) => r.status)
+            .catch(() => 0),
+        fetchFrom('uploads'),
+      )
+      .catch(() => {});
     await expect.poll(() => api.requests.filter((r) => r.path.includes('from=uploads')).length).toBeGreaterThan(0);
-    expect(api.requests.filter((r) => r.path.includes('from=uploads')).map((r) => r.authorization === granted)).not.toContain(true);
+    expect(
+      api.requests.filter((r) => r.path.includes('from=uploads')).map((r) => r.authorization === granted),
+    ).not.toContain(true);
     await page.close();
   });
 });

@@ -135,9 +135,13 @@ describe('security: payments', () => {
     await ui('saveSettings', nwcSettings([autoPay(s.url, 5_000_000)]));
     const page = await ext.page();
     await page.goto(`${s.url}/page`);
-    for (const i of [1, 2, 3]) expect(await page.evaluate((p) => fetch(p).then((r) => r.status), `/item/${i}`)).toBe(200);
+    for (const i of [1, 2, 3])
+      expect(await page.evaluate((p) => fetch(p).then((r) => r.status), `/item/${i}`)).toBe(200);
     const fourth = page.evaluate(() => fetch('/item/4').then((r) => r.status));
-    const first = await Promise.race([nextPrompt(ext).then((p) => ({ prompt: p.id })), fourth.then((status) => ({ status }))]);
+    const first = await Promise.race([
+      nextPrompt(ext).then((p) => ({ prompt: p.id })),
+      fourth.then((status) => ({ status })),
+    ]);
     if (!('prompt' in first)) throw new Error(`the 4th payment was made without asking (status ${first.status})`);
     expect((await ui('getPrompt', { id: first.prompt }))?.reason).toMatch(/3 payments to .* in the last 5 min/);
     await ui('answerPrompt', { id: first.prompt, answer: { choice: 'deny' } });
@@ -153,7 +157,8 @@ describe('security: payments', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const paidTo = async (origin: string) => (await ui('listPayments', { origin })).filter((p) => p.status !== 'failed').length > 0;
+  const paidTo = async (origin: string) =>
+    (await ui('listPayments', { origin })).filter((p) => p.status !== 'failed').length > 0;
 
   it("a navigation another site starts (window.open) is that site's to pay: asked, not paid from the service's budget", async () => {
     const api = track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
@@ -163,7 +168,7 @@ describe('security: payments', () => {
     await page.goto(`${evil.url}/page`);
     await page.evaluate((u) => void window.open(u, '_blank'), `${api.url}/paid`);
     const first = await Promise.race([nextPrompt(ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
-    if (first === null) throw new Error("the opened service was paid from its own budget without asking");
+    if (first === null) throw new Error('the opened service was paid from its own budget without asking');
     expect(await ui('getPrompt', { id: first })).toMatchObject({ origin: api.url, initiator: evil.url });
     await ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
     expect(await paidTo(api.url)).toBe(false);
@@ -197,7 +202,14 @@ describe('security: payments', () => {
     ext.worker.on('console', listen);
     const page = await ext.page();
     await page.goto(`${site.url}/page`);
-    const got = await page.evaluate((u) => fetch(u).then((r) => `status ${r.status}`, (e: Error) => e.message), `${api.url}/item/1`);
+    const got = await page.evaluate(
+      (u) =>
+        fetch(u).then(
+          (r) => `status ${r.status}`,
+          (e: Error) => e.message,
+        ),
+      `${api.url}/item/1`,
+    );
     expect(got).not.toMatch(/^status/);
     const outcome = await Promise.race([
       once(async () => warned.some((w) => w.includes(`${api.url}/item/1`) && w.includes('could not read')), 'refused'),

@@ -100,9 +100,17 @@ describe('security: the prompt cannot be approved by keys meant for the page', (
     await prompt.waitForLoadState('domcontentloaded');
     // What the OS sends while a key stays down: keydowns flagged as repeats (and their keypress), no keyup.
     const cdp = await ext.context.newCDPSession(prompt);
-    const enter = { key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, nativeVirtualKeyCode: 13, autoRepeat: true };
+    const enter = {
+      key: 'Enter',
+      code: 'Enter',
+      windowsVirtualKeyCode: 13,
+      nativeVirtualKeyCode: 13,
+      autoRepeat: true,
+    };
     for (let n = 0; n < 60 && !prompt.isClosed(); n++) {
-      await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', ...enter, text: '\r', unmodifiedText: '\r' }).catch(() => {});
+      await cdp
+        .send('Input.dispatchKeyEvent', { type: 'keyDown', ...enter, text: '\r', unmodifiedText: '\r' })
+        .catch(() => {});
       await sleep(50);
     }
     await cdp.detach().catch(() => {});
@@ -174,7 +182,10 @@ describe('security: the prompt cannot be approved by keys meant for the page', (
     await approve.click();
     await closed;
     await expect
-      .poll(async () => (await ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+      .poll(
+        async () => (await ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded').length,
+        { timeout: 30_000 },
+      )
       .toBe(1);
     await page.close();
   });

@@ -41,13 +41,16 @@ describe('security: a worker restart never pays twice', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  const heldAt = (s: HoldInvoiceService, i: number) => async () => s.hashes[i] !== undefined && (await s.state(s.hashes[i])) === 'ACCEPTED';
+  const heldAt = (s: HoldInvoiceService, i: number) => async () =>
+    s.hashes[i] !== undefined && (await s.state(s.hashes[i])) === 'ACCEPTED';
 
   /** The page fetches `path` on its own origin: the status and the extension's error code, if any. */
   const fetchWithWhy = (page: Page, path: string) =>
     page.evaluate(async (p) => {
       const why = new Promise<string>((res) =>
-        window.addEventListener('l402-autopilot:error', (e) => res((e as CustomEvent<{ code: string }>).detail.code), { once: true }),
+        window.addEventListener('l402-autopilot:error', (e) => res((e as CustomEvent<{ code: string }>).detail.code), {
+          once: true,
+        }),
       );
       const status = (await fetch(p)).status;
       return { status, code: status === 200 ? null : await why };
@@ -59,7 +62,12 @@ describe('security: a worker restart never pays twice', () => {
     await ui('saveSettings', nwcSettings([autoPay(s.url)]));
     const page = await ext.page();
     await page.goto(`${s.url}/page`);
-    void page.evaluate(() => fetch('/paid').then((r) => r.status, () => 0));
+    void page.evaluate(() =>
+      fetch('/paid').then(
+        (r) => r.status,
+        () => 0,
+      ),
+    );
     await expect.poll(heldAt(s, 0), { timeout: 30_000 }).toBe(true);
     await ext.stopServiceWorker();
     return { s, page };
@@ -68,7 +76,9 @@ describe('security: a worker restart never pays twice', () => {
   /** After the first payment settled: one record, succeeded, and no later invoice ever paid. */
   const paidOnce = async (s: HoldInvoiceService) => {
     const ui2 = (await uiClient(ext)).ui;
-    await expect.poll(async () => (await ui2('listPayments', { origin: s.url })).map((p) => p.status), { timeout: 60_000 }).toEqual(['succeeded']);
+    await expect
+      .poll(async () => (await ui2('listPayments', { origin: s.url })).map((p) => p.status), { timeout: 60_000 })
+      .toEqual(['succeeded']);
     const later = await Promise.all(s.hashes.slice(1).map((h) => s.state(h)));
     expect(later.every((st) => st === 'OPEN')).toBe(true);
     ui = ui2;
@@ -88,19 +98,22 @@ describe('security: a worker restart never pays twice', () => {
   });
 
   // Repeated: whether the woken worker sees the navigation's 402 before or after its resume pass varies by run.
-  it.each([1, 2, 3])('stopped while in flight, woken by the page navigating to the paid URL: no second invoice paid; after settle it opens with one payment (run %i)', async () => {
-    const { s, page } = await payAndStopInFlight();
-    // The navigation's 402 (with a NEW invoice) wakes the worker: nothing else talks to it meanwhile.
-    await page.goto(`${s.url}/paid`).catch(() => null);
-    expect(s.hashes).toHaveLength(2);
-    await s.settle(s.hashes[0] as string);
-    await paidOnce(s);
-    await page.goto(`${s.url}/paid`).catch(() => null);
-    await expect.poll(() => page.content(), { timeout: 30_000 }).toContain('paid content');
-    expect((await ui('listPayments', { origin: s.url })).length).toBe(1);
-    expect(await Promise.all(s.hashes.slice(1).map((h) => s.state(h)))).not.toContain('ACCEPTED');
-    await page.close();
-  });
+  it.each([1, 2, 3])(
+    'stopped while in flight, woken by the page navigating to the paid URL: no second invoice paid; after settle it opens with one payment (run %i)',
+    async () => {
+      const { s, page } = await payAndStopInFlight();
+      // The navigation's 402 (with a NEW invoice) wakes the worker: nothing else talks to it meanwhile.
+      await page.goto(`${s.url}/paid`).catch(() => null);
+      expect(s.hashes).toHaveLength(2);
+      await s.settle(s.hashes[0] as string);
+      await paidOnce(s);
+      await page.goto(`${s.url}/paid`).catch(() => null);
+      await expect.poll(() => page.content(), { timeout: 30_000 }).toContain('paid content');
+      expect((await ui('listPayments', { origin: s.url })).length).toBe(1);
+      expect(await Promise.all(s.hashes.slice(1).map((h) => s.state(h)))).not.toContain('ACCEPTED');
+      await page.close();
+    },
+  );
 
   // Repeated: which of the two prompts the user answers first after the restart is the race; both orders run.
   it.each(['stale prompt first', 'new prompt first'] as const)(
@@ -110,7 +123,12 @@ describe('security: a worker restart never pays twice', () => {
       await ui('saveSettings', nwcSettings([])); // no rule: every payment asks
       const page = await ext.page();
       await page.goto(`${s.url}/page`);
-      void page.evaluate(() => fetch('/paid').then((r) => r.status, () => 0));
+      void page.evaluate(() =>
+        fetch('/paid').then(
+          (r) => r.status,
+          () => 0,
+        ),
+      );
       const stale = await nextPrompt(ext);
       await ext.stopServiceWorker();
       // The page's own call wakes the worker and gets a NEW invoice: a second prompt for the same resource.
@@ -128,7 +146,9 @@ describe('security: a worker restart never pays twice', () => {
         await expect.poll(() => stale.page.getByTestId('payment-checking').count(), { timeout: 10_000 }).toBe(1);
         await approve(stale.id).catch(() => null);
       }
-      const popup = await ext.openExtensionPage(`src/extension/ui/popup/index.html?origin=${encodeURIComponent(s.url)}`);
+      const popup = await ext.openExtensionPage(
+        `src/extension/ui/popup/index.html?origin=${encodeURIComponent(s.url)}`,
+      );
       await expect.poll(() => popup.getByTestId('payment-checking').count(), { timeout: 10_000 }).toBe(1);
       expect(await popup.getByTestId('payment-checking').textContent()).toMatch(/being checked/);
       // While it is held, the page calling again (a new invoice) joins the payment in flight: nothing new is paid.
@@ -139,7 +159,9 @@ describe('security: a worker restart never pays twice', () => {
       await s.settle(s.hashes[1] as string);
       expect(await second).toEqual({ status: 200, code: null });
       expect(await third).toEqual({ status: 200, code: null });
-      await expect.poll(async () => (await ui2('listPayments', { origin: s.url })).map((p) => p.status), { timeout: 60_000 }).toEqual(['succeeded']);
+      await expect
+        .poll(async () => (await ui2('listPayments', { origin: s.url })).map((p) => p.status), { timeout: 60_000 })
+        .toEqual(['succeeded']);
       const others = await Promise.all(s.hashes.filter((_, i) => i !== 1).map((h) => s.state(h)));
       expect(others.every((st) => st === 'OPEN')).toBe(true);
       await expect.poll(() => popup.getByTestId('payment-checking').count(), { timeout: 10_000 }).toBe(0);
@@ -149,13 +171,16 @@ describe('security: a worker restart never pays twice', () => {
   );
 
   // Repeated: whether the woken worker's resume pass or the page's call reaches the wallet first varies by run.
-  it.each([1, 2, 3])('stopped while in flight, settled while stopped, woken by the page calling again: served by the recovered token, one payment (run %i)', async () => {
-    const { s, page } = await payAndStopInFlight();
-    await s.settle(s.hashes[0] as string);
-    await page.reload();
-    const answer = await Promise.race([fetchWithWhy(page, '/paid'), once(heldAt(s, 1), 'a second invoice was paid')]);
-    expect(answer).toEqual({ status: 200, code: null });
-    await paidOnce(s);
-    await page.close();
-  });
+  it.each([1, 2, 3])(
+    'stopped while in flight, settled while stopped, woken by the page calling again: served by the recovered token, one payment (run %i)',
+    async () => {
+      const { s, page } = await payAndStopInFlight();
+      await s.settle(s.hashes[0] as string);
+      await page.reload();
+      const answer = await Promise.race([fetchWithWhy(page, '/paid'), once(heldAt(s, 1), 'a second invoice was paid')]);
+      expect(answer).toEqual({ status: 200, code: null });
+      await paidOnce(s);
+      await page.close();
+    },
+  );
 });

@@ -27,7 +27,12 @@ function withProbe(dist: string): string {
   cpSync(dist, dir, { recursive: true });
   writeFileSync(join(dir, 'probe.js'), PROBE);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { content_scripts: object[] };
-  manifest.content_scripts.push({ matches: ['http://*/*'], js: ['probe.js'], run_at: 'document_idle', all_frames: false });
+  manifest.content_scripts.push({
+    matches: ['http://*/*'],
+    js: ['probe.js'],
+    run_at: 'document_idle',
+    all_frames: false,
+  });
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;
 }

@@ -30,7 +30,8 @@ describe('security: a server cannot fill session storage', () => {
 
   it('huge challenges, on one URL and on many, leave storage.session small, and the next prompt still opens', async () => {
     const flood = createServer((req, res) => {
-      if (req.url === '/page') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<title>flood</title>');
+      if (req.url === '/page')
+        return void res.writeHead(200, { 'content-type': 'text/html' }).end('<title>flood</title>');
       // Half the flood hits one URL, half a new URL each time.
       const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n'));
       res.writeHead(402, { 'www-authenticate': n % 2 ? HUGE : LARGE, 'content-type': 'text/plain' }).end('pay');

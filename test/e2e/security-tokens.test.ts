@@ -22,8 +22,10 @@ describe('security: where a token goes', () => {
     closers.push(() => s.close());
     return s;
   };
-  const succeeded = async (origin: string) => (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
-  const withAuth = (s: TestServer, path: string) => s.requests.filter((r) => r.path.startsWith(path) && r.authorization !== null);
+  const succeeded = async (origin: string) =>
+    (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+  const withAuth = (s: TestServer, path: string) =>
+    s.requests.filter((r) => r.path.startsWith(path) && r.authorization !== null);
 
   beforeAll(async () => {
     ext = await launchExtension();
@@ -51,7 +53,9 @@ describe('security: where a token goes', () => {
     // The page's first call already resolves with the paid 200 (its wrapper retries once the rule is in place).
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 }).toBe(200);
+    await expect
+      .poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 })
+      .toBe(200);
     return page;
   };
 
@@ -63,7 +67,10 @@ describe('security: where a token goes', () => {
     const before = withAuth(api, '/paid').length;
     await page.goto(`${evil.url}/page`);
     const asked = denyPromptFor(evil.url, api.url);
-    const got = await page.evaluate((u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })), `${api.url}/paid`);
+    const got = await page.evaluate(
+      (u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })),
+      `${api.url}/paid`,
+    );
     expect(got.status).toBe(402);
     await asked;
     expect(withAuth(api, '/paid').length).toBe(before);
@@ -83,7 +90,9 @@ describe('security: where a token goes', () => {
     // The page's first call already resolves with the paid 200 (its wrapper retries once the rule is in place).
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
     await expect.poll(async () => (await succeeded(api.url)).length, { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 }).toBe(200);
+    await expect
+      .poll(() => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`), { timeout: 30_000 })
+      .toBe(200);
     const before = withAuth(api, '/paid').length;
     const frame = page.frames().find((f) => f.url().startsWith(evilUrl));
     if (!frame) throw new Error('no third-party frame');
@@ -105,7 +114,9 @@ describe('security: where a token goes', () => {
     api.rotateRootKey();
     const status = () => page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`);
     expect(await status()).toBe(402);
-    await expect.poll(async () => (await ui('listTokens', {})).map((t) => t.paymentHash)).not.toContain(paid?.paymentHash);
+    await expect
+      .poll(async () => (await ui('listTokens', {})).map((t) => t.paymentHash))
+      .not.toContain(paid?.paymentHash);
     const sent = api.requests.length;
     expect(await status()).toBe(402);
     expect(api.requests.slice(sent).every((r) => r.authorization === null)).toBe(true);
@@ -118,7 +129,10 @@ describe('security: where a token goes', () => {
     const site = await sink();
     const out = await sink();
     const page = await buyCrossOrigin(api, site);
-    await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/go?to=${encodeURIComponent(`${out.url}/xhr-leak`)}`);
+    await page.evaluate(
+      (u) => fetch(u).then((r) => r.status),
+      `${api.url}/go?to=${encodeURIComponent(`${out.url}/xhr-leak`)}`,
+    );
     expect(withAuth(api, '/go')).toHaveLength(1);
     expect(out.requests.some((r) => r.path === '/xhr-leak')).toBe(true);
     expect(withAuth(out, '/xhr-leak')).toEqual([]);

@@ -71,7 +71,10 @@ async function paidCount(host: string): Promise<number> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'l402-ui-e2e-'));
-  server = await startServer({ config: { port: 0, dataDir, pairPriceMsat: PRICE_MSAT }, backend: lndBackend(lnd('alice')) });
+  server = await startServer({
+    config: { port: 0, dataDir, pairPriceMsat: PRICE_MSAT },
+    backend: lndBackend(lnd('alice')),
+  });
   ext = await launchExtension();
 }, 60_000);
 
@@ -148,8 +151,12 @@ describe('extension UI on regtest', () => {
     // The popup says why: no rule of its own, auto-paid within the caps.
     const popup = await ext.openExtensionPage(`${UI('popup/index.html')}?origin=${encodeURIComponent(server.url)}`);
     await popup.getByTestId('site-no-rule').waitFor();
-    expect(await popup.getByTestId('site-no-rule').textContent()).toContain('paid without asking within your per-payment and daily caps');
-    expect(await popup.getByRole('switch', { name: 'Auto-pay on this site' }).getAttribute('aria-checked')).toBe('true');
+    expect(await popup.getByTestId('site-no-rule').textContent()).toContain(
+      'paid without asking within your per-payment and daily caps',
+    );
+    expect(await popup.getByRole('switch', { name: 'Auto-pay on this site' }).getAttribute('aria-checked')).toBe(
+      'true',
+    );
     await popup.close();
   }, 120_000);
 
@@ -172,7 +179,9 @@ describe('extension UI on regtest', () => {
     await page.getByLabel('Per-payment cap').waitFor();
     expect(await page.getByLabel('Per-payment cap').inputValue()).toBe('250');
     expect(await page.getByLabel(`Budget for ${server.url}`).inputValue()).toBe('2000');
-    expect(await page.getByRole('switch', { name: `Auto-pay on ${server.url}` }).getAttribute('aria-checked')).toBe('true');
+    expect(await page.getByRole('switch', { name: `Auto-pay on ${server.url}` }).getAttribute('aria-checked')).toBe(
+      'true',
+    );
     expect(await page.getByRole('list', { name: 'Blocked sites' }).textContent()).toContain('*.casino.example');
 
     // Auto-pay for sites without a rule (on from the onboarding preset) needs both caps: refused without one.
@@ -180,9 +189,9 @@ describe('extension UI on regtest', () => {
     expect(await unlisted.getAttribute('aria-checked')).toBe('true');
     await page.getByLabel('Daily cap').fill('');
     await page.getByRole('button', { name: 'Save rules' }).click();
-    await expect.poll(() => page.locator('.field-error').allTextContents()).toContain(
-      'Auto-paying sites without a rule needs a daily cap: enter one, or switch that off below.',
-    );
+    await expect
+      .poll(() => page.locator('.field-error').allTextContents())
+      .toContain('Auto-paying sites without a rule needs a daily cap: enter one, or switch that off below.');
     // Switched off, sites without a rule ask again (the prompt test below relies on it).
     await page.getByLabel('Daily cap').fill('5000');
     await unlisted.click();
@@ -196,13 +205,13 @@ describe('extension UI on regtest', () => {
     await page.getByLabel('Per-payment cap').fill('-5');
     await page.getByLabel('Block a site').fill('ftp://nope');
     await page.getByRole('button', { name: 'Block', exact: true }).click();
-    await expect.poll(() => page.locator('.field-error').allTextContents()).toContain(
-      'Use an origin like https://api.example.com or a domain like *.example.com.',
-    );
+    await expect
+      .poll(() => page.locator('.field-error').allTextContents())
+      .toContain('Use an origin like https://api.example.com or a domain like *.example.com.');
     await page.getByRole('button', { name: 'Save rules' }).click();
-    await expect.poll(() => page.locator('.field-error').allTextContents()).toContain(
-      'Use a whole number of sats, 0 or more (no decimals).',
-    );
+    await expect
+      .poll(() => page.locator('.field-error').allTextContents())
+      .toContain('Use a whole number of sats, 0 or more (no decimals).');
     expect(await page.getByRole('alert').first().textContent()).toContain('need fixing');
     await page.reload();
     await page.getByLabel('Per-payment cap').waitFor();
@@ -219,7 +228,9 @@ describe('extension UI on regtest', () => {
     expect(await callSimilarity(site)).toBe(200);
 
     // The Lightning payment as bob's node saw it: amount and routing fee.
-    const paid = (await lnd('bob').listPayments(200)).filter((p) => p.status === 'SUCCEEDED' && p.valueMsat === PRICE_MSAT);
+    const paid = (await lnd('bob').listPayments(200)).filter(
+      (p) => p.status === 'SUCCEEDED' && p.valueMsat === PRICE_MSAT,
+    );
     expect(paid.length).toBeGreaterThan(0);
 
     const popup = await ext.openExtensionPage(`${UI('popup/index.html')}?origin=${encodeURIComponent(server.url)}`);
@@ -297,7 +308,10 @@ describe('extension UI on regtest', () => {
     const other = server.url.replace('127.0.0.1', 'localhost');
     const site = await ext.page();
     await site.goto(`${other}/health`);
-    const promptOpened = ext.context.waitForEvent('page', { predicate: (p) => p.url().includes('/ui/prompt/'), timeout: 30_000 });
+    const promptOpened = ext.context.waitForEvent('page', {
+      predicate: (p) => p.url().includes('/ui/prompt/'),
+      timeout: 30_000,
+    });
     const status = callSimilarity(site);
     const prompt = await promptOpened;
     await prompt.getByTestId('prompt-amount').waitFor();

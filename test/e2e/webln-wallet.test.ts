@@ -22,8 +22,15 @@ type Webln = {
   getInfo(): Promise<{ methods: string[] }>;
   sendPayment(pr: string): Promise<{ preimage: string }>;
   makeInvoice(a: { amount: number; defaultMemo?: string }): Promise<{ paymentRequest: string }>;
-  lookupInvoice(a: { paymentHash?: string; paymentRequest?: string }): Promise<{ paymentRequest: string; paid: boolean; preimage?: string }>;
-  keysend(a: { destination: string; amount: number; customRecords?: Record<string, string> }): Promise<{ preimage: string }>;
+  lookupInvoice(a: {
+    paymentHash?: string;
+    paymentRequest?: string;
+  }): Promise<{ paymentRequest: string; paid: boolean; preimage?: string }>;
+  keysend(a: {
+    destination: string;
+    amount: number;
+    customRecords?: Record<string, string>;
+  }): Promise<{ preimage: string }>;
   signMessage(m: string): Promise<unknown>;
 };
 
@@ -33,7 +40,6 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
   let server: RunningServer;
   let dataDir: string;
   const alice = lndBackend(lnd('alice'));
-
 
   /** Opens `url` and grants it window.webln through the real permission prompt. */
   const enabledPage = async (url: string): Promise<Page> => {
@@ -67,7 +73,9 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     expect(methods).toEqual(expect.arrayContaining(['lookupInvoice', 'keysend', 'signMessage']));
 
     // An invoice bob's wallet made (nobody on this network can pay bob: the channels all point away from him).
-    const made = await page.evaluate(() => (window as unknown as { webln: Webln }).webln.makeInvoice({ amount: 2, defaultMemo: 'e2e lookup' }));
+    const made = await page.evaluate(() =>
+      (window as unknown as { webln: Webln }).webln.makeInvoice({ amount: 2, defaultMemo: 'e2e lookup' }),
+    );
     const byRequest = await page.evaluate(
       (pr) => (window as unknown as { webln: Webln }).webln.lookupInvoice({ paymentRequest: pr }),
       made.paymentRequest,
@@ -96,25 +104,43 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     const alicePubkey = (await alice.getInfo()).pubkey;
     const sent = await page.evaluate(
       (d) =>
-        (window as unknown as { webln: Webln }).webln.keysend({ destination: d, amount: 4, customRecords: { '696969': 'hi alice' } }),
+        (window as unknown as { webln: Webln }).webln.keysend({
+          destination: d,
+          amount: 4,
+          customRecords: { '696969': 'hi alice' },
+        }),
       alicePubkey,
     );
     const hash = createHash('sha256').update(Buffer.from(sent.preimage, 'hex')).digest('hex');
     const atAlice = await lnd('alice').lookupInvoice(hash);
-    expect(atAlice).toMatchObject({ state: 'SETTLED', amountPaidMsat: 4_000, isKeysend: true, preimageHex: sent.preimage });
+    expect(atAlice).toMatchObject({
+      state: 'SETTLED',
+      amountPaidMsat: 4_000,
+      isKeysend: true,
+      preimageHex: sent.preimage,
+    });
     expect(Buffer.from(atAlice.customRecords['696969'] ?? '', 'hex').toString()).toBe('hi alice');
     const ledger = await ui('listPayments', { origin: server.url });
-    expect(ledger.find((p) => p.paymentHash === hash)).toMatchObject({ status: 'succeeded', amountMsat: 4_000, kind: 'webln' });
+    expect(ledger.find((p) => p.paymentHash === hash)).toMatchObject({
+      status: 'succeeded',
+      amountMsat: 4_000,
+      kind: 'webln',
+    });
 
     // signMessage: asked every time (the message is shown); approved, bob's node key signs and alice's lnd
     // recovers bob; declined, the page gets the WebLN rejection and no signature.
-    const signing = page.evaluate(() => (window as unknown as { webln: Webln }).webln.signMessage('hello from the page'));
+    const signing = page.evaluate(() =>
+      (window as unknown as { webln: Webln }).webln.signMessage('hello from the page'),
+    );
     const ask = await nextPrompt(ext);
     expect(await ui('getPrompt', { id: ask.id })).toMatchObject({ origin: server.url, memo: 'hello from the page' });
     await ui('answerPrompt', { id: ask.id, answer: { choice: 'approve-once' } });
     const signed = (await signing) as { message: string; signature: string };
     expect(signed.message).toBe('hello from the page');
-    expect(await lnd('alice').verifyMessage('hello from the page', signed.signature)).toEqual({ valid: true, pubkey: regtest().nodes.bob.pubkey });
+    expect(await lnd('alice').verifyMessage('hello from the page', signed.signature)).toEqual({
+      valid: true,
+      pubkey: regtest().nodes.bob.pubkey,
+    });
     const declined = page.evaluate(() =>
       (window as unknown as { webln: Webln }).webln.signMessage('sign away my node').then(
         () => 'signed',
@@ -132,7 +158,10 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', {
       methods: ['get_balance', 'pay_invoice', 'make_invoice', 'lookup_invoice', 'list_transactions'],
     });
-    await ui('saveSettings', nwcSettings([autoPay(server.url)], { webln: 'always', wallet: { kind: 'nwc', uri: nwcUri } }));
+    await ui(
+      'saveSettings',
+      nwcSettings([autoPay(server.url)], { webln: 'always', wallet: { kind: 'nwc', uri: nwcUri } }),
+    );
     // Another origin than the previous test's (whose window.webln permission is remembered): asked afresh.
     const page = await enabledPage(`${server.url.replace('127.0.0.1', 'localhost')}/health`);
     const methods = (await page.evaluate(() => (window as unknown as { webln: Webln }).webln.getInfo())).methods;
@@ -158,14 +187,19 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     expect(await refusal('keysend', { destination: alicePubkey, amount: 1 })).toBe(
       'UnsupportedMethodError unsupported: keysend is not supported by this wallet',
     );
-    expect(await refusal('signMessage', 'hello')).toBe('UnsupportedMethodError unsupported: signMessage is not supported by this wallet');
+    expect(await refusal('signMessage', 'hello')).toBe(
+      'UnsupportedMethodError unsupported: signMessage is not supported by this wallet',
+    );
     // Refused before any budget was reserved or any ledger entry written.
     expect(await ui('listPayments', {})).toHaveLength(paymentsBefore);
     await page.close();
   });
 
   it("wallet kind 'webln': a 402 is paid through that tab's own pre-existing provider → 200", async () => {
-    await ui('saveSettings', { ...nwcSettings([autoPay(server.url)], { webln: 'when-absent' }), wallet: { kind: 'webln' } });
+    await ui('saveSettings', {
+      ...nwcSettings([autoPay(server.url)], { webln: 'when-absent' }),
+      wallet: { kind: 'webln' },
+    });
     const bob = new NWCClient({ nostrWalletConnectUrl: regtest().nwcUri });
     const paidThroughPage: string[] = [];
     try {
@@ -199,10 +233,16 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
       await other.goto(`${server.url}/health`);
       await page.goto(`${server.url}/health`);
       // Ours stays out of the way (when-absent): the page keeps its own provider.
-      expect(await page.evaluate(() => (window as unknown as { webln: { isOtherWallet?: boolean } }).webln.isOtherWallet)).toBe(true);
+      expect(
+        await page.evaluate(() => (window as unknown as { webln: { isOtherWallet?: boolean } }).webln.isOtherWallet),
+      ).toBe(true);
       const before = (await ui('listPayments', { origin: server.url })).length;
       const r = await page.evaluate(async (u) => {
-        const res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1,2,3],"b":[2,4,6]}' });
+        const res = await fetch(u, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":[1,2,3],"b":[2,4,6]}',
+        });
         return { status: res.status, body: await res.text() };
       }, `${server.url}/v1/similarity`);
       expect(r.status).toBe(200);
@@ -211,8 +251,14 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
       expect(otherCalls).toEqual([]);
       const paid = await ui('listPayments', { origin: server.url });
       expect(paid).toHaveLength(before + 1);
-      expect(paid.find((p) => p.invoice === paidThroughPage[0])).toMatchObject({ status: 'succeeded', walletKind: 'webln', kind: 'l402' });
-      expect((await alice.lookupInvoice(paid.find((p) => p.invoice === paidThroughPage[0])?.paymentHash ?? '')).state).toBe('settled');
+      expect(paid.find((p) => p.invoice === paidThroughPage[0])).toMatchObject({
+        status: 'succeeded',
+        walletKind: 'webln',
+        kind: 'l402',
+      });
+      expect(
+        (await alice.lookupInvoice(paid.find((p) => p.invoice === paidThroughPage[0])?.paymentHash ?? '')).state,
+      ).toBe('settled');
       await page.close();
       await other.close();
     } finally {
@@ -224,13 +270,20 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     // A server of its own: a fresh origin, not yet allowed to use window.webln. No rule for it: everything is asked. The extension's own fetch wrapper meets the 402 first and
     // asks to pay it as an L402 (kind 'l402'); declining hands the 402 back to the page, whose toolkit then pays
     // through OUR window.webln: enable() → permission prompt, sendPayment → payment prompt (same rules).
-    const demo = await startServer({ config: { port: 0, dataDir: await mkdtemp(join(dataDir, 'demo-')) }, backend: alice });
+    const demo = await startServer({
+      config: { port: 0, dataDir: await mkdtemp(join(dataDir, 'demo-')) },
+      backend: alice,
+    });
     const server = demo; // shadows the shared one for this test
     await ui('saveSettings', nwcSettings([], { webln: 'always' }));
     const page = await ext.page();
     page.on('pageerror', (e) => console.error('demo page error:', e.message));
     await page.goto(`${server.url}/demo`);
-    await expect.poll(() => page.evaluate(() => (window as unknown as { webln?: { l402Autopilot?: boolean } }).webln?.l402Autopilot)).toBe(true);
+    await expect
+      .poll(() =>
+        page.evaluate(() => (window as unknown as { webln?: { l402Autopilot?: boolean } }).webln?.l402Autopilot),
+      )
+      .toBe(true);
     await expect.poll(() => page.textContent('#price')).toMatch(/Price per call: \d+ sats/);
     const before = (await ui('listPayments', { origin: server.url })).length;
     let waiting = nextPrompt(ext);
@@ -250,7 +303,9 @@ describe('window.webln over NWC, wallet kind webln, the demo toolkit through our
     expect(await page.textContent('#status')).toMatch(/^paid \d+ sats with WebLN$/);
     const paid = await ui('listPayments', { origin: server.url });
     expect(paid).toHaveLength(before + 1);
-    const mine = paid.find((p) => p.kind === 'webln' && p.status === 'succeeded' && p.createdAt >= Date.now() - 120_000);
+    const mine = paid.find(
+      (p) => p.kind === 'webln' && p.status === 'succeeded' && p.createdAt >= Date.now() - 120_000,
+    );
     expect(mine).toMatchObject({ origin: server.url, walletKind: 'nwc', amountMsat: expect.any(Number) });
     expect((await alice.lookupInvoice(mine?.paymentHash ?? '')).state).toBe('settled');
     await screenshot(page, 'demo-paid-with-extension-webln');

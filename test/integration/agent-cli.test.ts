@@ -78,7 +78,11 @@ function aliceRaw(path: string, body: unknown): Promise<unknown> {
         res.on('data', (c) => {
           data += c;
         });
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(data)) : reject(new Error(`lnd ${path}: ${res.statusCode} ${data}`))));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(JSON.parse(data))
+            : reject(new Error(`lnd ${path}: ${res.statusCode} ${data}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -112,7 +116,11 @@ async function startItemService(): Promise<{ url: string; holds: Map<string, Buf
       if (path.startsWith('/hold/')) {
         const preimage = randomBytes(32);
         const hash = createHash('sha256').update(preimage).digest();
-        const added = (await aliceRaw('/v2/invoices/hodl', { hash: hash.toString('base64'), value_msat: '10000', expiry: '600' })) as {
+        const added = (await aliceRaw('/v2/invoices/hodl', {
+          hash: hash.toString('base64'),
+          value_msat: '10000',
+          expiry: '600',
+        })) as {
           payment_request: string;
         };
         holds.set(path, preimage);
@@ -123,7 +131,12 @@ async function startItemService(): Promise<{ url: string; holds: Map<string, Buf
         paymentHash = added.paymentHash;
         invoice = added.paymentRequest;
       }
-      const macaroon = mintMacaroon({ rootKey, paymentHash: Buffer.from(paymentHash, 'hex'), tokenId: randomBytes(32), caveats: [`path=${path}`] });
+      const macaroon = mintMacaroon({
+        rootKey,
+        paymentHash: Buffer.from(paymentHash, 'hex'),
+        tokenId: randomBytes(32),
+        caveats: [`path=${path}`],
+      });
       res.writeHead(402, { 'www-authenticate': formatL402Challenge({ macaroon, invoice }) }).end();
     })().catch((e: unknown) => {
       res.writeHead(500).end(String(e));
@@ -177,7 +190,9 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
 
     const first = await run(home, ...args);
     expect(first.code, first.stderr).toBe(0);
-    const paid = json<{ status: number; body: string; paid: { amountSats: number; paymentHash: string } | null }>(first);
+    const paid = json<{ status: number; body: string; paid: { amountSats: number; paymentHash: string } | null }>(
+      first,
+    );
     expect(paid.status).toBe(200);
     expect(JSON.parse(paid.body)).toHaveProperty('similarity');
     expect(paid.paid?.amountSats).toBe(10);
@@ -186,7 +201,11 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
 
     const second = await run(home, ...args);
     expect(second.code, second.stderr).toBe(0);
-    expect(json<{ status: number; paid: unknown; usedToken: boolean }>(second)).toMatchObject({ status: 200, paid: null, usedToken: true });
+    expect(json<{ status: number; paid: unknown; usedToken: boolean }>(second)).toMatchObject({
+      status: 200,
+      paid: null,
+      usedToken: true,
+    });
     const records = await ledger(home);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ status: 'succeeded', paymentHash: paid.paid!.paymentHash });
@@ -233,13 +252,22 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
       expect(tools.map((t) => t.name).sort()).toEqual(['budget', 'fetch', 'payments', 'preview']);
       const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });
       const textOf = (r: Awaited<ReturnType<typeof call>>) => (r.content as { type: string; text: string }[])[0]!.text;
-      const req = { url: `${server.url}/v1/similarity`, method: 'POST', headers: { 'content-type': 'application/json' }, body: similarityBody };
+      const req = {
+        url: `${server.url}/v1/similarity`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: similarityBody,
+      };
 
       const preview = await call('preview', req);
       expect(JSON.parse(textOf(preview))).toMatchObject({ challenge: { amountSats: 10 }, verdict: { action: 'pay' } });
       const r = await call('fetch', req);
       expect(r.isError, textOf(r)).toBeFalsy();
-      const out = JSON.parse(textOf(r)) as { status: number; headers: Record<string, string>; paid: { sats: number; scheme: string; paymentHash: string } };
+      const out = JSON.parse(textOf(r)) as {
+        status: number;
+        headers: Record<string, string>;
+        paid: { sats: number; scheme: string; paymentHash: string };
+      };
       expect(out.status).toBe(200);
       expect(out.headers['content-type']).toMatch(/json/);
       expect(out.paid).toMatchObject({ sats: 10, scheme: 'L402' });
@@ -263,7 +291,10 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
       expect(overSession.isError).toBe(true);
       expect(textOf(overSession)).toMatch(/^refused: .*this run's budget/);
 
-      const payments = JSON.parse(textOf(await call('payments', { limit: 5 }))) as { paymentHash: string; preimage: string }[];
+      const payments = JSON.parse(textOf(await call('payments', { limit: 5 }))) as {
+        paymentHash: string;
+        preimage: string;
+      }[];
       expect(payments).toHaveLength(2);
       expect(payments.map((p) => p.paymentHash)).toContain(out.paid.paymentHash);
     } finally {
@@ -289,7 +320,9 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
     );
     try {
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => clients[i % 2]!.callTool({ name: 'fetch', arguments: { url: `${items.url}/item/${i}` } })),
+        Array.from({ length: 20 }, (_, i) =>
+          clients[i % 2]!.callTool({ name: 'fetch', arguments: { url: `${items.url}/item/${i}` } }),
+        ),
       );
       const texts = results.map((r) => (r.content as { text: string }[])[0]!.text);
       const ok = results.filter((r) => !r.isError);
@@ -337,10 +370,18 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
     // Next start: the fetch resumes the payment (wallet lookup), stores its token and uses it — no new payment.
     const again = await run(home, 'fetch', url);
     expect(again.code, again.stderr).toBe(0);
-    expect(json<{ status: number; paid: unknown; usedToken: boolean }>(again)).toMatchObject({ status: 200, paid: null, usedToken: true });
+    expect(json<{ status: number; paid: unknown; usedToken: boolean }>(again)).toMatchObject({
+      status: 200,
+      paid: null,
+      usedToken: true,
+    });
     const after = await ledger(home);
     expect(after).toHaveLength(1);
-    expect(after[0]).toMatchObject({ paymentHash: hash, status: 'succeeded', preimage: items.holds.get('/hold/1')!.toString('hex') });
+    expect(after[0]).toMatchObject({
+      paymentHash: hash,
+      status: 'succeeded',
+      preimage: items.holds.get('/hold/1')!.toString('hex'),
+    });
     const bobPayments = (await lnd('bob').listPayments(1000)).filter((p) => p.paymentHash === hash);
     expect(bobPayments).toHaveLength(1);
   });

@@ -15,7 +15,11 @@ import type { Wallet } from '../../src/wallet/wallet.ts';
 import { control, lnd } from './regtest-context.ts';
 
 const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
-const init = (): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(PAIR) });
+const init = (): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(PAIR),
+});
 const MODES: ServerConfig['authSchemes'][] = ['l402', 'payment', 'l402,payment'];
 
 describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
@@ -67,9 +71,14 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
 
     if (scheme === 'payment') {
       // Replaying the paid charge credential is refused with a fresh challenge; nothing is served twice.
-      const authorization = sent.find((r) => r.headers.get('authorization')?.startsWith('Payment '))!.headers.get('authorization')!;
+      const authorization = sent
+        .find((r) => r.headers.get('authorization')?.startsWith('Payment '))!
+        .headers.get('authorization')!;
       expect(parsePaymentCredential(authorization).challenge.intent).toBe('charge');
-      const replay = await fetch(`${server.url}/v1/similarity`, { ...init(), headers: { 'content-type': 'application/json', authorization } });
+      const replay = await fetch(`${server.url}/v1/similarity`, {
+        ...init(),
+        headers: { 'content-type': 'application/json', authorization },
+      });
       expect(replay.status).toBe(402);
       expect(await replay.json()).toMatchObject({ rejected: { code: 'charge_spent' } });
     }
@@ -82,17 +91,24 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
     // Node's fetch joins repeated lines with ", ": count the line starts through the raw headers instead.
     const raw = await new Promise<string[]>((resolve, reject) => {
       import('node:http').then(({ request }) => {
-        const req = request(`${server.url}/v1/similarity`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
-          r.resume();
-          const lines: string[] = [];
-          for (let i = 0; i < r.rawHeaders.length; i += 2) if (r.rawHeaders[i]!.toLowerCase() === 'www-authenticate') lines.push(r.rawHeaders[i + 1]!);
-          resolve(lines);
-        });
+        const req = request(
+          `${server.url}/v1/similarity`,
+          { method: 'POST', headers: { 'content-type': 'application/json' } },
+          (r) => {
+            r.resume();
+            const lines: string[] = [];
+            for (let i = 0; i < r.rawHeaders.length; i += 2)
+              if (r.rawHeaders[i]!.toLowerCase() === 'www-authenticate') lines.push(r.rawHeaders[i + 1]!);
+            resolve(lines);
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify(PAIR));
       }, reject);
     });
-    const want = { l402: [['LSAT', 'L402']], payment: [['Payment']], 'l402,payment': [['LSAT', 'L402'], ['Payment']] }[mode];
+    const want = { l402: [['LSAT', 'L402']], payment: [['Payment']], 'l402,payment': [['LSAT', 'L402'], ['Payment']] }[
+      mode
+    ];
     expect(raw.map((l) => [...l.matchAll(/(?:^|, )(LSAT|L402|Payment) /g)].map((m) => m[1]))).toEqual(want);
   });
 
@@ -104,7 +120,11 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
         return wallet.payInvoice(invoice);
       },
     };
-    const e = await fetchWithL402(`${server.url}/v1/similarity`, init(), { wallet: counting, tokenStore: memoryTokenStore(), maxAmountSat: 5 }).catch((x: unknown) => x);
+    const e = await fetchWithL402(`${server.url}/v1/similarity`, init(), {
+      wallet: counting,
+      tokenStore: memoryTokenStore(),
+      maxAmountSat: 5,
+    }).catch((x: unknown) => x);
     expect(isL402FetchError(e, 'over_limit')).toBe(true);
     expect(paid).toEqual([]);
   });

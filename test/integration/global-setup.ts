@@ -127,7 +127,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       controlUrl: `http://127.0.0.1:${(s.controlServer.address() as AddressInfo).port}`,
     };
     project.provide('regtest', summary);
-    log(`[regtest] network + relay + NWC ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs: ${summary.runDir})`);
+    log(
+      `[regtest] network + relay + NWC ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs: ${summary.runDir})`,
+    );
   } catch (e) {
     await teardown(s).catch(() => undefined);
     throw new Error(`regtest global setup failed: ${errorMessage(e)}`, { cause: e });

@@ -124,7 +124,7 @@ describe('regtest Lightning network through NWC', () => {
     }
   });
 
-  it('pay_keysend pays alice without an invoice: our preimage (or the service\'s), settled at alice, TLV records delivered', async () => {
+  it("pay_keysend pays alice without an invoice: our preimage (or the service's), settled at alice, TLV records delivered", async () => {
     const before = (await client.getBalance()).balance;
     const preimage = randomBytes(32).toString('hex');
     const sent = await client.payKeysend({
@@ -150,9 +150,15 @@ describe('regtest Lightning network through NWC', () => {
     // Bad requests are refused before anything is sent.
     const balance = (await client.getBalance()).balance;
     expect((await nwcError(client.payKeysend({ amount: 1_000, pubkey: 'not-a-key' }))).code).toBe('OTHER');
-    expect((await nwcError(client.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, preimage: 'zz' }))).code).toBe('OTHER');
+    expect(
+      (await nwcError(client.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, preimage: 'zz' }))).code,
+    ).toBe('OTHER');
     const reserved = await nwcError(
-      client.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, tlv_records: [{ type: 5482373484, value: '00' }] }),
+      client.payKeysend({
+        amount: 1_000,
+        pubkey: net.nodes.alice.pubkey,
+        tlv_records: [{ type: 5482373484, value: '00' }],
+      }),
     );
     expect(reserved.code).toBe('OTHER');
     expect((await client.getBalance()).balance).toBe(balance);
@@ -166,7 +172,9 @@ describe('regtest Lightning network through NWC', () => {
       const preimage = randomBytes(32).toString('hex');
       const err = await nwcError(budgeted.payKeysend({ amount: 15_000, pubkey: net.nodes.alice.pubkey, preimage }));
       expect(err.code).toBe('QUOTA_EXCEEDED');
-      expect(await alice.lookupInvoice(sha256Hex(preimage)).catch((e: Error) => e.message)).toMatch(/unable to locate|not found/i);
+      expect(await alice.lookupInvoice(sha256Hex(preimage)).catch((e: Error) => e.message)).toMatch(
+        /unable to locate|not found/i,
+      );
     } finally {
       budgeted.close();
     }
@@ -183,15 +191,21 @@ describe('regtest Lightning network through NWC', () => {
   });
 
   it('a connection limited to some methods advertises only those and answers NOT_IMPLEMENTED for the rest', async () => {
-    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', { methods: ['pay_invoice', 'lookup_invoice'] });
+    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', {
+      methods: ['pay_invoice', 'lookup_invoice'],
+    });
     const limited = new NWCClient({ nostrWalletConnectUrl: nwcUri });
     try {
       expect((await limited.getInfo()).methods).toEqual(['get_info', 'pay_invoice', 'lookup_invoice']);
       const preimage = randomBytes(32).toString('hex');
-      expect((await nwcError(limited.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, preimage }))).code).toBe('NOT_IMPLEMENTED');
+      expect(
+        (await nwcError(limited.payKeysend({ amount: 1_000, pubkey: net.nodes.alice.pubkey, preimage }))).code,
+      ).toBe('NOT_IMPLEMENTED');
       expect((await nwcError(limited.signMessage({ message: 'hi' }))).code).toBe('NOT_IMPLEMENTED');
       expect((await nwcError(limited.getBalance())).code).toBe('NOT_IMPLEMENTED');
-      expect(await alice.lookupInvoice(sha256Hex(preimage)).catch((e: Error) => e.message)).toMatch(/unable to locate|not found/i);
+      expect(await alice.lookupInvoice(sha256Hex(preimage)).catch((e: Error) => e.message)).toMatch(
+        /unable to locate|not found/i,
+      );
     } finally {
       limited.close();
     }
@@ -260,7 +274,9 @@ describe('regtest Lightning network through NWC', () => {
       await control('/alice/start');
     }
     const again = await alice.addInvoice({ valueMsat: 2_000, memo: 'alice back' });
-    const paid = await eventually('pay alice after restart', 30_000, () => client.payInvoice({ invoice: again.paymentRequest }));
+    const paid = await eventually('pay alice after restart', 30_000, () =>
+      client.payInvoice({ invoice: again.paymentRequest }),
+    );
     expect(sha256Hex(paid.preimage)).toBe(again.paymentHash);
   });
 
@@ -272,7 +288,9 @@ describe('regtest Lightning network through NWC', () => {
       // Depending on whether the client's socket already noticed the drop: can't connect,
       // can't publish, or no reply in time. Never a wallet answer.
       expect(err).not.toBeInstanceOf(Nip47WalletError);
-      expect(err instanceof Nip47NetworkError || err instanceof Nip47PublishError || err instanceof Nip47TimeoutError).toBe(true);
+      expect(
+        err instanceof Nip47NetworkError || err instanceof Nip47PublishError || err instanceof Nip47TimeoutError,
+      ).toBe(true);
       expect(err.message).toMatch(/connect|timeout|publish/i);
       expect(Date.now() - t0).toBeLessThan(15_000);
     } finally {

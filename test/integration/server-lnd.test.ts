@@ -37,7 +37,9 @@ describe('server with the lnd backend (alice) on regtest', () => {
     const { invoice } = validateChallenge(challenge, { now: Date.now() / 1000, networks: ['regtest'] });
     const { preimage } = await client.payInvoice({ invoice: challenge.invoice });
     expect(verifyPreimage(preimage, invoice.paymentHash)).toBe(true);
-    const paid = await post(server.url, { authorization: formatAuthorization({ macaroons: [challenge.macaroon], preimage }) });
+    const paid = await post(server.url, {
+      authorization: formatAuthorization({ macaroons: [challenge.macaroon], preimage }),
+    });
     return { status: paid.status, paymentHash: invoice.paymentHash };
   }
 

@@ -24,7 +24,11 @@ describe('/demo page', () => {
     server = await startServer({ config: { port: 0, dataDir }, backend: lndBackend(lnd('alice')) });
     provider = new NostrWebLNProvider({ nostrWalletConnectUrl: regtest().nwcUri });
     await provider.enable();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
     page = await browser.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.exposeFunction('__nwcPay', async (invoice: string) => {
@@ -36,7 +40,12 @@ describe('/demo page', () => {
       Object.defineProperty(window, 'webln', {
         value: {
           enable: async () => undefined,
-          getInfo: async () => ({ node: { alias: 'bridge', pubkey: '' }, version: '1', supports: ['lightning'], methods: [] }),
+          getInfo: async () => ({
+            node: { alias: 'bridge', pubkey: '' },
+            version: '1',
+            supports: ['lightning'],
+            methods: [],
+          }),
           makeInvoice: async () => {
             throw new Error('not supported');
           },
@@ -57,7 +66,11 @@ describe('/demo page', () => {
     await page.goto(`${server.url}/demo`);
     await expect.poll(() => page.textContent('#price')).toMatch(/Price per call: \d+ sats/);
     await page.click('#pay-webln');
-    await expect.poll(async () => `${await page.textContent('#result')} ${await page.textContent('#status')}`, { timeout: 60_000 }).toMatch(/^similarity = 0\.99/);
+    await expect
+      .poll(async () => `${await page.textContent('#result')} ${await page.textContent('#status')}`, {
+        timeout: 60_000,
+      })
+      .toMatch(/^similarity = 0\.99/);
     expect(await page.textContent('#status')).toMatch(/^paid \d+ sats with WebLN$/);
     expect(payments).toHaveLength(1);
 

@@ -15,7 +15,11 @@ import { createNwcWallet } from '../../src/wallet/nwc.ts';
 import { control, lnd, regtest } from './regtest-context.ts';
 
 const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
-const init = (): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(PAIR) });
+const init = (): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(PAIR),
+});
 
 describe('toolkit interop on regtest', () => {
   let server: RunningServer;
@@ -71,7 +75,11 @@ describe('toolkit interop on regtest', () => {
     const wallet = createNwcWallet(nwcUri, { timeoutMs: 60_000 });
     try {
       const tokenStore = memoryTokenStore();
-      const res = await fetchWithL402(`${server.url}/v1/similarity`, init(), { wallet, tokenStore, networks: ['regtest'] });
+      const res = await fetchWithL402(`${server.url}/v1/similarity`, init(), {
+        wallet,
+        tokenStore,
+        networks: ['regtest'],
+      });
       expect(res.status).toBe(200);
       const [token] = await tokenStore.list(new URL(server.url).origin);
       expect((await alice.lookupInvoice(token!.paymentHash)).state).toBe('SETTLED');

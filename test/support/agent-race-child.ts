@@ -29,11 +29,14 @@ if (mode === 'counter') {
     sites: [{ pattern: 'https://api.example', budgetMsat: 5 * 11_000, period: 'daily' as const, autoPay: true }],
   };
   // Reads take a while, as under load: without a cross-process lock both processes read the same totals.
-  const slow = { ...storage, getAll: async <T>(prefix: string) => {
-    const r = await storage.getAll<T>(prefix);
-    await tick();
-    return r;
-  } };
+  const slow = {
+    ...storage,
+    getAll: async <T>(prefix: string) => {
+      const r = await storage.getAll<T>(prefix);
+      await tick();
+      return r;
+    },
+  };
   const results = await Promise.all(
     Array.from({ length: 10 }, (_, i) =>
       tryReserve(

@@ -24,7 +24,13 @@ export function newPreimage(): string {
   return counter.toString(16).padStart(64, '0');
 }
 
-export function makeInvoice(o: { paymentHash: string; sats: number; now?: number; expiry?: number; description?: string }): string {
+export function makeInvoice(o: {
+  paymentHash: string;
+  sats: number;
+  now?: number;
+  expiry?: number;
+  description?: string;
+}): string {
   return signTestInvoice({
     signingKey: SIGNING_KEY,
     satoshis: o.sats,
@@ -55,7 +61,12 @@ export function makeChallenge(
     tokenId: hexToBytes(preimage),
     caveats: o.caveats ?? [],
   });
-  const invoice = makeInvoice({ paymentHash: o.invoiceHash ?? paymentHash, sats: o.sats ?? 10, now: o.now, expiry: o.expiry });
+  const invoice = makeInvoice({
+    paymentHash: o.invoiceHash ?? paymentHash,
+    sats: o.sats ?? 10,
+    now: o.now,
+    expiry: o.expiry,
+  });
   return { preimage, paymentHash, invoice, macaroon, header: formatL402Challenge({ macaroon, invoice }) };
 }
 
@@ -98,7 +109,8 @@ export class FakeWallet implements Wallet {
 
   async lookupPayment(paymentHash: string): Promise<PaymentLookup> {
     const preimage = this.preimages.get(paymentHash);
-    if (!this.hideSettled && this.settled.has(paymentHash) && preimage) return { state: 'succeeded', preimage, feeMsat: this.feeMsat };
+    if (!this.hideSettled && this.settled.has(paymentHash) && preimage)
+      return { state: 'succeeded', preimage, feeMsat: this.feeMsat };
     return this.lookupDefault;
   }
 
@@ -115,7 +127,10 @@ export class FakeWallet implements Wallet {
 export function settingsWith(rules: Partial<Rules> = {}): Settings {
   return {
     ...DEFAULT_SETTINGS,
-    wallet: { kind: 'nwc', uri: `nostr+walletconnect://${'ab'.repeat(32)}?relay=wss%3A%2F%2Frelay.example&secret=${'cd'.repeat(32)}` },
+    wallet: {
+      kind: 'nwc',
+      uri: `nostr+walletconnect://${'ab'.repeat(32)}?relay=wss%3A%2F%2Frelay.example&secret=${'cd'.repeat(32)}`,
+    },
     rules: { ...DEFAULT_SETTINGS.rules, ...rules },
   };
 }

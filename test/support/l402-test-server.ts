@@ -107,13 +107,20 @@ export function createTestServer(o: TestServerOptions = {}) {
     const paymentHash = paymentHashOf(preimage);
     preimages.set(paymentHash, preimage);
     const timestamp = Math.floor(now() / 1000);
-    return { paymentHash, invoice: makeInvoice({ paymentHash, amountSat, timestamp, expirySeconds: o.invoiceExpirySeconds ?? 600 }) };
+    return {
+      paymentHash,
+      invoice: makeInvoice({ paymentHash, amountSat, timestamp, expirySeconds: o.invoiceExpirySeconds ?? 600 }),
+    };
   }
 
   function chargeLine(): string {
     const amount = o.chargePriceSat ?? o.priceSat ?? 10;
     const { invoice, paymentHash } = newInvoice(amount);
-    const request = encodeChargeRequest({ amount: String(amount), currency: 'sat', methodDetails: { invoice, paymentHash, network: 'regtest' } });
+    const request = encodeChargeRequest({
+      amount: String(amount),
+      currency: 'sat',
+      methodDetails: { invoice, paymentHash, network: 'regtest' },
+    });
     const expires = new Date(now() + 600_000).toISOString().replace(/\.\d+Z$/, 'Z');
     const params = { realm: 'api.test', method: 'lightning', intent: 'charge', request, expires };
     return formatPaymentChallenge({ id: paymentChallengeId(hmacKey, params), ...params });
@@ -125,7 +132,15 @@ export function createTestServer(o: TestServerOptions = {}) {
     x402Issued.add(invoice);
     const accepts = [
       { scheme: 'exact', network: 'eip155:8453', amount: '10000', asset: 'USDC', payTo: '0x0' },
-      { scheme: 'exact', network: REGTEST_CAIP2, amount: String(amount * 1000), asset: 'BTC', payTo: 'anonymous', maxTimeoutSeconds: 600, extra: { paymentMethod: 'lightning', invoice } },
+      {
+        scheme: 'exact',
+        network: REGTEST_CAIP2,
+        amount: String(amount * 1000),
+        asset: 'BTC',
+        payTo: 'anonymous',
+        maxTimeoutSeconds: 600,
+        extra: { paymentMethod: 'lightning', invoice },
+      },
     ];
     return bytesToBase64(new TextEncoder().encode(JSON.stringify({ x402Version: 2, accepts })));
   }
@@ -167,9 +182,19 @@ export function createTestServer(o: TestServerOptions = {}) {
     if (o.validForSeconds !== undefined) {
       caveats.push(caveat.validUntil('similarity', Math.floor(now() / 1000) + o.validForSeconds));
     }
-    const macaroon = mintMacaroon({ rootKey, paymentHash: hexToBytes(paymentHash)!, tokenId: randomBytes(32), caveats });
+    const macaroon = mintMacaroon({
+      rootKey,
+      paymentHash: hexToBytes(paymentHash)!,
+      tokenId: randomBytes(32),
+      caveats,
+    });
     const timestamp = Math.floor(now() / 1000);
-    const invoice = makeInvoice({ paymentHash, amountSat: o.priceSat ?? 10, timestamp, expirySeconds: o.invoiceExpirySeconds ?? 600 });
+    const invoice = makeInvoice({
+      paymentHash,
+      amountSat: o.priceSat ?? 10,
+      timestamp,
+      expirySeconds: o.invoiceExpirySeconds ?? 600,
+    });
     const c = o.mutate ? o.mutate({ macaroon, invoice }) : { macaroon, invoice };
     if (o.fixedChallenge) fixed = c;
     return c;
@@ -197,7 +222,13 @@ export function createTestServer(o: TestServerOptions = {}) {
     if (!o.alwaysChallenge && authorised(authorization)) return Response.json({ ok: true, path });
     const charge = o.alwaysChallenge ? null : chargeOk(authorization);
     if (charge) {
-      const receipt = formatPaymentReceipt({ status: 'success', method: 'lightning', timestamp: new Date(now()).toISOString(), reference: 'r', challengeId: charge.id });
+      const receipt = formatPaymentReceipt({
+        status: 'success',
+        method: 'lightning',
+        timestamp: new Date(now()).toISOString(),
+        reference: 'r',
+        challengeId: charge.id,
+      });
       return Response.json({ ok: true, path }, { headers: { 'payment-receipt': receipt } });
     }
     if (!o.alwaysChallenge && x402Ok(req.headers.get('payment-signature'))) return Response.json({ ok: true, path });
@@ -207,7 +238,8 @@ export function createTestServer(o: TestServerOptions = {}) {
     if (o.challenge) return o.challenge();
     const headers = new Headers({ 'content-type': 'application/json' });
     for (const scheme of o.schemes ?? ['l402']) {
-      if (scheme === 'l402') for (const line of formatL402Challenges(mint(), { lsatTwin: true })) headers.append('www-authenticate', line);
+      if (scheme === 'l402')
+        for (const line of formatL402Challenges(mint(), { lsatTwin: true })) headers.append('www-authenticate', line);
       if (scheme === 'payment') headers.append('www-authenticate', chargeLine());
       if (scheme === 'x402') headers.set('payment-required', x402Header());
     }
@@ -238,7 +270,10 @@ export interface TestWalletOptions {
 }
 
 /** A `{ payInvoice }` wallet that "pays" by looking the preimage up on the test server. */
-export function createTestWallet(server: { preimages: Map<string, string>; settled?: Set<string> }, o: TestWalletOptions = {}) {
+export function createTestWallet(
+  server: { preimages: Map<string, string>; settled?: Set<string> },
+  o: TestWalletOptions = {},
+) {
   const paid: string[] = [];
   return {
     paid,

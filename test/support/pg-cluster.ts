@@ -36,7 +36,8 @@ function pgBin(cmd: string): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', cmd))) : [];
   versions.sort((a, b) => Number(b) - Number(a));
-  if (versions.length === 0) throw new Error(`postgres test cluster: ${cmd} not found on PATH or in ${root} (apt-get install postgresql)`);
+  if (versions.length === 0)
+    throw new Error(`postgres test cluster: ${cmd} not found on PATH or in ${root} (apt-get install postgresql)`);
   return join(root, versions[0] as string, 'bin', cmd);
 }
 
@@ -64,9 +65,29 @@ export async function startPgCluster(): Promise<PgCluster> {
   const password = randomBytes(12).toString('hex');
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
-  run('initdb', ['-D', join(dir, 'db'), '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']);
+  run('initdb', [
+    '-D',
+    join(dir, 'db'),
+    '-U',
+    'postgres',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   const start = (): void =>
-    run('pg_ctl', ['-D', join(dir, 'db'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), '-w', 'start']);
+    run('pg_ctl', [
+      '-D',
+      join(dir, 'db'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      'start',
+    ]);
   const stop = (): void => run('pg_ctl', ['-D', join(dir, 'db'), '-m', 'fast', '-w', 'stop']);
   start();
   let running = true;

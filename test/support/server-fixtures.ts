@@ -33,7 +33,13 @@ export interface Fixture {
 
 /** A full app over `dataDir` (fresh by default); `backend` replaces the dev node for the gate. */
 export function fixture(
-  o: { dataDir?: string; config?: Partial<ServerConfig>; backend?: LightningBackend; nowMs?: number; spentCharges?: ChargeSpender } = {},
+  o: {
+    dataDir?: string;
+    config?: Partial<ServerConfig>;
+    backend?: LightningBackend;
+    nowMs?: number;
+    spentCharges?: ChargeSpender;
+  } = {},
 ): Fixture {
   const dataDir = o.dataDir ?? tempDir();
   const config = loadConfig({ overrides: { dataDir, logRequests: false, ...o.config } });
@@ -57,7 +63,12 @@ export function fixture(
   return { app, config, dev, wallet, clock, logs, dataDir, tokens };
 }
 
-export function post(app: Fixture['app'], path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function post(
+  app: Fixture['app'],
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return Promise.resolve(
     app.fetch(
       new Request(`${BASE}${path}`, {
@@ -72,7 +83,11 @@ export function post(app: Fixture['app'], path: string, body: unknown, headers: 
 export const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
 
 /** Gets a 402 for `path`/`body`, pays it with the dev wallet, and returns the credential header. */
-export async function buyToken(f: Fixture, path = '/v1/similarity', body: unknown = PAIR): Promise<{ authorization: string; macaroon: string; preimage: string }> {
+export async function buyToken(
+  f: Fixture,
+  path = '/v1/similarity',
+  body: unknown = PAIR,
+): Promise<{ authorization: string; macaroon: string; preimage: string }> {
   const res = await post(f.app, path, body);
   if (res.status !== 402) throw new Error(`expected 402, got ${res.status}: ${await res.text()}`);
   const challenge = parseL402Challenge(res.headers.get('www-authenticate') ?? '');

@@ -8,7 +8,14 @@ import { getPayment, listPayments } from './ledger.ts';
 import { budgetTotals, getReservation, listReservations } from './reservations.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { type KeyValueStorage, memoryStorage } from './storage.ts';
-import { type Challenge, FakeWallet, makeChallenge, makeInvoice, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
+import {
+  type Challenge,
+  FakeWallet,
+  makeChallenge,
+  makeInvoice,
+  NOW,
+  settingsWith,
+} from '../../../test/support/background-fixtures.ts';
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
@@ -208,18 +215,23 @@ describe('handleChallenge: concurrency', () => {
     w.wallet.feeMsat = 10_000;
     const ap = createAutopilot(w.deps);
     // Distinct path scopes, so they cannot coalesce: each needs its own payment.
-    const cs = Array.from({ length: 50 }, (_, i) => w.wallet.know(makeChallenge({ sats: 10, caveats: [`path=/r${i}`] })));
-    const results = await Promise.allSettled(cs.map((c, i) => ap.handleChallenge(req(c, { serviceUrl: `${SERVICE}/r${i}` }))));
+    const cs = Array.from({ length: 50 }, (_, i) =>
+      w.wallet.know(makeChallenge({ sats: 10, caveats: [`path=/r${i}`] })),
+    );
+    const results = await Promise.allSettled(
+      cs.map((c, i) => ap.handleChallenge(req(c, { serviceUrl: `${SERVICE}/r${i}` }))),
+    );
     const paid = results.filter((r) => r.status === 'fulfilled');
     expect(w.wallet.paid.length).toBe(5);
     expect(paid).toHaveLength(w.wallet.paid.length);
-    expect(budgetTotals(await listReservations(w.storage), (await loadSettings(w.storage)).rules, PAGE, NOW).siteSpentMsat).toBeLessThanOrEqual(
-      100_000,
-    );
+    expect(
+      budgetTotals(await listReservations(w.storage), (await loadSettings(w.storage)).rules, PAGE, NOW).siteSpentMsat,
+    ).toBeLessThanOrEqual(100_000);
     // The rest were over budget → one prompt (denied), the others answered by that denial.
     expect(w.prompts).toHaveLength(1);
     expect(w.prompts[0]?.reason).toContain("over this site's daily budget");
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as AutopilotError).code).toBe('rejected_by_user');
+    for (const r of results)
+      if (r.status === 'rejected') expect((r.reason as AutopilotError).code).toBe('rejected_by_user');
   });
 
   it('concurrent challenges for the same scope coalesce into ONE payment', async () => {
@@ -265,8 +277,12 @@ describe('handleChallenge: asking and refusing', () => {
     w.answer = () => ({ choice: 'approve-and-budget', budgetMsat: 500_000, period: 'weekly' });
     const ap = createAutopilot(w.deps);
     await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/v1'] }))));
-    expect((await loadSettings(w.storage)).rules.sites).toEqual([{ pattern: PAGE, budgetMsat: 500_000, period: 'weekly', autoPay: true }]);
-    await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/other'] })), { serviceUrl: `${SERVICE}/other` }));
+    expect((await loadSettings(w.storage)).rules.sites).toEqual([
+      { pattern: PAGE, budgetMsat: 500_000, period: 'weekly', autoPay: true },
+    ]);
+    await ap.handleChallenge(
+      req(w.wallet.know(makeChallenge({ caveats: ['path=/other'] })), { serviceUrl: `${SERVICE}/other` }),
+    );
     expect(w.prompts).toHaveLength(1);
     expect(w.wallet.paid).toHaveLength(2);
     // The same service called from another page: that page has no budget, so it asks (denied: nothing paid).
@@ -314,7 +330,10 @@ describe('handleChallenge: asking and refusing', () => {
     const cases: [ChallengeRequest, string][] = [
       [req(makeChallenge({ invoiceHash: other.paymentHash })), 'invalid_challenge/hash_mismatch'],
       [req(makeChallenge({ now: NOW - 7200_000 })), 'invalid_challenge/invoice_expired'],
-      [req(other, { wwwAuthenticate: 'L402 macaroon="%%%", invoice="lnbcrt1"' }), 'invalid_challenge/malformed_challenge'],
+      [
+        req(other, { wwwAuthenticate: 'L402 macaroon="%%%", invoice="lnbcrt1"' }),
+        'invalid_challenge/malformed_challenge',
+      ],
       [req(other, { wwwAuthenticate: 'Payment method="lightning", id="x"' }), 'unsupported_challenge'],
       [req(other, { serviceOrigin: 'https://evil.example' }), 'invalid_challenge'],
       [req(other, { serviceUrl: 'file:///etc/passwd' }), 'invalid_challenge'],
@@ -322,7 +341,9 @@ describe('handleChallenge: asking and refusing', () => {
     for (const [r, code] of cases) expect(await codeOf(ap.handleChallenge(r))).toBe(code);
 
     w.wallet.network = 'bitcoin';
-    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(makeChallenge())))).toBe('invalid_challenge/wrong_network');
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(makeChallenge())))).toBe(
+      'invalid_challenge/wrong_network',
+    );
     expect(w.wallet.paid).toEqual([]);
   });
 });
@@ -331,7 +352,9 @@ describe('challenges only the page reported', () => {
   it('for another origin are never auto-paid: the user is asked', async () => {
     const w = await world();
     const c = w.wallet.know(makeChallenge());
-    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false })))).toBe('rejected_by_user');
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false })))).toBe(
+      'rejected_by_user',
+    );
     expect(w.prompts[0]?.reason).toContain('the browser did not confirm it');
     expect(w.wallet.paid).toEqual([]);
     w.answer = () => ({ choice: 'approve-once' });
@@ -341,7 +364,9 @@ describe('challenges only the page reported', () => {
   it('for another origin are never auto-paid on a site without a rule either, even with auto-pay for unlisted sites', async () => {
     const w = await world(settingsWith({ autoPayUnlisted: true }));
     const c = w.wallet.know(makeChallenge());
-    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false })))).toBe('rejected_by_user');
+    expect(await codeOf(createAutopilot(w.deps).handleChallenge(req(c, { confirmedByBrowser: false })))).toBe(
+      'rejected_by_user',
+    );
     expect(w.prompts).toHaveLength(1);
     expect(w.prompts[0]?.reason).toContain('the browser did not confirm it');
     expect(w.wallet.paid).toEqual([]);
@@ -356,7 +381,9 @@ describe('challenges only the page reported', () => {
     // The service is the page here: its own budget applies.
     const w = await world(settingsWith({ sites: [{ ...AUTO[0]!, pattern: SERVICE }] }));
     const c = w.wallet.know(makeChallenge());
-    expect((await createAutopilot(w.deps).handleChallenge(req(c, { initiator: SERVICE, confirmedByBrowser: false }))).paid).toBe(true);
+    expect(
+      (await createAutopilot(w.deps).handleChallenge(req(c, { initiator: SERVICE, confirmedByBrowser: false }))).paid,
+    ).toBe(true);
     expect(w.prompts).toEqual([]);
   });
 });
@@ -374,22 +401,35 @@ describe('budgets belong to the site the user is on (the initiator)', () => {
     const fromB = w.wallet.know(makeChallenge({ sats: 10 }));
     expect(await codeOf(ap.handleChallenge(req(fromB, { initiator: B })))).toBe('rejected_by_user');
     expect(w.prompts).toHaveLength(1);
-    expect(w.prompts[0]).toMatchObject({ origin: SERVICE, initiator: B, reason: 'no rule for this site yet', siteRemainingMsat: null });
+    expect(w.prompts[0]).toMatchObject({
+      origin: SERVICE,
+      initiator: B,
+      reason: 'no rule for this site yet',
+      siteRemainingMsat: null,
+    });
     expect(await getReservation(w.storage, fromB.paymentHash)).toBeUndefined();
     expect(w.wallet.paid).toEqual([]);
     // A calls the same S: paid silently, counted against A's budget (amount 10 + fee 1 sat), never B's.
     const fromA = w.wallet.know(makeChallenge({ sats: 10 }));
     expect((await ap.handleChallenge(req(fromA, { initiator: A }))).paid).toBe(true);
     expect(w.prompts).toHaveLength(1);
-    expect(await getReservation(w.storage, fromA.paymentHash)).toMatchObject({ origin: SERVICE, initiator: A, state: 'committed' });
+    expect(await getReservation(w.storage, fromA.paymentHash)).toMatchObject({
+      origin: SERVICE,
+      initiator: A,
+      state: 'committed',
+    });
     expect(await spentBy(w, A)).toBe(11_000);
     expect(await spentBy(w, B)).toBe(0);
   });
 
-  it("a rule for the SERVICE does not let another page spend from it: only a visit to the service itself uses it", async () => {
-    const w = await world(settingsWith({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }));
+  it('a rule for the SERVICE does not let another page spend from it: only a visit to the service itself uses it', async () => {
+    const w = await world(
+      settingsWith({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
+    );
     const ap = createAutopilot(w.deps);
-    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: B })))).toBe('rejected_by_user');
+    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: B })))).toBe(
+      'rejected_by_user',
+    );
     expect(w.wallet.paid).toEqual([]);
     expect(await listReservations(w.storage)).toEqual([]);
     // A top-level navigation to S: the page is S itself, so S's budget applies.
@@ -399,7 +439,12 @@ describe('budgets belong to the site the user is on (the initiator)', () => {
   });
 
   it('the deny list on the service refuses it for every initiator, even one with an auto-pay budget', async () => {
-    const w = await world(settingsWith({ sites: [...AUTO, { pattern: SERVICE, budgetMsat: 1e9, period: 'daily', autoPay: true }], deny: [SERVICE] }));
+    const w = await world(
+      settingsWith({
+        sites: [...AUTO, { pattern: SERVICE, budgetMsat: 1e9, period: 'daily', autoPay: true }],
+        deny: [SERVICE],
+      }),
+    );
     w.answer = () => ({ choice: 'approve-once' });
     const ap = createAutopilot(w.deps);
     for (const initiator of [A, B, SERVICE]) {
@@ -463,7 +508,12 @@ describe('a known payment hash is no secret', () => {
   const EVIL = 'https://evil.example';
   /** A challenge of another server reusing `paymentHash` with its own macaroon (the invoice signer is irrelevant). */
   const replay = (paymentHash: string): Challenge => {
-    const macaroon = mintMacaroon({ rootKey: new Uint8Array(32).fill(7), paymentHash: hexBytes(paymentHash), tokenId: new Uint8Array(32).fill(1), caveats: [] });
+    const macaroon = mintMacaroon({
+      rootKey: new Uint8Array(32).fill(7),
+      paymentHash: hexBytes(paymentHash),
+      tokenId: new Uint8Array(32).fill(1),
+      caveats: [],
+    });
     const invoice = makeInvoice({ paymentHash, sats: 1 });
     return { preimage: '', paymentHash, invoice, macaroon, header: formatL402Challenge({ macaroon, invoice }) };
   };
@@ -483,13 +533,15 @@ describe('a known payment hash is no secret', () => {
     ];
     for (const o of cases) expect(await codeOf(ap.handleChallenge(req(r, o)))).toBe('payment_failed');
     // An invoice the wallet cannot pay (unknown preimage) gets the very same answer.
-    expect(await codeOf(ap.handleChallenge(req(makeChallenge(), { serviceUrl: `${EVIL}/y`, initiator: EVIL })))).toBe('payment_failed');
+    expect(await codeOf(ap.handleChallenge(req(makeChallenge(), { serviceUrl: `${EVIL}/y`, initiator: EVIL })))).toBe(
+      'payment_failed',
+    );
     expect(w.wallet.paid).toHaveLength(2);
     expect(await getPayment(w.storage, c.paymentHash)).toEqual(before);
     expect((await listTokens(w.deps)).map((t) => t.grantedTo)).toEqual([[PAGE]]);
   });
 
-  it("the same page and service meeting its own paid invoice again is served its token without paying", async () => {
+  it('the same page and service meeting its own paid invoice again is served its token without paying', async () => {
     const w = await world();
     const ap = createAutopilot(w.deps);
     const c = w.wallet.know(makeChallenge());
@@ -538,13 +590,29 @@ describe('an open payment is resolved before its scope is paid again', () => {
     const ap = createAutopilot(w.deps);
     w.wallet.behaviour = 'timeout';
     w.wallet.hideSettled = true;
-    await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/a'] })), { serviceUrl: `${SERVICE}/a` })));
+    await codeOf(
+      ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/a'] })), { serviceUrl: `${SERVICE}/a` })),
+    );
     w.wallet.behaviour = 'ok';
-    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: ['path=/b'] })), { serviceUrl: `${SERVICE}/b` }))).paid).toBe(true);
-    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a`, initiator: 'https://other.example' }))).paid).toBe(true);
+    expect(
+      (
+        await ap.handleChallenge(
+          req(w.wallet.know(makeChallenge({ caveats: ['path=/b'] })), { serviceUrl: `${SERVICE}/b` }),
+        )
+      ).paid,
+    ).toBe(true);
+    expect(
+      (
+        await ap.handleChallenge(
+          req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a`, initiator: 'https://other.example' }),
+        )
+      ).paid,
+    ).toBe(true);
     w.wallet.lookupDefault = { state: 'failed', reason: 'no route' };
     w.wallet.hideSettled = true;
-    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a` }))).paid).toBe(true);
+    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: `${SERVICE}/a` }))).paid).toBe(
+      true,
+    );
   });
 
   it('after a restart a challenge waits for the resume in progress, and its recovered token serves', async () => {
@@ -603,10 +671,14 @@ describe('tokens that cannot work, and repeat customers', () => {
   });
 
   it('circuit breaker: the 4th payment to one service within 5 minutes asks, whatever the budget, and says why', async () => {
-    const w = await world(settingsWith({ sites: [{ pattern: PAGE, budgetMsat: 10_000_000, period: 'daily', autoPay: true }] }));
+    const w = await world(
+      settingsWith({ sites: [{ pattern: PAGE, budgetMsat: 10_000_000, period: 'daily', autoPay: true }] }),
+    );
     const ap = createAutopilot(w.deps);
     const pay = (i: number) =>
-      ap.handleChallenge(req(w.wallet.know(makeChallenge({ caveats: [`path=/r${i}`], now: w.now })), { serviceUrl: `${SERVICE}/r${i}` }));
+      ap.handleChallenge(
+        req(w.wallet.know(makeChallenge({ caveats: [`path=/r${i}`], now: w.now })), { serviceUrl: `${SERVICE}/r${i}` }),
+      );
     for (const i of [1, 2, 3]) expect((await pay(i)).paid).toBe(true);
     expect(w.prompts).toHaveLength(0);
     expect(await codeOf(pay(4))).toBe('rejected_by_user');
@@ -614,7 +686,9 @@ describe('tokens that cannot work, and repeat customers', () => {
     expect(w.prompts[0]?.reason).toMatch(/3 payments to https:\/\/api\.example\.com in the last 5 min/);
     expect(w.wallet.paid).toHaveLength(3);
     // Another service is not affected; and once the window has passed, the service is paid silently again.
-    expect((await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: 'https://other.example/x' }))).paid).toBe(true);
+    expect(
+      (await ap.handleChallenge(req(w.wallet.know(makeChallenge()), { serviceUrl: 'https://other.example/x' }))).paid,
+    ).toBe(true);
     w.now += 5 * 60_000 + 1;
     expect((await pay(5)).paid).toBe(true);
     expect(w.prompts).toHaveLength(1);
@@ -625,7 +699,11 @@ describe('an opaque initiator', () => {
   it('is never paid automatically, even with auto-pay for unlisted sites; the prompt says what it is', async () => {
     const w = await world(settingsWith({ sites: AUTO, autoPayUnlisted: true }));
     const ap = createAutopilot(w.deps);
-    expect(await codeOf(ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'null', source: 'navigation' })))).toBe('rejected_by_user');
+    expect(
+      await codeOf(
+        ap.handleChallenge(req(w.wallet.know(makeChallenge()), { initiator: 'null', source: 'navigation' })),
+      ),
+    ).toBe('rejected_by_user');
     expect(w.prompts[0]?.reason).toMatch(/no origin of its own \(a sandboxed frame or a data: page\)/);
     expect(w.wallet.paid).toEqual([]);
   });
@@ -637,7 +715,9 @@ describe('a frame of another site', () => {
     const ap = createAutopilot(w.deps);
     const inFrame = req(w.wallet.know(makeChallenge()), { initiator: PAGE, topSite: 'https://news.example' });
     expect(await codeOf(ap.handleChallenge(inFrame))).toBe('rejected_by_user');
-    expect(w.prompts[0]?.reason).toMatch(new RegExp(`a frame from ${PAGE} inside https://news.example \\(the site you are on\\)`));
+    expect(w.prompts[0]?.reason).toMatch(
+      new RegExp(`a frame from ${PAGE} inside https://news.example \\(the site you are on\\)`),
+    );
     expect(w.wallet.paid).toEqual([]);
     expect(await listReservations(w.storage)).toEqual([]);
     // The same request with the frame's site on top (the user is there): its own budget pays.
@@ -645,25 +725,28 @@ describe('a frame of another site', () => {
   });
 });
 
-describe("wallet answers that do not say the payment failed for sure", () => {
-  it.each(['internal', 'timeout'] as const)('%s → payment_unknown, still reserved, looked up before anything of that scope is paid again', async (code) => {
-    const w = await world();
-    const ap = createAutopilot(w.deps);
-    const c = w.wallet.know(makeChallenge());
-    const pay = w.wallet.payInvoice.bind(w.wallet);
-    w.wallet.hideSettled = true;
-    w.wallet.payInvoice = async (pr) => {
-      await pay(pr); // the wallet did pay…
-      throw new WalletError(code, 'INTERNAL: relay hiccup'); // …but its answer does not say so
-    };
-    expect(await codeOf(ap.handleChallenge(req(c)))).toBe('payment_unknown');
-    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown' });
-    expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
-    w.wallet.payInvoice = pay;
-    w.wallet.hideSettled = false;
-    const next = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
-    expect(next.paid).toBe(false);
-    expect(w.wallet.paid).toEqual([c.paymentHash]);
-    expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'succeeded' });
-  });
+describe('wallet answers that do not say the payment failed for sure', () => {
+  it.each(['internal', 'timeout'] as const)(
+    '%s → payment_unknown, still reserved, looked up before anything of that scope is paid again',
+    async (code) => {
+      const w = await world();
+      const ap = createAutopilot(w.deps);
+      const c = w.wallet.know(makeChallenge());
+      const pay = w.wallet.payInvoice.bind(w.wallet);
+      w.wallet.hideSettled = true;
+      w.wallet.payInvoice = async (pr) => {
+        await pay(pr); // the wallet did pay…
+        throw new WalletError(code, 'INTERNAL: relay hiccup'); // …but its answer does not say so
+      };
+      expect(await codeOf(ap.handleChallenge(req(c)))).toBe('payment_unknown');
+      expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'unknown' });
+      expect((await getReservation(w.storage, c.paymentHash))?.state).toBe('reserved');
+      w.wallet.payInvoice = pay;
+      w.wallet.hideSettled = false;
+      const next = await ap.handleChallenge(req(w.wallet.know(makeChallenge())));
+      expect(next.paid).toBe(false);
+      expect(w.wallet.paid).toEqual([c.paymentHash]);
+      expect(await getPayment(w.storage, c.paymentHash)).toMatchObject({ status: 'succeeded' });
+    },
+  );
 });

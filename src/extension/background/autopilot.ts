@@ -90,7 +90,9 @@ export interface OneTimeResult {
 }
 
 /** What {@link Autopilot.handleDemand} resolves with: a token's header, or a one-time credential. */
-export type DemandResult = (ChallengeResult & { oneTime: false; scheme: 'l402'; header: 'Authorization' }) | OneTimeResult;
+export type DemandResult =
+  | (ChallengeResult & { oneTime: false; scheme: 'l402'; header: 'Authorization' })
+  | OneTimeResult;
 
 export interface Autopilot {
   readonly flow: PaymentFlow;
@@ -148,7 +150,11 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
 
   /** An open payment covering this scope is resolved first (open-payments.ts); its token serves once it succeeded. */
   async function resolveOpenFirst(req: ChallengeRequest, origin: string): Promise<ChallengeResult | null> {
-    const t = await resolveOpen(deps, { serviceUrl: req.serviceUrl, origin, initiator: req.initiator }, { wallet: () => walletOrNull(req.tabId), resuming });
+    const t = await resolveOpen(
+      deps,
+      { serviceUrl: req.serviceUrl, origin, initiator: req.initiator },
+      { wallet: () => walletOrNull(req.tabId), resuming },
+    );
     return t ? { authorization: authorizationOf(t), token: t, paid: false } : null;
   }
 
@@ -174,7 +180,8 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       return { origin, challenge: parseL402Challenge(req.wwwAuthenticate) };
     } catch (e) {
       if (isL402Error(e, 'unsupported_scheme')) {
-        const what = unsupportedText(demandOf(req.wwwAuthenticate, req.paymentRequired)) ?? 'no challenge this extension can pay';
+        const what =
+          unsupportedText(demandOf(req.wwwAuthenticate, req.paymentRequired)) ?? 'no challenge this extension can pay';
         throw new AutopilotError('unsupported_challenge', `not paid: this site asks for ${what}`, { cause: e });
       }
       throw new AutopilotError('invalid_challenge', `the payment request is broken: ${describeError(e)}`, {
@@ -197,7 +204,11 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     return undefined;
   }
 
-  async function payChallenge(req: ChallengeRequest, origin: string, challenge: L402Challenge): Promise<ChallengeResult> {
+  async function payChallenge(
+    req: ChallengeRequest,
+    origin: string,
+    challenge: L402Challenge,
+  ): Promise<ChallengeResult> {
     const settings = await flow.settings();
     // The tab that raised the 402 is the one whose WebLN provider pays (wallet kind 'webln').
     const wallet = await flow.wallet(settings, req.tabId === undefined ? {} : { tabId: req.tabId });
@@ -258,7 +269,8 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     const { origin, challenge } = await parse(req);
     // Budgets belong to the initiator (rules.ts), but a denied service is refused whichever page calls it.
     const denied = settings.rules.deny.find((p) => matchesPattern(p, origin) || matchesPattern(p, req.initiator));
-    if (denied !== undefined) throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
+    if (denied !== undefined)
+      throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
 
     let paymentHash: string;
     let scope: string;
@@ -279,10 +291,16 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     // would not look like a rejection (no token covers it), so nothing else would stop paying on every call.
     const path = new URL(req.serviceUrl).pathname;
     if (!pathInScope(path, scope)) {
-      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells is for ${scope}, not for ${path}`);
+      throw new AutopilotError(
+        'unusable_token',
+        `not paid: the token ${origin} sells is for ${scope}, not for ${path}`,
+      );
     }
     if (expiresAt !== null && expiresAt <= deps.clock() + USABLE_FOR_MS) {
-      throw new AutopilotError('unusable_token', `not paid: the token ${origin} sells has already expired (${new Date(expiresAt).toISOString()})`);
+      throw new AutopilotError(
+        'unusable_token',
+        `not paid: the token ${origin} sells has already expired (${new Date(expiresAt).toISOString()})`,
+      );
     }
 
     // A token this page may use already covers the URL: no payment.
@@ -298,7 +316,12 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     // Loop guard (docs/design.md#attach): the service 402'd a token it had just sold us: do not pay again yet.
     // A token that had served before (or simply expired) is no loop: its successor is bought at once.
     const rejection = await lastRejection(deps, req.serviceUrl);
-    if (rejection && rejection.servedBefore !== true && rejection.tokenAgeMs < loopGuardMs && deps.clock() - rejection.rejectedAt < loopGuardMs) {
+    if (
+      rejection &&
+      rejection.servedBefore !== true &&
+      rejection.tokenAgeMs < loopGuardMs &&
+      deps.clock() - rejection.rejectedAt < loopGuardMs
+    ) {
       throw new AutopilotError(
         'loop_guard',
         `${origin} rejected a token it issued ${Math.round(rejection.tokenAgeMs / 1000)} s earlier; not paying it again for now`,
@@ -322,12 +345,25 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
   }
 
   /** A one-time option chosen by the core: decide → reserve → pay → verify, then a credential for one retry. */
-  async function payOneTime(req: ChallengeRequest, origin: string, chosen: { option: OneTimeOption; invoice: Parameters<PaymentFlow['pay']>[0]['intent']['invoice'] }, wallet: Awaited<ReturnType<PaymentFlow['wallet']>>): Promise<OneTimeResult> {
+  async function payOneTime(
+    req: ChallengeRequest,
+    origin: string,
+    chosen: { option: OneTimeOption; invoice: Parameters<PaymentFlow['pay']>[0]['intent']['invoice'] },
+    wallet: Awaited<ReturnType<PaymentFlow['wallet']>>,
+  ): Promise<OneTimeResult> {
     const settings = await flow.settings();
     const { option } = chosen;
     const { record, paid } = await flow.pay(
       {
-        intent: { invoice: chosen.invoice, origin, initiator: req.initiator, url: req.serviceUrl, kind: option.scheme, macaroon: null, mustAsk: mustAskOf(req, origin) },
+        intent: {
+          invoice: chosen.invoice,
+          origin,
+          initiator: req.initiator,
+          url: req.serviceUrl,
+          kind: option.scheme,
+          macaroon: null,
+          mustAsk: mustAskOf(req, origin),
+        },
         promptKind: option.scheme,
       },
       wallet,
@@ -337,11 +373,23 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       throw new AutopilotError('payment_failed', 'the wallet could not pay this invoice');
     }
     const credential = oneTimeCredential(option, record.preimage);
-    return { oneTime: true, scheme: option.scheme, header: credential.header, authorization: credential.value, paymentHash: record.paymentHash, paid };
+    return {
+      oneTime: true,
+      scheme: option.scheme,
+      header: credential.header,
+      authorization: credential.value,
+      paymentHash: record.paymentHash,
+      paid,
+    };
   }
 
   async function handleDemand(req: ChallengeRequest): Promise<DemandResult> {
-    const asToken = async (): Promise<DemandResult> => ({ ...(await handleChallenge(req)), oneTime: false, scheme: 'l402', header: 'Authorization' });
+    const asToken = async (): Promise<DemandResult> => ({
+      ...(await handleChallenge(req)),
+      oneTime: false,
+      scheme: 'l402',
+      header: 'Authorization',
+    });
     const demand = demandOf(req.wwwAuthenticate, req.paymentRequired);
     const hasL402 = demand.options.some((o) => o.scheme === 'l402');
     const oneTime = demand.options.some((o) => !o.reusable);
@@ -352,24 +400,37 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     const origin = originOf(req);
     if (req.reusableOnly) {
       if (hasL402) return asToken();
-      throw new AutopilotError('unsupported_challenge', `not paid: ${origin} asks for a one-time charge, and the page could not read this response to use it`);
+      throw new AutopilotError(
+        'unsupported_challenge',
+        `not paid: ${origin} asks for a one-time charge, and the page could not read this response to use it`,
+      );
     }
     const denied = settings.rules.deny.find((p) => matchesPattern(p, origin) || matchesPattern(p, req.initiator));
-    if (denied !== undefined) throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
+    if (denied !== undefined)
+      throw new AutopilotError('denied', `not paid: this site is on your deny list (${denied})`);
     // A token this page holds for the URL serves before anything is bought.
     if (hasL402 && (await findToken(deps, req.serviceUrl, req.initiator))) return asToken();
     const wallet = await flow.wallet(settings, req.tabId === undefined ? {} : { tabId: req.tabId });
-    const { chosen, refused } = chooseOption(demand, { now: deps.clock() / 1000, networks: await flow.networks(wallet), expiryMarginSeconds: 5 });
+    const { chosen, refused } = chooseOption(demand, {
+      now: deps.clock() / 1000,
+      networks: await flow.networks(wallet),
+      expiryMarginSeconds: 5,
+    });
     if (!chosen) {
       const e = refused[0]?.error;
-      throw new AutopilotError('invalid_challenge', `the invoice cannot be paid: ${e?.message ?? 'no option is payable'}`, { cause: e, coreCode: e?.code });
+      throw new AutopilotError(
+        'invalid_challenge',
+        `the invoice cannot be paid: ${e?.message ?? 'no option is payable'}`,
+        { cause: e, coreCode: e?.code },
+      );
     }
     if (chosen.option.scheme === 'l402') return asToken();
     return payOneTime(req, origin, { option: chosen.option as OneTimeOption, invoice: chosen.invoice }, wallet);
   }
 
   function resumePending(): Promise<ResumeSummary> {
-    const pass = (async () => resumePendingIn({ storage: deps.storage, clock: deps.clock, wallet: await walletOrNull() }))();
+    const pass = (async () =>
+      resumePendingIn({ storage: deps.storage, clock: deps.clock, wallet: await walletOrNull() }))();
     resuming = pass;
     return pass;
   }

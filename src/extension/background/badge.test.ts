@@ -5,7 +5,10 @@ import { memoryStorage } from './storage.ts';
 describe('badge', () => {
   it('counts 402s per tab without losing concurrent ones, and resets', async () => {
     const texts = new Map<number, string>();
-    const deps = { storage: memoryStorage(), setText: async (tabId: number, text: string) => void texts.set(tabId, text) };
+    const deps = {
+      storage: memoryStorage(),
+      setText: async (tabId: number, text: string) => void texts.set(tabId, text),
+    };
     await Promise.all(Array.from({ length: 20 }, () => countChallenge(deps, 7)));
     await countChallenge(deps, 8);
     expect(await challengesSeen(deps, 7)).toBe(20);

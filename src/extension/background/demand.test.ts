@@ -18,7 +18,14 @@ import { dropUsedOneTimeRules, type HeaderRule, listHeaderRules, addHeaderRule }
 import { listPayments } from './ledger.ts';
 import { saveSettings } from './settings.ts';
 import { memoryStorage } from './storage.ts';
-import { FakeWallet, makeChallenge, makeInvoice, newPreimage, NOW, settingsWith } from '../../../test/support/background-fixtures.ts';
+import {
+  FakeWallet,
+  makeChallenge,
+  makeInvoice,
+  newPreimage,
+  NOW,
+  settingsWith,
+} from '../../../test/support/background-fixtures.ts';
 import { listTokens } from './tokens.ts';
 
 const SERVICE = 'https://api.example.com';
@@ -49,8 +56,18 @@ function charge(wallet: FakeWallet, sats = 10) {
   const paymentHash = paymentHashOf(preimage);
   wallet.preimages.set(paymentHash, preimage);
   const invoice = makeInvoice({ paymentHash, sats });
-  const request = encodeChargeRequest({ amount: String(sats), currency: 'sat', methodDetails: { invoice, paymentHash } });
-  const header = formatPaymentChallenge({ id: 'abc', realm: 'api.example.com', method: 'lightning', intent: 'charge', request });
+  const request = encodeChargeRequest({
+    amount: String(sats),
+    currency: 'sat',
+    methodDetails: { invoice, paymentHash },
+  });
+  const header = formatPaymentChallenge({
+    id: 'abc',
+    realm: 'api.example.com',
+    method: 'lightning',
+    intent: 'charge',
+    request,
+  });
   return { preimage, paymentHash, invoice, header };
 }
 
@@ -87,7 +104,9 @@ describe('handleDemand', () => {
     const cred = parsePaymentCredential(r.authorization);
     expect(cred.payload).toEqual({ preimage: c.preimage });
     expect(cred.challenge.id).toBe('abc');
-    expect((await listPayments(storage)).map((p) => [p.kind, p.status, p.paymentHash])).toEqual([['payment', 'succeeded', c.paymentHash]]);
+    expect((await listPayments(storage)).map((p) => [p.kind, p.status, p.paymentHash])).toEqual([
+      ['payment', 'succeeded', c.paymentHash],
+    ]);
     expect(await listTokens({ storage, clock: () => NOW })).toEqual([]);
     expect(wallet.paid).toEqual([c.paymentHash]);
   });
@@ -113,7 +132,14 @@ describe('handleDemand', () => {
   it('pays an x402 Lightning offer: PAYMENT-SIGNATURE naming the paid invoice, ledger kind x402', async () => {
     const { ap, wallet, storage } = await world();
     const c = charge(wallet);
-    const pr = x402([{ scheme: 'exact', network: 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328', amount: '10000', extra: { paymentMethod: 'lightning', invoice: c.invoice } }]);
+    const pr = x402([
+      {
+        scheme: 'exact',
+        network: 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328',
+        amount: '10000',
+        extra: { paymentMethod: 'lightning', invoice: c.invoice },
+      },
+    ]);
     const r = await ap.handleDemand(req({ paymentRequired: pr }));
     if (!r.oneTime) throw new Error('expected a one-time charge');
     expect(r.header).toBe('PAYMENT-SIGNATURE');
@@ -134,7 +160,9 @@ describe('handleDemand', () => {
 
   it('a charge the page could not use (reusableOnly) is not paid', async () => {
     const { ap, wallet } = await world();
-    expect(await codeOf(ap.handleDemand(req({ wwwAuthenticate: [charge(wallet).header], reusableOnly: true })))).toBe('unsupported_challenge');
+    expect(await codeOf(ap.handleDemand(req({ wwwAuthenticate: [charge(wallet).header], reusableOnly: true })))).toBe(
+      'unsupported_challenge',
+    );
     expect(wallet.paid).toEqual([]);
   });
 
@@ -154,7 +182,9 @@ describe('loop guard and re-challenges', () => {
     const first = await ap.handleDemand(req({ wwwAuthenticate: [wallet.know(makeChallenge()).header] }));
     w.now += 2_000;
     await ap.tokenRejected(`${SERVICE}/v1/similarity`, first.authorization);
-    expect(await codeOf(ap.handleDemand(req({ wwwAuthenticate: [wallet.know(makeChallenge()).header] })))).toBe('loop_guard');
+    expect(await codeOf(ap.handleDemand(req({ wwwAuthenticate: [wallet.know(makeChallenge()).header] })))).toBe(
+      'loop_guard',
+    );
     expect(wallet.paid).toHaveLength(1);
   });
 
@@ -179,14 +209,30 @@ describe('demand helpers', () => {
     expect(mayCarryDemand([], 'eyJ9')).toBe(true);
     // A broken L402 line is the token path's to explain (its checks say what is wrong).
     expect(unsupportedText(demandOf(['L402 macaroon="m"'], null))).toBeNull();
-    expect(unsupportedText(demandOf([], x402([{ scheme: 'exact', network: 'eip155:1', amount: '1' }])))).toMatch(/eip155:1/);
+    expect(unsupportedText(demandOf([], x402([{ scheme: 'exact', network: 'eip155:1', amount: '1' }])))).toMatch(
+      /eip155:1/,
+    );
   });
 
   it('a one-time header rule goes once a request left with it; a token rule stays', async () => {
     const rules = { storage: memoryStorage(), clock: () => NOW, dnr: { updateSessionRules: async () => {} } };
-    const base: Omit<HeaderRule, 'id' | 'authorization'> = { tabId: 1, origin: SERVICE, pathPrefix: '/v1', resourceTypes: ['main_frame'], initiator: null, paymentHash: 'aa', expiresAt: null };
+    const base: Omit<HeaderRule, 'id' | 'authorization'> = {
+      tabId: 1,
+      origin: SERVICE,
+      pathPrefix: '/v1',
+      resourceTypes: ['main_frame'],
+      initiator: null,
+      paymentHash: 'aa',
+      expiresAt: null,
+    };
     await addHeaderRule(rules, { ...base, authorization: 'L402 token' });
-    await addHeaderRule(rules, { ...base, pathPrefix: '/v1/x', authorization: 'sig', header: 'PAYMENT-SIGNATURE', oneTime: true });
+    await addHeaderRule(rules, {
+      ...base,
+      pathPrefix: '/v1/x',
+      authorization: 'sig',
+      header: 'PAYMENT-SIGNATURE',
+      oneTime: true,
+    });
     expect(await dropUsedOneTimeRules(rules, 1, [{ name: 'authorization', value: 'L402 token' }])).toBe(0);
     expect(await dropUsedOneTimeRules(rules, 1, [{ name: 'payment-signature', value: 'sig' }])).toBe(1);
     expect((await listHeaderRules(rules)).map((r) => r.authorization)).toEqual(['L402 token']);
@@ -202,7 +248,14 @@ describe('detector: 401 re-challenges, unsupported offers, one-time navigations'
     topOrigin: async (d) => new URL(d.url).origin,
     handle: async (r) => {
       log.push(`handle${r.reusableOnly ? ' reusableOnly' : ''}`);
-      return { authorization: 'Payment x', origin: SERVICE, pathPrefix: '/paid', paymentHash: 'aa', validUntil: 1, oneTime: { header: 'Authorization' } };
+      return {
+        authorization: 'Payment x',
+        origin: SERVICE,
+        pathPrefix: '/paid',
+        paymentHash: 'aa',
+        validUntil: 1,
+        oneTime: { header: 'Authorization' },
+      };
     },
     existingRule: async () => ({ authorization: 'L402 a:1' }),
     sentWith: () => undefined,
@@ -213,10 +266,28 @@ describe('detector: 401 re-challenges, unsupported offers, one-time navigations'
     ...over,
   });
   const nav = (statusCode: number, headers: { name: string; value: string }[]) =>
-    ({ tabId: 3, frameId: 0, requestId: '1', method: 'GET', timeStamp: 0, parentFrameId: -1, statusLine: '', type: 'main_frame', url: `${SERVICE}/paid`, statusCode, responseHeaders: headers }) as chrome.webRequest.OnHeadersReceivedDetails;
+    ({
+      tabId: 3,
+      frameId: 0,
+      requestId: '1',
+      method: 'GET',
+      timeStamp: 0,
+      parentFrameId: -1,
+      statusLine: '',
+      type: 'main_frame',
+      url: `${SERVICE}/paid`,
+      statusCode,
+      responseHeaders: headers,
+    }) as chrome.webRequest.OnHeadersReceivedDetails;
 
   it('a 401 with a challenge to a navigation that carried our token: the token goes, the new payment reloads the page', async () => {
-    const token = async () => ({ authorization: 'L402 b:2', origin: SERVICE, pathPrefix: '/', paymentHash: 'bb', validUntil: null });
+    const token = async () => ({
+      authorization: 'L402 b:2',
+      origin: SERVICE,
+      pathPrefix: '/',
+      paymentHash: 'bb',
+      validUntil: null,
+    });
     const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
     const log: string[] = [];
     await on402(fake(log, { handle: token }), nav(401, www));
@@ -227,7 +298,10 @@ describe('detector: 401 re-challenges, unsupported offers, one-time navigations'
     expect(again).toEqual(['remember 1', 'count', 'rejected', 'rule token']);
     // A one-time charge: its own rule, then the one navigation it was bought for.
     const once: string[] = [];
-    await on402(fake(once, { existingRule: async () => null }), nav(402, [{ name: 'WWW-Authenticate', value: charge(new FakeWallet()).header }]));
+    await on402(
+      fake(once, { existingRule: async () => null }),
+      nav(402, [{ name: 'WWW-Authenticate', value: charge(new FakeWallet()).header }]),
+    );
     expect(once).toEqual(['remember 1', 'count', 'handle', 'rule one-time', 'navigate']);
   });
 
@@ -236,13 +310,19 @@ describe('detector: 401 re-challenges, unsupported offers, one-time navigations'
     await on402(fake(plain), nav(401, [{ name: 'WWW-Authenticate', value: 'Basic realm="x"' }]));
     expect(plain).toEqual(['reset']);
     const notOurs: string[] = [];
-    await on402(fake(notOurs, { existingRule: async () => null }), nav(401, [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }]));
+    await on402(
+      fake(notOurs, { existingRule: async () => null }),
+      nav(401, [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }]),
+    );
     expect(notOurs).toEqual(['remember 1', 'reset']);
   });
 
   it('an x402 offer on another network is reported, not counted, not paid', async () => {
     const log: string[] = [];
-    await on402(fake(log), nav(402, [{ name: 'PAYMENT-REQUIRED', value: x402([{ scheme: 'exact', network: 'eip155:8453', amount: '1' }]) }]));
+    await on402(
+      fake(log),
+      nav(402, [{ name: 'PAYMENT-REQUIRED', value: x402([{ scheme: 'exact', network: 'eip155:8453', amount: '1' }]) }]),
+    );
     expect(log).toEqual(['remember 1', 'report unsupported_challenge']);
   });
 
@@ -250,7 +330,10 @@ describe('detector: 401 re-challenges, unsupported offers, one-time navigations'
     const lines: string[][] = [];
     const log: string[] = [];
     const d = fake(log, { remember: async (_t, _u, l) => void lines.push(l), existingRule: async () => null });
-    await on402(d, nav(402, [{ name: 'www-authenticate', value: 'LSAT macaroon="m", invoice="i"\nL402 macaroon="m", invoice="i"' }]));
+    await on402(
+      d,
+      nav(402, [{ name: 'www-authenticate', value: 'LSAT macaroon="m", invoice="i"\nL402 macaroon="m", invoice="i"' }]),
+    );
     expect(lines).toEqual([['LSAT macaroon="m", invoice="i"', 'L402 macaroon="m", invoice="i"']]);
   });
 });

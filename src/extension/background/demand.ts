@@ -48,7 +48,12 @@ export function mayCarryDemand(wwwAuthenticate: string[], paymentRequired?: stri
 /** Recognised, but nothing in it is paid: "x402 exact on eip155:8453 (USDC) (not a Lightning invoice)". */
 export function unsupportedText(demand: PaymentDemand): string | null {
   // A broken L402 challenge is left to the token path, whose checks say exactly what is wrong with it.
-  if (demand.options.length > 0 || demand.unsupported.length === 0 || demand.unsupported.some((u) => u.scheme === 'l402')) return null;
+  if (
+    demand.options.length > 0 ||
+    demand.unsupported.length === 0 ||
+    demand.unsupported.some((u) => u.scheme === 'l402')
+  )
+    return null;
   const names = [...new Set(demand.unsupported.map((u) => `${u.name} (${u.reason})`))];
   return names.slice(0, 3).join('; ');
 }
@@ -56,7 +61,13 @@ export function unsupportedText(demand: PaymentDemand): string | null {
 /** The credential for a paid one-time option: `Authorization: Payment …` or x402's `PAYMENT-SIGNATURE`. */
 export function oneTimeCredential(option: OneTimeOption, preimage: string): OneTimeCredential {
   if (option.scheme === 'payment') {
-    return { header: 'Authorization', value: formatPaymentCredential({ challenge: option.challenge, payload: { preimage: preimage.toLowerCase() } }) };
+    return {
+      header: 'Authorization',
+      value: formatPaymentCredential({ challenge: option.challenge, payload: { preimage: preimage.toLowerCase() } }),
+    };
   }
-  return { header: X402_SIGNATURE_HEADER, value: formatX402PaymentSignature(option.requirements, option.paymentRequired.resource) };
+  return {
+    header: X402_SIGNATURE_HEADER,
+    value: formatX402PaymentSignature(option.requirements, option.paymentRequired.resource),
+  };
 }

@@ -113,7 +113,6 @@ export function navigationPayer(serviceOrigin: string, initiator: string | undef
   return initiator === undefined || initiator === serviceOrigin ? serviceOrigin : initiator;
 }
 
-
 /**
  * The origin of the page that made the request. Chrome gives `initiator`; Firefox gives `documentUrl` (the
  * requesting document) and `originUrl` instead (webextension-polyfill does not unify this).
@@ -141,7 +140,8 @@ export function initiatorOf(d: { initiator?: string; documentUrl?: string; origi
 export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersReceivedDetails): Promise<void> {
   if (d.tabId < 0) return;
   // Before the new document's scripts run; not on a redirect (the final response decides whose page it is).
-  if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399)) await deps.pageChanged(d.tabId, new URL(d.url).origin);
+  if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399))
+    await deps.pageChanged(d.tabId, new URL(d.url).origin);
   const headers = d.responseHeaders ?? [];
   // Firefox hands repeated header lines over as ONE value joined by newlines (Chromium: one entry per line).
   const www = splitLines(headerValues(headers, 'www-authenticate'));
@@ -150,7 +150,15 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   const rechallenge = d.statusCode === 401 && mayCarryDemand(www, paymentRequired);
   if (d.type === 'main_frame' && d.statusCode !== 402 && !rechallenge) return deps.resetTab(d.tabId);
   if (d.statusCode !== 402 && !rechallenge) return;
-  const seen: Seen402 = { url: d.url, tabId: d.tabId, type: d.type, initiator: initiatorOf(d), wwwAuthenticate: www, paymentRequired, headers };
+  const seen: Seen402 = {
+    url: d.url,
+    tabId: d.tabId,
+    type: d.type,
+    initiator: initiatorOf(d),
+    wwwAuthenticate: www,
+    paymentRequired,
+    headers,
+  };
   if (!mayCarryDemand(www, paymentRequired)) {
     await deps.countChallenge(d.tabId);
     return;
@@ -160,7 +168,10 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   // Recognised but not payable (x402 on another network, an unknown method): said so, never counted or paid.
   const unsupported = unsupportedText(demandOf(www, paymentRequired));
   if (unsupported !== null) {
-    deps.report(new AutopilotError('unsupported_challenge', `not paid: ${new URL(d.url).origin} asks for ${unsupported}`), seen);
+    deps.report(
+      new AutopilotError('unsupported_challenge', `not paid: ${new URL(d.url).origin} asks for ${unsupported}`),
+      seen,
+    );
     return;
   }
   if (!rechallenge) await deps.countChallenge(d.tabId);
@@ -184,10 +195,16 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     // A subresource's page is its initiator; a navigation's payer is the service only when the user started it.
     const initiator = nav ? navigationPayer(serviceOrigin, seen.initiator) : (seen.initiator ?? serviceOrigin);
     if (!nav && !pageCanReadResponse(seen)) {
-      throw new AutopilotError('unreadable_response', `not paid: ${initiator} could not read this response from ${serviceOrigin} (no CORS for it)`);
+      throw new AutopilotError(
+        'unreadable_response',
+        `not paid: ${initiator} could not read this response from ${serviceOrigin} (no CORS for it)`,
+      );
     }
     if (!nav && initiator === 'null') {
-      throw new AutopilotError('denied', 'not paid: a document with no origin (a sandboxed frame or data: page) cannot carry a token');
+      throw new AutopilotError(
+        'denied',
+        'not paid: a document with no origin (a sandboxed frame or data: page) cannot carry a token',
+      );
     }
     // A frame's request: the user is on the top-level site, not the frame's. A frame of another site is never
     // paid silently, from the frame site's budget or the page's (autopilot.ts asks).

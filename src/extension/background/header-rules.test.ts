@@ -3,7 +3,11 @@ import { addHeaderRule, type DnrApi, listHeaderRules, noteFrameHost, reconcileHe
 import { type KeyValueStorage, memoryStorage } from './storage.ts';
 
 /** An in-memory DNR session-rule set, failing on demand. */
-function fakeDnr(): DnrApi & { ids: Set<number>; fail: boolean; rules: Map<number, chrome.declarativeNetRequest.Rule> } {
+function fakeDnr(): DnrApi & {
+  ids: Set<number>;
+  fail: boolean;
+  rules: Map<number, chrome.declarativeNetRequest.Rule>;
+} {
   const ids = new Set<number>();
   const rules = new Map<number, chrome.declarativeNetRequest.Rule>();
   const dnr = {
@@ -25,12 +29,24 @@ function fakeDnr(): DnrApi & { ids: Set<number>; fail: boolean; rules: Map<numbe
   return dnr;
 }
 
-const rule = { tabId: 1, origin: 'https://api.example', pathPrefix: '/', resourceTypes: ['main_frame' as const], initiator: null, authorization: 'L402 m:p', paymentHash: 'h', expiresAt: null };
+const rule = {
+  tabId: 1,
+  origin: 'https://api.example',
+  pathPrefix: '/',
+  resourceTypes: ['main_frame' as const],
+  initiator: null,
+  authorization: 'L402 m:p',
+  paymentHash: 'h',
+  expiresAt: null,
+};
 
 describe('header rules are always recorded', () => {
   it('a rule whose record cannot be stored is never added to DNR', async () => {
     const dnr = fakeDnr();
-    const full: KeyValueStorage = { ...memoryStorage(), set: async () => Promise.reject(new Error('QUOTA_BYTES quota exceeded')) };
+    const full: KeyValueStorage = {
+      ...memoryStorage(),
+      set: async () => Promise.reject(new Error('QUOTA_BYTES quota exceeded')),
+    };
     await expect(addHeaderRule({ dnr, storage: full, clock: () => 0 }, rule)).rejects.toThrow(/quota/);
     expect(dnr.ids.size).toBe(0);
   });
@@ -66,7 +82,10 @@ describe('header rules and frames from subdomains', () => {
     await noteFrameHost(deps, 1, 'notexample.com');
     await noteFrameHost(deps, 2, 'cdn.example.com'); // another tab
     const r = await addHeaderRule(deps, page);
-    expect(dnr.rules.get(r.id)?.condition).toMatchObject({ initiatorDomains: ['example.com'], excludedInitiatorDomains: ['uploads.example.com'] });
+    expect(dnr.rules.get(r.id)?.condition).toMatchObject({
+      initiatorDomains: ['example.com'],
+      excludedInitiatorDomains: ['uploads.example.com'],
+    });
   });
 
   it('a subdomain framed after the rule is added to its exclusions', async () => {

@@ -72,7 +72,13 @@ function dnrRule(r: HeaderRule): chrome.declarativeNetRequest.Rule {
     priority: r.oneTime ? 2 : 1,
     action: {
       type: 'modifyHeaders' as chrome.declarativeNetRequest.RuleActionType,
-      requestHeaders: [{ header: r.header ?? 'Authorization', operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: r.authorization }],
+      requestHeaders: [
+        {
+          header: r.header ?? 'Authorization',
+          operation: 'set' as chrome.declarativeNetRequest.HeaderOperation,
+          value: r.authorization,
+        },
+      ],
     },
     condition: {
       regexFilter: scopeRegex(r.origin, r.pathPrefix),
@@ -146,7 +152,8 @@ export function addHeaderRule(deps: HeaderRuleDeps, r: Omit<HeaderRule, 'id'>): 
         x.initiator === r.initiator,
     );
     const id = same?.id ?? all.reduce((m, x) => Math.max(m, x.id), 0) + 1;
-    const excluded = r.initiator === null ? [] : subdomainsOf(new URL(r.initiator).hostname, await frameHosts(deps, r.tabId));
+    const excluded =
+      r.initiator === null ? [] : subdomainsOf(new URL(r.initiator).hostname, await frameHosts(deps, r.tabId));
     const rule: HeaderRule = { ...r, id, ...(excluded.length > 0 ? { excludedHosts: excluded } : {}) };
     // Recorded first: if storage refuses (quota), no DNR rule exists that nothing knows of.
     await deps.storage.set(PREFIX + id, rule);
@@ -192,8 +199,15 @@ export function reconcileHeaderRules(deps: HeaderRuleDeps): Promise<number> {
  * A request left `tabId` with these headers (webRequest.onSendHeaders, after DNR set its own): a one-time rule
  * whose credential it carried has been used and goes now, so no second request ever carries that charge.
  */
-export async function dropUsedOneTimeRules(deps: HeaderRuleDeps, tabId: number, sent: readonly { name: string; value?: string }[]): Promise<number> {
-  const carried = (r: HeaderRule) => sent.some((h) => h.name.toLowerCase() === (r.header ?? 'Authorization').toLowerCase() && h.value === r.authorization);
+export async function dropUsedOneTimeRules(
+  deps: HeaderRuleDeps,
+  tabId: number,
+  sent: readonly { name: string; value?: string }[],
+): Promise<number> {
+  const carried = (r: HeaderRule) =>
+    sent.some(
+      (h) => h.name.toLowerCase() === (r.header ?? 'Authorization').toLowerCase() && h.value === r.authorization,
+    );
   if (!(await listHeaderRules(deps)).some((r) => r.oneTime && r.tabId === tabId)) return 0;
   return removeHeaderRules(deps, (r) => r.oneTime === true && r.tabId === tabId && carried(r));
 }

@@ -54,7 +54,10 @@ async function currentWallet(ctx: WalletContext = {}): Promise<Wallet> {
   if (s.wallet.kind === 'none') throw new AutopilotError('no_wallet', 'no wallet connected: open the options page');
   if (s.wallet.kind === 'webln') {
     const tabId = ctx.tabId ?? -1;
-    return pageWallet((id, msg) => browser.tabs.sendMessage(id, msg), () => tabId);
+    return pageWallet(
+      (id, msg) => browser.tabs.sendMessage(id, msg),
+      () => tabId,
+    );
   }
   if (walletCache?.key !== s.wallet.uri) {
     walletCache?.wallet.close?.();
@@ -72,7 +75,13 @@ const prompt = promptWithWindow({
   removeWindow: (id) => browser.windows.remove(id),
   timeoutMs: PROMPT_TIMEOUT_MS,
 });
-const autopilot = createAutopilot({ storage: local, clock, wallet: currentWallet, prompt, promptTimeoutMs: PROMPT_TIMEOUT_MS });
+const autopilot = createAutopilot({
+  storage: local,
+  clock,
+  wallet: currentWallet,
+  prompt,
+  promptTimeoutMs: PROMPT_TIMEOUT_MS,
+});
 const rules: HeaderRuleDeps = {
   dnr: {
     updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o),
@@ -177,13 +186,30 @@ const detector = {
     if (r.oneTime) {
       // A one-time charge: a rule for the one navigation, gone once used (or, unused, after a minute).
       const u = new URL(req.serviceUrl);
-      return { authorization: r.authorization, origin: u.origin, pathPrefix: u.pathname, paymentHash: r.paymentHash, validUntil: clock() + ONE_TIME_RULE_MS, oneTime: { header: r.header } };
+      return {
+        authorization: r.authorization,
+        origin: u.origin,
+        pathPrefix: u.pathname,
+        paymentHash: r.paymentHash,
+        validUntil: clock() + ONE_TIME_RULE_MS,
+        oneTime: { header: r.header },
+      };
     }
     const t = r.token;
-    return { authorization: r.authorization, origin: t.origin, pathPrefix: t.pathPrefix, paymentHash: t.paymentHash, validUntil: t.validUntil };
+    return {
+      authorization: r.authorization,
+      origin: t.origin,
+      pathPrefix: t.pathPrefix,
+      paymentHash: t.paymentHash,
+      validUntil: t.validUntil,
+    };
   },
-  existingRule: (tabId: number, url: string, type: 'main_frame' | 'sub_frame' | 'xmlhttprequest', initiator: string | undefined) =>
-    ruleFor(rules, tabId, url, type, initiator),
+  existingRule: (
+    tabId: number,
+    url: string,
+    type: 'main_frame' | 'sub_frame' | 'xmlhttprequest',
+    initiator: string | undefined,
+  ) => ruleFor(rules, tabId, url, type, initiator),
   async tokenRejected(url: string, authorization: string) {
     console.warn(`L402 Autopilot: ${url} refused the token it was sent; it is forgotten`);
     await autopilot.tokenRejected(url, authorization);
@@ -198,7 +224,9 @@ const detector = {
   // Firefox lists the frame's ancestors (the last is the top); Chromium: the tab's URL (host permissions show it).
   async topOrigin(d: chrome.webRequest.OnHeadersReceivedDetails & { frameAncestors?: { url: string }[] }) {
     try {
-      const url = d.frameAncestors?.length ? d.frameAncestors[d.frameAncestors.length - 1]?.url : (await browser.tabs.get(d.tabId)).url;
+      const url = d.frameAncestors?.length
+        ? d.frameAncestors[d.frameAncestors.length - 1]?.url
+        : (await browser.tabs.get(d.tabId)).url;
       return url ? new URL(url).origin : 'null';
     } catch {
       return 'null';
@@ -211,8 +239,8 @@ const detector = {
 
 // `extraHeaders` is Chrome-only and was not needed (docs/design.md#browser-testing); feature-detect it anyway so a
 // Chrome that hides WWW-Authenticate without it still shows it to us.
-const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, string> } | undefined)?.OnHeadersReceivedOptions
-  ?.EXTRA_HEADERS;
+const extra = (chrome.webRequest as { OnHeadersReceivedOptions?: Record<string, string> } | undefined)
+  ?.OnHeadersReceivedOptions?.EXTRA_HEADERS;
 // A tab starts loading another top-level document: drop the rules other pages left in it NOW, while the new
 // document is still on the network, so its first scripts cannot race the removal (seen in Firefox, whose event
 // page handles the response later than Chromium). A redirect back to the same site only costs that page one
@@ -232,7 +260,8 @@ chrome.webRequest.onSendHeaders.addListener(
   (d) => {
     const auth = d.requestHeaders?.find((h) => h.name.toLowerCase() === 'authorization')?.value ?? null;
     sentWith.set(d.requestId, auth);
-    if (d.type === 'main_frame' && d.tabId >= 0) void dropUsedOneTimeRules(rules, d.tabId, d.requestHeaders ?? []).catch(() => {});
+    if (d.type === 'main_frame' && d.tabId >= 0)
+      void dropUsedOneTimeRules(rules, d.tabId, d.requestHeaders ?? []).catch(() => {});
     if (sentWith.size > SENT_WITH_MAX) sentWith.delete(sentWith.keys().next().value as string);
   },
   { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'xmlhttprequest'] },
@@ -257,7 +286,8 @@ browser.tabs.onRemoved.addListener((tabId) => {
 });
 
 browser.runtime.onInstalled.addListener((d) => {
-  if (d.reason === 'install') void browser.tabs.create({ url: browser.runtime.getURL('src/extension/ui/onboarding/index.html') });
+  if (d.reason === 'install')
+    void browser.tabs.create({ url: browser.runtime.getURL('src/extension/ui/onboarding/index.html') });
 });
 
 // Worker start: finish what a stopped worker left (a pending payment's preimage is looked up, never re-paid).
@@ -265,7 +295,9 @@ browser.runtime.onInstalled.addListener((d) => {
 // lives (and again at the next start), so its preimage and token arrive without the user doing anything. The
 // autopilot keeps the pass in progress: a 402 meeting an open payment of its scope waits for it, never pays twice.
 const RESUME_RETRY_MS = [1_000, 3_000, 7_000, 15_000];
-void autopilot.resumeUntilKnown(RESUME_RETRY_MS).catch((e: unknown) => console.warn('L402 Autopilot: resume failed', e));
+void autopilot
+  .resumeUntilKnown(RESUME_RETRY_MS)
+  .catch((e: unknown) => console.warn('L402 Autopilot: resume failed', e));
 void reconcileHeaderRules(rules)
   .then(() => sweepExpiredRules(rules))
   .catch(() => {});

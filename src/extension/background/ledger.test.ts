@@ -31,7 +31,10 @@ describe('ledger', () => {
     await putPayment(s, rec({ paymentHash: 'b', createdAt: 3, origin: 'https://other.example' }));
     await putPayment(s, rec({ paymentHash: 'c', createdAt: 2, status: 'failed' }));
     expect((await listPayments(s)).map((r) => r.paymentHash)).toEqual(['b', 'c', 'a']);
-    expect((await listPayments(s, { origin: 'https://api.example.com' })).map((r) => r.paymentHash)).toEqual(['c', 'a']);
+    expect((await listPayments(s, { origin: 'https://api.example.com' })).map((r) => r.paymentHash)).toEqual([
+      'c',
+      'a',
+    ]);
     expect((await listPayments(s, { from: 2, to: 3 })).map((r) => r.paymentHash)).toEqual(['c']);
     expect((await listPayments(s, { status: ['failed'] })).map((r) => r.paymentHash)).toEqual(['c']);
     expect((await listPayments(s, { limit: 1 })).map((r) => r.paymentHash)).toEqual(['b']);
@@ -42,7 +45,10 @@ describe('ledger', () => {
     const s = memoryStorage();
     await putPayment(s, rec({ paymentHash: 'a', status: 'succeeded' }));
     await putPayment(s, rec({ paymentHash: 'p', status: 'pending', preimage: null }));
-    expect(await updatePayment(s, 'a', { status: 'failed', error: 'late' })).toMatchObject({ status: 'succeeded', error: null });
+    expect(await updatePayment(s, 'a', { status: 'failed', error: 'late' })).toMatchObject({
+      status: 'succeeded',
+      error: null,
+    });
     expect(await updatePayment(s, 'a', { status: 'unknown' })).toMatchObject({ status: 'succeeded' });
     // Racing writers: the success lands, the stale "unknown" after it does not undo it.
     await Promise.all([
@@ -50,7 +56,9 @@ describe('ledger', () => {
       updatePayment(s, 'p', { status: 'unknown', error: 'stale lookup' }),
     ]);
     expect((await listPayments(s, { status: ['succeeded'] })).map((r) => r.paymentHash).sort()).toEqual(['a', 'p']);
-    expect(await updatePayment(s, 'p', { error: 'x' }, { onlyIf: ['pending', 'unknown'] })).toMatchObject({ error: null });
+    expect(await updatePayment(s, 'p', { error: 'x' }, { onlyIf: ['pending', 'unknown'] })).toMatchObject({
+      error: null,
+    });
   });
 
   it('escapes CSV fields (RFC 4180) and defuses spreadsheet formulas', () => {

@@ -10,7 +10,12 @@ import { resolvePayment } from './payer.ts';
 import { findToken, type TokenDeps } from './tokens.ts';
 
 /** Pending/unknown L402 payments of `initiator`'s page to `origin` whose token would cover `url`. */
-export async function openPaymentsFor(deps: TokenDeps, url: string, origin: string, initiator: string): Promise<PaymentRecord[]> {
+export async function openPaymentsFor(
+  deps: TokenDeps,
+  url: string,
+  origin: string,
+  initiator: string,
+): Promise<PaymentRecord[]> {
   const path = new URL(url).pathname;
   return (await listPayments(deps.storage, { origin, status: ['pending', 'unknown'] })).filter((r) => {
     if (r.kind !== 'l402' || r.initiator !== initiator) return false;

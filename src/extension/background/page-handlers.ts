@@ -105,7 +105,11 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       return { node: { alias: info?.alias ?? '', pubkey: info?.pubkey ?? '' }, methods };
     },
     weblnSendPayment: (a, ctx) =>
-      handleWeblnSendPayment(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, paymentRequest: a.paymentRequest }),
+      handleWeblnSendPayment(autopilot.flow, {
+        origin: ctx.origin,
+        tabId: ctx.tabId,
+        paymentRequest: a.paymentRequest,
+      }),
     weblnKeysend: (a, ctx) =>
       handleWeblnKeysend(autopilot.flow, {
         origin: ctx.origin,
@@ -118,7 +122,10 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       const w = await enabledWallet(ctx);
       if (!w.makeInvoice) throw unsupportedError('makeInvoice');
       const sats = Number(a.amount ?? 0);
-      const r = await w.makeInvoice({ amountMsat: sats * 1000, ...(a.defaultMemo ? { description: a.defaultMemo } : {}) });
+      const r = await w.makeInvoice({
+        amountMsat: sats * 1000,
+        ...(a.defaultMemo ? { description: a.defaultMemo } : {}),
+      });
       return { paymentRequest: r.paymentRequest };
     },
     async weblnGetBalance(_a, ctx) {
@@ -126,7 +133,9 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       if (!w.getBalance) throw unsupportedError('getBalance');
       return { balance: Math.floor((await w.getBalance()).balanceMsat / 1000), currency: 'sats' };
     },
-    weblnLookupInvoice: (a, ctx) => handleWeblnLookupInvoice(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, ...a }),
-    weblnSignMessage: (a, ctx) => handleWeblnSignMessage(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, message: a.message }),
+    weblnLookupInvoice: (a, ctx) =>
+      handleWeblnLookupInvoice(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, ...a }),
+    weblnSignMessage: (a, ctx) =>
+      handleWeblnSignMessage(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, message: a.message }),
   };
 }

@@ -32,12 +32,18 @@ describe('payer', () => {
     const deps = { storage, clock: () => NOW };
     const wallet = new FakeWallet();
     const c = wallet.know(makeChallenge());
-    const prepared = await Promise.all(Array.from({ length: 10 }, () => preparePayment(deps, intentFor(c.invoice, c.macaroon))));
+    const prepared = await Promise.all(
+      Array.from({ length: 10 }, () => preparePayment(deps, intentFor(c.invoice, c.macaroon))),
+    );
     const reserved = prepared.filter((p) => p.kind === 'reserved');
     expect(reserved).toHaveLength(1);
     expect(prepared.filter((p) => p.kind === 'known')).toHaveLength(9);
     // The pending record exists BEFORE the wallet is called.
-    expect(await getPayment(storage, c.paymentHash)).toMatchObject({ status: 'pending', macaroon: c.macaroon, amountMsat: 10_000 });
+    expect(await getPayment(storage, c.paymentHash)).toMatchObject({
+      status: 'pending',
+      macaroon: c.macaroon,
+      amountMsat: 10_000,
+    });
     const first = reserved[0];
     if (first?.kind !== 'reserved') throw new Error('unreachable');
     const done = await executePayment({ ...deps, wallet, walletKind: 'nwc' }, first.record);
@@ -80,10 +86,20 @@ describe('payer', () => {
     const c = wallet.know(makeChallenge());
     const p = await preparePayment(deps, intentFor(c.invoice));
     if (p.kind !== 'reserved') throw new Error('not reserved');
-    const err = await executePayment({ ...deps, wallet: noLookup, walletKind: 'nwc' }, p.record).catch((e: unknown) => e);
+    const err = await executePayment({ ...deps, wallet: noLookup, walletKind: 'nwc' }, p.record).catch(
+      (e: unknown) => e,
+    );
     expect((err as AutopilotError).code).toBe('payment_unknown');
-    expect(await resumePending({ ...deps, wallet: noLookup })).toEqual({ succeeded: [], failed: [], stillUnknown: [c.paymentHash] });
-    expect(await resumePending({ ...deps, wallet: null })).toEqual({ succeeded: [], failed: [], stillUnknown: [c.paymentHash] });
+    expect(await resumePending({ ...deps, wallet: noLookup })).toEqual({
+      succeeded: [],
+      failed: [],
+      stillUnknown: [c.paymentHash],
+    });
+    expect(await resumePending({ ...deps, wallet: null })).toEqual({
+      succeeded: [],
+      failed: [],
+      stillUnknown: [c.paymentHash],
+    });
     expect(await getReservation(storage, c.paymentHash)).toMatchObject({ state: 'reserved' });
   });
 });

@@ -59,7 +59,10 @@ export type PrepareResult =
   | { kind: 'unpayable'; decision: Decision };
 
 /** Is a known record this intent's own (same service, same page, same kind), so its result may be shared? */
-export function sameScope(known: Pick<PaymentRecord, 'origin' | 'initiator' | 'kind'>, intent: Pick<PaymentIntent, 'origin' | 'initiator' | 'kind'>): boolean {
+export function sameScope(
+  known: Pick<PaymentRecord, 'origin' | 'initiator' | 'kind'>,
+  intent: Pick<PaymentIntent, 'origin' | 'initiator' | 'kind'>,
+): boolean {
   return known.origin === intent.origin && known.initiator === intent.initiator && known.kind === intent.kind;
 }
 
@@ -139,7 +142,12 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
  * Success: keep the preimage first (it is the proof) — in the token, then in the ledger record — then commit the
  * spend. The token is stored before the record says `succeeded`, so whoever sees the record settled finds its token.
  */
-async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string, feeMsat: number | null): Promise<PaymentRecord> {
+async function settle(
+  deps: LedgerDeps,
+  record: PaymentRecord,
+  preimage: string,
+  feeMsat: number | null,
+): Promise<PaymentRecord> {
   if (record.kind === 'l402' && record.macaroon) {
     await storeToken(deps, {
       paymentHash: record.paymentHash,
@@ -171,8 +179,12 @@ async function settle(deps: LedgerDeps, record: PaymentRecord, preimage: string,
 async function fail(deps: LedgerDeps, record: PaymentRecord, error: string): Promise<PaymentRecord> {
   // Marked first, so a record that succeeded meanwhile (a late lookup) is never failed and never released.
   const now =
-    (await updatePayment(deps.storage, record.paymentHash, { status: 'failed', error, settledAt: deps.clock() }, { onlyIf: ['pending', 'unknown'] })) ??
-    record;
+    (await updatePayment(
+      deps.storage,
+      record.paymentHash,
+      { status: 'failed', error, settledAt: deps.clock() },
+      { onlyIf: ['pending', 'unknown'] },
+    )) ?? record;
   if (now.status === 'failed') await releaseReservation(deps.storage, record.paymentHash);
   return now;
 }
@@ -198,7 +210,10 @@ const BAD_PREIMAGE = 'the wallet returned a preimage that does not match the pay
  * Asks the wallet about an unresolved payment and settles, fails or keeps it. Never pays.
  * Returns the record as it now stands.
  */
-export async function resolvePayment(deps: LedgerDeps & { wallet: Wallet }, record: PaymentRecord): Promise<PaymentRecord> {
+export async function resolvePayment(
+  deps: LedgerDeps & { wallet: Wallet },
+  record: PaymentRecord,
+): Promise<PaymentRecord> {
   if (!deps.wallet.lookupPayment) return record;
   let found: Awaited<ReturnType<NonNullable<Wallet['lookupPayment']>>>;
   try {
@@ -231,9 +246,12 @@ export async function executePayment(deps: PayerDeps, record: PaymentRecord): Pr
       const unknown = await markUnknown(deps, record, `no answer from the wallet: ${errorMessage(e)}`);
       const now = await resolvePayment(deps, unknown);
       if (now.status === 'succeeded') return now;
-      if (now.status === 'failed') throw new AutopilotError('payment_failed', now.error ?? 'payment failed', { cause: e });
+      if (now.status === 'failed')
+        throw new AutopilotError('payment_failed', now.error ?? 'payment failed', { cause: e });
       const what =
-        e instanceof WalletError && e.code === 'timeout' ? 'the wallet did not answer in time' : "the wallet's answer does not say whether it paid";
+        e instanceof WalletError && e.code === 'timeout'
+          ? 'the wallet did not answer in time'
+          : "the wallet's answer does not say whether it paid";
       throw new AutopilotError(
         'payment_unknown',
         `${what}; the payment may have gone through, so its amount stays reserved until the wallet tells`,
@@ -241,7 +259,11 @@ export async function executePayment(deps: PayerDeps, record: PaymentRecord): Pr
       );
     }
     const code =
-      e.code === 'insufficient_balance' ? 'insufficient_balance' : e.code === 'unreachable' ? 'wallet_unavailable' : 'payment_failed';
+      e.code === 'insufficient_balance'
+        ? 'insufficient_balance'
+        : e.code === 'unreachable'
+          ? 'wallet_unavailable'
+          : 'payment_failed';
     const what =
       code === 'insufficient_balance'
         ? 'not enough balance in the wallet'

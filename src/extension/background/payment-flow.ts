@@ -101,7 +101,8 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
     settings: () => (deps.settings ? deps.settings() : loadSettings(deps.storage)),
 
     async wallet(settings, ctx) {
-      if (settings.wallet.kind === 'none') throw new AutopilotError('no_wallet', 'no wallet is connected: connect one in the options');
+      if (settings.wallet.kind === 'none')
+        throw new AutopilotError('no_wallet', 'no wallet is connected: connect one in the options');
       try {
         return await deps.wallet(ctx ?? {});
       } catch (e) {
@@ -144,9 +145,16 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
       const origin = req.intent.origin;
       // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
       const site = req.intent.initiator;
-      const breaker = req.intent.kind !== 'webln' ? deps.breaker === undefined ? DEFAULT_BREAKER : deps.breaker : null;
+      const breaker =
+        req.intent.kind !== 'webln' ? (deps.breaker === undefined ? DEFAULT_BREAKER : deps.breaker) : null;
       const prepare = (force: boolean): Promise<PrepareResult> =>
-        preparePayment(deps, { ...req.intent, rules: settings.rules, walletKind, force, ...(breaker ? { breaker } : {}) });
+        preparePayment(deps, {
+          ...req.intent,
+          rules: settings.rules,
+          walletKind,
+          force,
+          ...(breaker ? { breaker } : {}),
+        });
 
       const asks = (o: PrepareResult): o is Extract<PrepareResult, { decision: unknown }> =>
         (o.kind === 'blocked' || o.kind === 'unpayable') && o.decision.action === 'ask';

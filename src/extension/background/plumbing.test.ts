@@ -26,14 +26,24 @@ describe('detector: who handles a 402', () => {
   it('leaves same-origin and CORS-exposed challenges to the MAIN-world wrapper', () => {
     expect(pageCanSeeChallenge(seen('https://api.example', []))).toBe(true);
     expect(
-      pageCanSeeChallenge(seen('https://app.example', [['Access-Control-Allow-Origin', '*'], ['Access-Control-Expose-Headers', 'Content-Type, WWW-Authenticate']])),
+      pageCanSeeChallenge(
+        seen('https://app.example', [
+          ['Access-Control-Allow-Origin', '*'],
+          ['Access-Control-Expose-Headers', 'Content-Type, WWW-Authenticate'],
+        ]),
+      ),
     ).toBe(true);
   });
   it('takes cross-origin challenges the page cannot read', () => {
     expect(pageCanSeeChallenge(seen('https://app.example', []))).toBe(false);
     expect(pageCanSeeChallenge(seen('https://app.example', [['access-control-allow-origin', '*']]))).toBe(false);
     expect(
-      pageCanSeeChallenge(seen('https://app.example', [['access-control-allow-origin', 'https://other.example'], ['access-control-expose-headers', '*']])),
+      pageCanSeeChallenge(
+        seen('https://app.example', [
+          ['access-control-allow-origin', 'https://other.example'],
+          ['access-control-expose-headers', '*'],
+        ]),
+      ),
     ).toBe(false);
   });
 });
@@ -55,7 +65,11 @@ describe('header rules', () => {
   it('adds tab-scoped rules, replaces the same scope, sweeps expired ones', async () => {
     const calls: unknown[] = [];
     let now = 1000;
-    const deps = { dnr: { updateSessionRules: async (o: unknown) => void calls.push(o) }, storage: memoryStorage(), clock: () => now };
+    const deps = {
+      dnr: { updateSessionRules: async (o: unknown) => void calls.push(o) },
+      storage: memoryStorage(),
+      clock: () => now,
+    };
     const base = {
       tabId: 7,
       origin: 'https://api.example',
@@ -69,7 +83,9 @@ describe('header rules', () => {
     const b = await addHeaderRule(deps, { ...base, authorization: 'L402 b:2' });
     expect(b.id).toBe(a.id);
     expect(JSON.stringify(calls[1])).toContain('"tabIds":[7]');
-    expect(await ruleFor(deps, 7, 'https://api.example/page', 'main_frame')).toMatchObject({ authorization: 'L402 b:2' });
+    expect(await ruleFor(deps, 7, 'https://api.example/page', 'main_frame')).toMatchObject({
+      authorization: 'L402 b:2',
+    });
     expect(await ruleFor(deps, 8, 'https://api.example/page', 'main_frame')).toBeNull();
     await expect(addHeaderRule(deps, { ...base, authorization: 'L402 a\nb' })).rejects.toThrow(/unsafe/);
     now = 2000;
@@ -80,7 +96,11 @@ describe('header rules', () => {
   // site in the tab) and a 402 to ANY page of the tab counted as the token being refused.
   it("a cross-origin request rule serves only its page: initiator host in DNR, the page's origin in ruleFor", async () => {
     const calls: { addRules?: { condition: Record<string, unknown> }[] }[] = [];
-    const deps = { dnr: { updateSessionRules: async (o: never) => void calls.push(o) }, storage: memoryStorage(), clock: () => 0 };
+    const deps = {
+      dnr: { updateSessionRules: async (o: never) => void calls.push(o) },
+      storage: memoryStorage(),
+      clock: () => 0,
+    };
     const rule = {
       tabId: 7,
       origin: 'https://api.example',
@@ -93,7 +113,9 @@ describe('header rules', () => {
     };
     await addHeaderRule(deps, rule);
     expect(calls[0]?.addRules?.[0]?.condition).toMatchObject({ tabIds: [7], initiatorDomains: ['app.example'] });
-    expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://app.example:8443')).toMatchObject({ authorization: 'L402 a:1' });
+    expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://app.example:8443')).toMatchObject(
+      { authorization: 'L402 a:1' },
+    );
     expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://evil.example')).toBeNull();
     await addHeaderRule(deps, { ...rule, resourceTypes: ['main_frame'], initiator: null, authorization: 'L402 n:1' });
     expect(calls[1]?.addRules?.[0]?.condition).not.toHaveProperty('initiatorDomains');
@@ -127,7 +149,16 @@ describe('detector: rules follow the page', () => {
     report: () => {},
   });
   const details = (o: Partial<chrome.webRequest.OnHeadersReceivedDetails>) =>
-    ({ tabId: 3, frameId: 0, requestId: '1', method: 'GET', timeStamp: 0, parentFrameId: -1, statusLine: '', ...o }) as chrome.webRequest.OnHeadersReceivedDetails;
+    ({
+      tabId: 3,
+      frameId: 0,
+      requestId: '1',
+      method: 'GET',
+      timeStamp: 0,
+      parentFrameId: -1,
+      statusLine: '',
+      ...o,
+    }) as chrome.webRequest.OnHeadersReceivedDetails;
   it('whose a navigation is: the service when the browser or the service started it, else the site that sent the tab there', async () => {
     const payers: string[] = [];
     const d: DetectorDeps = {
@@ -148,15 +179,39 @@ describe('detector: rules follow the page', () => {
   it('a cross-origin XHR whose response the page cannot read, or from an opaque origin, is not paid', async () => {
     const log: string[] = [];
     const errors: string[] = [];
-    const d: DetectorDeps = { ...fakeDeps(log), report: (e) => void errors.push((e as { code?: string }).code ?? 'other') };
+    const d: DetectorDeps = {
+      ...fakeDeps(log),
+      report: (e) => void errors.push((e as { code?: string }).code ?? 'other'),
+    };
     const www = [{ name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' }];
     const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402 };
     await on402(d, details({ ...xhr, responseHeaders: www, initiator: 'https://app.example' }));
-    await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://other.example' }], initiator: 'https://app.example' }));
-    await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: '*' }], initiator: 'null' }));
+    await on402(
+      d,
+      details({
+        ...xhr,
+        responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://other.example' }],
+        initiator: 'https://app.example',
+      }),
+    );
+    await on402(
+      d,
+      details({
+        ...xhr,
+        responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: '*' }],
+        initiator: 'null',
+      }),
+    );
     expect(log.filter((l) => l === 'handle')).toEqual([]);
     expect(errors).toEqual(['unreadable_response', 'unreadable_response', 'denied']);
-    await on402(d, details({ ...xhr, responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://app.example' }], initiator: 'https://app.example' }));
+    await on402(
+      d,
+      details({
+        ...xhr,
+        responseHeaders: [...www, { name: 'Access-Control-Allow-Origin', value: 'https://app.example' }],
+        initiator: 'https://app.example',
+      }),
+    );
     expect(log.filter((l) => l === 'handle')).toEqual(['handle']);
   });
   it("a frame's request names the site the user is on (the tab's top-level page) when it is another site", async () => {
@@ -172,7 +227,12 @@ describe('detector: rules follow the page', () => {
       { name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' },
       { name: 'Access-Control-Allow-Origin', value: '*' },
     ];
-    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: headers };
+    const xhr = {
+      type: 'xmlhttprequest' as const,
+      url: 'https://api.example/x',
+      statusCode: 402,
+      responseHeaders: headers,
+    };
     await on402(d, details({ ...xhr, initiator: 'https://frame.example', frameId: 4, parentFrameId: 0 }));
     await on402(d, details({ ...xhr, initiator: 'https://top.example', frameId: 5, parentFrameId: 0 }));
     await on402(d, details({ ...xhr, initiator: 'https://top.example' }));
@@ -195,18 +255,35 @@ describe('detector: rules follow the page', () => {
       { name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' },
       { name: 'Access-Control-Allow-Origin', value: '*' },
     ];
-    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www };
+    const xhr = {
+      type: 'xmlhttprequest' as const,
+      url: 'https://api.example/x',
+      statusCode: 402,
+      responseHeaders: www,
+    };
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://evil.example' }));
     await on402(fakeDeps(log), details({ ...xhr, initiator: 'https://app.example' }));
-    expect(log).toEqual(['existing https://evil.example', 'handle', 'existing https://app.example', 'rejected', 'handle']);
+    expect(log).toEqual([
+      'existing https://evil.example',
+      'handle',
+      'existing https://app.example',
+      'rejected',
+      'handle',
+    ]);
   });
-  it('only a 402 to a request that left with the rule\'s token evicts it', async () => {
+  it("only a 402 to a request that left with the rule's token evicts it", async () => {
     // Readable cross-origin (ACAO), challenge not exposed: the detector's to handle.
     const www = [
       { name: 'WWW-Authenticate', value: 'L402 macaroon="m", invoice="i"' },
       { name: 'Access-Control-Allow-Origin', value: '*' },
     ];
-    const xhr = { type: 'xmlhttprequest' as const, url: 'https://api.example/x', statusCode: 402, responseHeaders: www, initiator: 'https://app.example' };
+    const xhr = {
+      type: 'xmlhttprequest' as const,
+      url: 'https://api.example/x',
+      statusCode: 402,
+      responseHeaders: www,
+      initiator: 'https://app.example',
+    };
     const early: string[] = [];
     await on402(fakeDeps(early), details({ ...xhr, requestId: 'early' }));
     expect(early).toEqual(['existing https://app.example', 'handle']);
@@ -228,14 +305,18 @@ describe('detector: who made the request', async () => {
   const { initiatorOf } = await import('./detector.ts');
   it("reads Chrome's initiator, or Firefox's documentUrl / originUrl", () => {
     expect(initiatorOf({ initiator: 'https://app.example' })).toBe('https://app.example');
-    expect(initiatorOf({ documentUrl: 'https://app.example:8443/page?x=1', originUrl: 'https://other.example/' })).toBe('https://app.example:8443');
+    expect(initiatorOf({ documentUrl: 'https://app.example:8443/page?x=1', originUrl: 'https://other.example/' })).toBe(
+      'https://app.example:8443',
+    );
     expect(initiatorOf({ originUrl: 'https://app.example/a' })).toBe('https://app.example');
     // Opaque (data:, sandboxed): "null" as Chrome says, never "no initiator" (which would read as the service's own).
     expect(initiatorOf({ documentUrl: 'data:text/html,x' })).toBe('null');
     expect(initiatorOf({})).toBeUndefined();
     // Firefox names the browser (or an extension) for loads it starts itself: no page started them.
     expect(initiatorOf({ originUrl: 'about:blank' })).toBeUndefined();
-    expect(initiatorOf({ originUrl: 'moz-extension://0d6c5f0e-1c57-4a0e-9d1f-6f7cbb0b2f11/prompt.html' })).toBeUndefined();
+    expect(
+      initiatorOf({ originUrl: 'moz-extension://0d6c5f0e-1c57-4a0e-9d1f-6f7cbb0b2f11/prompt.html' }),
+    ).toBeUndefined();
   });
 });
 
@@ -243,13 +324,21 @@ describe('senders', () => {
   const id = 'ext-id';
   it('page identity comes from sender, top frame of a web page only', () => {
     // Chrome adds `origin` to MessageSender (not in the polyfill's type).
-    const withOrigin = { id, tab: { id: 3 } as never, frameId: 0, url: 'https://site.example/a', origin: 'https://site.example' };
+    const withOrigin = {
+      id,
+      tab: { id: 3 } as never,
+      frameId: 0,
+      url: 'https://site.example/a',
+      origin: 'https://site.example',
+    };
     expect(senderContext(withOrigin, id)).toEqual({
       origin: 'https://site.example',
       tabId: 3,
     });
     expect(senderContext({ id, tab: { id: 3 } as never, frameId: 1, url: 'https://site.example/a' }, id)).toBeNull();
-    expect(senderContext({ id: 'other', tab: { id: 3 } as never, frameId: 0, url: 'https://site.example/a' }, id)).toBeNull();
+    expect(
+      senderContext({ id: 'other', tab: { id: 3 } as never, frameId: 0, url: 'https://site.example/a' }, id),
+    ).toBeNull();
     expect(senderContext({ id, frameId: 0, url: 'https://site.example/a' }, id)).toBeNull();
   });
   it('UiApi only from extension pages', () => {
@@ -263,11 +352,26 @@ describe('seen challenges', async () => {
   const { rememberChallenge, wasSeen } = await import('./seen-challenges.ts');
   it('a page may only cite a 402 the browser delivered to that tab and URL', async () => {
     const deps = { storage: memoryStorage(), clock: () => 1000, sleep: async () => {} };
-    await rememberChallenge(deps, 4, 'https://api.example/x', ['L402 macaroon="m", invoice="i"', 'LSAT macaroon="m", invoice="i"']);
+    await rememberChallenge(deps, 4, 'https://api.example/x', [
+      'L402 macaroon="m", invoice="i"',
+      'LSAT macaroon="m", invoice="i"',
+    ]);
     // fetch joins repeated headers with ", " and keeps the fragment.
-    expect(await wasSeen(deps, 4, 'https://api.example/x#f', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(true);
-    expect(await wasSeen(deps, 5, 'https://api.example/x', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(false);
-    expect(await wasSeen(deps, 4, 'https://victim.example/x', ['L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"'])).toBe(false);
+    expect(
+      await wasSeen(deps, 4, 'https://api.example/x#f', [
+        'L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"',
+      ]),
+    ).toBe(true);
+    expect(
+      await wasSeen(deps, 5, 'https://api.example/x', [
+        'L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"',
+      ]),
+    ).toBe(false);
+    expect(
+      await wasSeen(deps, 4, 'https://victim.example/x', [
+        'L402 macaroon="m", invoice="i", LSAT macaroon="m", invoice="i"',
+      ]),
+    ).toBe(false);
     expect(await wasSeen(deps, 4, 'https://api.example/x', ['L402 macaroon="m", invoice="other"'])).toBe(false);
   });
 });
@@ -284,8 +388,19 @@ describe('challenge headers as Firefox gives them', () => {
       pageChanged: async () => {},
       resetTab: async () => {},
     } as unknown as Parameters<typeof on402>[0];
-    const base = { tabId: 1, url: 'https://api.example/v1/x', type: 'xmlhttprequest', statusCode: 402, initiator: 'https://api.example' };
-    await on402(deps, { ...base, responseHeaders: [{ name: 'WWW-Authenticate', value: 'LSAT macaroon="a", invoice="b"\nL402 macaroon="a", invoice="b"' }] } as chrome.webRequest.OnHeadersReceivedDetails);
+    const base = {
+      tabId: 1,
+      url: 'https://api.example/v1/x',
+      type: 'xmlhttprequest',
+      statusCode: 402,
+      initiator: 'https://api.example',
+    };
+    await on402(deps, {
+      ...base,
+      responseHeaders: [
+        { name: 'WWW-Authenticate', value: 'LSAT macaroon="a", invoice="b"\nL402 macaroon="a", invoice="b"' },
+      ],
+    } as chrome.webRequest.OnHeadersReceivedDetails);
     await on402(deps, {
       ...base,
       responseHeaders: [

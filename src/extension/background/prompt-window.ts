@@ -13,7 +13,13 @@ export interface PromptWindowDeps {
   /** storage.session: which window shows which prompt (survives a worker restart). */
   storage: KeyValueStorage;
   getURL(path: string): string;
-  createWindow(o: { type: 'popup'; url: string; width: number; height: number; focused: boolean }): Promise<{ id?: number }>;
+  createWindow(o: {
+    type: 'popup';
+    url: string;
+    width: number;
+    height: number;
+    focused: boolean;
+  }): Promise<{ id?: number }>;
   removeWindow(id: number): Promise<void>;
   timeoutMs: number;
 }

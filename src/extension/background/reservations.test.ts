@@ -90,7 +90,14 @@ function modelApply(model: Map<string, ModelEntry>, op: Op, now: number, rules: 
       if (x.at >= periodStart(now, 'daily')) day += modelCounted(x);
     }
     if ((budget && site + total > budget.budgetMsat) || day + total > (rules.dailyCapMsat ?? Infinity)) return;
-    model.set(hash, { origin: op.origin, initiator: op.initiator, amountMsat: op.amountMsat, maxFeeMsat: fee, spentMsat: null, at: now });
+    model.set(hash, {
+      origin: op.origin,
+      initiator: op.initiator,
+      amountMsat: op.amountMsat,
+      maxFeeMsat: fee,
+      spentMsat: null,
+      at: now,
+    });
   } else if (op.op === 'commit') {
     if (!e || e.spentMsat !== null) return;
     e.spentMsat = e.amountMsat + op.feeMsat;
@@ -136,10 +143,16 @@ describe('reservations', () => {
       fc.asyncProperty(
         fc.scheduler(),
         fc.boolean(),
-        fc.array(fc.record({ advanceMs: fc.integer({ min: 0, max: 3 * 86_400_000 }), ops: fc.array(opArb, { maxLength: 12 }) }), {
-          minLength: 1,
-          maxLength: 5,
-        }),
+        fc.array(
+          fc.record({
+            advanceMs: fc.integer({ min: 0, max: 3 * 86_400_000 }),
+            ops: fc.array(opArb, { maxLength: 12 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 5,
+          },
+        ),
         async (s, autoPayUnlisted, batches) => {
           const rules: Rules = { ...RULES, autoPayUnlisted };
           const inner = memoryStorage();
@@ -158,12 +171,19 @@ describe('reservations', () => {
               const t = budgetTotals(entries, rules, rule.pattern, now);
               expect(t.siteSpentMsat).toBeLessThanOrEqual(rule.budgetMsat);
             }
-            expect(budgetTotals(entries, rules, C, now).dailySpentMsat).toBeLessThanOrEqual(rules.dailyCapMsat ?? Infinity);
-            for (const e of entries) expect(e.amountMsat + e.maxFeeMsat).toBeLessThanOrEqual(rules.perPaymentCapMsat ?? Infinity);
+            expect(budgetTotals(entries, rules, C, now).dailySpentMsat).toBeLessThanOrEqual(
+              rules.dailyCapMsat ?? Infinity,
+            );
+            for (const e of entries)
+              expect(e.amountMsat + e.maxFeeMsat).toBeLessThanOrEqual(rules.perPaymentCapMsat ?? Infinity);
             if (!autoPayUnlisted) expect(entries.every((e) => siteOf(e) !== C)).toBe(true);
             expect(entries.every((e) => e.origin !== D)).toBe(true);
-            const actual = Object.fromEntries(entries.map((e) => [e.paymentHash, [e.origin, e.initiator, countedMsat(e)]]));
-            const expected = Object.fromEntries([...model].map(([h, e]) => [h, [e.origin, e.initiator, modelCounted(e)]]));
+            const actual = Object.fromEntries(
+              entries.map((e) => [e.paymentHash, [e.origin, e.initiator, countedMsat(e)]]),
+            );
+            const expected = Object.fromEntries(
+              [...model].map(([h, e]) => [h, [e.origin, e.initiator, modelCounted(e)]]),
+            );
             expect(actual).toEqual(expected);
           }
         },
@@ -177,14 +197,42 @@ describe('reservations', () => {
     const deps = { storage, clock: () => NOW };
     // A pays service S (counted for A), S visited directly pays itself (counted for S), C calls A's service (counted for C).
     await tryReserve(deps, { paymentHash: hashOf(1), origin: S, initiator: A, amountMsat: 10_000, rules: RULES });
-    await tryReserve(deps, { paymentHash: hashOf(2), origin: S, initiator: S, amountMsat: 10_000, rules: RULES, force: true });
-    await tryReserve(deps, { paymentHash: hashOf(3), origin: A, initiator: C, amountMsat: 10_000, rules: RULES, force: true });
+    await tryReserve(deps, {
+      paymentHash: hashOf(2),
+      origin: S,
+      initiator: S,
+      amountMsat: 10_000,
+      rules: RULES,
+      force: true,
+    });
+    await tryReserve(deps, {
+      paymentHash: hashOf(3),
+      origin: A,
+      initiator: C,
+      amountMsat: 10_000,
+      rules: RULES,
+      force: true,
+    });
     // Written by an older version (no initiator): counts for its origin.
-    await storage.set(`reservation:${hashOf(4)}`, { paymentHash: hashOf(4), origin: A, amountMsat: 5_000, maxFeeMsat: 1_000, state: 'reserved', spentMsat: null, at: NOW });
+    await storage.set(`reservation:${hashOf(4)}`, {
+      paymentHash: hashOf(4),
+      origin: A,
+      amountMsat: 5_000,
+      maxFeeMsat: 1_000,
+      state: 'reserved',
+      spentMsat: null,
+      at: NOW,
+    });
     const entries = await listReservations(storage);
     expect(entries.map(siteOf).sort()).toEqual([A, A, C, S]);
-    expect(budgetTotals(entries, RULES, A, NOW)).toEqual({ siteSpentMsat: 11_000 + 6_000, dailySpentMsat: 11_000 * 3 + 6_000 });
-    const withS: Rules = { ...RULES, sites: [...RULES.sites, { pattern: S, budgetMsat: 1e9, period: 'daily', autoPay: true }] };
+    expect(budgetTotals(entries, RULES, A, NOW)).toEqual({
+      siteSpentMsat: 11_000 + 6_000,
+      dailySpentMsat: 11_000 * 3 + 6_000,
+    });
+    const withS: Rules = {
+      ...RULES,
+      sites: [...RULES.sites, { pattern: S, budgetMsat: 1e9, period: 'daily', autoPay: true }],
+    };
     expect(budgetTotals(entries, withS, S, NOW).siteSpentMsat).toBe(11_000);
   });
 
@@ -219,7 +267,10 @@ describe('reservations', () => {
     const rules: Rules = { ...RULES, autoPayUnlisted: true };
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        tryReserve({ storage, clock: () => NOW }, { paymentHash: hashOf(2000 + i), origin: C, initiator: C, amountMsat: 49_000, rules }),
+        tryReserve(
+          { storage, clock: () => NOW },
+          { paymentHash: hashOf(2000 + i), origin: C, initiator: C, amountMsat: 49_000, rules },
+        ),
       ),
     );
     // 49 sats + 1 sat max fee = 50 sats each; daily cap 300 sats → 6.

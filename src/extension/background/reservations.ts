@@ -59,7 +59,12 @@ export interface BudgetTotals {
  * matches, since its period start, whatever service they paid) and all entries since local midnight.
  * @example budgetTotals(await listReservations(storage), rules, 'https://app.example.com', Date.now())
  */
-export function budgetTotals(entries: readonly Reservation[], rules: Rules, initiator: string, now: number): BudgetTotals {
+export function budgetTotals(
+  entries: readonly Reservation[],
+  rules: Rules,
+  initiator: string,
+  now: number,
+): BudgetTotals {
   const rule = ruleFor(rules.sites, initiator);
   const siteSince = rule ? periodStart(now, rule.period) : 0;
   const daySince = periodStart(now, 'daily');
@@ -148,7 +153,8 @@ export function tryReserve(
     });
     const tripped = req.breaker ? breakerReason(entries, req.origin, req.breaker, now) : null;
     const askWhy = tripped ?? req.mustAsk;
-    const decision: Decision = evaluated.action === 'pay' && askWhy ? { ...evaluated, action: 'ask', reason: askWhy } : evaluated;
+    const decision: Decision =
+      evaluated.action === 'pay' && askWhy ? { ...evaluated, action: 'ask', reason: askWhy } : evaluated;
     // A hash already holds money: never a second reservation (a payment hash is never paid twice).
     if (existing || mode === 'decide-only') return { decision, reservation: null };
     const go = decision.action === 'pay' || (req.force === true && decision.action === 'ask');
@@ -182,7 +188,8 @@ export function commitReservation(
 ): Promise<Reservation | null> {
   return withLock(BUDGET_LOCK, async () => {
     const found = await getReservation(storage, paymentHash);
-    const r: Reservation | null = found ?? (fallback ? { ...fallback, paymentHash, state: 'reserved', spentMsat: null } : null);
+    const r: Reservation | null =
+      found ?? (fallback ? { ...fallback, paymentHash, state: 'reserved', spentMsat: null } : null);
     if (!r || r.state === 'committed') return r;
     const fee = feeMsat ?? r.maxFeeMsat;
     const committed: Reservation = { ...r, state: 'committed', spentMsat: r.amountMsat + Math.max(0, fee) };

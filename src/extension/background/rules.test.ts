@@ -75,14 +75,30 @@ describe('evaluate, in the SPEC order', () => {
     ['global switch off beats everything', { rules: rules({ enabled: false }) }, 'deny', 'switched off'],
     [
       'deny list by wildcard beats a budget',
-      { rules: rules({ deny: ['*.example.com'], sites: [{ pattern: SITE, budgetMsat: 1e9, period: 'daily', autoPay: true }] }) },
+      {
+        rules: rules({
+          deny: ['*.example.com'],
+          sites: [{ pattern: SITE, budgetMsat: 1e9, period: 'daily', autoPay: true }],
+        }),
+      },
       'deny',
       'deny list (*.example.com)',
     ],
-    ['deny list matches the service too, whatever page calls it', { rules: rules({ deny: [SERVICE] }) }, 'deny', `deny list (${SERVICE})`],
+    [
+      'deny list matches the service too, whatever page calls it',
+      { rules: rules({ deny: [SERVICE] }) },
+      'deny',
+      `deny list (${SERVICE})`,
+    ],
     [
       'deny list on the service beats the page’s auto-pay budget and auto-pay for unlisted sites',
-      { rules: rules({ autoPayUnlisted: true, deny: ['*.example.org'], sites: [{ pattern: SITE, budgetMsat: 1e9, period: 'daily', autoPay: true }] }) },
+      {
+        rules: rules({
+          autoPayUnlisted: true,
+          deny: ['*.example.org'],
+          sites: [{ pattern: SITE, budgetMsat: 1e9, period: 'daily', autoPay: true }],
+        }),
+      },
       'deny',
       'deny list (*.example.org)',
     ],
@@ -100,13 +116,20 @@ describe('evaluate, in the SPEC order', () => {
     ],
     [
       'the page’s rule covers any service it calls',
-      { origin: 'https://elsewhere.example.net', rules: rules({ sites: [{ pattern: '*.example.com', budgetMsat: 100_000, period: 'daily', autoPay: true }] }) },
+      {
+        origin: 'https://elsewhere.example.net',
+        rules: rules({ sites: [{ pattern: '*.example.com', budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
+      },
       'pay',
       "within this site's daily budget",
     ],
     [
       'a top-level navigation: the page is the service, its own rule applies',
-      { origin: SERVICE, initiator: SERVICE, rules: rules({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }) },
+      {
+        origin: SERVICE,
+        initiator: SERVICE,
+        rules: rules({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
+      },
       'pay',
       "within this site's daily budget",
     ],
@@ -129,18 +152,8 @@ describe('evaluate, in the SPEC order', () => {
       'ask',
       "over this site's daily budget: 120 of 100 sats",
     ],
-    [
-      'exactly at the budget is allowed',
-      { siteSpentMsat: 70_000 },
-      'pay',
-      'within',
-    ],
-    [
-      'over the daily cap → ask',
-      { dailySpentMsat: 990_000 },
-      'ask',
-      'over your daily cap: 1020 of 1000 sats',
-    ],
+    ['exactly at the budget is allowed', { siteSpentMsat: 70_000 }, 'pay', 'within'],
+    ['over the daily cap → ask', { dailySpentMsat: 990_000 }, 'ask', 'over your daily cap: 1020 of 1000 sats'],
     ['no rule for the site → ask', { rules: rules() }, 'ask', 'no rule for this site yet'],
     [
       'no rule, auto-pay for unlisted sites, within both caps → pay',
@@ -198,14 +211,22 @@ describe('evaluate, in the SPEC order', () => {
     ],
     [
       "auto-pay for unlisted sites does not override a site's own ask-every-time rule",
-      { rules: rules({ autoPayUnlisted: true, sites: [{ pattern: '*.example.com', budgetMsat: 1e9, period: 'daily', autoPay: false }] }) },
+      {
+        rules: rules({
+          autoPayUnlisted: true,
+          sites: [{ pattern: '*.example.com', budgetMsat: 1e9, period: 'daily', autoPay: false }],
+        }),
+      },
       'ask',
       'ask every time',
     ],
     [
       "auto-pay for unlisted sites does not lift a site's own budget",
       {
-        rules: rules({ autoPayUnlisted: true, sites: [{ pattern: SITE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
+        rules: rules({
+          autoPayUnlisted: true,
+          sites: [{ pattern: SITE, budgetMsat: 100_000, period: 'daily', autoPay: true }],
+        }),
         siteSpentMsat: 90_000,
       },
       'ask',
@@ -231,10 +252,21 @@ describe('evaluate, in the SPEC order', () => {
 
   it('reports what is left and what it reserves', () => {
     const d = evaluate(input({ siteSpentMsat: 30_000, dailySpentMsat: 400_000 }));
-    expect(d).toMatchObject({ siteRemainingMsat: 70_000, dailyRemainingMsat: 600_000, reserveMsat: 30_000, maxFeeMsat: 10_000 });
+    expect(d).toMatchObject({
+      siteRemainingMsat: 70_000,
+      dailyRemainingMsat: 600_000,
+      reserveMsat: 30_000,
+      maxFeeMsat: 10_000,
+    });
     expect(evaluate(input({ rules: rules({ dailyCapMsat: null }) })).dailyRemainingMsat).toBeNull();
     const unlisted = evaluate(input({ rules: rules({ autoPayUnlisted: true }), dailySpentMsat: 400_000 }));
-    expect(unlisted).toMatchObject({ action: 'pay', rule: null, siteRemainingMsat: null, dailyRemainingMsat: 600_000, reserveMsat: 30_000 });
+    expect(unlisted).toMatchObject({
+      action: 'pay',
+      rule: null,
+      siteRemainingMsat: null,
+      dailyRemainingMsat: 600_000,
+      reserveMsat: 30_000,
+    });
   });
 
   it('does not mutate its input', () => {

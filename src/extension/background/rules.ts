@@ -133,7 +133,8 @@ export function evaluate(input: RuleInput): Decision {
   const maxFeeMsat = input.amountMsat === null ? 0 : maxFeeFor(amount, rules);
   const reserveMsat = amount + maxFeeMsat;
   const siteRemainingMsat = rule ? Math.max(0, rule.budgetMsat - input.siteSpentMsat) : null;
-  const dailyRemainingMsat = rules.dailyCapMsat === null ? null : Math.max(0, rules.dailyCapMsat - input.dailySpentMsat);
+  const dailyRemainingMsat =
+    rules.dailyCapMsat === null ? null : Math.max(0, rules.dailyCapMsat - input.dailySpentMsat);
   const out = (action: Decision['action'], reason: string): Decision => ({
     action,
     reason,
@@ -171,7 +172,10 @@ export function evaluate(input: RuleInput): Decision {
     if (!rules.autoPayUnlisted) return out('ask', 'no rule for this site yet');
     // Settings refuse auto-pay for unlisted sites without both caps; a stored exception still never pays uncapped.
     if (rules.perPaymentCapMsat === null || rules.dailyCapMsat === null) {
-      return out('ask', 'no rule for this site yet, and auto-pay for sites without a rule needs a per-payment cap and a daily cap');
+      return out(
+        'ask',
+        'no rule for this site yet, and auto-pay for sites without a rule needs a per-payment cap and a daily cap',
+      );
     }
     return out('pay', 'no rule for this site: within your per-payment and daily caps');
   }

@@ -65,7 +65,12 @@ export async function rememberChallenge(deps: SeenDeps, tabId: number, url: stri
  * Did the browser deliver this challenge to this tab for this URL? Waits briefly, since the page can get the
  * response before the webRequest listener has finished writing.
  */
-export async function wasSeen(deps: SeenDeps & { sleep?: (ms: number) => Promise<void> }, tabId: number, url: string, www: string[]): Promise<boolean> {
+export async function wasSeen(
+  deps: SeenDeps & { sleep?: (ms: number) => Promise<void> },
+  tabId: number,
+  url: string,
+  www: string[],
+): Promise<boolean> {
   if (tooLong(www)) return false;
   const want = await digest(www);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -43,11 +43,17 @@ function checkMsat(field: string, v: unknown, nullable: boolean): void {
 }
 
 function checkRules(r: Rules): void {
-  if (typeof r.enabled !== 'boolean') throw new SettingsError('rules.enabled', 'the on/off switch must be true or false');
+  if (typeof r.enabled !== 'boolean')
+    throw new SettingsError('rules.enabled', 'the on/off switch must be true or false');
   checkMsat('rules.perPaymentCapMsat', r.perPaymentCapMsat, true);
   checkMsat('rules.dailyCapMsat', r.dailyCapMsat, true);
   checkMsat('rules.feeFloorMsat', r.feeFloorMsat, false);
-  if (typeof r.maxFeePercent !== 'number' || !Number.isFinite(r.maxFeePercent) || r.maxFeePercent < 0 || r.maxFeePercent > 100) {
+  if (
+    typeof r.maxFeePercent !== 'number' ||
+    !Number.isFinite(r.maxFeePercent) ||
+    r.maxFeePercent < 0 ||
+    r.maxFeePercent > 100
+  ) {
     throw new SettingsError('rules.maxFeePercent', 'the max fee must be between 0 and 100 %');
   }
   // Missing (settings stored or sent before the field existed) means false: ask.
@@ -71,7 +77,10 @@ function checkRules(r: Rules): void {
   if (!Array.isArray(r.deny)) throw new SettingsError('rules.deny', 'the deny list must be a list');
   r.deny.forEach((p, i) => {
     if (typeof p !== 'string' || !isValidPattern(p)) {
-      throw new SettingsError(`rules.deny.${i}`, `${JSON.stringify(p)} is neither an origin (https://host) nor *.domain`);
+      throw new SettingsError(
+        `rules.deny.${i}`,
+        `${JSON.stringify(p)} is neither an origin (https://host) nor *.domain`,
+      );
     }
   });
   if (!Array.isArray(r.sites)) throw new SettingsError('rules.sites', 'the site rules must be a list');
@@ -79,7 +88,10 @@ function checkRules(r: Rules): void {
   r.sites.forEach((s: SiteRule, i) => {
     const f = `rules.sites.${i}`;
     if (typeof s.pattern !== 'string' || !isValidPattern(s.pattern)) {
-      throw new SettingsError(`${f}.pattern`, `${JSON.stringify(s.pattern)} is neither an origin (https://host) nor *.domain`);
+      throw new SettingsError(
+        `${f}.pattern`,
+        `${JSON.stringify(s.pattern)} is neither an origin (https://host) nor *.domain`,
+      );
     }
     if (seen.has(s.pattern)) throw new SettingsError(`${f}.pattern`, `${s.pattern} has two rules`);
     seen.add(s.pattern);
@@ -98,7 +110,8 @@ function checkRules(r: Rules): void {
 export function validateSettings(s: Settings): Settings {
   if (!s || typeof s !== 'object') throw new SettingsError('settings', 'settings must be an object');
   const w = s.wallet;
-  if (!w || !['nwc', 'webln', 'none'].includes(w.kind)) throw new SettingsError('wallet.kind', 'choose NWC, WebLN or none');
+  if (!w || !['nwc', 'webln', 'none'].includes(w.kind))
+    throw new SettingsError('wallet.kind', 'choose NWC, WebLN or none');
   if (w.kind === 'nwc') checkNwcUri(w.uri);
   if (!['off', 'when-absent', 'always'].includes(s.webln)) {
     throw new SettingsError('webln', 'WebLN injection must be off, when-absent or always');

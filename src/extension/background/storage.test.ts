@@ -35,7 +35,8 @@ describe('storage', () => {
   it('browser storage maps onto a storage area', async () => {
     const data: Record<string, unknown> = {};
     const area: StorageAreaLike = {
-      get: async (keys) => (keys === null || keys === undefined ? { ...data } : typeof keys === 'string' ? { [keys]: data[keys] } : {}),
+      get: async (keys) =>
+        keys === null || keys === undefined ? { ...data } : typeof keys === 'string' ? { [keys]: data[keys] } : {},
       set: async (items) => void Object.assign(data, items),
       remove: async (k) => {
         for (const x of typeof k === 'string' ? [k] : k) delete data[x];

@@ -23,7 +23,13 @@ function setup() {
 
 async function store(deps: ReturnType<typeof setup>['deps'], caveats: string[] = []) {
   const c = makeChallenge({ caveats });
-  const token = await storeToken(deps, { paymentHash: c.paymentHash, origin: SERVICE, macaroon: c.macaroon, preimage: c.preimage, grantedTo: [PAGE] });
+  const token = await storeToken(deps, {
+    paymentHash: c.paymentHash,
+    origin: SERVICE,
+    macaroon: c.macaroon,
+    preimage: c.preimage,
+    grantedTo: [PAGE],
+  });
   return { c, token };
 }
 
@@ -73,7 +79,11 @@ describe('token store', () => {
     expect(await evictToken(deps, `${SERVICE}/x`, 'L402 garbage')).toBe(false);
     expect(await evictToken(deps, `${SERVICE}/x`, header)).toBe(true);
     expect(await findToken(deps, `${SERVICE}/x`)).toBeNull();
-    expect(await lastRejection(deps, `${SERVICE}/y`)).toMatchObject({ origin: SERVICE, pathPrefix: '/', tokenAgeMs: 3_000 });
+    expect(await lastRejection(deps, `${SERVICE}/y`)).toMatchObject({
+      origin: SERVICE,
+      pathPrefix: '/',
+      tokenAgeMs: 3_000,
+    });
     expect(await lastRejection(deps, 'https://api.example.com.evil.org/y')).toBeNull();
   });
 

@@ -71,7 +71,11 @@ export async function storeToken(
 }
 
 /** Adds a page origin to those allowed to see a token. */
-export async function grantToken(deps: TokenDeps, paymentHash: string, pageOrigin: string): Promise<StoredToken | null> {
+export async function grantToken(
+  deps: TokenDeps,
+  paymentHash: string,
+  pageOrigin: string,
+): Promise<StoredToken | null> {
   const t = await deps.storage.get<StoredToken>(PREFIX + paymentHash);
   if (!t) return null;
   if (t.grantedTo.includes(pageOrigin)) return t;
@@ -147,7 +151,13 @@ export async function evictToken(deps: TokenDeps, url: string, authorization: st
     if (t.preimage !== preimage.toLowerCase() || !macaroons.includes(t.macaroon)) continue;
     await deps.storage.remove(key);
     const servedBefore = t.reusedAt !== undefined || (t.validUntil !== null && t.validUntil <= now + EXPIRY_SKEW_MS);
-    const rejection: Rejection = { origin: t.origin, pathPrefix: t.pathPrefix, rejectedAt: now, tokenAgeMs: now - t.createdAt, servedBefore };
+    const rejection: Rejection = {
+      origin: t.origin,
+      pathPrefix: t.pathPrefix,
+      rejectedAt: now,
+      tokenAgeMs: now - t.createdAt,
+      servedBefore,
+    };
     await deps.storage.set(REJECTED + t.origin + t.pathPrefix, rejection);
     return true;
   }

@@ -13,11 +13,26 @@ const ctx = {};
 
 async function setup() {
   const storage = memoryStorage();
-  await saveSettings(storage, settingsWith({ sites: [{ pattern: '*.example.org', budgetMsat: 100_000, period: 'weekly', autoPay: true }] }));
+  await saveSettings(
+    storage,
+    settingsWith({ sites: [{ pattern: '*.example.org', budgetMsat: 100_000, period: 'weekly', autoPay: true }] }),
+  );
   const wallet = new FakeWallet();
   const prompts = createPromptStore({ storage: memoryStorage(), clock: () => NOW });
-  const ui = createUiHandlers({ storage, clock: () => NOW, prompts, wallet: async () => wallet, connectNwc: () => wallet, challengesSeen: async () => 3 });
-  const autopilot = createAutopilot({ storage, clock: () => NOW, wallet: async () => wallet, prompt: async () => ({ choice: 'deny' }) });
+  const ui = createUiHandlers({
+    storage,
+    clock: () => NOW,
+    prompts,
+    wallet: async () => wallet,
+    connectNwc: () => wallet,
+    challengesSeen: async () => 3,
+  });
+  const autopilot = createAutopilot({
+    storage,
+    clock: () => NOW,
+    wallet: async () => wallet,
+    prompt: async () => ({ choice: 'deny' }),
+  });
   return { storage, wallet, prompts, ui, autopilot };
 }
 
@@ -36,15 +51,36 @@ describe('UiApi handlers', () => {
   it('overview, site summary, payments, tokens after a payment', async () => {
     const { ui, autopilot, wallet } = await setup();
     const c = wallet.know(makeChallenge({ sats: 10 }));
-    await autopilot.handleChallenge({ serviceUrl: `${SERVICE}/x`, initiator: PAGE, wwwAuthenticate: c.header, source: 'fetch', confirmedByBrowser: true });
+    await autopilot.handleChallenge({
+      serviceUrl: `${SERVICE}/x`,
+      initiator: PAGE,
+      wwwAuthenticate: c.header,
+      source: 'fetch',
+      confirmedByBrowser: true,
+    });
     expect(await ui.getOverview({}, ctx)).toEqual({ spentTodayMsat: 11_000, dailyCapMsat: 1_000_000 });
     // The site the user is on (the page that caused the payment) is the one that spent it, from its own budget.
     const summary = await ui.getSiteSummary({ origin: PAGE, tabId: 4 }, ctx);
-    expect(summary).toMatchObject({ origin: PAGE, spentMsat: 11_000, tokens: 1, challengesSeen: 3, rule: { pattern: '*.example.org' } });
+    expect(summary).toMatchObject({
+      origin: PAGE,
+      spentMsat: 11_000,
+      tokens: 1,
+      challengesSeen: 3,
+      rule: { pattern: '*.example.org' },
+    });
     expect(summary.renewsAt).toBe(new Date(2026, 10, 30).getTime()); // next Monday, local midnight
     // The service it called has no budget and spent nothing of its own; it holds its token.
-    expect(await ui.getSiteSummary({ origin: SERVICE }, ctx)).toMatchObject({ origin: SERVICE, rule: null, spentMsat: 0, tokens: 1 });
-    expect(await ui.getSiteSummary({ origin: 'https://other.example' }, ctx)).toMatchObject({ rule: null, spentMsat: 0, tokens: 0 });
+    expect(await ui.getSiteSummary({ origin: SERVICE }, ctx)).toMatchObject({
+      origin: SERVICE,
+      rule: null,
+      spentMsat: 0,
+      tokens: 1,
+    });
+    expect(await ui.getSiteSummary({ origin: 'https://other.example' }, ctx)).toMatchObject({
+      rule: null,
+      spentMsat: 0,
+      tokens: 0,
+    });
     expect((await ui.listPayments({ origin: SERVICE }, ctx)).map((p) => p.paymentHash)).toEqual([c.paymentHash]);
     const tokens = await ui.listTokens({}, ctx);
     expect(tokens.map((t) => t.paymentHash)).toEqual([c.paymentHash]);
@@ -57,13 +93,25 @@ describe('UiApi handlers', () => {
     const s = await ui.setSiteAutoPay({ origin: PAGE, autoPay: false }, ctx);
     expect(s.rule).toEqual({ pattern: PAGE, budgetMsat: 100_000, period: 'weekly', autoPay: false });
     await ui.setSiteAutoPay({ origin: 'https://new.site', autoPay: true }, ctx);
-    expect((await loadSettings(storage)).rules.sites.map((r) => r.pattern)).toEqual(['*.example.org', PAGE, 'https://new.site']);
+    expect((await loadSettings(storage)).rules.sites.map((r) => r.pattern)).toEqual([
+      '*.example.org',
+      PAGE,
+      'https://new.site',
+    ]);
   });
 
   it('wallet status and test connection', async () => {
     const { ui, wallet } = await setup();
-    expect(await ui.getWalletStatus({}, ctx)).toMatchObject({ kind: 'nwc', connected: true, alias: 'fake', balanceMsat: 5_000_000 });
-    await expect(ui.testWallet({ uri: 'nonsense' }, ctx)).rejects.toMatchObject({ code: 'invalid_settings', field: 'wallet.uri' });
+    expect(await ui.getWalletStatus({}, ctx)).toMatchObject({
+      kind: 'nwc',
+      connected: true,
+      alias: 'fake',
+      balanceMsat: 5_000_000,
+    });
+    await expect(ui.testWallet({ uri: 'nonsense' }, ctx)).rejects.toMatchObject({
+      code: 'invalid_settings',
+      field: 'wallet.uri',
+    });
     wallet.getBalance = async () => Promise.reject(new WalletError('unreachable', 'relay down'));
     const uri = settingsWith().wallet.kind === 'nwc' ? (settingsWith().wallet as { uri: string }).uri : '';
     expect(await ui.testWallet({ uri }, ctx)).toMatchObject({ connected: false, error: 'relay down' });

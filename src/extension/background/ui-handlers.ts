@@ -30,7 +30,11 @@ export interface UiDeps {
   onSettingsChanged?: (s: Settings) => void | Promise<void>;
 }
 
-async function statusOf(kind: WalletStatus['kind'], open: () => Promise<Wallet>, close: boolean): Promise<WalletStatus> {
+async function statusOf(
+  kind: WalletStatus['kind'],
+  open: () => Promise<Wallet>,
+  close: boolean,
+): Promise<WalletStatus> {
   const status: WalletStatus = { kind, connected: false, alias: null, balanceMsat: null, methods: [], error: null };
   let wallet: Wallet | null = null;
   try {
@@ -65,7 +69,9 @@ export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, C
     // Without a rule there is no budget period: show what this site caused to be spent today.
     const spentMsat = rule
       ? budgetTotals(entries, settings.rules, origin, now).siteSpentMsat
-      : entries.filter((e) => siteOf(e) === origin && e.at >= periodStart(now, 'daily')).reduce((n, e) => n + countedMsat(e), 0);
+      : entries
+          .filter((e) => siteOf(e) === origin && e.at >= periodStart(now, 'daily'))
+          .reduce((n, e) => n + countedMsat(e), 0);
     // Tokens this site can use: those of its own service and those it paid for elsewhere.
     const tokens = (await listTokens(deps)).filter((t) => t.origin === origin || t.grantedTo.includes(origin)).length;
     return {

@@ -55,9 +55,23 @@ describe("wallet kind 'webln': the asking tab pays", () => {
     // Hold tab 1's payment until tab 2's challenge has come in (the interleaving that broke "last tab").
     let release = () => {};
     t1.gate = () => new Promise<void>((r) => (release = r));
-    const p1 = autopilot.handleChallenge({ serviceUrl: `${A}/x`, initiator: A, tabId: 1, wwwAuthenticate: c1.header, source: 'navigation', confirmedByBrowser: true });
+    const p1 = autopilot.handleChallenge({
+      serviceUrl: `${A}/x`,
+      initiator: A,
+      tabId: 1,
+      wwwAuthenticate: c1.header,
+      source: 'navigation',
+      confirmedByBrowser: true,
+    });
     await new Promise((r) => setTimeout(r, 0));
-    const p2 = autopilot.handleChallenge({ serviceUrl: `${B}/y`, initiator: B, tabId: 2, wwwAuthenticate: c2.header, source: 'navigation', confirmedByBrowser: true });
+    const p2 = autopilot.handleChallenge({
+      serviceUrl: `${B}/y`,
+      initiator: B,
+      tabId: 2,
+      wwwAuthenticate: c2.header,
+      source: 'navigation',
+      confirmedByBrowser: true,
+    });
     const r2 = await p2;
     release();
     const r1 = await p1;
@@ -71,10 +85,14 @@ describe("wallet kind 'webln': the asking tab pays", () => {
     const { storage, tabs, asked, autopilot } = await twoTabs();
     await weblnPermission.enable(storage, B, NOW);
     const c = (tabs.get(2) as FakeWallet).know(makeChallenge({ sats: 1 }));
-    expect(await handleWeblnSendPayment(autopilot.flow, { origin: B, tabId: 2, paymentRequest: c.invoice })).toEqual({ preimage: c.preimage });
+    expect(await handleWeblnSendPayment(autopilot.flow, { origin: B, tabId: 2, paymentRequest: c.invoice })).toEqual({
+      preimage: c.preimage,
+    });
     expect(asked).toEqual([2]);
     const other = (tabs.get(2) as FakeWallet).know(makeChallenge({ sats: 1 }));
-    await expect(handleWeblnSendPayment(autopilot.flow, { origin: B, paymentRequest: other.invoice })).rejects.toMatchObject({
+    await expect(
+      handleWeblnSendPayment(autopilot.flow, { origin: B, paymentRequest: other.invoice }),
+    ).rejects.toMatchObject({
       code: 'wallet_unavailable',
     });
     expect(asked).toEqual([2]);
@@ -89,11 +107,22 @@ describe("wallet kind 'webln': the asking tab pays", () => {
       'paid',
     ];
     for (const answer of answers) {
-      const w = pageWallet(async () => answer, () => 1);
+      const w = pageWallet(
+        async () => answer,
+        () => 1,
+      );
       await expect(w.payInvoice('lnbcrt1x')).rejects.toMatchObject({ code: 'payment_failed' });
     }
-    await expect(pageWallet(async () => undefined, () => 1).payInvoice('lnbcrt1x')).rejects.toMatchObject({ code: 'unreachable' });
-    const ok = pageWallet(async () => ({ ok: true, value: { preimage: 'ab'.repeat(32) } }), () => 1);
+    await expect(
+      pageWallet(
+        async () => undefined,
+        () => 1,
+      ).payInvoice('lnbcrt1x'),
+    ).rejects.toMatchObject({ code: 'unreachable' });
+    const ok = pageWallet(
+      async () => ({ ok: true, value: { preimage: 'ab'.repeat(32) } }),
+      () => 1,
+    );
     expect(await ok.payInvoice('lnbcrt1x')).toEqual({ preimage: 'ab'.repeat(32), feeMsat: null });
   });
 });

@@ -22,7 +22,10 @@ const SITE = 'https://shop.example';
 
 async function setup(answers: PromptAnswer[] = []) {
   const storage = memoryStorage();
-  await saveSettings(storage, settingsWith({ sites: [{ pattern: SITE, budgetMsat: 50_000, period: 'daily', autoPay: true }] }));
+  await saveSettings(
+    storage,
+    settingsWith({ sites: [{ pattern: SITE, budgetMsat: 50_000, period: 'daily', autoPay: true }] }),
+  );
   const wallet = new FakeWallet();
   const prompts: PromptRequest[] = [];
   const flow = createPaymentFlow({
@@ -61,11 +64,22 @@ describe('WebLN', () => {
     const { flow, storage, wallet, prompts } = await setup();
     await weblnPermission.enable(storage, SITE, NOW);
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({ preimage: c.preimage });
-    expect(await getPayment(storage, c.paymentHash)).toMatchObject({ kind: 'webln', origin: SITE, status: 'succeeded', macaroon: null });
+    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({
+      preimage: c.preimage,
+    });
+    expect(await getPayment(storage, c.paymentHash)).toMatchObject({
+      kind: 'webln',
+      origin: SITE,
+      status: 'succeeded',
+      macaroon: null,
+    });
     // Budget 50 sats, 15 reserved per payment (5 + 10 fee floor) → over budget → prompt (denied).
     wallet.feeMsat = 10_000;
-    for (let i = 0; i < 3; i++) await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice }).catch(() => {});
+    for (let i = 0; i < 3; i++)
+      await handleWeblnSendPayment(flow, {
+        origin: SITE,
+        paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice,
+      }).catch(() => {});
     expect(wallet.paid).toHaveLength(3);
     expect(prompts).toHaveLength(1);
     expect(prompts[0]).toMatchObject({ kind: 'webln-payment', origin: SITE, initiator: SITE });
@@ -77,29 +91,48 @@ describe('WebLN', () => {
     await weblnPermission.enable(storage, other, NOW);
     await weblnPermission.enable(storage, SITE, NOW);
     // SITE has an auto-pay budget; `other` has none: asked (denied), nothing reserved from SITE's budget.
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: other, paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice }))).toBe(
-      'rejected_by_user',
-    );
+    expect(
+      await codeOf(
+        handleWeblnSendPayment(flow, {
+          origin: other,
+          paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice,
+        }),
+      ),
+    ).toBe('rejected_by_user');
     expect(prompts).toHaveLength(1);
     expect(prompts[0]).toMatchObject({ origin: other, initiator: other, siteRemainingMsat: null });
     expect(wallet.paid).toEqual([]);
     // SITE's whole budget is still there: its payment is silent.
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({ preimage: c.preimage });
+    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({
+      preimage: c.preimage,
+    });
     expect(await getPayment(storage, c.paymentHash)).toMatchObject({ origin: SITE, initiator: SITE });
     expect(prompts).toHaveLength(1);
   });
 
   it('auto-pay for sites without a rule never covers WebLN: such a site is asked every time', async () => {
     const { flow, storage, wallet, prompts } = await setup([{ choice: 'approve-once' }]);
-    await saveSettings(storage, settingsWith({ autoPayUnlisted: true, perPaymentCapMsat: 100_000, dailyCapMsat: 1_000_000 }));
+    await saveSettings(
+      storage,
+      settingsWith({ autoPayUnlisted: true, perPaymentCapMsat: 100_000, dailyCapMsat: 1_000_000 }),
+    );
     const other = 'https://unlisted.example';
     await weblnPermission.enable(storage, other, NOW);
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await handleWeblnSendPayment(flow, { origin: other, paymentRequest: c.invoice })).toEqual({ preimage: c.preimage });
+    expect(await handleWeblnSendPayment(flow, { origin: other, paymentRequest: c.invoice })).toEqual({
+      preimage: c.preimage,
+    });
     expect(prompts).toHaveLength(1);
     expect(prompts[0]).toMatchObject({ kind: 'webln-payment', origin: other });
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: other, paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice }))).toBe('rejected_by_user');
+    expect(
+      await codeOf(
+        handleWeblnSendPayment(flow, {
+          origin: other,
+          paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice,
+        }),
+      ),
+    ).toBe('rejected_by_user');
     expect(wallet.paid).toHaveLength(1);
   });
 
@@ -107,15 +140,21 @@ describe('WebLN', () => {
     const { flow, storage, wallet } = await setup();
     await weblnPermission.enable(storage, SITE, NOW);
     const expired = makeChallenge({ now: NOW - 7_200_000 });
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: expired.invoice }))).toBe('invalid_challenge');
+    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: expired.invoice }))).toBe(
+      'invalid_challenge',
+    );
     // The wallet's network is read once per wallet object: a mainnet wallet refuses a regtest invoice.
     const mainnet = await setup();
     mainnet.wallet.network = 'bitcoin';
     await weblnPermission.enable(mainnet.storage, SITE, NOW);
     const fresh = mainnet.wallet.know(makeChallenge());
-    expect(await codeOf(handleWeblnSendPayment(mainnet.flow, { origin: SITE, paymentRequest: fresh.invoice }))).toBe('invalid_challenge');
+    expect(await codeOf(handleWeblnSendPayment(mainnet.flow, { origin: SITE, paymentRequest: fresh.invoice }))).toBe(
+      'invalid_challenge',
+    );
     expect(mainnet.wallet.paid).toEqual([]);
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: 'not an invoice' }))).toBe('invalid_challenge');
+    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: 'not an invoice' }))).toBe(
+      'invalid_challenge',
+    );
     expect(wallet.paid).toEqual([]);
     expect(await weblnPermission.revoke(storage, SITE)).toBe(true);
   });
@@ -177,7 +216,9 @@ describe('WebLN keysend', () => {
       newPreimage: () => PRE,
     });
     expect(r).toEqual({ preimage: PRE });
-    expect(wallet.keysends).toEqual([{ destination: DEST, amountMsat: 21_000, preimage: PRE, customRecords: { '696969': 'hello' } }]);
+    expect(wallet.keysends).toEqual([
+      { destination: DEST, amountMsat: 21_000, preimage: PRE, customRecords: { '696969': 'hello' } },
+    ]);
     expect(await getPayment(storage, paymentHashOf(PRE))).toMatchObject({
       kind: 'webln',
       origin: SITE,
@@ -196,26 +237,37 @@ describe('WebLN keysend', () => {
     const p = handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 45, newPreimage: () => PRE });
     expect(await codeOf(p)).toBe('rejected_by_user');
     expect(prompts).toHaveLength(1);
-    expect(prompts[0]).toMatchObject({ kind: 'webln-payment', amountMsat: 45_000, memo: expect.stringMatching(/^keysend to 03a1/) });
+    expect(prompts[0]).toMatchObject({
+      kind: 'webln-payment',
+      amountMsat: 45_000,
+      memo: expect.stringMatching(/^keysend to 03a1/),
+    });
     expect(wallet.keysends).toEqual([]);
   });
 
   it('a wrong preimage is bad_preimage (amount stays reserved); bad arguments are invalid_request', async () => {
     const { flow, wallet, storage } = await setupFull();
     wallet.behaviour = 'wrong_preimage';
-    expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }))).toBe(
-      'bad_preimage',
-    );
+    expect(
+      await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE })),
+    ).toBe('bad_preimage');
     expect((await getPayment(storage, paymentHashOf(PRE)))?.status).toBe('unknown');
     for (const bad of [{ amount: 0 }, { amount: '1.5' }, { amount: -3 }, { destination: 'ab'.repeat(33) }]) {
-      expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, ...bad }))).toBe('invalid_request');
+      expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, ...bad }))).toBe(
+        'invalid_request',
+      );
     }
   });
 
   it('a wallet that cannot keysend gives the clean unsupported error before anything is reserved', async () => {
     const { flow, wallet, storage } = await setupFull();
     wallet.keysendMethods = false;
-    const err = await handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }).catch((e: unknown) => e);
+    const err = await handleWeblnKeysend(flow, {
+      origin: SITE,
+      destination: DEST,
+      amount: 1,
+      newPreimage: () => PRE,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AutopilotError);
     expect(err).toMatchObject({ code: 'unsupported', message: 'keysend is not supported by this wallet' });
     expect(wallet.keysends).toEqual([]);
@@ -223,13 +275,15 @@ describe('WebLN keysend', () => {
     // A plain FakeWallet has no keysend at all.
     const plain = await setup();
     await weblnPermission.enable(plain.storage, SITE, NOW);
-    expect(await codeOf(handleWeblnKeysend(plain.flow, { origin: SITE, destination: DEST, amount: 1 }))).toBe('unsupported');
+    expect(await codeOf(handleWeblnKeysend(plain.flow, { origin: SITE, destination: DEST, amount: 1 }))).toBe(
+      'unsupported',
+    );
     // A wallet that lists it but answers NOT_IMPLEMENTED: still "unsupported" (the budget is released).
     wallet.keysendMethods = true;
     wallet.keysendNotImplemented = true;
-    expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }))).toBe(
-      'unsupported',
-    );
+    expect(
+      await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE })),
+    ).toBe('unsupported');
     expect((await getPayment(storage, paymentHashOf(PRE)))?.status).toBe('failed');
   });
 
@@ -266,16 +320,25 @@ describe('WebLN lookupInvoice and signMessage', () => {
       preimage: incoming.preimage,
     });
     // A payment the wallet made is none of the page's business: answered exactly like an unknown hash.
-    const notFound = { code: 'wallet_error', message: 'lookupInvoice: this wallet has no invoice with that payment hash' };
+    const notFound = {
+      code: 'wallet_error',
+      message: 'lookupInvoice: this wallet has no invoice with that payment hash',
+    };
     for (const paymentHash of ['ab'.repeat(32), outgoing.paymentHash]) {
-      expect(await handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash }).catch((e: unknown) => e)).toMatchObject(notFound);
+      expect(
+        await handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash }).catch((e: unknown) => e),
+      ).toMatchObject(notFound);
     }
     expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE }))).toBe('invalid_request');
-    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentRequest: 'lnbcrt-nonsense' }))).toBe('invalid_request');
+    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentRequest: 'lnbcrt-nonsense' }))).toBe(
+      'invalid_request',
+    );
     expect(asked[0]).toEqual({ tabId: 3 });
     const plain = await setup();
     await weblnPermission.enable(plain.storage, SITE, NOW);
-    expect(await codeOf(handleWeblnLookupInvoice(plain.flow, { origin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe('unsupported');
+    expect(await codeOf(handleWeblnLookupInvoice(plain.flow, { origin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe(
+      'unsupported',
+    );
   });
 
   it('signMessage asks the user every time, showing the message', async () => {

@@ -1,7 +1,14 @@
 // window.webln provided by the extension (docs/design.md#provide-webln): `enable()` asks per-site permission,
 // `sendPayment` goes through the same rules, prompts, reservation and preimage check as L402 payments.
 // The origin is the page's, from the browser (`sender.origin`), never from the message.
-import { assertPayable, bytesToHex, type DecodedInvoice, decodeInvoice, isL402Error, paymentHashOf } from '../../l402/index.ts';
+import {
+  assertPayable,
+  bytesToHex,
+  type DecodedInvoice,
+  decodeInvoice,
+  isL402Error,
+  paymentHashOf,
+} from '../../l402/index.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
@@ -73,7 +80,8 @@ export async function handleWeblnEnable(flow: PaymentFlow, args: { origin: strin
     memo: null,
     reason: 'this site asks to use your wallet through WebLN',
   });
-  if (answer.choice === 'deny') throw new AutopilotError('rejected_by_user', `you did not allow ${args.origin} to use WebLN`);
+  if (answer.choice === 'deny')
+    throw new AutopilotError('rejected_by_user', `you did not allow ${args.origin} to use WebLN`);
   await weblnPermission.enable(storage, args.origin, clock());
   return { enabled: true };
 }
@@ -117,7 +125,11 @@ async function payWebln(
   payer: Wallet,
   settings: Settings,
 ): Promise<{ preimage: string }> {
-  const { record } = await flow.pay({ intent: weblnIntent(invoice, origin, settings), promptKind: 'webln-payment' }, payer, settings);
+  const { record } = await flow.pay(
+    { intent: weblnIntent(invoice, origin, settings), promptKind: 'webln-payment' },
+    payer,
+    settings,
+  );
   if (!record.preimage) throw new AutopilotError('payment_failed', 'paid, but the wallet gave no preimage');
   return { preimage: record.preimage };
 }
@@ -151,7 +163,11 @@ async function requireEnabled(flow: PaymentFlow, origin: string): Promise<void> 
 
 /** The WebLN-style refusal for a method the wallet cannot do (joule-labs UnsupportedMethodError wording). */
 export function unsupportedError(method: string, cause?: unknown): AutopilotError {
-  return new AutopilotError('unsupported', `${method} is not supported by this wallet`, cause === undefined ? undefined : { cause });
+  return new AutopilotError(
+    'unsupported',
+    `${method} is not supported by this wallet`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Whether `wallet` can do `method`: it has it, and (when it can tell) says so. */
@@ -233,14 +249,20 @@ export async function handleWeblnKeysend(
   // The payer pays a record through `payInvoice`: here that means this one keysend, with our preimage.
   const payer: Wallet = {
     payInvoice: () =>
-      keysend({ destination, amountMsat, preimage, ...(args.customRecords ? { customRecords: args.customRecords } : {}) }),
+      keysend({
+        destination,
+        amountMsat,
+        preimage,
+        ...(args.customRecords ? { customRecords: args.customRecords } : {}),
+      }),
     ...(wallet.lookupPayment ? { lookupPayment: wallet.lookupPayment.bind(wallet) } : {}),
   };
   try {
     return await payWebln(flow, invoice, args.origin, payer, settings);
   } catch (e) {
     // NOT_IMPLEMENTED from a wallet that listed pay_keysend anyway: still the clean WebLN refusal.
-    if (e instanceof AutopilotError && e.cause instanceof WalletError && e.cause.code === 'unsupported') throw unsupportedError('keysend', e);
+    if (e instanceof AutopilotError && e.cause instanceof WalletError && e.cause.code === 'unsupported')
+      throw unsupportedError('keysend', e);
     throw e;
   }
 }
@@ -250,7 +272,8 @@ function randomPreimage(): string {
 }
 
 /** The one answer for "no invoice of this wallet": an unknown hash, an outgoing payment, a failed lookup alike. */
-const notFound = () => new AutopilotError('wallet_error', 'lookupInvoice: this wallet has no invoice with that payment hash');
+const notFound = () =>
+  new AutopilotError('wallet_error', 'lookupInvoice: this wallet has no invoice with that payment hash');
 
 /**
  * `webln.lookupInvoice({paymentHash | paymentRequest})` from an enabled page. Only invoices this wallet RECEIVED
@@ -268,12 +291,16 @@ export async function handleWeblnLookupInvoice(
     try {
       hash = decodeInvoice(args.paymentRequest).paymentHash;
     } catch (e) {
-      throw new AutopilotError('invalid_request', 'lookupInvoice: the payment request is not a valid invoice', { cause: e });
+      throw new AutopilotError('invalid_request', 'lookupInvoice: the payment request is not a valid invoice', {
+        cause: e,
+      });
     }
   }
-  if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new AutopilotError('invalid_request', 'lookupInvoice needs a paymentHash or paymentRequest');
+  if (!hash || !/^[0-9a-f]{64}$/.test(hash))
+    throw new AutopilotError('invalid_request', 'lookupInvoice needs a paymentHash or paymentRequest');
   const wallet = await flow.wallet(await flow.settings(), walletCtx(args));
-  if (!(await walletSupports(wallet, 'lookupInvoice')) || !wallet.lookupInvoice) throw unsupportedError('lookupInvoice');
+  if (!(await walletSupports(wallet, 'lookupInvoice')) || !wallet.lookupInvoice)
+    throw unsupportedError('lookupInvoice');
   if (await getPayment(flow.deps.storage, hash)) throw notFound();
   let r: Awaited<ReturnType<NonNullable<Wallet['lookupInvoice']>>>;
   try {

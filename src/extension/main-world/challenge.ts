@@ -21,7 +21,12 @@ export interface Settled {
 let n = 0;
 
 /** Pays (or reuses a token) for this 402; resolves with the header to retry with. */
-export async function settle(url: string, method: string, wwwAuthenticate: string | null, paymentRequired: string | null): Promise<Settled> {
+export async function settle(
+  url: string,
+  method: string,
+  wwwAuthenticate: string | null,
+  paymentRequired: string | null,
+): Promise<Settled> {
   const r = await call('challenge', {
     url,
     method,
@@ -36,7 +41,11 @@ export async function settle(url: string, method: string, wwwAuthenticate: strin
 /** Tells the page why a 402 was not paid, without changing what its fetch/XHR returns (docs/design.md#the-extension). */
 export function reportFailure(url: string, e: unknown): void {
   const { code, message } = e as { code?: string; message?: string };
-  window.dispatchEvent(new CustomEvent('l402-autopilot:error', { detail: { url, code: code ?? 'internal', message: message ?? String(e) } }));
+  window.dispatchEvent(
+    new CustomEvent('l402-autopilot:error', {
+      detail: { url, code: code ?? 'internal', message: message ?? String(e) },
+    }),
+  );
 }
 
 /** The server refused a header we attached: the background forgets it (and arms its loop guard). */

@@ -28,7 +28,13 @@ export function wrapFetch(): void {
     // A refused token is forgotten BEFORE settling, or the background would hand it out again.
     if (attached && (res.status === 401 || res.status === 402)) await rejectToken(req.url, attached);
     const www = res.headers.get('www-authenticate');
-    if (res.status === 402 && www === null && !attached && !req.headers.has('authorization') && url.origin !== location.origin) {
+    if (
+      res.status === 402 &&
+      www === null &&
+      !attached &&
+      !req.headers.has('authorization') &&
+      url.origin !== location.origin
+    ) {
       // A cross-origin 402 whose challenge CORS hides from us: the background pays it from webRequest. Ask it
       // how that went and, once a header rule serves this URL, send once more (the browser attaches the header).
       const r = await call('paidInBackground', { url: req.url }).catch(() => null);
@@ -39,7 +45,13 @@ export function wrapFetch(): void {
     const pr = res.headers.get('payment-required');
     // A 401 to our token is a re-challenge (the token was just forgotten above): paid like a 402.
     const challenged = res.status === 402 || (res.status === 401 && attached !== null);
-    if (!challenged || req.headers.has('authorization') || req.headers.has('payment-signature') || !looksPayable(www, pr)) return res;
+    if (
+      !challenged ||
+      req.headers.has('authorization') ||
+      req.headers.has('payment-signature') ||
+      !looksPayable(www, pr)
+    )
+      return res;
     let paid: Settled;
     try {
       paid = await settle(req.url, req.method, www, pr);
@@ -49,7 +61,9 @@ export function wrapFetch(): void {
     }
     // At most one payment per request: whatever the retry answers is the page's answer. A one-time charge goes
     // on this retry only and is no token to report.
-    const retried = await nativeFetch(new Request(spare, { headers: withHeader(spare.headers, paid.header, paid.value) }));
+    const retried = await nativeFetch(
+      new Request(spare, { headers: withHeader(spare.headers, paid.header, paid.value) }),
+    );
     if (!paid.oneTime && (retried.status === 401 || retried.status === 402)) void rejectToken(req.url, paid.value);
     return retried;
   };

@@ -26,17 +26,20 @@ const foreignProvider = (): PageProvider | null => {
   return foreign;
 };
 
-call('hello', {}).then(({ webln, scopes }) => {
-  for (const s of scopes) addScope(s);
-  if (webln === 'off' || (webln === 'when-absent' && foreignProvider())) return;
-  foreignProvider();
-  try {
-    Object.defineProperty(w, 'webln', { value: ours, configurable: true, writable: false });
-  } catch {
-    return; // another extension made it non-configurable: leave it alone
-  }
-  window.dispatchEvent(new Event('webln:ready'));
-}, () => {});
+call('hello', {}).then(
+  ({ webln, scopes }) => {
+    for (const s of scopes) addScope(s);
+    if (webln === 'off' || (webln === 'when-absent' && foreignProvider())) return;
+    foreignProvider();
+    try {
+      Object.defineProperty(w, 'webln', { value: ours, configurable: true, writable: false });
+    } catch {
+      return; // another extension made it non-configurable: leave it alone
+    }
+    window.dispatchEvent(new Event('webln:ready'));
+  },
+  () => {},
+);
 
 // The background pays through the page's other WebLN wallet when the user chose wallet kind 'webln'.
 onTabRequest(async (method, arg) => {

@@ -24,8 +24,13 @@ const unsupported = (method: string) => () =>
 /** Messages in the words WebLN clients expect (joule-labs names where they fit). */
 function weblnError(e: unknown): Error {
   const { code = 'internal', message = String(e) } = e as { code?: string; message?: string };
-  const prefix: Record<string, string> = { rejected_by_user: 'User rejected', not_enabled: 'Provider must be enabled before use' };
-  return named(codedError(code, prefix[code] && !message.startsWith(prefix[code]) ? `${prefix[code]}: ${message}` : message));
+  const prefix: Record<string, string> = {
+    rejected_by_user: 'User rejected',
+    not_enabled: 'Provider must be enabled before use',
+  };
+  return named(
+    codedError(code, prefix[code] && !message.startsWith(prefix[code]) ? `${prefix[code]}: ${message}` : message),
+  );
 }
 
 const wrap =
@@ -42,16 +47,25 @@ export function createProvider() {
     getInfo: wrap(() => call('weblnGetInfo', {})),
     sendPayment: wrap((paymentRequest: string) => call('weblnSendPayment', { paymentRequest })),
     keysend: wrap((a: { destination: string; amount: string | number; customRecords?: Record<string, string> }) =>
-      call('weblnKeysend', a.customRecords ? { destination: a.destination, amount: a.amount, customRecords: a.customRecords } : { destination: a.destination, amount: a.amount }),
+      call(
+        'weblnKeysend',
+        a.customRecords
+          ? { destination: a.destination, amount: a.amount, customRecords: a.customRecords }
+          : { destination: a.destination, amount: a.amount },
+      ),
     ),
-    makeInvoice: wrap((a: Args<string | number> | { amount?: string | number; defaultAmount?: string | number; defaultMemo?: string }) => {
-      const o = typeof a === 'object' ? a : { amount: a };
-      const amount = o.amount ?? ('defaultAmount' in o ? o.defaultAmount : undefined);
-      return call('weblnMakeInvoice', {
-        ...(amount !== undefined ? { amount } : {}),
-        ...(o.defaultMemo !== undefined ? { defaultMemo: o.defaultMemo } : {}),
-      });
-    }),
+    makeInvoice: wrap(
+      (
+        a: Args<string | number> | { amount?: string | number; defaultAmount?: string | number; defaultMemo?: string },
+      ) => {
+        const o = typeof a === 'object' ? a : { amount: a };
+        const amount = o.amount ?? ('defaultAmount' in o ? o.defaultAmount : undefined);
+        return call('weblnMakeInvoice', {
+          ...(amount !== undefined ? { amount } : {}),
+          ...(o.defaultMemo !== undefined ? { defaultMemo: o.defaultMemo } : {}),
+        });
+      },
+    ),
     getBalance: wrap(() => call('weblnGetBalance', {})),
     lookupInvoice: wrap((a: { paymentHash?: string; paymentRequest?: string }) =>
       call('weblnLookupInvoice', {

@@ -66,36 +66,48 @@ export function wrapXhr(): void {
     (stale ? rejectToken(s.url, stale) : Promise.resolve())
       .then(() => settle(s.url, s.method, www, pr))
       .then(
-      (paid) => {
-        s.hold = false;
-        // A one-time charge is no token: nothing to report if the retry is refused.
-        s.attached = paid.oneTime ? null : paid.value;
-        open.call(xhr, s.method, s.url, true);
-        for (const [k, v] of s.headers) setHeader.call(xhr, k, v);
-        setHeader.call(xhr, paid.header, paid.value);
-        send.call(xhr, s.body);
-      },
-      (e: unknown) => {
-        reportFailure(s.url, e);
-        // Give the page the original 402 once it has fully arrived.
-        const release = () => {
+        (paid) => {
           s.hold = false;
-          for (const type of ['readystatechange', 'load', 'loadend']) {
-            xhr.dispatchEvent(type === 'readystatechange' ? new Event(type) : new ProgressEvent(type));
-          }
-        };
-        if (s.done) release();
-        else s.replay = release;
-      },
-    );
+          // A one-time charge is no token: nothing to report if the retry is refused.
+          s.attached = paid.oneTime ? null : paid.value;
+          open.call(xhr, s.method, s.url, true);
+          for (const [k, v] of s.headers) setHeader.call(xhr, k, v);
+          setHeader.call(xhr, paid.header, paid.value);
+          send.call(xhr, s.body);
+        },
+        (e: unknown) => {
+          reportFailure(s.url, e);
+          // Give the page the original 402 once it has fully arrived.
+          const release = () => {
+            s.hold = false;
+            for (const type of ['readystatechange', 'load', 'loadend']) {
+              xhr.dispatchEvent(type === 'readystatechange' ? new Event(type) : new ProgressEvent(type));
+            }
+          };
+          if (s.done) release();
+          else s.replay = release;
+        },
+      );
   };
 
-  const hasAuth = (s: State) => s.headers.some(([k]) => k.toLowerCase() === 'authorization' || k.toLowerCase() === 'payment-signature');
+  const hasAuth = (s: State) =>
+    s.headers.some(([k]) => k.toLowerCase() === 'authorization' || k.toLowerCase() === 'payment-signature');
 
   proto.open = function (this: XMLHttpRequest, method: string, url: string | URL, ...rest: unknown[]) {
     const async = rest.length === 0 || rest[0] !== false;
     const abs = new URL(String(url), location.href).href;
-    states.set(this, { method, url: abs, async, headers: [], body: null, hold: false, done: false, retried: false, attached: null, replay: null });
+    states.set(this, {
+      method,
+      url: abs,
+      async,
+      headers: [],
+      body: null,
+      hold: false,
+      done: false,
+      retried: false,
+      attached: null,
+      replay: null,
+    });
     return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
   } as typeof proto.open;
 

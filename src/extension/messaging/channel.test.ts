@@ -28,17 +28,27 @@ const handlers: Handlers<PageApi, Ctx> = {
 };
 const page = createDispatcher('page', pageChecks, handlers);
 const ctx = { origin: 'https://site.example' };
-const challenge = { url: 'https://api.example/x', method: 'POST', wwwAuthenticate: ['L402 macaroon="a", invoice="b"'], requestId: 'r1' };
+const challenge = {
+  url: 'https://api.example/x',
+  method: 'POST',
+  wwwAuthenticate: ['L402 macaroon="a", invoice="b"'],
+  requestId: 'r1',
+};
 
 describe('channel', () => {
   it('routes a well-formed call, with identity from the context only', async () => {
     const client = createClient('page', (env) => page.dispatch(env, ctx));
-    await expect(client('challenge', challenge)).resolves.toEqual({ authorization: 'L402 for https://site.example', scope: null });
+    await expect(client('challenge', challenge)).resolves.toEqual({
+      authorization: 'L402 for https://site.example',
+      scope: null,
+    });
   });
 
   it('serialises thrown errors as {code, message}', async () => {
     const client = createClient('page', (env) => page.dispatch(env, ctx));
-    await expect(client('tokenRejected', { url: 'https://a.example/', authorization: 'L402 x:y' })).rejects.toMatchObject({
+    await expect(
+      client('tokenRejected', { url: 'https://a.example/', authorization: 'L402 x:y' }),
+    ).rejects.toMatchObject({
       code: 'loop_guard',
       message: 'nope',
     });
@@ -47,7 +57,10 @@ describe('channel', () => {
 
   it('refuses unknown methods, prototype keys and other boundaries', async () => {
     for (const method of ['getSettings', 'listTokens', 'constructor', '__proto__', 'toString']) {
-      expect(await page.dispatch({ boundary: 'page', method, arg: {} }, ctx)).toMatchObject({ ok: false, error: { code: 'unknown_method' } });
+      expect(await page.dispatch({ boundary: 'page', method, arg: {} }, ctx)).toMatchObject({
+        ok: false,
+        error: { code: 'unknown_method' },
+      });
     }
     expect(page.accepts({ boundary: 'ui', method: 'getSettings', arg: {} })).toBe(false);
     expect(isEnvelope({ boundary: 'page', method: 'hello' })).toBe(false);
@@ -70,7 +83,10 @@ describe('page message checks', () => {
   ];
   it.each(bad)('refuses %s', async (_why, arg) => {
     expect(pageChecks.challenge(arg)).not.toBeNull();
-    expect(await page.dispatch({ boundary: 'page', method: 'challenge', arg }, ctx)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    expect(await page.dispatch({ boundary: 'page', method: 'challenge', arg }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request' },
+    });
   });
   it('accepts the real shapes', () => {
     expect(pageChecks.challenge(challenge)).toBeNull();

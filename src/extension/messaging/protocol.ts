@@ -55,10 +55,16 @@ export interface PageApi {
   weblnIsEnabled: [Record<string, never>, { enabled: boolean }];
   weblnGetInfo: [Record<string, never>, { node: { alias: string; pubkey: string }; methods: string[] }];
   weblnSendPayment: [{ paymentRequest: string }, { preimage: string }];
-  weblnKeysend: [{ destination: string; amount: string | number; customRecords?: Record<string, string> }, { preimage: string }];
+  weblnKeysend: [
+    { destination: string; amount: string | number; customRecords?: Record<string, string> },
+    { preimage: string },
+  ];
   weblnMakeInvoice: [{ amount?: string | number; defaultMemo?: string }, { paymentRequest: string }];
   weblnGetBalance: [Record<string, never>, { balance: number; currency: 'sats' }];
-  weblnLookupInvoice: [{ paymentHash?: string; paymentRequest?: string }, { paymentRequest: string; paid: boolean; preimage?: string }];
+  weblnLookupInvoice: [
+    { paymentHash?: string; paymentRequest?: string },
+    { paymentRequest: string; paid: boolean; preimage?: string },
+  ];
   weblnSignMessage: [{ message: string }, { message: string; signature: string }];
 }
 

@@ -20,13 +20,18 @@ const opt =
     v === undefined || f(v);
 const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 const bool = (v: unknown): boolean => typeof v === 'boolean';
-const amount = (v: unknown): boolean => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || str(20, /^\d+$/)(v);
+const amount = (v: unknown): boolean =>
+  (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || str(20, /^\d+$/)(v);
 const httpUrl = (v: unknown): boolean => str(MAX_URL, /^https?:\/\//i)(v);
 const hex = (len: number) => str(len, new RegExp(`^[0-9a-fA-F]{${len}}$`));
 const stringList = (maxItems: number, maxLen: number) => (v: unknown) =>
   Array.isArray(v) && v.length > 0 && v.length <= maxItems && v.every(str(maxLen));
 const stringRecord = (v: unknown) =>
-  !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(str(MAX_HEADER)) && Object.keys(v).length <= 32;
+  !!v &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  Object.values(v).every(str(MAX_HEADER)) &&
+  Object.keys(v).length <= 32;
 
 /** An object with exactly these keys (extra keys refused: they would be silently ignored otherwise). */
 export function shape(fields: Shape): ArgCheck {
@@ -52,7 +57,8 @@ export const pageChecks: ArgChecks<PageApi> = {
       requestId: str(64),
     })(arg) ??
     // Empty only for an x402 answer, whose demand is in PAYMENT-REQUIRED.
-    ((arg as { wwwAuthenticate: unknown[]; paymentRequired?: string }).wwwAuthenticate.length === 0 && !(arg as { paymentRequired?: string }).paymentRequired
+    ((arg as { wwwAuthenticate: unknown[]; paymentRequired?: string }).wwwAuthenticate.length === 0 &&
+    !(arg as { paymentRequired?: string }).paymentRequired
       ? 'bad field wwwAuthenticate'
       : null),
   authorizationFor: shape({ url: httpUrl }),

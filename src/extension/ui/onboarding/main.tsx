@@ -46,11 +46,7 @@ function nwcProblem(uri: string): string | null {
   }
 }
 
-function WalletStep({
-  onNext,
-}: {
-  onNext: (wallet: WalletConfig, status: WalletStatus | null) => void;
-}) {
+function WalletStep({ onNext }: { onNext: (wallet: WalletConfig, status: WalletStatus | null) => void }) {
   const [choice, setChoice] = useState<WalletChoice>('nwc');
   const [uri, setUri] = useState('');
   const [reveal, setReveal] = useState(false);
@@ -190,8 +186,18 @@ function RulesStep({
     setSaving(true);
     // "Auto-pay" pays any site without a rule of its own silently within both caps (docs/design.md#decide);
     // "Ask every time" keeps the caps as a safety net and asks for every payment, on every site.
-    const rules: Rules = { ...base, enabled: true, perPaymentCapMsat: p.msat, dailyCapMsat: d.msat, autoPayUnlisted: preset === 'auto' };
-    setError(await onFinish(preset === 'ask' ? { ...rules, sites: rules.sites.map((s) => ({ ...s, autoPay: false })) } : rules));
+    const rules: Rules = {
+      ...base,
+      enabled: true,
+      perPaymentCapMsat: p.msat,
+      dailyCapMsat: d.msat,
+      autoPayUnlisted: preset === 'auto',
+    };
+    setError(
+      await onFinish(
+        preset === 'ask' ? { ...rules, sites: rules.sites.map((s) => ({ ...s, autoPay: false })) } : rules,
+      ),
+    );
     setSaving(false);
   }
 
@@ -206,7 +212,9 @@ function RulesStep({
           <input type="radio" name="preset" checked={preset === 'ask'} onChange={() => setPreset('ask')} />
           <span class="choice-body">
             <strong>Ask me every time</strong>
-            <span class="muted small">A small window shows the site, the amount and why it asks. Nothing is paid silently.</span>
+            <span class="muted small">
+              A small window shows the site, the amount and why it asks. Nothing is paid silently.
+            </span>
           </span>
         </label>
         <label class="choice">
@@ -214,8 +222,9 @@ function RulesStep({
           <span class="choice-body">
             <strong>Auto-pay small amounts</strong>
             <span class="muted small">
-              Any site you visit may pay silently as long as a payment stays within the per-payment limit and today's total
-              within the daily limit. Anything bigger asks first. You can still block sites or give them their own budget.
+              Any site you visit may pay silently as long as a payment stays within the per-payment limit and today's
+              total within the daily limit. Anything bigger asks first. You can still block sites or give them their own
+              budget.
             </span>
           </span>
         </label>
@@ -250,7 +259,9 @@ function DoneStep({ settings, status }: { settings: Settings; status: WalletStat
       </div>
       <div style="text-align:center" class="stack">
         <h2 id="done-h">You're all set</h2>
-        <p class="muted">When a site asks for a Lightning payment (HTTP 402), L402 Autopilot handles it within your limits.</p>
+        <p class="muted">
+          When a site asks for a Lightning payment (HTTP 402), L402 Autopilot handles it within your limits.
+        </p>
       </div>
       <dl class="kv card flat">
         <dt>Wallet</dt>
@@ -266,7 +277,9 @@ function DoneStep({ settings, status }: { settings: Settings; status: WalletStat
         <dt>Per day</dt>
         <dd>{r.dailyCapMsat === null ? 'no limit' : `${sats(r.dailyCapMsat)} sats`}</dd>
         <dt>New sites</dt>
-        <dd data-testid="done-unlisted">{r.autoPayUnlisted ? 'paid silently within these limits' : 'ask before every payment'}</dd>
+        <dd data-testid="done-unlisted">
+          {r.autoPayUnlisted ? 'paid silently within these limits' : 'ask before every payment'}
+        </dd>
       </dl>
       <div class="row" style="justify-content:center">
         <a class="btn" href="../options/index.html">

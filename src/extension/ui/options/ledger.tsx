@@ -94,7 +94,8 @@ function PaymentRow({ p }: { p: PaymentRecord }) {
               )}
               <dt>Fee reserved / paid</dt>
               <dd class="num">
-                {sats(p.maxFeeMsat)} / {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats · via {p.walletKind === 'nwc' ? 'NWC' : 'WebLN'}
+                {sats(p.maxFeeMsat)} / {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats · via{' '}
+                {p.walletKind === 'nwc' ? 'NWC' : 'WebLN'}
               </dd>
             </dl>
           </td>

@@ -36,7 +36,13 @@ function toDraft(r: Rules): Draft {
     perPayment: satsInput(r.perPaymentCapMsat),
     daily: satsInput(r.dailyCapMsat),
     autoPayUnlisted: r.autoPayUnlisted,
-    sites: r.sites.map((s) => ({ key: nextKey++, pattern: s.pattern, budget: satsInput(s.budgetMsat), period: s.period, autoPay: s.autoPay })),
+    sites: r.sites.map((s) => ({
+      key: nextKey++,
+      pattern: s.pattern,
+      budget: satsInput(s.budgetMsat),
+      period: s.period,
+      autoPay: s.autoPay,
+    })),
     deny: [...r.deny],
     feePercent: String(r.maxFeePercent),
     feeFloor: satsInput(r.feeFloorMsat),
@@ -60,7 +66,8 @@ export function fromDraft(d: Draft, base: Rules): { rules: Rules } | { errors: E
   if (!daily.ok) errors.daily = daily.message;
   // Silent payments to sites without a rule must stay bounded (the background refuses it too).
   if (d.autoPayUnlisted && per.ok && per.msat === null) {
-    errors.perPayment = 'Auto-paying sites without a rule needs a per-payment cap: enter one, or switch that off below.';
+    errors.perPayment =
+      'Auto-paying sites without a rule needs a per-payment cap: enter one, or switch that off below.';
   }
   if (d.autoPayUnlisted && daily.ok && daily.msat === null) {
     errors.daily = 'Auto-paying sites without a rule needs a daily cap: enter one, or switch that off below.';
@@ -128,7 +135,13 @@ function DenyList({ items, onChange }: { items: string[]; onChange: (next: strin
         <div class="grow">
           <Field label="Block a site" error={error}>
             {(a) => (
-              <input {...a} type="text" placeholder="*.example.com" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+              <input
+                {...a}
+                type="text"
+                placeholder="*.example.com"
+                value={text}
+                onInput={(e) => setText(e.currentTarget.value)}
+              />
             )}
           </Field>
         </div>
@@ -176,7 +189,14 @@ function LimitsCard({ draft, errors, patch }: CardProps) {
       </div>
       <div class="grid-2">
         <Field label="Per-payment cap" error={errors.perPayment} hint="The largest single payment made without asking.">
-          {(a) => <SatsInput {...a} value={draft.perPayment} onInput={(perPayment) => patch({ perPayment })} placeholder="no limit" />}
+          {(a) => (
+            <SatsInput
+              {...a}
+              value={draft.perPayment}
+              onInput={(perPayment) => patch({ perPayment })}
+              placeholder="no limit"
+            />
+          )}
         </Field>
         <Field label="Daily cap" error={errors.daily} hint="Over all sites, from local midnight.">
           {(a) => <SatsInput {...a} value={draft.daily} onInput={(daily) => patch({ daily })} placeholder="no limit" />}
@@ -184,7 +204,13 @@ function LimitsCard({ draft, errors, patch }: CardProps) {
         <Field label="Fee reserve, percent" error={errors.feePercent} hint="Routing fee reserved per payment.">
           {(a) => (
             <div class="input-suffix">
-              <input {...a} type="text" inputMode="decimal" value={draft.feePercent} onInput={(e) => patch({ feePercent: e.currentTarget.value })} />
+              <input
+                {...a}
+                type="text"
+                inputMode="decimal"
+                value={draft.feePercent}
+                onInput={(e) => patch({ feePercent: e.currentTarget.value })}
+              />
               <span>%</span>
             </div>
           )}
@@ -230,7 +256,11 @@ function SiteBudgetsCard({ draft, errors, patch, patchSite }: CardProps) {
         <button
           type="button"
           class="btn small"
-          onClick={() => patch({ sites: [...draft.sites, { key: nextKey++, pattern: '', budget: '1000', period: 'daily', autoPay: true }] })}
+          onClick={() =>
+            patch({
+              sites: [...draft.sites, { key: nextKey++, pattern: '', budget: '1000', period: 'daily', autoPay: true }],
+            })
+          }
         >
           + Add site
         </button>
@@ -269,14 +299,28 @@ function SiteBudgetsCard({ draft, errors, patch, patchSite }: CardProps) {
                     {pe && <div class="field-error">{pe}</div>}
                   </td>
                   <td style="width:150px">
-                    <SatsInput aria-label={`Budget for ${name}`} aria-invalid={Boolean(be)} value={s.budget} onInput={(budget) => patchSite(s.key, { budget })} />
+                    <SatsInput
+                      aria-label={`Budget for ${name}`}
+                      aria-invalid={Boolean(be)}
+                      value={s.budget}
+                      onInput={(budget) => patchSite(s.key, { budget })}
+                    />
                     {be && <div class="field-error">{be}</div>}
                   </td>
                   <td style="width:130px">
-                    <PeriodSelect aria-label={`Budget period for ${name}`} value={s.period} onChange={(period) => patchSite(s.key, { period })} />
+                    <PeriodSelect
+                      aria-label={`Budget period for ${name}`}
+                      value={s.period}
+                      onChange={(period) => patchSite(s.key, { period })}
+                    />
                   </td>
                   <td style="width:80px">
-                    <Switch hideLabel label={`Auto-pay on ${name}`} checked={s.autoPay} onChange={(autoPay) => patchSite(s.key, { autoPay })} />
+                    <Switch
+                      hideLabel
+                      label={`Auto-pay on ${name}`}
+                      checked={s.autoPay}
+                      onChange={(autoPay) => patchSite(s.key, { autoPay })}
+                    />
                   </td>
                   <td style="width:40px">
                     <button
@@ -359,7 +403,15 @@ export function RulesEditor({ settings, onSaved }: { settings: Settings; onSaved
 
       <div class="save-bar">
         <div class="grow">{banner && <Banner kind={banner.kind}>{banner.text}</Banner>}</div>
-        <button type="button" class="btn ghost" onClick={() => { setDraft(toDraft(settings.rules)); setErrors({}); setBanner(null); }}>
+        <button
+          type="button"
+          class="btn ghost"
+          onClick={() => {
+            setDraft(toDraft(settings.rules));
+            setErrors({});
+            setBanner(null);
+          }}
+        >
           Discard changes
         </button>
         <button type="submit" class="btn primary" disabled={saving}>

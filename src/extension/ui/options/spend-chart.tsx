@@ -32,7 +32,11 @@ export function SpendChart({ days }: { days: DayTotal[] }) {
   const labelEvery = Math.ceil(days.length / 10);
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Spending per day: ${sats(total)} sats over ${days.length} days`}>
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`Spending per day: ${sats(total)} sats over ${days.length} days`}
+      >
         <line x1={pad.l} x2={W - pad.r} y1={H - pad.b} y2={H - pad.b} class="axis" />
         <text x={pad.l} y={11} class="tick">
           max {sats(max)} sats/day
@@ -42,7 +46,14 @@ export function SpendChart({ days }: { days: DayTotal[] }) {
           const x = pad.l + slot * i + (slot - barW) / 2;
           return (
             <g key={d.day}>
-              <rect x={x} y={H - pad.b - h} width={barW} height={Math.max(h, d.msat > 0 ? 2 : 0)} rx={3} class="bar-rect">
+              <rect
+                x={x}
+                y={H - pad.b - h}
+                width={barW}
+                height={Math.max(h, d.msat > 0 ? 2 : 0)}
+                rx={3}
+                class="bar-rect"
+              >
                 <title>{`${d.day}: ${sats(d.msat)} sats`}</title>
               </rect>
               {i % labelEvery === 0 && (

@@ -25,13 +25,24 @@ interface CardProps {
 }
 
 /** The wallet in use, with refresh, "Change connection" and "Disconnect". */
-function CurrentWalletCard({ settings, busy, save, editing, onEdit }: CardProps & { editing: boolean; onEdit: () => void }) {
+function CurrentWalletCard({
+  settings,
+  busy,
+  save,
+  editing,
+  onEdit,
+}: CardProps & { editing: boolean; onEdit: () => void }) {
   const status = useApi('getWalletStatus', {}, [settings.wallet]);
   return (
     <section class="card stack" aria-labelledby="wallet-h">
       <div class="row between">
         <h2 id="wallet-h">Current wallet</h2>
-        <button type="button" class="btn small ghost" onClick={() => void status.reload()} aria-label="Refresh wallet status">
+        <button
+          type="button"
+          class="btn small ghost"
+          onClick={() => void status.reload()}
+          aria-label="Refresh wallet status"
+        >
           ↻ Refresh
         </button>
       </div>
@@ -50,7 +61,10 @@ function CurrentWalletCard({ settings, busy, save, editing, onEdit }: CardProps 
             class="btn danger"
             disabled={busy}
             onClick={() =>
-              void save({ ...settings, wallet: { kind: 'none' } }, 'Wallet disconnected. Nothing will be paid until you connect one.')
+              void save(
+                { ...settings, wallet: { kind: 'none' } },
+                'Wallet disconnected. Nothing will be paid until you connect one.',
+              )
             }
           >
             Disconnect
@@ -140,7 +154,13 @@ function NwcEditor({
 }
 
 /** Which wallet pays: this extension's NWC connection or the page's WebLN wallet. */
-function PayWithCard({ settings, busy, save, onEdit, children }: CardProps & { onEdit: () => void; children: ComponentChildren }) {
+function PayWithCard({
+  settings,
+  busy,
+  save,
+  onEdit,
+  children,
+}: CardProps & { onEdit: () => void; children: ComponentChildren }) {
   const prefer = settings.wallet.kind === 'webln' ? 'webln' : 'nwc';
   return (
     <section class="card stack" aria-labelledby="prefer-h">
@@ -168,7 +188,9 @@ function PayWithCard({ settings, busy, save, onEdit, children }: CardProps & { o
             name="prefer"
             checked={prefer === 'webln'}
             disabled={busy}
-            onChange={() => void save({ ...settings, wallet: { kind: 'webln' } }, "Payments now go through the page's WebLN wallet.")}
+            onChange={() =>
+              void save({ ...settings, wallet: { kind: 'webln' } }, "Payments now go through the page's WebLN wallet.")
+            }
           />
           <span class="choice-body">
             <strong>The page's WebLN wallet</strong>
@@ -187,7 +209,9 @@ function InjectionCard({ settings, busy, save }: CardProps) {
     <section class="card stack" aria-labelledby="inject-h">
       <div>
         <h2 id="inject-h">Offer window.webln to pages</h2>
-        <p class="muted small">Lets web apps that speak WebLN pay through this extension, under the same rules and prompts.</p>
+        <p class="muted small">
+          Lets web apps that speak WebLN pay through this extension, under the same rules and prompts.
+        </p>
       </div>
       <div class="segmented" role="radiogroup" aria-label="Offer window.webln">
         {INJECTION.map((o) => (

@@ -143,7 +143,8 @@ function RecentPayments() {
               <div class="grow">
                 <div class="site-host">{hostOf(p.origin)}</div>
                 <div class="muted small">
-                  {shortTime(p.createdAt)} · {SCHEME_NAMES[p.kind] ?? p.kind} · fee {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats
+                  {shortTime(p.createdAt)} · {SCHEME_NAMES[p.kind] ?? p.kind} · fee{' '}
+                  {p.feeMsat === null ? '—' : sats(p.feeMsat)} sats
                 </div>
               </div>
               <div style="text-align:right">
@@ -173,7 +174,15 @@ function App() {
       <header class="row between">
         <Brand />
         <button type="button" class="btn ghost small" onClick={() => openOptions()} aria-label="Open settings">
-          <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2">
+          <svg
+            width="16"
+            height="16"
+            viewBox="0 0 24 24"
+            aria-hidden="true"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="2"
+          >
             <circle cx="12" cy="12" r="3" />
             <path d="M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1Z" />
           </svg>
@@ -192,20 +201,24 @@ function App() {
         </Banner>
       ) : (
         <>
-      <section class="card" aria-label="Wallet">
-        {!wallet.data && <Spinner label="Loading wallet" />}
-        {wallet.data && <WalletSummary status={wallet.data} compact />}
-        {overview.data && (
-          <>
-            <hr class="divider" />
-            <Meter label="Spent today" valueMsat={overview.data.spentTodayMsat} maxMsat={overview.data.dailyCapMsat} />
-          </>
-        )}
-        {overview.error && <Banner kind="error">{overview.error}</Banner>}
-      </section>
+          <section class="card" aria-label="Wallet">
+            {!wallet.data && <Spinner label="Loading wallet" />}
+            {wallet.data && <WalletSummary status={wallet.data} compact />}
+            {overview.data && (
+              <>
+                <hr class="divider" />
+                <Meter
+                  label="Spent today"
+                  valueMsat={overview.data.spentTodayMsat}
+                  maxMsat={overview.data.dailyCapMsat}
+                />
+              </>
+            )}
+            {overview.error && <Banner kind="error">{overview.error}</Banner>}
+          </section>
 
-      {site && <SiteCard site={site} />}
-      <RecentPayments />
+          {site && <SiteCard site={site} />}
+          <RecentPayments />
         </>
       )}
     </main>

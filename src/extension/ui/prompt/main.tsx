@@ -6,7 +6,13 @@ import '../shared/theme.css';
 import './prompt.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_SITE_BUDGET, type Period, SCHEME_NAMES, type PromptAnswer, type PromptRequest } from '../../shared/model.ts';
+import {
+  DEFAULT_SITE_BUDGET,
+  type Period,
+  SCHEME_NAMES,
+  type PromptAnswer,
+  type PromptRequest,
+} from '../../shared/model.ts';
 import { call, errorText } from '../shared/api.ts';
 import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
 import { CheckingBanner } from '../shared/checking-banner.tsx';
@@ -20,13 +26,19 @@ import { createInputGuard } from './input-guard.ts';
 function useInputGuard(id: string): { armed: boolean; deliberate: (e: { isTrusted: boolean }) => boolean } {
   const [armed, setArmed] = useState(false);
   const guard = useMemo(
-    () => createInputGuard({ setTimer: (f, ms) => setTimeout(f, ms), clearTimer: (t) => clearTimeout(t as number), onArmedChange: setArmed }),
+    () =>
+      createInputGuard({
+        setTimer: (f, ms) => setTimeout(f, ms),
+        clearTimer: (t) => clearTimeout(t as number),
+        onArmedChange: setArmed,
+      }),
     // A new prompt id gets a new, unarmed guard.
     [id],
   );
   useEffect(() => {
     const update = () => guard.shown(document.visibilityState === 'visible' && document.hasFocus());
-    const press = (e: KeyboardEvent | PointerEvent) => guard.pressStarted({ isTrusted: e.isTrusted, repeat: 'repeat' in e ? e.repeat : false });
+    const press = (e: KeyboardEvent | PointerEvent) =>
+      guard.pressStarted({ isTrusted: e.isTrusted, repeat: 'repeat' in e ? e.repeat : false });
     update();
     // Capture phase: the guard sees each press before any button can act on it.
     window.addEventListener('keydown', press, true);
@@ -231,7 +243,8 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
             aria-controls="budget-form"
             onClick={() => setBudgetOpen(!budgetOpen)}
           >
-            {budgetOpen ? '▾' : '▸'} Approve and set a budget for {crossSite ? <span class="site-host">{siteName}</span> : 'this site'}
+            {budgetOpen ? '▾' : '▸'} Approve and set a budget for{' '}
+            {crossSite ? <span class="site-host">{siteName}</span> : 'this site'}
           </button>
           {budgetOpen && (
             <div class="budget-form" id="budget-form">

@@ -17,7 +17,11 @@ function useOpenPayments(origin: string): PaymentRecord[] {
     const read = async () => {
       const all = await call('listPayments', { limit: 200 }).catch(() => null);
       if (!live || !all) return;
-      setOpen(all.filter((p) => (p.status === 'pending' || p.status === 'unknown') && (p.origin === origin || p.initiator === origin)));
+      setOpen(
+        all.filter(
+          (p) => (p.status === 'pending' || p.status === 'unknown') && (p.origin === origin || p.initiator === origin),
+        ),
+      );
     };
     void read();
     const t = setInterval(() => void read(), POLL_MS);
@@ -37,9 +41,9 @@ export function CheckingBanner({ origin }: { origin: string }) {
   return (
     <div data-testid="payment-checking">
       <Banner kind="warn">
-        <strong>A payment is being checked.</strong> {open.length === 1 ? 'A payment' : `${open.length} payments`} of {sats(msat)} sats to{' '}
-        {hosts} {open.length === 1 ? 'has' : 'have'} no final answer from your wallet yet. Nothing more is paid for{' '}
-        {open.length === 1 ? 'it' : 'them'} until the wallet tells; its amount stays reserved.
+        <strong>A payment is being checked.</strong> {open.length === 1 ? 'A payment' : `${open.length} payments`} of{' '}
+        {sats(msat)} sats to {hosts} {open.length === 1 ? 'has' : 'have'} no final answer from your wallet yet. Nothing
+        more is paid for {open.length === 1 ? 'it' : 'them'} until the wallet tells; its amount stays reserved.
       </Banner>
     </div>
   );

@@ -20,7 +20,11 @@ export function Brand({ subtitle }: { subtitle?: string }) {
       <Logo />
       <span>
         L402 Autopilot
-        {subtitle && <span class="muted small" style="display:block;font-weight:500">{subtitle}</span>}
+        {subtitle && (
+          <span class="muted small" style="display:block;font-weight:500">
+            {subtitle}
+          </span>
+        )}
       </span>
     </span>
   );
@@ -57,7 +61,11 @@ export function Meter({
       <div class={`bar${over ? ' over' : ''}${maxMsat === null ? ' none' : ''}`} aria-hidden="true">
         <span style={{ width: `${maxMsat === null ? 0 : Math.max(ratio * 100, valueMsat > 0 ? 2 : 0)}%` }} />
       </div>
-      {detail && <p class="hint" style="margin-top:6px">{detail}</p>}
+      {detail && (
+        <p class="hint" style="margin-top:6px">
+          {detail}
+        </p>
+      )}
     </div>
   );
 }

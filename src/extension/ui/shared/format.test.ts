@@ -52,7 +52,10 @@ describe('registrableDomain', () => {
 
 describe('siteNames', () => {
   test('the registrable domain, and the full host only when it adds a subdomain', () => {
-    expect(siteNames('https://uploads.example.com:8443')).toEqual({ domain: 'example.com', host: 'uploads.example.com:8443' });
+    expect(siteNames('https://uploads.example.com:8443')).toEqual({
+      domain: 'example.com',
+      host: 'uploads.example.com:8443',
+    });
     expect(siteNames('https://example.com:8443')).toEqual({ domain: 'example.com:8443', host: null });
     expect(siteNames('http://127.0.0.1:8402')).toEqual({ domain: '127.0.0.1:8402', host: null });
   });

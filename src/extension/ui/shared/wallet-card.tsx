@@ -30,7 +30,11 @@ export function WalletSummary({ status, compact }: { status: WalletStatus; compa
           <span class="muted">sats available</span>
         </div>
       )}
-      {status.error && <p class="small" style="color:var(--danger)">{status.error}</p>}
+      {status.error && (
+        <p class="small" style="color:var(--danger)">
+          {status.error}
+        </p>
+      )}
       {!compact && status.methods.length > 0 && (
         <div class="row wrap" style="gap:6px" title="Supported methods">
           {status.methods.map((m) => (
