@@ -750,3 +750,25 @@ describe('wallet answers that do not say the payment failed for sure', () => {
     },
   );
 });
+
+describe('forgetting a token is one operation', () => {
+  it('a rejected or revoked token goes from the store and from every header rule carrying it', async () => {
+    const w = await world();
+    const dropped: { authorization?: string; paymentHash?: string }[] = [];
+    const ap = createAutopilot({ ...w.deps, dropHeaderRules: async (c) => void dropped.push(c) });
+    const c = w.wallet.know(makeChallenge({ sats: 10 }));
+    const first = await ap.handleChallenge(req(c));
+    expect(await ap.tokenRejected(`${SERVICE}/`, first.authorization)).toEqual({ evicted: true });
+    expect(await ap.authorizationFor(`${SERVICE}/`, PAGE)).toBeNull();
+    expect(dropped).toEqual([{ authorization: first.authorization }]);
+
+    // Revoking (the user's "forget"), in a fresh world: the loop guard above would refuse a new purchase.
+    const v = await world();
+    const ap2 = createAutopilot({ ...v.deps, dropHeaderRules: async (x) => void dropped.push(x) });
+    const d = v.wallet.know(makeChallenge({ sats: 10 }));
+    await ap2.handleChallenge(req(d));
+    expect(await ap2.revokeToken(d.paymentHash)).toEqual({ revoked: true });
+    expect(await ap2.authorizationFor(`${SERVICE}/`, PAGE)).toBeNull();
+    expect(dropped[1]).toEqual({ paymentHash: d.paymentHash });
+  });
+});

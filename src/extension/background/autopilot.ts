@@ -25,6 +25,7 @@ import {
   authorizationFor,
   authorizationOf,
   evictToken,
+  revokeToken,
   findToken,
   grantToken,
   lastRejection,
@@ -38,6 +39,11 @@ const USABLE_FOR_MS = 5_000;
 export interface AutopilotDeps extends FlowDeps {
   /** A service that 402s a token younger than this is not paid again for as long (default 60 s). */
   loopGuardMs?: number;
+  /**
+   * Drops the DNR header rules that carry a credential (header-rules.ts), so forgetting a token is one operation:
+   * {@link Autopilot.tokenRejected} and {@link Autopilot.revokeToken} call it. Absent in tests without DNR.
+   */
+  dropHeaderRules?: (carries: { authorization?: string; paymentHash?: string }) => Promise<unknown>;
 }
 
 /** A 402 the plumbing saw. */
@@ -107,8 +113,13 @@ export interface Autopilot {
   authorizationFor(url: string, pageOrigin: string): Promise<string | null>;
   /** The same, for a header the page attaches to a new request (marks the token as having served again). */
   attachFor(url: string, pageOrigin: string): Promise<string | null>;
-  /** The server rejected `authorization` (401, or 402 to a token): forget that token. */
+  /**
+   * The server rejected `authorization` (401, or 402 to a token): forget that token (the store and every header
+   * rule carrying it) and arm the loop guard.
+   */
   tokenRejected(url: string, authorization: string): Promise<{ evicted: boolean }>;
+  /** The user revoked the token of `paymentHash`: forget it, and the header rules carrying it. */
+  revokeToken(paymentHash: string): Promise<{ revoked: boolean }>;
   /** At worker start: resolve payments left pending/unknown (never pays). Every handler awaits the pass in progress. */
   resumePending(): Promise<ResumeSummary>;
   /**
@@ -441,7 +452,16 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
     handleDemand,
     authorizationFor: (url, pageOrigin) => authorizationFor(deps, url, pageOrigin),
     attachFor: (url, pageOrigin) => attachFor(deps, url, pageOrigin),
-    tokenRejected: async (url, authorization) => ({ evicted: await evictToken(deps, url, authorization) }),
+    async tokenRejected(url, authorization) {
+      const evicted = await evictToken(deps, url, authorization);
+      await deps.dropHeaderRules?.({ authorization });
+      return { evicted };
+    },
+    async revokeToken(paymentHash) {
+      const revoked = await revokeToken(deps, paymentHash);
+      await deps.dropHeaderRules?.({ paymentHash });
+      return { revoked };
+    },
     resumePending,
     async resumeUntilKnown(delaysMs, sleep = (ms) => new Promise((r) => setTimeout(r, ms))) {
       let summary = await resumePending();

@@ -75,13 +75,6 @@ const prompt = promptWithWindow({
   removeWindow: (id) => browser.windows.remove(id),
   timeoutMs: PROMPT_TIMEOUT_MS,
 });
-const autopilot = createAutopilot({
-  storage: local,
-  clock,
-  wallet: currentWallet,
-  prompt,
-  promptTimeoutMs: PROMPT_TIMEOUT_MS,
-});
 const rules: HeaderRuleDeps = {
   dnr: {
     updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o),
@@ -90,6 +83,17 @@ const rules: HeaderRuleDeps = {
   storage: session,
   clock,
 };
+const autopilot = createAutopilot({
+  storage: local,
+  clock,
+  wallet: currentWallet,
+  prompt,
+  promptTimeoutMs: PROMPT_TIMEOUT_MS,
+  dropHeaderRules: (c) =>
+    removeHeaderRules(rules, (h) =>
+      c.authorization !== undefined ? h.authorization === c.authorization : h.paymentHash === c.paymentHash,
+    ),
+});
 const badge = {
   storage: session,
   setText: (tabId: number, text: string) => browser.action.setBadgeText({ tabId, text }),
@@ -108,12 +112,8 @@ const uiHandlers = createUiHandlers<null>({
 });
 const ui = createDispatcher<'ui', null>('ui', uiChecks, {
   ...uiHandlers,
-  // Revoking a token also drops the header rules that carry it.
-  async revokeToken(arg, ctx: null) {
-    const r = await uiHandlers.revokeToken(arg, ctx);
-    await removeHeaderRules(rules, (h) => h.paymentHash === arg.paymentHash);
-    return r;
-  },
+  // Forgetting a token is the autopilot's one operation: the token and the header rules that carry it.
+  revokeToken: ({ paymentHash }) => autopilot.revokeToken(paymentHash),
 });
 const seen = { storage: session, clock };
 
@@ -213,7 +213,6 @@ const detector = {
   async tokenRejected(url: string, authorization: string) {
     console.warn(`L402 Autopilot: ${url} refused the token it was sent; it is forgotten`);
     await autopilot.tokenRejected(url, authorization);
-    await removeHeaderRules(rules, (h) => h.authorization === authorization);
   },
   addRule: async (r: Parameters<typeof addHeaderRule>[1]) => {
     await addHeaderRule(rules, r);

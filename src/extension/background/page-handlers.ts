@@ -7,7 +7,7 @@ import type { Settings } from '../shared/model.ts';
 import type { Autopilot } from './autopilot.ts';
 import { challengeLines, splitLines } from './demand.ts';
 import { AutopilotError } from './errors.ts';
-import { removeHeaderRules, ruleFor, type HeaderRuleDeps } from './header-rules.ts';
+import { type HeaderRuleDeps, ruleFor } from './header-rules.ts';
 import { listTokens } from './tokens.ts';
 import type { KeyValueStorage } from './storage.ts';
 import {
@@ -82,9 +82,7 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
     async tokenRejected(arg, ctx) {
       // A page may only evict a token it could see (it sends the header it used, which it must hold).
       if ((await autopilot.authorizationFor(arg.url, ctx.origin)) !== arg.authorization) return { evicted: false };
-      const r = await autopilot.tokenRejected(arg.url, arg.authorization);
-      if (r.evicted) await removeHeaderRules(deps.rules, (h) => h.authorization === arg.authorization);
-      return r;
+      return autopilot.tokenRejected(arg.url, arg.authorization);
     },
     async paidInBackground(arg, ctx) {
       await deps.detected(ctx.tabId, arg.url);
