@@ -1,7 +1,6 @@
 // PageApi handlers (docs/design.md#secure): everything a page may ask. The page's origin is `ctx.origin`, taken from
 // the browser's `sender` by index.ts — never from the payload. Tokens are handed out only for requests
 // the page itself makes and only if the page may see them (tokens.ts `grantedTo`).
-import type { Wallet } from '../../wallet/wallet.ts';
 import type { Handlers, PageApi } from '../messaging/protocol.ts';
 import type { Settings } from '../shared/model.ts';
 import type { Autopilot } from './autopilot.ts';
@@ -12,11 +11,13 @@ import { listTokens } from './tokens.ts';
 import type { KeyValueStorage } from './storage.ts';
 import {
   handleWeblnEnable,
+  handleWeblnGetBalance,
+  handleWeblnGetInfo,
   handleWeblnKeysend,
+  handleWeblnMakeInvoice,
   handleWeblnLookupInvoice,
   handleWeblnSendPayment,
   handleWeblnSignMessage,
-  unsupportedError,
   weblnPermission,
 } from './webln-payments.ts';
 
@@ -39,15 +40,6 @@ export interface PageHandlerDeps {
 
 export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, PageCtx> {
   const { autopilot } = deps;
-  // The asking tab's wallet: for wallet kind 'webln' that tab's own provider pays (never another tab's).
-  const enabledWallet = async (ctx: PageCtx): Promise<Wallet> => {
-    if (!(await weblnPermission.isEnabled(deps.storage, ctx.origin))) {
-      throw new AutopilotError('not_enabled', 'call webln.enable() first: this site is not allowed to use WebLN');
-    }
-    return autopilot.flow.wallet(await deps.settings(), { tabId: ctx.tabId });
-  };
-  const can = async (w: Wallet, m: 'lookupInvoice' | 'keysend' | 'signMessage'): Promise<boolean> =>
-    typeof w[m] === 'function' && (w.supports ? await w.supports(m).catch(() => false) : true);
   return {
     async hello(_arg, ctx) {
       const s = await deps.settings();
@@ -93,15 +85,7 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
     async weblnIsEnabled(_a, ctx) {
       return { enabled: await weblnPermission.isEnabled(deps.storage, ctx.origin) };
     },
-    async weblnGetInfo(_a, ctx) {
-      const w = await enabledWallet(ctx);
-      const info = w.getInfo ? await w.getInfo() : null;
-      const methods = ['enable', 'getInfo', 'sendPayment', 'isEnabled'];
-      if (w.makeInvoice) methods.push('makeInvoice');
-      if (w.getBalance) methods.push('getBalance');
-      for (const m of ['keysend', 'lookupInvoice', 'signMessage'] as const) if (await can(w, m)) methods.push(m);
-      return { node: { alias: info?.alias ?? '', pubkey: info?.pubkey ?? '' }, methods };
-    },
+    weblnGetInfo: (_a, ctx) => handleWeblnGetInfo(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId }),
     weblnSendPayment: (a, ctx) =>
       handleWeblnSendPayment(autopilot.flow, {
         origin: ctx.origin,
@@ -116,21 +100,14 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
         amount: a.amount,
         ...(a.customRecords ? { customRecords: a.customRecords } : {}),
       }),
-    async weblnMakeInvoice(a, ctx) {
-      const w = await enabledWallet(ctx);
-      if (!w.makeInvoice) throw unsupportedError('makeInvoice');
-      const sats = Number(a.amount ?? 0);
-      const r = await w.makeInvoice({
-        amountMsat: sats * 1000,
-        ...(a.defaultMemo ? { description: a.defaultMemo } : {}),
-      });
-      return { paymentRequest: r.paymentRequest };
-    },
-    async weblnGetBalance(_a, ctx) {
-      const w = await enabledWallet(ctx);
-      if (!w.getBalance) throw unsupportedError('getBalance');
-      return { balance: Math.floor((await w.getBalance()).balanceMsat / 1000), currency: 'sats' };
-    },
+    weblnMakeInvoice: (a, ctx) =>
+      handleWeblnMakeInvoice(autopilot.flow, {
+        origin: ctx.origin,
+        tabId: ctx.tabId,
+        ...(a.amount === undefined ? {} : { amount: a.amount }),
+        ...(a.defaultMemo ? { defaultMemo: a.defaultMemo } : {}),
+      }),
+    weblnGetBalance: (_a, ctx) => handleWeblnGetBalance(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId }),
     weblnLookupInvoice: (a, ctx) =>
       handleWeblnLookupInvoice(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, ...a }),
     weblnSignMessage: (a, ctx) =>

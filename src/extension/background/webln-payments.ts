@@ -155,6 +155,7 @@ function weblnIntent(invoice: DecodedInvoice & { amountMsat: number }, origin: s
 
 const walletCtx = (a: { tabId?: number }): WalletContext => (a.tabId === undefined ? {} : { tabId: a.tabId });
 
+/** Every WebLN method but enable() needs the site's permission first. */
 async function requireEnabled(flow: PaymentFlow, origin: string): Promise<void> {
   if (!(await weblnPermission.isEnabled(flow.deps.storage, origin))) {
     throw new AutopilotError('not_enabled', 'call webln.enable() first: this site is not allowed to use WebLN');
@@ -171,9 +172,52 @@ export function unsupportedError(method: string, cause?: unknown): AutopilotErro
 }
 
 /** Whether `wallet` can do `method`: it has it, and (when it can tell) says so. */
+/** Does the wallet offer an optional method (NWC: the connection's method list)? A failed check means no. */
 async function walletSupports(wallet: Wallet, method: 'lookupInvoice' | 'keysend' | 'signMessage'): Promise<boolean> {
   if (typeof wallet[method] !== 'function') return false;
-  return wallet.supports ? wallet.supports(method) : true;
+  return wallet.supports ? wallet.supports(method).catch(() => false) : true;
+}
+
+/** The asking page's wallet once it is enabled: for wallet kind 'webln' that tab's own provider (never another's). */
+async function enabledWallet(flow: PaymentFlow, args: { origin: string; tabId?: number }): Promise<Wallet> {
+  await requireEnabled(flow, args.origin);
+  return flow.wallet(await flow.settings(), walletCtx(args));
+}
+
+/** `webln.getInfo()`: the node and the methods this wallet really offers. */
+export async function handleWeblnGetInfo(
+  flow: PaymentFlow,
+  args: { origin: string; tabId?: number },
+): Promise<{ node: { alias: string; pubkey: string }; methods: string[] }> {
+  const w = await enabledWallet(flow, args);
+  const info = w.getInfo ? await w.getInfo() : null;
+  const methods = ['enable', 'getInfo', 'sendPayment', 'isEnabled'];
+  if (w.makeInvoice) methods.push('makeInvoice');
+  if (w.getBalance) methods.push('getBalance');
+  for (const m of ['keysend', 'lookupInvoice', 'signMessage'] as const) if (await walletSupports(w, m)) methods.push(m);
+  return { node: { alias: info?.alias ?? '', pubkey: info?.pubkey ?? '' }, methods };
+}
+
+/** `webln.makeInvoice()`: an invoice TO the user (no money leaves); an amount of 0 or none is "any amount". */
+export async function handleWeblnMakeInvoice(
+  flow: PaymentFlow,
+  args: { origin: string; tabId?: number; amount?: string | number; defaultMemo?: string },
+): Promise<{ paymentRequest: string }> {
+  const w = await enabledWallet(flow, args);
+  if (!w.makeInvoice) throw unsupportedError('makeInvoice');
+  const amountMsat = satsToMsat(args.amount ?? 0, { allowZero: true });
+  const r = await w.makeInvoice({ amountMsat, ...(args.defaultMemo ? { description: args.defaultMemo } : {}) });
+  return { paymentRequest: r.paymentRequest };
+}
+
+/** `webln.getBalance()`, in whole sats. */
+export async function handleWeblnGetBalance(
+  flow: PaymentFlow,
+  args: { origin: string; tabId?: number },
+): Promise<{ balance: number; currency: 'sats' }> {
+  const w = await enabledWallet(flow, args);
+  if (!w.getBalance) throw unsupportedError('getBalance');
+  return { balance: Math.floor((await w.getBalance()).balanceMsat / 1000), currency: 'sats' };
 }
 
 /** Maps a non-payment wallet call's failure to an AutopilotError. */
@@ -191,10 +235,12 @@ function walletCallError(method: string, e: unknown): AutopilotError {
 }
 
 /** Same check as the messaging schema's `amount`, then to msat: a positive whole number of sats. */
-function satsToMsat(amount: string | number): number {
+/** The one sats → msat conversion of WebLN amounts: whole sats, within the safe integers once in msat. */
+function satsToMsat(amount: string | number, o: { allowZero?: boolean } = {}): number {
   const sats = typeof amount === 'number' ? amount : /^\d{1,16}$/.test(amount) ? Number(amount) : Number.NaN;
-  if (!Number.isSafeInteger(sats) || sats <= 0 || !Number.isSafeInteger(sats * 1000)) {
-    throw new AutopilotError('invalid_request', 'the amount must be a positive whole number of sats');
+  const min = o.allowZero ? 0 : 1;
+  if (!Number.isSafeInteger(sats) || sats < min || !Number.isSafeInteger(sats * 1000)) {
+    throw new AutopilotError('invalid_request', `the amount must be a whole number of sats${min ? ' above 0' : ''}`);
   }
   return sats * 1000;
 }
