@@ -27,7 +27,7 @@ export class LndError extends Error {
 }
 
 export type InvoiceState = 'OPEN' | 'SETTLED' | 'CANCELED' | 'ACCEPTED';
-export type PaymentStatus = 'SUCCEEDED' | 'FAILED' | 'IN_FLIGHT' | 'INITIATED';
+export type LndPaymentStatus = 'SUCCEEDED' | 'FAILED' | 'IN_FLIGHT' | 'INITIATED';
 
 export interface LndInfo {
   identityPubkey: string;
@@ -59,7 +59,7 @@ export interface LndInvoice {
   customRecords: Record<string, string>;
 }
 
-export interface LndPayment<S extends PaymentStatus = PaymentStatus> {
+export interface LndPayment<S extends LndPaymentStatus = LndPaymentStatus> {
   status: S;
   paymentHash: string;
   preimageHex: string | null;

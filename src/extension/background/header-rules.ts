@@ -227,7 +227,7 @@ export function dropRulesOfOtherPages(deps: HeaderRuleDeps, tabId: number, pageO
 }
 
 /** The rule that attached a header to this request, if any (`initiator`: the requesting page's origin). */
-export async function ruleFor(
+export async function headerRuleFor(
   deps: HeaderRuleDeps,
   tabId: number,
   url: string,

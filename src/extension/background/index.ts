@@ -21,7 +21,7 @@ import {
   noteFrameHost,
   reconcileHeaderRules,
   removeHeaderRules,
-  ruleFor,
+  headerRuleFor,
   sweepExpiredRules,
 } from './header-rules.ts';
 import { idbStorage } from './idb-storage.ts';
@@ -75,7 +75,7 @@ const prompt = promptWithWindow({
   removeWindow: (id) => browser.windows.remove(id),
   timeoutMs: PROMPT_TIMEOUT_MS,
 });
-const rules: HeaderRuleDeps = {
+const headerRules: HeaderRuleDeps = {
   dnr: {
     updateSessionRules: (o) => chrome.declarativeNetRequest.updateSessionRules(o),
     getSessionRules: () => chrome.declarativeNetRequest.getSessionRules(),
@@ -90,7 +90,7 @@ const autopilot = createAutopilot({
   prompt,
   promptTimeoutMs: PROMPT_TIMEOUT_MS,
   dropHeaderRules: (c) =>
-    removeHeaderRules(rules, (h) =>
+    removeHeaderRules(headerRules, (h) =>
       c.authorization !== undefined ? h.authorization === c.authorization : h.paymentHash === c.paymentHash,
     ),
 });
@@ -145,7 +145,7 @@ const page = createDispatcher(
     autopilot,
     storage: local,
     settings: () => loadSettings(local),
-    rules,
+    headerRules,
     wasSeen: (tabId, url, www) => wasSeen(seen, tabId, url, www),
     detected: awaitDetection,
   }),
@@ -178,10 +178,10 @@ const detector = {
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
   pageChanged: async (tabId: number, origin: string) => {
-    await dropRulesOfOtherPages(rules, tabId, origin);
+    await dropRulesOfOtherPages(headerRules, tabId, origin);
   },
   async handle(req: Parameters<typeof autopilot.handleDemand>[0]) {
-    await sweepExpiredRules(rules);
+    await sweepExpiredRules(headerRules);
     const r = await autopilot.handleDemand(req);
     if (r.oneTime) {
       // A one-time charge: a rule for the one navigation, gone once used (or, unused, after a minute).
@@ -209,13 +209,13 @@ const detector = {
     url: string,
     type: 'main_frame' | 'sub_frame' | 'xmlhttprequest',
     initiator: string | undefined,
-  ) => ruleFor(rules, tabId, url, type, initiator),
+  ) => headerRuleFor(headerRules, tabId, url, type, initiator),
   async tokenRejected(url: string, authorization: string) {
     console.warn(`L402 Autopilot: ${url} refused the token it was sent; it is forgotten`);
     await autopilot.tokenRejected(url, authorization);
   },
   addRule: async (r: Parameters<typeof addHeaderRule>[1]) => {
-    await addHeaderRule(rules, r);
+    await addHeaderRule(headerRules, r);
   },
   navigate: async (tabId: number, url: string) => {
     await browser.tabs.update(tabId, { url });
@@ -250,7 +250,7 @@ chrome.webRequest.onBeforeRequest.addListener(
   (d) => {
     if (d.tabId < 0) return undefined;
     if (d.type === 'main_frame') void detector.pageChanged(d.tabId, new URL(d.url).origin);
-    else void noteFrameHost(rules, d.tabId, new URL(d.url).hostname).catch(() => {});
+    else void noteFrameHost(headerRules, d.tabId, new URL(d.url).hostname).catch(() => {});
     return undefined;
   },
   { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'sub_frame'] },
@@ -260,7 +260,7 @@ chrome.webRequest.onSendHeaders.addListener(
     const auth = d.requestHeaders?.find((h) => h.name.toLowerCase() === 'authorization')?.value ?? null;
     sentWith.set(d.requestId, auth);
     if (d.type === 'main_frame' && d.tabId >= 0)
-      void dropUsedOneTimeRules(rules, d.tabId, d.requestHeaders ?? []).catch(() => {});
+      void dropUsedOneTimeRules(headerRules, d.tabId, d.requestHeaders ?? []).catch(() => {});
     if (sentWith.size > SENT_WITH_MAX) sentWith.delete(sentWith.keys().next().value as string);
   },
   { urls: ['http://*/*', 'https://*/*'], types: ['main_frame', 'xmlhttprequest'] },
@@ -278,10 +278,10 @@ chrome.webRequest.onHeadersReceived.addListener(
 );
 
 browser.tabs.onRemoved.addListener((tabId) => {
-  void removeHeaderRules(rules, (r) => r.tabId === tabId);
+  void removeHeaderRules(headerRules, (r) => r.tabId === tabId);
   void resetBadge(badge, tabId);
   void forgetTab(seen, tabId);
-  void forgetFrameHosts(rules, tabId);
+  void forgetFrameHosts(headerRules, tabId);
 });
 
 browser.runtime.onInstalled.addListener((d) => {
@@ -297,8 +297,8 @@ const RESUME_RETRY_MS = [1_000, 3_000, 7_000, 15_000];
 void autopilot
   .resumeUntilKnown(RESUME_RETRY_MS)
   .catch((e: unknown) => console.warn('L402 Autopilot: resume failed', e));
-void reconcileHeaderRules(rules)
-  .then(() => sweepExpiredRules(rules))
+void reconcileHeaderRules(headerRules)
+  .then(() => sweepExpiredRules(headerRules))
   .catch(() => {});
 
 // Tests wait for this before navigating (docs/design.md#browser-testing: the `serviceworker` event fires early).

@@ -6,7 +6,7 @@ import type { Settings } from '../shared/model.ts';
 import type { Autopilot } from './autopilot.ts';
 import { challengeLines, splitLines } from './demand.ts';
 import { AutopilotError } from './errors.ts';
-import { type HeaderRuleDeps, ruleFor } from './header-rules.ts';
+import { type HeaderRuleDeps, headerRuleFor } from './header-rules.ts';
 import { listTokens } from './tokens.ts';
 import type { KeyValueStorage } from './storage.ts';
 import {
@@ -31,7 +31,7 @@ export interface PageHandlerDeps {
   autopilot: Autopilot;
   storage: KeyValueStorage;
   settings(): Promise<Settings>;
-  rules: HeaderRuleDeps;
+  headerRules: HeaderRuleDeps;
   /** Did the browser deliver this 402 to this tab (seen-challenges.ts)? */
   wasSeen(tabId: number, url: string, wwwAuthenticate: string[]): Promise<boolean>;
   /** Resolves once the background's own handling of the latest 402 for `url` in this tab (detector.ts) is over. */
@@ -79,7 +79,9 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
     async paidInBackground(arg, ctx) {
       await deps.detected(ctx.tabId, arg.url);
       // Only a rule for this page's own requests: the retry carries nothing the page could not get by retrying itself.
-      return { retry: (await ruleFor(deps.rules, ctx.tabId, arg.url, 'xmlhttprequest', ctx.origin)) !== null };
+      return {
+        retry: (await headerRuleFor(deps.headerRules, ctx.tabId, arg.url, 'xmlhttprequest', ctx.origin)) !== null,
+      };
     },
     weblnEnable: (_a, ctx) => handleWeblnEnable(autopilot.flow, { origin: ctx.origin }),
     async weblnIsEnabled(_a, ctx) {

@@ -6,7 +6,7 @@ import {
   dropRulesOfOtherPages,
   isSafeHeaderValue,
   removeHeaderRules,
-  ruleFor,
+  headerRuleFor,
   scopeRegex,
   sweepExpiredRules,
 } from './header-rules.ts';
@@ -83,10 +83,10 @@ describe('header rules', () => {
     const b = await addHeaderRule(deps, { ...base, authorization: 'L402 b:2' });
     expect(b.id).toBe(a.id);
     expect(JSON.stringify(calls[1])).toContain('"tabIds":[7]');
-    expect(await ruleFor(deps, 7, 'https://api.example/page', 'main_frame')).toMatchObject({
+    expect(await headerRuleFor(deps, 7, 'https://api.example/page', 'main_frame')).toMatchObject({
       authorization: 'L402 b:2',
     });
-    expect(await ruleFor(deps, 8, 'https://api.example/page', 'main_frame')).toBeNull();
+    expect(await headerRuleFor(deps, 8, 'https://api.example/page', 'main_frame')).toBeNull();
     await expect(addHeaderRule(deps, { ...base, authorization: 'L402 a\nb' })).rejects.toThrow(/unsafe/);
     now = 2000;
     expect(await sweepExpiredRules(deps)).toBe(1);
@@ -94,7 +94,7 @@ describe('header rules', () => {
   });
   // Security review: a rule for a cross-origin request served its whole tab (a third-party frame, the next
   // site in the tab) and a 402 to ANY page of the tab counted as the token being refused.
-  it("a cross-origin request rule serves only its page: initiator host in DNR, the page's origin in ruleFor", async () => {
+  it("a cross-origin request rule serves only its page: initiator host in DNR, the page's origin in headerRuleFor", async () => {
     const calls: { addRules?: { condition: Record<string, unknown> }[] }[] = [];
     const deps = {
       dnr: { updateSessionRules: async (o: never) => void calls.push(o) },
@@ -113,17 +113,19 @@ describe('header rules', () => {
     };
     await addHeaderRule(deps, rule);
     expect(calls[0]?.addRules?.[0]?.condition).toMatchObject({ tabIds: [7], initiatorDomains: ['app.example'] });
-    expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://app.example:8443')).toMatchObject(
-      { authorization: 'L402 a:1' },
-    );
-    expect(await ruleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://evil.example')).toBeNull();
+    expect(
+      await headerRuleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://app.example:8443'),
+    ).toMatchObject({ authorization: 'L402 a:1' });
+    expect(await headerRuleFor(deps, 7, 'https://api.example/x', 'xmlhttprequest', 'https://evil.example')).toBeNull();
     await addHeaderRule(deps, { ...rule, resourceTypes: ['main_frame'], initiator: null, authorization: 'L402 n:1' });
     expect(calls[1]?.addRules?.[0]?.condition).not.toHaveProperty('initiatorDomains');
     // The tab moves on to another site: the page's rule goes, the navigation rule (the service's own page) stays.
     expect(await dropRulesOfOtherPages(deps, 7, 'https://app.example:8443')).toBe(0);
     expect(await dropRulesOfOtherPages(deps, 8, 'https://evil.example')).toBe(0);
     expect(await dropRulesOfOtherPages(deps, 7, 'https://evil.example')).toBe(1);
-    expect(await ruleFor(deps, 7, 'https://api.example/x', 'main_frame')).toMatchObject({ authorization: 'L402 n:1' });
+    expect(await headerRuleFor(deps, 7, 'https://api.example/x', 'main_frame')).toMatchObject({
+      authorization: 'L402 n:1',
+    });
   });
 });
 

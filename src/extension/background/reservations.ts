@@ -3,7 +3,7 @@
 // (amount + fee actually paid) plus every open reservation (amount + max fee) of the current period.
 import type { Rules } from '../shared/model.ts';
 import { periodStart } from './periods.ts';
-import { type Decision, evaluate, matchesPattern, ruleFor } from './rules.ts';
+import { type Decision, evaluate, matchesPattern, siteRuleFor } from './rules.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';
 
 /** One budget entry. `reserved` until the payment's outcome is known; unknown outcomes stay reserved. */
@@ -65,7 +65,7 @@ export function budgetTotals(
   initiator: string,
   now: number,
 ): BudgetTotals {
-  const rule = ruleFor(rules.sites, initiator);
+  const rule = siteRuleFor(rules.sites, initiator);
   const siteSince = rule ? periodStart(now, rule.period) : 0;
   const daySince = periodStart(now, 'daily');
   let siteSpentMsat = 0;

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, type Rules } from '../shared/model.ts';
-import { evaluate, formatSats, isValidPattern, matchesPattern, maxFeeFor, type RuleInput, ruleFor } from './rules.ts';
+import {
+  evaluate,
+  formatSats,
+  isValidPattern,
+  matchesPattern,
+  maxFeeFor,
+  type RuleInput,
+  siteRuleFor,
+} from './rules.ts';
 
 // The site the user is on (the initiator): budgets are its own. The service it calls is elsewhere.
 const SITE = 'https://app.example.com';
@@ -50,9 +58,9 @@ describe('matchesPattern', () => {
     const exact = { pattern: SITE, budgetMsat: 1, period: 'daily', autoPay: true } as const;
     const wide = { pattern: '*.example.com', budgetMsat: 2, period: 'daily', autoPay: true } as const;
     const narrow = { pattern: '*.api.example.com', budgetMsat: 3, period: 'daily', autoPay: true } as const;
-    expect(ruleFor([wide, exact], SITE)).toBe(exact);
-    expect(ruleFor([wide, narrow], 'https://v1.api.example.com')).toBe(narrow);
-    expect(ruleFor([wide], 'https://other.org')).toBeNull();
+    expect(siteRuleFor([wide, exact], SITE)).toBe(exact);
+    expect(siteRuleFor([wide, narrow], 'https://v1.api.example.com')).toBe(narrow);
+    expect(siteRuleFor([wide], 'https://other.org')).toBeNull();
   });
 });
 

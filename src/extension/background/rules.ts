@@ -84,9 +84,9 @@ export function isValidPattern(pattern: string): boolean {
 
 /**
  * The site rule for an origin: an exact origin rule wins over wildcards; among wildcards the longest domain wins.
- * @example ruleFor(rules.sites, 'https://api.example.com')
+ * @example siteRuleFor(rules.sites, 'https://api.example.com')
  */
-export function ruleFor(sites: readonly SiteRule[], origin: string): SiteRule | null {
+export function siteRuleFor(sites: readonly SiteRule[], origin: string): SiteRule | null {
   let best: SiteRule | null = null;
   let bestScore = -1;
   for (const r of sites) {
@@ -128,7 +128,7 @@ const PERIOD_WORD: Record<Period, string> = { daily: 'daily', weekly: 'weekly', 
 export function evaluate(input: RuleInput): Decision {
   const { rules, origin, initiator } = input;
   // Budgets belong to the page that caused the payment, never to the service it called.
-  const rule = ruleFor(rules.sites, initiator);
+  const rule = siteRuleFor(rules.sites, initiator);
   const amount = input.amountMsat ?? 0;
   const maxFeeMsat = input.amountMsat === null ? 0 : maxFeeFor(amount, rules);
   const reserveMsat = amount + maxFeeMsat;

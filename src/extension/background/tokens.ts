@@ -22,7 +22,7 @@ const PREFIX = 'token:';
 const REJECTED = 'token-rejected:';
 
 /** When a server last rejected a token of a scope, and how old that token was then (for the loop guard). */
-export interface Rejection {
+export interface TokenRejection {
   origin: string;
   pathPrefix: string;
   rejectedAt: number;
@@ -151,7 +151,7 @@ export async function evictToken(deps: TokenDeps, url: string, authorization: st
     if (t.preimage !== preimage.toLowerCase() || !macaroons.includes(t.macaroon)) continue;
     await deps.storage.remove(key);
     const servedBefore = t.reusedAt !== undefined || (t.validUntil !== null && t.validUntil <= now + EXPIRY_SKEW_MS);
-    const rejection: Rejection = {
+    const rejection: TokenRejection = {
       origin: t.origin,
       pathPrefix: t.pathPrefix,
       rejectedAt: now,
@@ -165,11 +165,11 @@ export async function evictToken(deps: TokenDeps, url: string, authorization: st
 }
 
 /** The last rejection of a token in scope of `url` (origin + a path prefix covering it), if any. */
-export async function lastRejection(deps: TokenDeps, url: string): Promise<Rejection | null> {
+export async function lastRejection(deps: TokenDeps, url: string): Promise<TokenRejection | null> {
   const u = urlParts(url);
   if (!u) return null;
-  let best: Rejection | null = null;
-  for (const r of (await deps.storage.getAll<Rejection>(REJECTED + u.origin)).values()) {
+  let best: TokenRejection | null = null;
+  for (const r of (await deps.storage.getAll<TokenRejection>(REJECTED + u.origin)).values()) {
     if (r.origin !== u.origin || !pathInScope(u.path, r.pathPrefix)) continue;
     if (!best || r.rejectedAt > best.rejectedAt) best = r;
   }
@@ -178,7 +178,7 @@ export async function lastRejection(deps: TokenDeps, url: string): Promise<Rejec
 
 /**
  * Like {@link authorizationFor}, for a header a page attaches to a NEW request: the token is marked as having
- * served beyond its purchase (see `Rejection.servedBefore`). One write, the first time only.
+ * served beyond its purchase (see `TokenRejection.servedBefore`). One write, the first time only.
  */
 export async function attachFor(deps: TokenDeps, url: string, pageOrigin: string): Promise<string | null> {
   const t = await findToken(deps, url, pageOrigin);

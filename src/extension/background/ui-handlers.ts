@@ -8,7 +8,7 @@ import { listPayments } from './ledger.ts';
 import { periodStart, renewsAt } from './periods.ts';
 import type { PromptStore } from './prompts.ts';
 import { budgetTotals, countedMsat, dailySpentMsat, listReservations, siteOf } from './reservations.ts';
-import { ruleFor } from './rules.ts';
+import { siteRuleFor } from './rules.ts';
 import { checkNwcUri, loadSettings, saveSettings, updateSettings } from './settings.ts';
 import type { KeyValueStorage } from './storage.ts';
 import { listTokens, revokeToken } from './tokens.ts';
@@ -64,7 +64,7 @@ export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, C
   async function siteSummary(origin: string, tabId?: number): Promise<SiteSummary> {
     const settings = await loadSettings(deps.storage);
     const now = deps.clock();
-    const rule = ruleFor(settings.rules.sites, origin);
+    const rule = siteRuleFor(settings.rules.sites, origin);
     const entries = await listReservations(deps.storage);
     // Without a rule there is no budget period: show what this site caused to be spent today.
     const spentMsat = rule
@@ -113,7 +113,8 @@ export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, C
       const saved = await updateSettings(deps.storage, (s) => {
         const exact = s.rules.sites.find((r) => r.pattern === origin);
         // A site covered only by a wildcard gets its own rule, starting from the wildcard's budget.
-        const base = exact ?? ruleFor(s.rules.sites, origin) ?? { pattern: origin, ...DEFAULT_SITE_BUDGET, autoPay };
+        const base = exact ??
+          siteRuleFor(s.rules.sites, origin) ?? { pattern: origin, ...DEFAULT_SITE_BUDGET, autoPay };
         const rule = { ...base, pattern: origin, autoPay };
         return { ...s, rules: { ...s.rules, sites: [...s.rules.sites.filter((r) => r.pattern !== origin), rule] } };
       });

@@ -15,7 +15,7 @@ import { AutopilotError } from './errors.ts';
 import { getPayment } from './ledger.ts';
 import type { Settings } from '../shared/model.ts';
 import type { PaymentFlow, WalletContext } from './payment-flow.ts';
-import { ruleFor } from './rules.ts';
+import { siteRuleFor } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';
 import { errorMessage } from '../../util/error-message.ts';
 
@@ -141,7 +141,7 @@ async function payWebln(
  * the initiator: the budget is the page's own.
  */
 function weblnIntent(invoice: DecodedInvoice & { amountMsat: number }, origin: string, settings: Settings) {
-  const ownRule = ruleFor(settings.rules.sites, origin);
+  const ownRule = siteRuleFor(settings.rules.sites, origin);
   return {
     invoice,
     origin,

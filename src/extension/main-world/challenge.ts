@@ -21,7 +21,7 @@ export interface Settled {
 let n = 0;
 
 /** Pays (or reuses a token) for this 402; resolves with the header to retry with. */
-export async function settle(
+export async function settleChallenge(
   url: string,
   method: string,
   wwwAuthenticate: string | null,

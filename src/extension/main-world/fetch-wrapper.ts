@@ -3,7 +3,7 @@
 // whose challenge is hidden is retried once after the background has paid it. The body is cloned before the first
 // send; the caller's Request/init are never modified.
 import { call } from './port.ts';
-import { looksPayable, rejectToken, reportFailure, type Settled, settle } from './challenge.ts';
+import { looksPayable, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 export function wrapFetch(): void {
@@ -54,7 +54,7 @@ export function wrapFetch(): void {
       return res;
     let paid: Settled;
     try {
-      paid = await settle(req.url, req.method, www, pr);
+      paid = await settleChallenge(req.url, req.method, www, pr);
     } catch (e) {
       reportFailure(req.url, e);
       return res;

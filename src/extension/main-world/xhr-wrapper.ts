@@ -3,7 +3,7 @@
 // its events; then the same object is re-opened and re-sent with Authorization. If nothing is paid, the
 // held-back events are replayed so the page sees the original 402. Synchronous XHR is left alone.
 import { call } from './port.ts';
-import { looksPayable, rejectToken, reportFailure, settle } from './challenge.ts';
+import { looksPayable, rejectToken, reportFailure, settleChallenge } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 const EVENTS = ['readystatechange', 'progress', 'load', 'loadend', 'error', 'abort', 'timeout'] as const;
@@ -64,7 +64,7 @@ export function wrapXhr(): void {
     const stale = s.attached;
     s.attached = null;
     (stale ? rejectToken(s.url, stale) : Promise.resolve())
-      .then(() => settle(s.url, s.method, www, pr))
+      .then(() => settleChallenge(s.url, s.method, www, pr))
       .then(
         (paid) => {
           s.hold = false;
