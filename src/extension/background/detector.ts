@@ -129,11 +129,12 @@ export function initiatorOf(d: { initiator?: string; documentUrl?: string; origi
   }
   // Web documents (and blob: URLs, which carry their creator's origin) are who they say.
   if (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'blob:') return u.origin;
-  // A data: document is opaque: "null", as Chrome reports it, never "no initiator" (that would read as the
-  // service's own). Firefox names the browser or an extension as the initiator of loads they start (about:,
-  // moz-extension:, chrome:): those are the browser's own, like Chrome's missing initiator.
-  if (u.protocol === 'data:') return 'null';
-  return undefined;
+  // Firefox names the browser or an extension as the initiator of loads they start (moz-extension:, chrome:,
+  // resource:): those are the browser's own, like Chrome's missing initiator. Anything else — data:, and about:blank
+  // or about:srcdoc documents that a page creates and scripts — is opaque: "null", as Chrome reports it, never
+  // "no initiator" (that would read as the service's own and spend its budget).
+  if (u.protocol === 'moz-extension:' || u.protocol === 'chrome:' || u.protocol === 'resource:') return undefined;
+  return 'null';
 }
 
 /** The onHeadersReceived listener body. Returns a promise only so tests can await it. */

@@ -315,7 +315,7 @@ describe('detector: who made the request', async () => {
     expect(initiatorOf({ documentUrl: 'data:text/html,x' })).toBe('null');
     expect(initiatorOf({})).toBeUndefined();
     // Firefox names the browser (or an extension) for loads it starts itself: no page started them.
-    expect(initiatorOf({ originUrl: 'about:blank' })).toBeUndefined();
+    expect(initiatorOf({ originUrl: 'about:blank' })).toBe('null'); // a page's own about:blank window: opaque, never "none"
     expect(
       initiatorOf({ originUrl: 'moz-extension://0d6c5f0e-1c57-4a0e-9d1f-6f7cbb0b2f11/prompt.html' }),
     ).toBeUndefined();
