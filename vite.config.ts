@@ -7,7 +7,7 @@ import { noInnerHtml } from './scripts/build/no-inner-html.ts';
 
 // `vite build` → dist/chrome, `vite build --mode firefox` → dist/firefox.
 // The bridge and the MAIN-world script are standalone files so they run at
-// document_start before page scripts (see ../shared/BROWSER-TESTING.md).
+// document_start before page scripts (docs/design.md#browser-testing).
 export default defineConfig(({ mode }) => {
   const browser = mode === 'firefox' ? 'firefox' : 'chrome';
   const ui = (name: string) => `src/extension/ui/${name}/index.html`;

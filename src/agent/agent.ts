@@ -17,8 +17,8 @@ import { type Decision, evaluate, matchesPattern, maxFeeFor } from '../extension
 import { loadSettings, updateSettings } from '../extension/background/settings.ts';
 import { chainLock, type KeyValueStorage } from '../extension/background/storage.ts';
 import { authorizationOf, evictToken, findToken } from '../extension/background/tokens.ts';
-import type { StoredToken } from '../extension/shared/model.ts';
-import type { PaymentRecord, Rules, Settings } from '../extension/shared/model.ts';
+import type { StoredToken } from '../extension/model/model.ts';
+import type { PaymentRecord, Rules, Settings } from '../extension/model/model.ts';
 import { isL402Error, type Network, recognise402, type ValidatedChallenge, validateChallenge } from '../l402/index.ts';
 import { createNwcWallet } from '../wallet/nwc.ts';
 import type { Wallet } from '../wallet/wallet.ts';

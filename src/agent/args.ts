@@ -1,7 +1,7 @@
 // Command-line parsing: argv → one typed command, or a UsageError that says what is wrong. No side effects.
 import { parseArgs } from 'node:util';
-import type { Period } from '../extension/shared/model.ts';
-import { PERIODS } from '../extension/shared/model.ts';
+import type { Period } from '../extension/model/model.ts';
+import { PERIODS } from '../extension/model/model.ts';
 import { errorMessage } from '../util/error-message.ts';
 
 export class UsageError extends Error {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '../../src/extension/shared/model.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../../src/extension/model/model.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
 import { lnd, regtest } from '../integration/regtest-context.ts';

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import type { ArgOf, ResultOf, UiApi } from '../../src/extension/messaging/protocol.ts';
-import { DEFAULT_SETTINGS, type Settings, type SiteRule } from '../../src/extension/shared/model.ts';
+import { DEFAULT_SETTINGS, type Settings, type SiteRule } from '../../src/extension/model/model.ts';
 import { regtest } from '../integration/regtest-context.ts';
 import type { LaunchedExtension } from './fixtures/extension.ts';
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lndConfigFromDir } from '../../server/lightning/lnd-rest.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
-import type { PaymentRecord } from '../../src/extension/shared/model.ts';
+import type { PaymentRecord } from '../../src/extension/model/model.ts';
 import { decodeMacaroon, formatL402Challenge, mintMacaroon, parseAuthorization } from '../../src/l402/index.ts';
 import { lnd, regtest } from './regtest-context.ts';
 

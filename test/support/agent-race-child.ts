@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { tryReserve } from '../../src/extension/background/reservations.ts';
 import { withLock } from '../../src/extension/background/storage.ts';
-import { DEFAULT_RULES } from '../../src/extension/shared/model.ts';
+import { DEFAULT_RULES } from '../../src/extension/model/model.ts';
 import { installProcessLocks, processLocks, sqliteStorage } from '../../src/agent/sqlite-storage.ts';
 
 const [dir = '', mode = '', id = '0', startAt = '0'] = process.argv.slice(2);

@@ -5,7 +5,7 @@ import { signTestInvoice } from './invoices.ts';
 import { formatL402Challenge, hexToBytes as maybeBytes, mintMacaroon, paymentHashOf } from '../../src/l402/index.ts';
 import type { PaymentLookup, PaymentResult, Wallet } from '../../src/wallet/wallet.ts';
 import { WalletError } from '../../src/wallet/wallet.ts';
-import { DEFAULT_SETTINGS, type Rules, type Settings } from '../../src/extension/shared/model.ts';
+import { DEFAULT_SETTINGS, type Rules, type Settings } from '../../src/extension/model/model.ts';
 
 /** Wednesday 2026-11-25 12:00 UTC. */
 export const NOW = Date.parse('2026-11-25T12:00:00Z');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { caveat, formatL402Challenge, hexToBytes, mintMacaroon, parseAuthorization } from '../../l402/index.ts';
-import type { PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
+import type { PromptAnswer, PromptRequest, Settings } from '../model/model.ts';
 import { type AutopilotDeps, type ChallengeRequest, createAutopilot, STILL_UNKNOWN } from './autopilot.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';

@@ -12,7 +12,7 @@ import {
   validateChallenge,
   validUntil,
 } from '../../l402/index.ts';
-import type { StoredToken } from '../shared/model.ts';
+import type { StoredToken } from '../model/model.ts';
 import { demandOf, type OneTimeOption, oneTimeCredential, unsupportedText } from './demand.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, updatePayment } from './ledger.ts';

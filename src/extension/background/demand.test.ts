@@ -9,7 +9,7 @@ import {
   parsePaymentCredential,
   parseX402PaymentSignature,
 } from '../../l402/index.ts';
-import type { PromptRequest } from '../shared/model.ts';
+import type { PromptRequest } from '../model/model.ts';
 import { type ChallengeRequest, createAutopilot } from './autopilot.ts';
 import { challengeLines, mayCarryDemand, unsupportedText, demandOf } from './demand.ts';
 import { type DetectorDeps, on402 } from './detector.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PaymentRecord } from '../shared/model.ts';
+import type { PaymentRecord } from '../model/model.ts';
 import { csvField, listPayments, putPayment, toCsv, toJson, updatePayment } from './ledger.ts';
 import { memoryStorage } from './storage.ts';
 

@@ -1,6 +1,6 @@
 // The payment ledger: one PaymentRecord per payment hash, written as `pending` BEFORE paying
 // (docs/design.md#pay) so a restarted worker can resume it, and exported for the user as CSV or JSON (docs/design.md#show).
-import type { PaymentRecord } from '../shared/model.ts';
+import type { PaymentRecord } from '../model/model.ts';
 import { BUDGET_LOCK } from './reservations.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';
 

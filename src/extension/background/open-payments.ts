@@ -3,7 +3,7 @@
 // the extension's autopilot and by the agent CLI.
 import { decodeMacaroon, pathInScope, pathScope } from '../../l402/index.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
-import type { PaymentRecord, StoredToken } from '../shared/model.ts';
+import type { PaymentRecord, StoredToken } from '../model/model.ts';
 import { AutopilotError } from './errors.ts';
 import { listPayments } from './ledger.ts';
 import { resolvePayment } from './payer.ts';

@@ -2,7 +2,7 @@
 // the browser's `sender` by index.ts — never from the payload. Tokens are handed out only for requests
 // the page itself makes and only if the page may see them (tokens.ts `grantedTo`).
 import type { Handlers, PageApi } from '../messaging/protocol.ts';
-import type { Settings } from '../shared/model.ts';
+import type { Settings } from '../model/model.ts';
 import type { Autopilot } from './autopilot.ts';
 import { challengeLines, splitLines } from './demand.ts';
 import { AutopilotError } from './errors.ts';

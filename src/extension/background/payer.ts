@@ -5,7 +5,7 @@ import type { DecodedInvoice } from '../../l402/index.ts';
 import { verifyPreimage } from '../../l402/index.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
-import type { PaymentRecord, Rules } from '../shared/model.ts';
+import type { PaymentRecord, Rules } from '../model/model.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment, listPayments, putPayment, updatePayment } from './ledger.ts';
 import { type Breaker, commitReservation, getReservation, releaseReservation, tryReserve } from './reservations.ts';

@@ -4,7 +4,7 @@
 // page that caused the payment (the initiator): its budget applies, and "approve and set a budget" sets its rule.
 import type { Network } from '../../l402/index.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
-import type { PaymentRecord, PromptAnswer, PromptRequest, Settings } from '../shared/model.ts';
+import type { PaymentRecord, PromptAnswer, PromptRequest, Settings } from '../model/model.ts';
 import { AutopilotError } from './errors.ts';
 import { executePayment, type PaymentIntent, type PrepareResult, preparePayment } from './payer.ts';
 import type { Breaker } from './reservations.ts';

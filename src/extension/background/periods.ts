@@ -1,7 +1,7 @@
 // Calendar periods in the user's local time zone (docs/design.md#rules-semantics): daily from local
 // midnight, weekly from Monday, monthly from the 1st; `never` is a lifetime total. Local time comes
 // from `Date` (the process/browser time zone), so tests set `process.env.TZ`.
-import type { Period } from '../shared/model.ts';
+import type { Period } from '../model/model.ts';
 
 /**
  * Unix ms at which the period containing `now` started (0 for `never`).

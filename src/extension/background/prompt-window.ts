@@ -1,7 +1,7 @@
 // The prompt window (docs/design.md#decide): a small popup window showing the prompt page for one question. The
 // answer comes back through UiApi.answerPrompt into the brain's prompt store; this module only opens the
 // window and closes it once the question is settled (answered or timed out).
-import type { PromptAnswer, PromptRequest } from '../shared/model.ts';
+import type { PromptAnswer, PromptRequest } from '../model/model.ts';
 import { type PromptStore, promptVia } from './prompts.ts';
 import type { KeyValueStorage } from './storage.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PromptRequest } from '../shared/model.ts';
-import { isPromptAnswer } from '../shared/model.ts';
+import type { PromptRequest } from '../model/model.ts';
+import { isPromptAnswer } from '../model/model.ts';
 import { createPromptStore, promptVia } from './prompts.ts';
 import { memoryStorage } from './storage.ts';
 import { NOW } from '../../../test/support/background-fixtures.ts';

@@ -1,7 +1,7 @@
 // Questions to the user (docs/design.md#decide: Approve once / Approve and set budget / Deny; closes on timeout =
 // deny). A prompt lives in session storage so the prompt window can read it by id; the background waits for
 // the answer in memory, with a storage poll as a fallback for an answer written by another context.
-import { isPromptAnswer, type PromptAnswer, type PromptRequest } from '../shared/model.ts';
+import { isPromptAnswer, type PromptAnswer, type PromptRequest } from '../model/model.ts';
 import type { KeyValueStorage } from './storage.ts';
 
 const PREFIX = 'prompt:';

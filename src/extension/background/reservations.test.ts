@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, type Rules } from '../shared/model.ts';
+import { DEFAULT_RULES, type Rules } from '../model/model.ts';
 import { periodStart } from './periods.ts';
 import {
   budgetTotals,

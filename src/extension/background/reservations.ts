@@ -1,7 +1,7 @@
 // Budget reservations: atomic reserve → commit / release, persisted under the payment hash so a restarted
 // worker sees them (docs/design.md#rules-semantics). What counts against a budget is every committed entry
 // (amount + fee actually paid) plus every open reservation (amount + max fee) of the current period.
-import type { Rules } from '../shared/model.ts';
+import type { Rules } from '../model/model.ts';
 import { periodStart } from './periods.ts';
 import { type Decision, evaluate, matchesPattern, siteRuleFor } from './rules.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RULES, type Rules } from '../shared/model.ts';
+import { DEFAULT_RULES, type Rules } from '../model/model.ts';
 import {
   evaluate,
   formatSats,

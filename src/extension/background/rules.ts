@@ -1,7 +1,7 @@
 // The allowance rules engine: pure functions, no storage, no clock (docs/design.md#rules-semantics).
 // The caller computes what was spent (reservations.ts) and whether the invoice is sane (the core's
 // validateChallenge), and this decides pay / ask / deny, in the SPEC order, with the reason in words.
-import type { Period, Rules, SiteRule } from '../shared/model.ts';
+import type { Period, Rules, SiteRule } from '../model/model.ts';
 
 /** What the engine decided. `reason` is shown to the user as is. */
 export interface Decision {

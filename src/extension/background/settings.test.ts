@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Rules, type Settings } from '../shared/model.ts';
+import { DEFAULT_SETTINGS, type Rules, type Settings } from '../model/model.ts';
 import {
   checkNwcUri,
   loadSettings,

@@ -1,7 +1,7 @@
 // User settings: load with defaults, validate before saving (docs/design.md#decide, #show). The NWC URI is a
 // secret: it only ever lives in extension storage (docs/design.md#secure).
 import { type NwcConnection, parseNwcUri } from '../../wallet/nwc-uri.ts';
-import { DEFAULT_SETTINGS, PERIODS, type Rules, type Settings, type SiteRule } from '../shared/model.ts';
+import { DEFAULT_SETTINGS, PERIODS, type Rules, type Settings, type SiteRule } from '../model/model.ts';
 import { isValidPattern } from './rules.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';
 import { errorMessage } from '../../util/error-message.ts';

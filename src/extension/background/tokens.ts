@@ -10,7 +10,7 @@ import {
   pathScope,
   validUntil,
 } from '../../l402/index.ts';
-import type { StoredToken } from '../shared/model.ts';
+import type { StoredToken } from '../model/model.ts';
 import type { KeyValueStorage } from './storage.ts';
 
 export interface TokenDeps {

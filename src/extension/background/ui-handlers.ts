@@ -3,7 +3,7 @@
 import { createNwcWallet } from '../../wallet/nwc.ts';
 import type { Wallet } from '../../wallet/wallet.ts';
 import type { Handlers, SiteSummary, UiApi, WalletStatus } from '../messaging/protocol.ts';
-import { DEFAULT_SITE_BUDGET, type Settings } from '../shared/model.ts';
+import { DEFAULT_SITE_BUDGET, type Settings } from '../model/model.ts';
 import { listPayments } from './ledger.ts';
 import { periodStart, renewsAt } from './periods.ts';
 import type { PromptStore } from './prompts.ts';

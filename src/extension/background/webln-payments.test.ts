@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { paymentHashOf } from '../../l402/index.ts';
 import type { InvoiceLookup, KeysendRequest, PaymentResult } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
-import type { PromptAnswer, PromptRequest } from '../shared/model.ts';
+import type { PromptAnswer, PromptRequest } from '../model/model.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment } from './ledger.ts';
 import { createPaymentFlow } from './payment-flow.ts';

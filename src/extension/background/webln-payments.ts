@@ -13,7 +13,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
 import { AutopilotError } from './errors.ts';
 import { getPayment } from './ledger.ts';
-import type { Settings } from '../shared/model.ts';
+import type { Settings } from '../model/model.ts';
 import type { PaymentFlow, WalletContext } from './payment-flow.ts';
 import { siteRuleFor } from './rules.ts';
 import type { KeyValueStorage } from './storage.ts';

@@ -8,7 +8,7 @@ import type {
   SiteRule,
   StoredToken,
   WeblnInjection,
-} from '../shared/model.ts';
+} from '../model/model.ts';
 
 /** Where a token applies (never the token itself): lets the MAIN world ask for a header only when useful. */
 export interface TokenScope {

@@ -1,7 +1,7 @@
 // Argument checks for every method of every map (docs/design.md#secure: pages are hostile; a message must be
 // well-formed before any handler sees it). The key set of each table IS the list of callable methods:
 // the mapped types force one entry per map key and nothing else.
-import { isPromptAnswer } from '../shared/model.ts';
+import { isPromptAnswer } from '../model/model.ts';
 import type { ArgCheck, ArgChecks } from './channel.ts';
 import type { PageApi, TabApi, UiApi } from './protocol.ts';
 

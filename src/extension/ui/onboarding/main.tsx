@@ -1,16 +1,16 @@
 // First-run onboarding: connect a wallet, pick a starting rule preset, done. Opened by the background
 // on install; finishing saves the settings with `onboarded: true`.
-import '../shared/theme.css';
+import '../common/theme.css';
 import './onboarding.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { WalletStatus } from '../../messaging/protocol.ts';
-import { DEFAULT_SETTINGS, type Rules, type Settings, type WalletConfig } from '../../shared/model.ts';
+import { DEFAULT_SETTINGS, type Rules, type Settings, type WalletConfig } from '../../model/model.ts';
 import { parseNwcUri } from '../../../wallet/nwc-uri.ts';
-import { call, errorText } from '../shared/api.ts';
-import { Banner, Brand, Field, Logo, SatsInput, Spinner } from '../shared/components.tsx';
-import { parseSats, sats, satsInput } from '../shared/format.ts';
-import { WalletSummary } from '../shared/wallet-card.tsx';
+import { call, errorText } from '../common/api.ts';
+import { Banner, Brand, Field, Logo, SatsInput, Spinner } from '../common/components.tsx';
+import { parseSats, sats, satsInput } from '../common/format.ts';
+import { WalletSummary } from '../common/wallet-card.tsx';
 
 type Step = 'wallet' | 'rules' | 'done';
 type WalletChoice = 'nwc' | 'webln';

@@ -1,10 +1,10 @@
 // The payment ledger: filter by site and date, totals per site, spend per day, export, preimage as proof.
 import { useMemo, useState } from 'preact/hooks';
 import { toCsv, toJson } from '../../background/ledger.ts';
-import { type PaymentRecord, SCHEME_NAMES } from '../../shared/model.ts';
-import { Banner, SiteIcon, Spinner, StatusPill } from '../shared/components.tsx';
-import { fullTime, hostOf, sats, shortTime } from '../shared/format.ts';
-import { useApi } from '../shared/use-api.ts';
+import { type PaymentRecord, SCHEME_NAMES } from '../../model/model.ts';
+import { Banner, SiteIcon, Spinner, StatusPill } from '../common/components.tsx';
+import { fullTime, hostOf, sats, shortTime } from '../common/format.ts';
+import { useApi } from '../common/use-api.ts';
 import { dailyTotals, SpendChart } from './spend-chart.tsx';
 
 const DAY = 86_400_000;

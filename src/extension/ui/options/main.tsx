@@ -1,12 +1,12 @@
 // Options page: Rules · Wallet · Payments · Tokens, one section at a time, addressed by the URL hash
 // so the popup can link straight to a section (#ledger).
-import '../shared/theme.css';
+import '../common/theme.css';
 import './options.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { Settings } from '../../shared/model.ts';
-import { Banner, Brand, Spinner } from '../shared/components.tsx';
-import { useApi } from '../shared/use-api.ts';
+import type { Settings } from '../../model/model.ts';
+import { Banner, Brand, Spinner } from '../common/components.tsx';
+import { useApi } from '../common/use-api.ts';
 import { Ledger } from './ledger.tsx';
 import { RulesEditor } from './rules-editor.tsx';
 import { Tokens } from './tokens.tsx';

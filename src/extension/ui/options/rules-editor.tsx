@@ -2,10 +2,10 @@
 // before saving, and shows the background's own refusal too (it validates again: the UI is not the authority).
 import { useState } from 'preact/hooks';
 import { isValidPattern } from '../../background/rules.ts';
-import type { Period, Rules, Settings } from '../../shared/model.ts';
-import { call, errorText } from '../shared/api.ts';
-import { Banner, Field, PeriodSelect, SatsInput, Switch } from '../shared/components.tsx';
-import { parseSats, satsInput } from '../shared/format.ts';
+import type { Period, Rules, Settings } from '../../model/model.ts';
+import { call, errorText } from '../common/api.ts';
+import { Banner, Field, PeriodSelect, SatsInput, Switch } from '../common/components.tsx';
+import { parseSats, satsInput } from '../common/format.ts';
 
 interface SiteDraft {
   key: number;

@@ -1,5 +1,5 @@
 // A small SVG bar chart of spending per local day. No chart library: a few rects keep the bundle small.
-import { dayKey, sats } from '../shared/format.ts';
+import { dayKey, sats } from '../common/format.ts';
 
 export interface DayTotal {
   day: string;

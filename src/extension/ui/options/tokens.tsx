@@ -1,10 +1,10 @@
 // Tokens held: each paid L402 token, where it is sent, until when; revoking forgets it (the next request 402s).
 import { useState } from 'preact/hooks';
-import type { StoredToken } from '../../shared/model.ts';
-import { call, errorText } from '../shared/api.ts';
-import { Banner, SiteIcon, Spinner } from '../shared/components.tsx';
-import { fullTime, hostOf, relative } from '../shared/format.ts';
-import { useApi } from '../shared/use-api.ts';
+import type { StoredToken } from '../../model/model.ts';
+import { call, errorText } from '../common/api.ts';
+import { Banner, SiteIcon, Spinner } from '../common/components.tsx';
+import { fullTime, hostOf, relative } from '../common/format.ts';
+import { useApi } from '../common/use-api.ts';
 
 function Expiry({ t, now }: { t: StoredToken; now: number }) {
   if (t.validUntil === null) return <span class="pill plain">No expiry</span>;

@@ -2,11 +2,11 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { parseNwcUri } from '../../../wallet/nwc-uri.ts';
-import type { Settings, WeblnInjection } from '../../shared/model.ts';
-import { call, errorText } from '../shared/api.ts';
-import { Banner, Field, Spinner } from '../shared/components.tsx';
-import { useApi } from '../shared/use-api.ts';
-import { WalletSummary } from '../shared/wallet-card.tsx';
+import type { Settings, WeblnInjection } from '../../model/model.ts';
+import { call, errorText } from '../common/api.ts';
+import { Banner, Field, Spinner } from '../common/components.tsx';
+import { useApi } from '../common/use-api.ts';
+import { WalletSummary } from '../common/wallet-card.tsx';
 import type { WalletStatus } from '../../messaging/protocol.ts';
 
 const INJECTION: { value: WeblnInjection; label: string; hint: string }[] = [

@@ -1,17 +1,17 @@
 // Toolbar popup: wallet, today's spend vs the daily cap, the current tab's site, the last payments.
-import '../shared/theme.css';
+import '../common/theme.css';
 import './popup.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { call, errorText } from '../shared/api.ts';
-import { CheckingBanner } from '../shared/checking-banner.tsx';
-import { Banner, Brand, Meter, SiteIcon, Spinner, StatusPill, Switch } from '../shared/components.tsx';
-import { hostOf, PERIOD_NOUN, relative, sats, shortTime } from '../shared/format.ts';
-import { useApi } from '../shared/use-api.ts';
-import { WalletSummary } from '../shared/wallet-card.tsx';
+import { call, errorText } from '../common/api.ts';
+import { CheckingBanner } from '../common/checking-banner.tsx';
+import { Banner, Brand, Meter, SiteIcon, Spinner, StatusPill, Switch } from '../common/components.tsx';
+import { hostOf, PERIOD_NOUN, relative, sats, shortTime } from '../common/format.ts';
+import { useApi } from '../common/use-api.ts';
+import { WalletSummary } from '../common/wallet-card.tsx';
 import type { SiteSummary } from '../../messaging/protocol.ts';
-import { SCHEME_NAMES } from '../../shared/model.ts';
+import { SCHEME_NAMES } from '../../model/model.ts';
 
 interface ActiveSite {
   origin: string;

@@ -2,7 +2,7 @@
 // window with `?id=<prompt id>`. Approve takes only a click (or a key press on the focused button) that started
 // after the window had been visible and focused for a short delay; no key approves from anywhere else, so a page
 // that keeps the user typing cannot approve (docs/security.md "Prompt keyjacking"). Esc denies.
-import '../shared/theme.css';
+import '../common/theme.css';
 import './prompt.css';
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -12,11 +12,11 @@ import {
   SCHEME_NAMES,
   type PromptAnswer,
   type PromptRequest,
-} from '../../shared/model.ts';
-import { call, errorText } from '../shared/api.ts';
-import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../shared/components.tsx';
-import { CheckingBanner } from '../shared/checking-banner.tsx';
-import { hostOf, PERIOD_LABEL, parseSats, sats, siteNames } from '../shared/format.ts';
+} from '../../model/model.ts';
+import { call, errorText } from '../common/api.ts';
+import { Banner, Brand, Field, PeriodSelect, SatsInput, SiteIcon, Spinner } from '../common/components.tsx';
+import { CheckingBanner } from '../common/checking-banner.tsx';
+import { hostOf, PERIOD_LABEL, parseSats, sats, siteNames } from '../common/format.ts';
 import { createInputGuard } from './input-guard.ts';
 
 /**

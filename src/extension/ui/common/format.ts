@@ -1,5 +1,5 @@
 // Formatting shared by every page. Amounts are msat internally and sats on screen (docs/design.md#rules-semantics).
-import type { Period } from '../../shared/model.ts';
+import type { Period } from '../../model/model.ts';
 import { getDomain } from 'tldts';
 
 const satsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });

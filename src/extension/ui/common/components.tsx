@@ -1,7 +1,7 @@
 // Small building blocks shared by the pages. Each one carries its own accessibility wiring so pages cannot forget it.
 import type { ComponentChildren, JSX } from 'preact';
 import { useId } from 'preact/hooks';
-import type { Period, PaymentStatus } from '../../shared/model.ts';
+import type { Period, PaymentStatus } from '../../model/model.ts';
 import { hostOf, PERIOD_LABEL, sats } from './format.ts';
 
 /** The brand mark: a lightning bolt on an amber tile. */

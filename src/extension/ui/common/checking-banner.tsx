@@ -2,7 +2,7 @@
 // (pending, or unknown after a timeout or a worker restart). Nothing more is paid for its scope until the wallet
 // tells (docs/security-payments.md), so the user should know why a page is waiting.
 import { useEffect, useState } from 'preact/hooks';
-import type { PaymentRecord } from '../../shared/model.ts';
+import type { PaymentRecord } from '../../model/model.ts';
 import { call } from './api.ts';
 import { Banner } from './components.tsx';
 import { hostOf, sats } from './format.ts';
