@@ -1,9 +1,7 @@
-// Sends each scheme's WWW-Authenticate challenge on its own header line (the L402 challenge with its LSAT twin,
-// then `Payment`), as Aperture does for its schemes. Web `Headers` join repeated values with ", ", which is legal
-// but trips clients that read only the first challenge of a line; the Node adapter hands us the outgoing message,
-// so the joined value is split back there. The LSAT twin stays on the L402 line: Firefox hides a WWW-Authenticate
-// that came as several lines from page scripts (it joins them with a newline), so one line keeps a plain L402 402
-// readable by every page (docs/design.md#challenge).
+// Sends each WWW-Authenticate challenge on its own header line (`LSAT`, `L402`, then `Payment`), as Aperture does.
+// Web `Headers` join repeated values with ", ", which is legal but trips clients that read only the first
+// challenge of a line; the Node adapter hands us the outgoing message, so the joined value is split back there.
+// Firefox hides such a header from page scripts; the extension pays it from webRequest (docs/design.md#challenge).
 const SCHEMES = /^(L402|LSAT|Payment)[ \t]+[A-Za-z0-9!#$%&'*+\-.^_`|~]+[ \t]*=/i;
 
 /**
@@ -33,18 +31,6 @@ export function splitChallenges(value: string): string[] {
   return out.filter((l) => l.length > 0);
 }
 
-/** One header line per scheme family: LSAT and L402 lines are joined again, `Payment` lines stand alone. */
-export function headerLines(value: string): string[] {
-  const out: string[] = [];
-  for (const line of splitChallenges(value)) {
-    const l402 = /^(L402|LSAT)[ \t]/i.test(line);
-    const last = out.length - 1;
-    if (l402 && last >= 0 && /^(L402|LSAT)[ \t]/i.test(out[last] as string)) out[last] = `${out[last]}, ${line}`;
-    else out.push(line);
-  }
-  return out;
-}
-
 type WriteHead = (status: number, headers?: Record<string, string | string[]>) => unknown;
 /** The part of Node's outgoing message (http or http2) this needs. */
 type Outgoing = { writeHead: WriteHead };
@@ -56,7 +42,7 @@ export function separateChallengeLines<E>(fetch: (request: Request, env: E) => R
     const value = res.headers.get('www-authenticate');
     const outgoing = (env as { outgoing?: Outgoing } | undefined)?.outgoing;
     if (value && outgoing && typeof outgoing.writeHead === 'function') {
-      const lines = headerLines(value);
+      const lines = splitChallenges(value);
       if (lines.length > 1) {
         const writeHead = outgoing.writeHead.bind(outgoing);
         outgoing.writeHead = (status, headers) => {

@@ -33,6 +33,7 @@ describe('toolbar badge', () => {
   const tabIdOf = (url: string) =>
     ext.worker.evaluate(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id ?? -1, url);
   const badgeOf = (tabId: number) => ext.worker.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId);
+  const titleOf = (tabId: number) => ext.worker.evaluate((id) => chrome.action.getTitle({ tabId: id }), tabId);
 
   it('shows how many 402s the tab met, and clears on the next page', async () => {
     // Automatic payments off: the 402s stay 402s, so the count is exactly what the page met.
@@ -51,10 +52,40 @@ describe('toolbar badge', () => {
     expect(statuses).toEqual([402, 402, 402]);
 
     await expect.poll(() => badgeOf(tabId)).toBe('3');
+    // The tooltip names the scheme the 402s asked for.
+    expect(await titleOf(tabId)).toBe('L402 Autopilot — 3 payment requests on this page: 3 × L402 (token)');
     expect((await ui('getSiteSummary', { origin: server.url, tabId })).challengesSeen).toBe(3);
     expect(await ui('listPayments', {})).toEqual([]);
 
     await page.goto(`${server.url}/v1/pricing`);
     await expect.poll(() => badgeOf(tabId)).toBe('');
+    expect(await titleOf(tabId)).toBe('L402 Autopilot');
+  });
+
+  it('a 402 offering L402 and a Payment charge counts once, and the tooltip names both schemes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'e2e-badge-'));
+    const both = await startServer({
+      config: { port: 0, dataDir: dir, authSchemes: 'l402,payment' },
+      backend: lndBackend(lnd('alice')),
+    });
+    try {
+      await page.goto(`${both.url}/health`);
+      const tabId = await tabIdOf(page.url());
+      const status = await page.evaluate(
+        (u) =>
+          fetch(u, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":[1],"b":[1]}' }).then(
+            (r) => r.status,
+          ),
+        `${both.url}/v1/similarity`,
+      );
+      expect(status).toBe(402);
+      await expect.poll(() => badgeOf(tabId)).toBe('1');
+      expect(await titleOf(tabId)).toBe(
+        'L402 Autopilot — 1 payment request on this page: 1 × L402 (token), 1 × Payment (one-time charge)',
+      );
+    } finally {
+      await both.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

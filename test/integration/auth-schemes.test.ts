@@ -84,7 +84,7 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
     }
   });
 
-  it('sends each scheme on its own header line (the LSAT twin with L402)', async () => {
+  it('sends each challenge on its own header line, the LSAT twin too (as Aperture does)', async () => {
     const res = await fetch(`${server.url}/v1/similarity`, init());
     await res.body?.cancel();
     expect(res.status).toBe(402);
@@ -106,9 +106,11 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
         req.end(JSON.stringify(PAIR));
       }, reject);
     });
-    const want = { l402: [['LSAT', 'L402']], payment: [['Payment']], 'l402,payment': [['LSAT', 'L402'], ['Payment']] }[
-      mode
-    ];
+    const want = {
+      l402: [['LSAT'], ['L402']],
+      payment: [['Payment']],
+      'l402,payment': [['LSAT'], ['L402'], ['Payment']],
+    }[mode];
     expect(raw.map((l) => [...l.matchAll(/(?:^|, )(LSAT|L402|Payment) /g)].map((m) => m[1]))).toEqual(want);
   });
 

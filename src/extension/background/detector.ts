@@ -4,6 +4,8 @@
 // cannot read (pay, add a DNR rule for later requests). Same-origin and CORS-exposed 402s are left to the
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
 import { challengeLines, demandOf, mayCarryDemand, splitLines, unsupportedText } from './demand.ts';
+import type { PaymentDemand } from '../../l402/index.ts';
+import type { BadgeScheme } from './badge.ts';
 import { AutopilotError } from './errors.ts';
 import type { HeaderRule, RuleResourceType } from './header-rules.ts';
 
@@ -19,7 +21,8 @@ export interface Seen402 {
 }
 
 export interface DetectorDeps {
-  countChallenge(tabId: number): Promise<void>;
+  /** One more 402 in the tab, offering these schemes (badge.ts). */
+  countChallenge(tabId: number, schemes: BadgeScheme[]): Promise<void>;
   /** Every payment demand the browser delivered, so a page's claim about one can be checked (seen-challenges.ts). */
   remember(tabId: number, url: string, lines: string[]): Promise<void>;
   resetTab(tabId: number): Promise<void>;
@@ -80,16 +83,27 @@ const headerValues = (headers: { name: string; value?: string }[], name: string)
     .map((v) => v.trim())
     .filter((v) => v !== '');
 
-/** Could page script read this response's status and challenge (so the MAIN-world wrapper handles it)? */
+/**
+ * Could page script read this response's payment demand (so the MAIN-world wrapper handles it)? Not when CORS
+ * hides a header from another origin's script, and never a `WWW-Authenticate` that came as several lines in
+ * Firefox: it joins them with a newline, which the Fetch standard forbids in a header value, so page scripts get
+ * no such header at all (docs/design.md#challenge). Raw entries are read here, before splitLines.
+ */
 export function pageCanSeeChallenge(s: Seen402): boolean {
+  const raw = s.headers.filter((h) => h.name.toLowerCase() === 'www-authenticate' && h.value !== undefined);
+  if (raw.some((h) => (h.value as string).includes('\n'))) return false;
   const target = new URL(s.url).origin;
   if (!s.initiator || s.initiator === target) return true;
   const acao = headerValues(s.headers, 'access-control-allow-origin')[0]?.trim();
+  if (acao !== '*' && acao !== s.initiator) return false;
   const exposed = headerValues(s.headers, 'access-control-expose-headers')
     .join(',')
     .split(',')
     .map((x) => x.trim().toLowerCase());
-  return (acao === '*' || acao === s.initiator) && (exposed.includes('www-authenticate') || exposed.includes('*'));
+  const readable = (name: string) => exposed.includes(name) || exposed.includes('*');
+  // An x402-only 402 has no WWW-Authenticate to expose; any other needs it exposed (and PAYMENT-REQUIRED, if sent).
+  const xOnly = raw.length === 0 && !!s.paymentRequired;
+  return (xOnly || readable('www-authenticate')) && (!s.paymentRequired || readable('payment-required'));
 }
 
 /**
@@ -137,6 +151,15 @@ export function initiatorOf(d: { initiator?: string; documentUrl?: string; origi
   return 'null';
 }
 
+/** The schemes a demand offers to be paid by; a broken challenge still names its scheme. */
+function offeredSchemes(demand: PaymentDemand): BadgeScheme[] {
+  if (demand.options.length > 0) return demand.options.map((o) => o.scheme);
+  return demand.schemes.flatMap((s): BadgeScheme[] => {
+    const k = s.toLowerCase();
+    return k === 'l402' || k === 'lsat' ? ['l402'] : k === 'payment' ? ['payment'] : [];
+  });
+}
+
 /** The onHeadersReceived listener body. Returns a promise only so tests can await it. */
 export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersReceivedDetails): Promise<void> {
   if (d.tabId < 0) return;
@@ -161,13 +184,14 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     headers,
   };
   if (!mayCarryDemand(www, paymentRequired)) {
-    await deps.countChallenge(d.tabId);
+    await deps.countChallenge(d.tabId, []);
     return;
   }
   // Remember first: the page may ask about this 402 as soon as it has it.
   await deps.remember(d.tabId, d.url, challengeLines(www, paymentRequired));
   // Recognised but not payable (x402 on another network, an unknown method): said so, never counted or paid.
-  const unsupported = unsupportedText(demandOf(www, paymentRequired));
+  const demand = demandOf(www, paymentRequired);
+  const unsupported = unsupportedText(demand);
   if (unsupported !== null) {
     deps.report(
       new AutopilotError('unsupported_challenge', `not paid: ${new URL(d.url).origin} asks for ${unsupported}`),
@@ -175,7 +199,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     );
     return;
   }
-  if (!rechallenge) await deps.countChallenge(d.tabId);
+  if (!rechallenge) await deps.countChallenge(d.tabId, offeredSchemes(demand));
   const nav = d.type === 'main_frame';
   if (!nav && (d.type !== 'xmlhttprequest' || pageCanSeeChallenge(seen))) return;
   const type: RuleResourceType = nav ? 'main_frame' : 'xmlhttprequest';

@@ -9,7 +9,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import { createDispatcher } from '../messaging/channel.ts';
 import { pageChecks, uiChecks } from '../messaging/schema.ts';
 import { createAutopilot } from './autopilot.ts';
-import { challengesSeen, countChallenge, resetBadge } from './badge.ts';
+import { type BadgeScheme, challengesSeen, countChallenge, resetBadge } from './badge.ts';
 import { on402 } from './detector.ts';
 import { AutopilotError } from './errors.ts';
 import {
@@ -97,6 +97,7 @@ const autopilot = createAutopilot({
 const badge = {
   storage: session,
   setText: (tabId: number, text: string) => browser.action.setBadgeText({ tabId, text }),
+  setTitle: (tabId: number, title: string) => browser.action.setTitle({ tabId, title }),
 };
 
 const uiHandlers = createUiHandlers<null>({
@@ -174,7 +175,7 @@ const ONE_TIME_RULE_MS = 60_000;
 
 const detector = {
   sentWith: (requestId: string) => sentWith.get(requestId),
-  countChallenge: (tabId: number) => countChallenge(badge, tabId),
+  countChallenge: (tabId: number, schemes: BadgeScheme[]) => countChallenge(badge, tabId, schemes),
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
   pageChanged: async (tabId: number, origin: string) => {
@@ -270,7 +271,8 @@ chrome.webRequest.onSendHeaders.addListener(
 chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
     const run = on402(detector, d).finally(() => sentWith.delete(d.requestId));
-    if (d.statusCode === 402 && d.tabId >= 0) trackDetection(d.tabId, d.url, run);
+    // 401 too: a re-challenge to a token may be paid here when the page cannot read it.
+    if ((d.statusCode === 402 || d.statusCode === 401) && d.tabId >= 0) trackDetection(d.tabId, d.url, run);
     return undefined;
   },
   { urls: ['http://*/*', 'https://*/*'] },

@@ -13,12 +13,13 @@ import {
 import { senderContext, uiSenderOk } from './senders.ts';
 import { memoryStorage } from './storage.ts';
 
-const seen = (initiator: string | undefined, headers: [string, string][]) => ({
+const seen = (initiator: string | undefined, headers: [string, string][], paymentRequired?: string) => ({
   url: 'https://api.example/v1/x',
   tabId: 1,
   type: 'xmlhttprequest',
   initiator,
   wwwAuthenticate: [],
+  ...(paymentRequired ? { paymentRequired } : {}),
   headers: headers.map(([name, value]) => ({ name, value })),
 });
 
@@ -43,6 +44,57 @@ describe('detector: who handles a 402', () => {
           ['access-control-allow-origin', 'https://other.example'],
           ['access-control-expose-headers', '*'],
         ]),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('detector: challenges a page script cannot read whatever CORS says', () => {
+  const split = ['www-authenticate', 'LSAT macaroon="m", invoice="i"\nL402 macaroon="m", invoice="i"'] as [
+    string,
+    string,
+  ];
+  it('takes a WWW-Authenticate that Firefox joined from several lines (pages get no such header), same-origin too', () => {
+    expect(pageCanSeeChallenge(seen('https://api.example', [split]))).toBe(false);
+    expect(
+      pageCanSeeChallenge(
+        seen('https://app.example', [
+          split,
+          ['access-control-allow-origin', '*'],
+          ['access-control-expose-headers', 'WWW-Authenticate'],
+        ]),
+      ),
+    ).toBe(false);
+    // One line each, as Chromium lists them: readable.
+    expect(
+      pageCanSeeChallenge(
+        seen('https://api.example', [
+          ['www-authenticate', 'LSAT macaroon="m", invoice="i"'],
+          ['www-authenticate', 'L402 macaroon="m", invoice="i"'],
+        ]),
+      ),
+    ).toBe(true);
+  });
+  it("x402: PAYMENT-REQUIRED must be exposed to another origin's script; WWW-Authenticate need not be when absent", () => {
+    const cors: [string, string] = ['access-control-allow-origin', '*'];
+    expect(pageCanSeeChallenge(seen('https://app.example', [cors], 'eyJ9'))).toBe(false);
+    expect(
+      pageCanSeeChallenge(
+        seen('https://app.example', [cors, ['access-control-expose-headers', 'PAYMENT-REQUIRED']], 'eyJ9'),
+      ),
+    ).toBe(true);
+    // Both sent: both must be readable.
+    expect(
+      pageCanSeeChallenge(
+        seen(
+          'https://app.example',
+          [
+            cors,
+            ['www-authenticate', 'L402 macaroon="m", invoice="i"'],
+            ['access-control-expose-headers', 'PAYMENT-REQUIRED'],
+          ],
+          'eyJ9',
+        ),
       ),
     ).toBe(false);
   });
@@ -389,13 +441,32 @@ describe('challenge headers as Firefox gives them', () => {
       countChallenge: async () => {},
       pageChanged: async () => {},
       resetTab: async () => {},
+      existingRule: async () => null,
+      sentWith: () => null,
+      handle: async (r: { serviceUrl: string; reusableOnly?: boolean }) => {
+        handled.push(r);
+        return {
+          authorization: 'L402 a:00',
+          origin: 'https://api.example',
+          pathPrefix: '/',
+          paymentHash: 'h',
+          validUntil: null,
+        };
+      },
+      addRule: async (r: { resourceTypes: string[]; initiator: string | null }) => void rules.push(r),
+      report: (e: unknown) => {
+        throw e;
+      },
     } as unknown as Parameters<typeof on402>[0];
+    const handled: { serviceUrl: string; reusableOnly?: boolean }[] = [];
+    const rules: { resourceTypes: string[]; initiator: string | null }[] = [];
     const base = {
       tabId: 1,
       url: 'https://api.example/v1/x',
       type: 'xmlhttprequest',
       statusCode: 402,
       initiator: 'https://api.example',
+      frameId: 0,
     };
     await on402(deps, {
       ...base,
@@ -412,5 +483,11 @@ describe('challenge headers as Firefox gives them', () => {
     } as chrome.webRequest.OnHeadersReceivedDetails);
     expect(remembered[0]).toEqual(['LSAT macaroon="a", invoice="b"', 'L402 macaroon="a", invoice="b"']);
     expect(remembered[1]).toEqual(remembered[0]);
+    // Page scripts get no header Firefox joined with a newline: that 402 (even same-origin) is the background's to
+    // pay, with a rule for the page's retry; Chrome's separate entries are the page's own to read.
+    expect(handled).toEqual([expect.objectContaining({ serviceUrl: base.url, reusableOnly: true })]);
+    expect(rules).toEqual([
+      expect.objectContaining({ resourceTypes: ['xmlhttprequest'], initiator: 'https://api.example' }),
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // Wraps window.fetch (docs/design.md#attach): a 402 with a visible L402 challenge is paid through the background and
-// the request retried once with Authorization, so the page's own fetch resolves with the 200. A cross-origin 402
-// whose challenge is hidden is retried once after the background has paid it. The body is cloned before the first
+// the request retried once with Authorization, so the page's own fetch resolves with the 200. A 402 whose
+// challenge the page cannot read is retried once after the background has paid it. The body is cloned before the first
 // send; the caller's Request/init are never modified.
 import { call } from './port.ts';
 import { looksPayable, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
@@ -28,30 +28,20 @@ export function wrapFetch(): void {
     // A refused token is forgotten BEFORE settling, or the background would hand it out again.
     if (attached && (res.status === 401 || res.status === 402)) await rejectToken(req.url, attached);
     const www = res.headers.get('www-authenticate');
-    if (
-      res.status === 402 &&
-      www === null &&
-      !attached &&
-      !req.headers.has('authorization') &&
-      url.origin !== location.origin
-    ) {
-      // A cross-origin 402 whose challenge CORS hides from us: the background pays it from webRequest. Ask it
-      // how that went and, once a header rule serves this URL, send once more (the browser attaches the header).
+    const pr = res.headers.get('payment-required');
+    // A 401 to our token is a re-challenge (the token was just forgotten above): paid like a 402.
+    const challenged = res.status === 402 || (res.status === 401 && attached !== null);
+    if (!challenged || req.headers.has('authorization') || req.headers.has('payment-signature')) return res;
+    if (www === null && pr === null) {
+      // A challenge we cannot read (CORS hides it, or Firefox dropped a header split over lines): the background
+      // pays it from webRequest. Ask it how that went and, once a header rule serves this URL, send once more
+      // (the browser attaches the header).
       const r = await call('paidInBackground', { url: req.url }).catch(() => null);
       if (!r?.retry) return res;
       await res.body?.cancel().catch(() => undefined);
       return nativeFetch(spare);
     }
-    const pr = res.headers.get('payment-required');
-    // A 401 to our token is a re-challenge (the token was just forgotten above): paid like a 402.
-    const challenged = res.status === 402 || (res.status === 401 && attached !== null);
-    if (
-      !challenged ||
-      req.headers.has('authorization') ||
-      req.headers.has('payment-signature') ||
-      !looksPayable(www, pr)
-    )
-      return res;
+    if (!looksPayable(www, pr)) return res;
     let paid: Settled;
     try {
       paid = await settleChallenge(req.url, req.method, www, pr);

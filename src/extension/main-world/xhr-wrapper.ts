@@ -3,7 +3,7 @@
 // its events; then the same object is re-opened and re-sent with Authorization. If nothing is paid, the
 // held-back events are replayed so the page sees the original 402. Synchronous XHR is left alone.
 import { call } from './port.ts';
-import { looksPayable, rejectToken, reportFailure, settleChallenge } from './challenge.ts';
+import { looksPayable, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 const EVENTS = ['readystatechange', 'progress', 'load', 'loadend', 'error', 'abort', 'timeout'] as const;
@@ -19,6 +19,16 @@ interface State {
   retried: boolean;
   attached: string | null;
   replay: (() => void) | null;
+}
+
+/** The background did not pay a challenge hidden from us: the page gets its 402 (the background reported why). */
+const NOT_PAID = Symbol('not paid');
+
+/** Once the background has paid a hidden challenge, a header rule serves the retry (the browser adds it). */
+async function paidByRule(url: string): Promise<'by-rule'> {
+  const r = await call('paidInBackground', { url }).catch(() => null);
+  if (!r?.retry) throw NOT_PAID;
+  return 'by-rule';
 }
 
 export function wrapXhr(): void {
@@ -44,7 +54,11 @@ export function wrapXhr(): void {
     if (!s.hold && !s.retried && xhr.readyState === 2 && challenged && !hasAuth(s)) {
       const www = xhr.getResponseHeader('www-authenticate');
       const pr = xhr.getResponseHeader('payment-required');
-      if (looksPayable(www, pr)) begin(xhr, s, www, pr);
+      // A challenge the page cannot read (CORS) is the background's to pay; so is one that Firefox joined from
+      // several lines with a newline (XHR shows it, fetch does not): the background pays it (detector.ts
+      // pageCanSeeChallenge), and handling it here too would settle it twice.
+      if ((www === null && pr === null) || www?.includes('\n')) begin(xhr, s, () => paidByRule(s.url));
+      else if (looksPayable(www, pr)) begin(xhr, s, () => settleChallenge(s.url, s.method, www, pr));
     }
     if (!s.hold && e.type === 'loadend' && s.attached && (xhr.status === 401 || xhr.status === 402)) {
       void rejectToken(s.url, s.attached);
@@ -57,37 +71,35 @@ export function wrapXhr(): void {
     }
   };
 
-  const begin = (xhr: XMLHttpRequest, s: State, www: string | null, pr: string | null): void => {
+  const begin = (xhr: XMLHttpRequest, s: State, settle: () => Promise<Settled | 'by-rule'>): void => {
     s.hold = true;
     s.retried = true;
     // A refused pre-attached token is forgotten first, or the background would hand it out again.
     const stale = s.attached;
     s.attached = null;
-    (stale ? rejectToken(s.url, stale) : Promise.resolve())
-      .then(() => settleChallenge(s.url, s.method, www, pr))
-      .then(
-        (paid) => {
+    (stale ? rejectToken(s.url, stale) : Promise.resolve()).then(settle).then(
+      (paid) => {
+        s.hold = false;
+        // A one-time charge is no token, nor one a rule attaches: nothing to report if the retry is refused.
+        s.attached = paid === 'by-rule' || paid.oneTime ? null : paid.value;
+        open.call(xhr, s.method, s.url, true);
+        for (const [k, v] of s.headers) setHeader.call(xhr, k, v);
+        if (paid !== 'by-rule') setHeader.call(xhr, paid.header, paid.value);
+        send.call(xhr, s.body);
+      },
+      (e: unknown) => {
+        if (e !== NOT_PAID) reportFailure(s.url, e);
+        // Give the page the original 402 once it has fully arrived.
+        const release = () => {
           s.hold = false;
-          // A one-time charge is no token: nothing to report if the retry is refused.
-          s.attached = paid.oneTime ? null : paid.value;
-          open.call(xhr, s.method, s.url, true);
-          for (const [k, v] of s.headers) setHeader.call(xhr, k, v);
-          setHeader.call(xhr, paid.header, paid.value);
-          send.call(xhr, s.body);
-        },
-        (e: unknown) => {
-          reportFailure(s.url, e);
-          // Give the page the original 402 once it has fully arrived.
-          const release = () => {
-            s.hold = false;
-            for (const type of ['readystatechange', 'load', 'loadend']) {
-              xhr.dispatchEvent(type === 'readystatechange' ? new Event(type) : new ProgressEvent(type));
-            }
-          };
-          if (s.done) release();
-          else s.replay = release;
-        },
-      );
+          for (const type of ['readystatechange', 'load', 'loadend']) {
+            xhr.dispatchEvent(type === 'readystatechange' ? new Event(type) : new ProgressEvent(type));
+          }
+        };
+        if (s.done) release();
+        else s.replay = release;
+      },
+    );
   };
 
   const hasAuth = (s: State) =>
