@@ -290,5 +290,12 @@ describe('records written by toolkit 0.1 (seconds, directory scope) are migrated
   it('a custom store handing back old records: findToken reads them the same way', async () => {
     const custom: TokenStore = { list: () => [plain as unknown as L402Token], put: () => {}, remove: () => {} };
     expect(await findToken(custom, new URL('https://api.test/v2/x'), 1_799_999_999_999)).toEqual(expectedPlain);
+    // and a store that lists another origin's token for this one is not believed
+    const confused: TokenStore = {
+      list: () => [token({ origin: 'https://evil.test' })],
+      put: () => {},
+      remove: () => {},
+    };
+    expect(await findToken(confused, new URL('https://api.test/v1/x'), 0)).toBeNull();
   });
 });
