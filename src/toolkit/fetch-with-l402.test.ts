@@ -59,29 +59,65 @@ describe('wrapFetch: paying a 402', () => {
     expect(wallet.paid).toHaveLength(2);
   });
 
-  it('tries the held token on another path of the origin first: a service-wide token is not paid twice', async () => {
+  it('a token without a path caveat covers its whole origin: a second path is served without paying again', async () => {
     const { server, wallet, store } = setup();
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
     await f('https://api.test/v1/similarity');
+    expect((await store.list('https://api.test')).map((t) => t.pathPrefix)).toEqual(['/']);
     const res = await f('https://api.test/v2/other');
     expect(res.status).toBe(200);
     expect(wallet.paid).toHaveLength(1);
+    expect(server.challenges).toBe(1);
+    // sent up front: one request per later call, no payment
     expect(server.seen[2]?.authorization).toBe(server.seen[1]?.authorization);
-    // and the next call there sends it straight away: one request, no payment
     expect((await f('https://api.test/v2/more')).status).toBe(200);
     expect(server.seen).toHaveLength(4);
     expect(wallet.paid).toHaveLength(1);
   });
 
-  it('when the held token is refused on another path, keeps it and pays for the new scope', async () => {
+  it('a token with a path caveat is not sent outside it: another path pays for its own token', async () => {
+    const { server, wallet, store } = setup({ pathPrefixFor: (path) => `/${path.split('/')[1]}` });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    await f('https://api.test/v1/similarity');
+    expect((await f('https://api.test/v2/other')).status).toBe(200);
+    expect(server.seen[2]?.authorization).toBeNull();
+    expect(wallet.paid).toHaveLength(2);
+    expect((await store.list('https://api.test')).map((t) => t.pathPrefix).sort()).toEqual(['/v1', '/v2']);
+    // each scope's token is sent up front within it, and nothing more is paid
+    expect((await f('https://api.test/v1/more')).status).toBe(200);
+    expect((await f('https://api.test/v2')).status).toBe(200);
+    expect(server.seen.slice(-2).map((r) => r.authorization)).toEqual([
+      server.seen[1]?.authorization,
+      server.seen[3]?.authorization,
+    ]);
+    expect(wallet.paid).toHaveLength(2);
+    // "/v1" does not cover "/v10": segment-wise, as the core's pathInScope
+    expect((await f('https://api.test/v10/x')).status).toBe(200);
+    expect(server.seen.at(-2)?.authorization).toBeNull();
+    expect(wallet.paid).toHaveLength(3);
+  });
+
+  it('never buys a token scoped away from the request that got the challenge', async () => {
+    const { server, wallet, store } = setup({ pathPrefixFor: () => '/admin' });
+    const e = await rejection(wrapFetch(server.fetch, { wallet, tokenStore: store })('https://api.test/v1/similarity'));
+    expect(e.code).toBe('invalid_challenge');
+    expect(isL402Error(e.cause, 'caveat_failed')).toBe(true);
+    expect(e.message).toContain('for /admin, not for /v1/similarity');
+    expect(wallet.paid).toHaveLength(0);
+    expect(await store.list('https://api.test')).toEqual([]);
+  });
+
+  it('when the held token is refused on another path, drops it and pays the new challenge', async () => {
     const { server, wallet, store } = setup();
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
     await f('https://api.test/v1/similarity');
     const [first] = await store.list('https://api.test');
-    server.revoke(first!.paymentHash); // stands in for "valid only under /v1/"
+    server.revoke(first!.paymentHash); // stands in for "not valid on this path", which its caveats did not say
     expect((await f('https://api.test/v2/other')).status).toBe(200);
+    expect(server.seen[2]?.authorization).toBe(server.seen[1]?.authorization);
     expect(wallet.paid).toHaveLength(2);
-    expect((await store.list('https://api.test')).map((t) => t.pathPrefix).sort()).toEqual(['/v1/', '/v2/']);
+    const tokens = await store.list('https://api.test');
+    expect(tokens.map((t) => [t.pathPrefix, t.paymentHash === first!.paymentHash])).toEqual([['/', false]]);
   });
 
   it('resends a JSON body and the caller headers on the retry', async () => {
@@ -188,7 +224,9 @@ describe('wrapFetch: tokens over time', () => {
     const { server, wallet, store } = setup({ now, validForSeconds: 60 });
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store, now });
     await f(URL_PAIR);
-    expect((await store.list('https://api.test'))[0]?.expiresAt).toBe(1_800_000_060);
+    const [bought] = await store.list('https://api.test');
+    expect(bought?.validUntil).toBe(1_800_000_060_000); // unix ms, from `similarity_valid_until=1800000060`
+    expect(bought?.createdAt).toBe(1_800_000_000_000);
     nowMs += 30_000;
     await f(URL_PAIR);
     expect(wallet.paid).toHaveLength(1);
@@ -221,15 +259,17 @@ describe('wrapFetch: tokens over time', () => {
     expect(tokens).toHaveLength(1);
   });
 
-  it('keeps a parent-path token the server refuses for a deeper path, and pays for the deeper scope', async () => {
+  it('a token the server refuses for a deeper path is dropped; the new one serves both paths', async () => {
     const { server, wallet, store } = setup();
     const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
     await f('https://api.test/v1/similarity');
     const [pair] = await store.list('https://api.test');
     server.revoke(pair!.paymentHash); // stands in for "this token lacks the batch capability"
     expect((await f('https://api.test/v1/similarity/batch')).status).toBe(200);
-    const prefixes = (await store.list('https://api.test')).map((t) => t.pathPrefix).sort();
-    expect(prefixes).toEqual(['/v1/', '/v1/similarity/']);
+    const tokens = await store.list('https://api.test');
+    expect(tokens.map((t) => t.pathPrefix)).toEqual(['/']);
+    expect(tokens[0]?.paymentHash).not.toBe(pair!.paymentHash);
+    expect((await f('https://api.test/v1/similarity')).status).toBe(200);
     expect(wallet.paid).toHaveLength(2);
   });
 
@@ -428,6 +468,35 @@ describe('wrapFetch: concurrency', () => {
     expect(retries.map((s) => s.body).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `{"i":${i}}`));
   });
 
+  it('concurrent calls to different paths of one service share one origin-wide token', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const { server, wallet, store } = setup({}, { gate });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    const calls = ['/v1/similarity', '/v1/similarity/batch', '/v2/other'].map((p) => f(`https://api.test${p}`));
+    while (server.challenges < 3) await new Promise((r) => setTimeout(r, 1));
+    open();
+    expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(wallet.paid).toHaveLength(1);
+  });
+
+  it('concurrent calls to paths of different path scopes each pay for their own', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const { server, wallet, store } = setup({ pathPrefixFor: (path) => `/${path.split('/')[1]}` }, { gate });
+    const f = wrapFetch(server.fetch, { wallet, tokenStore: store });
+    const calls = ['/v1/a', '/v2/b', '/v1/c'].map((p) => f(`https://api.test${p}`));
+    while (server.challenges < 3) await new Promise((r) => setTimeout(r, 1));
+    open();
+    expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(wallet.paid).toHaveLength(2);
+    expect((await store.list('https://api.test')).map((t) => t.pathPrefix).sort()).toEqual(['/v1', '/v2']);
+  });
+
   it('a call starting while a payment is in flight waits for it instead of paying', async () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => {
@@ -534,8 +603,9 @@ describe('wrapFetch: an open payment is resolved before its scope is paid again'
     ).toBe('payment_unknown');
     const reloaded = wrapFetch(server.fetch, { wallet: w.wallet, tokenStore: localStorageTokenStore(storage) });
     expect((await rejection(reloaded(URL_PAIR))).code).toBe('payment_unknown');
-    // Another scope of the same service is not held up.
-    expect((await reloaded('https://api.test/v2/other')).status).toBe(200);
+    // The token being bought covers the whole origin, so every path of it waits too; another origin does not.
+    expect((await rejection(reloaded('https://api.test/v2/other'))).code).toBe('payment_unknown');
+    expect((await reloaded('https://other.test/v2/other')).status).toBe(200);
     expect(w.paid).toHaveLength(2);
     w.settle('succeeded');
     expect(

@@ -4,7 +4,9 @@
 // pages, workers and Node.
 import {
   type CheckedOption,
+  type CredentialScope,
   chooseOption,
+  covers,
   formatAuthorization,
   formatPaymentCredential,
   formatX402PaymentSignature,
@@ -13,6 +15,8 @@ import {
   type PaymentDemand,
   readPaymentDemand,
   recognise402,
+  scopeFor,
+  validUntil,
   verifyPreimage,
   X402_SIGNATURE_HEADER,
 } from '../l402/index.ts';
@@ -22,12 +26,11 @@ import { toWallet, type WalletLike } from '../wallet/webln.ts';
 import { L402FetchError } from './errors.ts';
 import { type Credential, toReplayable } from './request-replay.ts';
 import {
-  expiryOf,
   findToken,
   type L402Token,
   memoryTokenStore,
   type PendingPayment,
-  scopeOf,
+  readPendingPayment,
   type TokenStore,
 } from './token-store.ts';
 
@@ -71,18 +74,24 @@ export interface FetchWithL402Options extends L402FetchOptions {
   fetch?: typeof fetch;
 }
 
+/** An L402 payment in flight and the scope of the token it buys. */
+interface Inflight {
+  scope: CredentialScope;
+  token: Promise<L402Token>;
+}
+
 /**
- * Per token store: L402 payments in flight per scope, every payment hash ever attempted (never pay one twice), and
+ * Per token store: L402 payments in flight (by scope), every payment hash ever attempted (never pay one twice), and
  * the open payments of a store that cannot persist them.
  */
 interface PayState {
-  inflight: Map<string, Promise<L402Token>>;
+  inflight: Set<Inflight>;
   attempted: Set<string>;
   pending: PendingPayment[];
 }
 const states = new WeakMap<TokenStore, PayState>();
 function stateFor(store: TokenStore): PayState {
-  const s = states.get(store) ?? { inflight: new Map(), attempted: new Set<string>(), pending: [] };
+  const s = states.get(store) ?? { inflight: new Set<Inflight>(), attempted: new Set<string>(), pending: [] };
   states.set(store, s);
   return s;
 }
@@ -128,15 +137,19 @@ interface Ctx {
   store: TokenStore;
   state: PayState;
   options: L402FetchOptions;
-  nowSeconds: () => number;
+  /** Unix ms. */
+  now: () => number;
 }
 
 /** Where open payments live: the store's own records, else this realm's memory. */
 function pendingOf(ctx: Ctx) {
   const { store, state } = ctx;
   return {
-    list: async (origin: string): Promise<PendingPayment[]> =>
-      store.listPending ? await store.listPending(origin) : state.pending.filter((p) => p.origin === origin),
+    list: async (origin: string): Promise<PendingPayment[]> => {
+      const all = store.listPending ? await store.listPending(origin) : state.pending;
+      // A custom store may hand back what an earlier build gave it to keep.
+      return all.map(readPendingPayment).filter((p): p is PendingPayment => p !== null && p.origin === origin);
+    },
     put: async (p: PendingPayment) => {
       if (store.putPending) await store.putPending(p);
       else state.pending.push(p);
@@ -155,9 +168,7 @@ function pendingOf(ctx: Ctx) {
  */
 async function resolveOpen(ctx: Ctx, url: URL): Promise<L402Token | null> {
   const pending = pendingOf(ctx);
-  const open = (await pending.list(url.origin)).filter(
-    (p) => p.origin === url.origin && url.pathname.startsWith(p.pathPrefix),
-  );
+  const open = (await pending.list(url.origin)).filter((p) => covers(p, url));
   let unknown: PendingPayment | null = null;
   for (const p of open) {
     const found = ctx.lookup ? await ctx.lookup(p.paymentHash).catch(() => null) : null;
@@ -168,8 +179,8 @@ async function resolveOpen(ctx: Ctx, url: URL): Promise<L402Token | null> {
         macaroon: p.macaroon,
         preimage: found.preimage.toLowerCase(),
         paymentHash: p.paymentHash,
-        expiresAt: p.expiresAt,
-        createdAt: Math.floor(ctx.nowSeconds()),
+        validUntil: p.validUntil,
+        createdAt: ctx.now(),
       };
       await ctx.store.put(token);
       await pending.remove(p.origin, p.paymentHash);
@@ -259,11 +270,11 @@ async function payOption(ctx: Ctx, url: URL, c: CheckedOption, open?: PendingPay
 async function payL402(ctx: Ctx, url: URL, c: CheckedOption): Promise<L402Token> {
   if (c.option.scheme !== 'l402' || !c.macaroon) throw new Error('payL402 needs an L402 option');
   const open: PendingPayment = {
-    ...scopeOf(url),
+    ...scopeFor(c.macaroon.caveats, url),
     macaroon: c.option.challenge.macaroon,
     paymentHash: c.invoice.paymentHash,
-    expiresAt: expiryOf(c.macaroon.caveats),
-    createdAt: Math.floor(ctx.nowSeconds()),
+    validUntil: validUntil(c.macaroon.caveats),
+    createdAt: ctx.now(),
   };
   const preimage = await payOption(ctx, url, c, open);
   const token: L402Token = { ...open, preimage };
@@ -295,39 +306,27 @@ const authorizationOf = (t: L402Token): Credential => ({
   value: formatAuthorization({ macaroons: [t.macaroon], preimage: t.preimage }),
 });
 
-/**
- * The token to send up front: the most specific one of this scope, else the newest unexpired token of the origin
- * (a service whose token is valid service-wide, like Aperture's, then needs no second payment). An inherited token
- * the server refuses is kept for where it was bought.
- */
-async function heldToken(ctx: Ctx, url: URL): Promise<{ token: L402Token; inherited: boolean } | null> {
-  const now = ctx.nowSeconds();
-  const scoped = await findToken(ctx.store, url, now);
-  if (scoped) return { token: scoped, inherited: scoped.pathPrefix !== scopeOf(url).pathPrefix };
-  let newest: L402Token | null = null;
-  for (const t of await ctx.store.list(url.origin)) {
-    if (t.origin !== url.origin || (t.expiresAt !== null && now >= t.expiresAt)) continue;
-    if (!newest || t.createdAt > newest.createdAt) newest = t;
-  }
-  return newest && { token: newest, inherited: true };
+/** The payment in flight whose token will cover `url`, if any. */
+function inflightFor(ctx: Ctx, url: URL): Promise<L402Token> | null {
+  for (const p of ctx.state.inflight) if (covers(p.scope, url)) return p.token;
+  return null;
 }
 
 async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit | undefined): Promise<Response> {
   const req = await toReplayable(input, init);
   const url = req.url;
-  const { origin, pathPrefix } = scopeOf(url);
-  const scope = origin + pathPrefix;
 
-  // Another call is paying for this scope right now: wait for its token instead of paying a second invoice.
-  await ctx.state.inflight.get(scope)?.catch(() => null);
+  // Another call is paying for a token that will cover this URL: wait for it instead of paying a second invoice.
+  await inflightFor(ctx, url)?.catch(() => null);
 
-  const held = req.hasAuthorization ? null : await heldToken(ctx, url);
-  let res = await ctx.fetch(req.build(held && authorizationOf(held.token)));
+  // The one policy (docs/design.md#credential-scope): a token covers its whole origin unless its caveats name a
+  // path prefix, so a service-wide token (Aperture's) serves every path of the service without a second payment.
+  const held = req.hasAuthorization ? null : await findToken(ctx.store, url, ctx.now());
+  let res = await ctx.fetch(req.build(held && authorizationOf(held)));
   if (held && (res.status === 401 || res.status === 402)) {
-    // The server does not accept the held token here (expired, revoked, or not enough for this request). A token
-    // of this very scope is dropped; one inherited from a parent path or another scope is kept: it may still be
-    // good where it was bought (e.g. a /v1/ "pair" token sent to /v1/similarity/batch).
-    if (!held.inherited) await ctx.store.remove(held.token.origin, held.token.paymentHash);
+    // The server does not accept the held token here (expired, revoked, or not enough for this request, such as a
+    // "pair" token sent to a batch route): it covers this URL, so it is dropped and the new challenge is paid.
+    await ctx.store.remove(held.origin, held.paymentHash);
     // A 401 with a fresh challenge (bLIP-0026) is a 402 in all but name; a bare 401 needs one plain request.
     if (res.status === 401 && demandOf(res).options.length === 0) {
       await discard(res);
@@ -355,7 +354,7 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
     );
   }
   const { chosen, refused } = chooseOption(demand, {
-    now: ctx.nowSeconds(),
+    now: ctx.now() / 1000, // the core checks invoices in unix seconds, as BOLT11 counts them
     expiryMarginSeconds: EXPIRY_MARGIN_SECONDS,
     ...(ctx.options.networks ? { networks: ctx.options.networks } : {}),
   });
@@ -368,15 +367,28 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
       { url: url.href, demand, cause },
     );
   }
-  const tokenUntil = chosen.macaroon ? expiryOf(chosen.macaroon.caveats) : null;
-  if (tokenUntil !== null && tokenUntil <= ctx.nowSeconds()) {
+  // Never buy a token that cannot authorize the very request that got the challenge (expired, or scoped to other
+  // paths): its retry would be refused, and nothing would stop paying again on every call.
+  const scope = chosen.macaroon ? scopeFor(chosen.macaroon.caveats, url) : null;
+  const tokenUntil = chosen.macaroon ? validUntil(chosen.macaroon.caveats) : null;
+  const unusable =
+    tokenUntil !== null && tokenUntil <= ctx.now()
+      ? `the offered token expired at ${new Date(tokenUntil).toISOString()}`
+      : scope && !covers(scope, url)
+        ? `the offered token is for ${scope.pathPrefix}, not for ${url.pathname}`
+        : null;
+  if (unusable) {
     await discard(res);
-    const cause = new L402Error('caveat_failed', `the offered token expired at ${tokenUntil}`);
-    throw new L402FetchError('invalid_challenge', 'the L402 challenge offers an already expired token', {
-      url: url.href,
-      demand,
-      cause,
-    });
+    const cause = new L402Error('caveat_failed', unusable);
+    throw new L402FetchError(
+      'invalid_challenge',
+      `the L402 challenge offers a token this request cannot use: ${unusable}`,
+      {
+        url: url.href,
+        demand,
+        cause,
+      },
+    );
   }
 
   const retry = async (credential: Credential, token: L402Token | null): Promise<Response> => {
@@ -404,23 +416,27 @@ async function l402Fetch(ctx: Ctx, input: RequestInfo | URL, init: RequestInit |
       throw e;
     }
   }
-  // Another call for this scope may have started paying while we read our 402: use its token rather than pay a
-  // second invoice. Loop because the payment we joined may fail and another call may have taken over.
-  for (let other = ctx.state.inflight.get(scope); other; other = ctx.state.inflight.get(scope)) {
+  // Another call may have started paying for a token covering this URL while we read our 402: use its token rather
+  // than pay a second invoice. Loop because the payment we joined may fail and another call may have taken over.
+  for (let other = inflightFor(ctx, url); other; other = inflightFor(ctx, url)) {
     const token = await other.catch(() => null);
     if (token) return retry(authorizationOf(token), token);
   }
   // Registered in the same tick as the check above (no await between), so concurrent 402s find it and share it.
-  const payment = resolveOpen(ctx, url).then((served) => served ?? payL402(ctx, url, chosen));
-  ctx.state.inflight.set(scope, payment);
+  if (!scope) throw new Error('an L402 option carries its decoded macaroon');
+  const payment: Inflight = {
+    scope,
+    token: resolveOpen(ctx, url).then((served) => served ?? payL402(ctx, url, chosen)),
+  };
+  ctx.state.inflight.add(payment);
   let token: L402Token;
   try {
-    token = await payment;
+    token = await payment.token;
   } catch (e) {
     await discard(res);
     throw e;
   } finally {
-    if (ctx.state.inflight.get(scope) === payment) ctx.state.inflight.delete(scope);
+    ctx.state.inflight.delete(payment);
   }
   return retry(authorizationOf(token), token);
 }
@@ -442,7 +458,7 @@ function contextOf(fetchImpl: typeof fetch, options: L402FetchOptions, store: To
     store,
     state: stateFor(store),
     options,
-    nowSeconds: () => now() / 1000,
+    now,
   };
 }
 

@@ -11,15 +11,15 @@ export {
   wrapFetch,
 } from './fetch-with-l402.ts';
 export {
-  expiryOf,
   findToken,
   indexedDbTokenStore,
   isL402Token,
   type L402Token,
   localStorageTokenStore,
   memoryTokenStore,
+  type PendingPayment,
+  readL402Token,
   type StorageLike,
-  scopeOf,
   type TokenStore,
 } from './token-store.ts';
 export {

@@ -1,14 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { caveat, decodeMacaroon, mintMacaroon } from '../l402/index.ts';
 import {
-  expiryOf,
   findToken,
   indexedDbTokenStore,
   type L402Token,
   localStorageTokenStore,
   memoryTokenStore,
+  readL402Token,
   type StorageLike,
-  scopeOf,
   type TokenStore,
 } from './token-store.ts';
 
@@ -29,30 +30,11 @@ function token(p: Partial<L402Token> = {}): L402Token {
     macaroon: 'AgE=',
     preimage: '11'.repeat(32),
     paymentHash: 'aa'.repeat(32),
-    expiresAt: null,
-    createdAt: 1,
+    validUntil: null,
+    createdAt: 1_700_000_000_000,
     ...p,
   };
 }
-
-describe('scopeOf / expiryOf', () => {
-  it('scopes a URL to its origin and directory', () => {
-    expect(scopeOf(new URL('https://a.test:8443/v1/similarity?x=1'))).toEqual({
-      origin: 'https://a.test:8443',
-      pathPrefix: '/v1/',
-    });
-    expect(scopeOf(new URL('https://a.test/v1/similarity/batch'))).toEqual({
-      origin: 'https://a.test',
-      pathPrefix: '/v1/similarity/',
-    });
-    expect(scopeOf(new URL('https://a.test'))).toEqual({ origin: 'https://a.test', pathPrefix: '/' });
-  });
-  it('takes the earliest *_valid_until caveat', () => {
-    expect(expiryOf(['services=s:0', 's_valid_until=200', 'x_valid_until=100', 's_capabilities=a'])).toBe(100);
-    expect(expiryOf(['services=s:0', 's_valid_until=soon'])).toBeNull();
-    expect(expiryOf([])).toBeNull();
-  });
-});
 
 const stores: [string, () => TokenStore][] = [
   ['memory', () => memoryTokenStore()],
@@ -94,8 +76,8 @@ describe.each(stores)('%s token store', (_name, make) => {
       pathPrefix: '/v1/',
       paymentHash: 'ee'.repeat(32),
       macaroon: 'AgE=',
-      expiresAt: null,
-      createdAt: 1,
+      validUntil: null,
+      createdAt: 1_700_000_000_000,
     };
     await s.putPending?.(open);
     await s.putPending?.({ ...open, origin: 'https://other.test' });
@@ -106,15 +88,40 @@ describe.each(stores)('%s token store', (_name, make) => {
     expect(await s.listPending?.('https://other.test')).toHaveLength(1);
   });
 
-  it('findToken picks the longest matching prefix and drops expired tokens', async () => {
+  it('findToken picks the longest matching prefix and drops expired tokens (unix ms)', async () => {
     const s = make();
     await s.put(token({ pathPrefix: '/', paymentHash: '01'.repeat(32) }));
-    await s.put(token({ pathPrefix: '/v1/', paymentHash: '02'.repeat(32), expiresAt: 100 }));
+    await s.put(token({ pathPrefix: '/v1/', paymentHash: '02'.repeat(32), validUntil: 1_800_000_000_000 }));
     const u = new URL('https://api.test/v1/similarity');
-    expect((await findToken(s, u, 50))?.paymentHash).toBe('02'.repeat(32));
-    expect((await findToken(s, u, 100))?.paymentHash).toBe('01'.repeat(32));
+    expect((await findToken(s, u, 1_799_999_999_999))?.paymentHash).toBe('02'.repeat(32));
+    expect((await findToken(s, u, 1_800_000_000_000))?.paymentHash).toBe('01'.repeat(32));
     expect((await s.list('https://api.test')).map((t) => t.paymentHash)).toEqual(['01'.repeat(32)]);
     expect(await findToken(s, new URL('https://evil.test/v1/similarity'), 0)).toBeNull();
+  });
+
+  it('findToken: a token without a path caveat serves its whole origin, never another origin or port', async () => {
+    const s = make();
+    await s.put(token({ pathPrefix: '/' }));
+    for (const path of ['/', '/v1/similarity', '/v2/other/deep?q=1']) {
+      expect((await findToken(s, new URL(`https://api.test${path}`), 0))?.paymentHash).toBe('aa'.repeat(32));
+    }
+    for (const other of [
+      'https://evil.test/v1',
+      'http://api.test/v1',
+      'https://api.test:8443/v1',
+      'https://x.api.test/',
+    ]) {
+      expect(await findToken(s, new URL(other), 0)).toBeNull();
+    }
+  });
+
+  it('findToken: a path scope covers its own segments only', async () => {
+    const s = make();
+    await s.put(token({ pathPrefix: '/v1' }));
+    expect(await findToken(s, new URL('https://api.test/v1/similarity'), 0)).not.toBeNull();
+    expect(await findToken(s, new URL('https://api.test/v1'), 0)).not.toBeNull();
+    expect(await findToken(s, new URL('https://api.test/v10/similarity'), 0)).toBeNull();
+    expect(await findToken(s, new URL('https://api.test/v2/other'), 0)).toBeNull();
   });
 });
 
@@ -142,7 +149,7 @@ describe('indexedDbTokenStore open payments', () => {
       pathPrefix: '/',
       paymentHash: 'ee'.repeat(32),
       macaroon: 'AgE=',
-      expiresAt: null,
+      validUntil: null,
       createdAt: 1,
     });
     expect(await s.listPending?.('https://api.test')).toHaveLength(1);
@@ -170,5 +177,125 @@ describe('localStorageTokenStore', () => {
     s.put(token());
     s.remove('https://api.test', token().paymentHash);
     expect(storage.map.size).toBe(0);
+  });
+});
+
+/** A real macaroon (the migration reads scope and expiry from its caveats). */
+function macaroonWith(caveats: string[]): { macaroon: string; paymentHash: string } {
+  const macaroon = mintMacaroon({
+    rootKey: randomBytes(32),
+    paymentHash: randomBytes(32),
+    tokenId: randomBytes(32),
+    caveats: [caveat.services([{ name: 's', tier: 0 }]), ...caveats],
+  });
+  return { macaroon, paymentHash: decodeMacaroon(macaroon).paymentHash };
+}
+
+/** A record as toolkit 0.1 wrote it: `expiresAt` and `createdAt` in unix seconds, the URL's directory as scope. */
+function version01Token(caveats: string[], expiresAt: number | null) {
+  return {
+    origin: 'https://api.test',
+    pathPrefix: '/v1/similarity/',
+    ...macaroonWith(caveats),
+    preimage: '11'.repeat(32),
+    expiresAt,
+    createdAt: 1_700_000_000,
+  };
+}
+
+describe('records written by toolkit 0.1 (seconds, directory scope) are migrated on read', () => {
+  const plain = version01Token(['s_valid_until=1800000000'], 1_800_000_000);
+  const scoped = version01Token(['path_prefix=/v1'], null);
+  const expectedPlain = {
+    origin: 'https://api.test',
+    pathPrefix: '/',
+    macaroon: plain.macaroon,
+    preimage: plain.preimage,
+    paymentHash: plain.paymentHash,
+    validUntil: 1_800_000_000_000,
+    createdAt: 1_700_000_000_000,
+  };
+
+  it("readL402Token: seconds become ms, the scope is the one its caveats give, today's records stay as they are", () => {
+    expect(readL402Token(plain)).toEqual(expectedPlain);
+    expect(readL402Token(scoped)).toMatchObject({ pathPrefix: '/v1', validUntil: null, createdAt: 1_700_000_000_000 });
+    expect(readL402Token(token())).toEqual(token());
+    // An old record whose macaroon does not decode cannot be scoped: dropped, not trusted.
+    expect(readL402Token({ ...plain, macaroon: 'AgE=' })).toBeNull();
+    expect(readL402Token({ ...plain, createdAt: 'yesterday' })).toBeNull();
+  });
+
+  it("localStorage: old tokens and open payments are read in ms, serve by today's policy, and are rewritten so", async () => {
+    const storage = mapStorage();
+    storage.setItem('p:https://api.test', JSON.stringify([plain]));
+    const { preimage: _, ...openPlain } = plain;
+    storage.setItem('p:pending:https://api.test', JSON.stringify([{ ...openPlain, paymentHash: 'ee'.repeat(32) }]));
+    const s = localStorageTokenStore(storage, 'p:');
+    expect(s.list('https://api.test')).toEqual([expectedPlain]);
+    expect(s.listPending?.('https://api.test')).toEqual([
+      {
+        origin: 'https://api.test',
+        pathPrefix: '/',
+        macaroon: plain.macaroon,
+        paymentHash: 'ee'.repeat(32),
+        validUntil: 1_800_000_000_000,
+        createdAt: 1_700_000_000_000,
+      },
+    ]);
+    // The old directory scope no longer limits it: the origin-wide token serves another path.
+    expect((await findToken(s, new URL('https://api.test/v2/other'), 1_799_999_999_999))?.paymentHash).toBe(
+      plain.paymentHash,
+    );
+    // Expiry counted in ms: gone at its caveat's second, not 1000 times later.
+    expect(await findToken(s, new URL('https://api.test/v1/similarity'), 1_800_000_000_000)).toBeNull();
+    expect(storage.getItem('p:https://api.test')).toBeNull();
+    s.put(readL402Token(scoped)!);
+    expect(JSON.parse(storage.getItem('p:https://api.test')!)).toEqual([
+      expect.objectContaining({ pathPrefix: '/v1', validUntil: null, createdAt: 1_700_000_000_000 }),
+    ]);
+  });
+
+  it("IndexedDB: old tokens and open payments are read in ms with their caveats' scope", async () => {
+    const idb = new IDBFactory();
+    await new Promise<void>((resolve, reject) => {
+      const r = idb.open('old', 2);
+      r.onupgradeneeded = () => {
+        for (const name of ['tokens', 'pending'])
+          r.result.createObjectStore(name, { keyPath: ['origin', 'paymentHash'] }).createIndex('origin', 'origin');
+      };
+      r.onsuccess = () => {
+        const tx = r.result.transaction(['tokens', 'pending'], 'readwrite');
+        tx.objectStore('tokens').put(plain);
+        tx.objectStore('tokens').put(scoped);
+        tx.objectStore('pending').put({ ...scoped, paymentHash: 'ee'.repeat(32) });
+        tx.oncomplete = () => {
+          r.result.close();
+          resolve();
+        };
+      };
+      r.onerror = () => reject(r.error);
+    });
+    const s = indexedDbTokenStore('old', idb);
+    const byHash = new Map((await s.list('https://api.test')).map((t) => [t.paymentHash, t]));
+    expect(byHash.get(plain.paymentHash)).toEqual(expectedPlain);
+    expect(byHash.get(scoped.paymentHash)).toMatchObject({ pathPrefix: '/v1', validUntil: null });
+    expect(await s.listPending?.('https://api.test')).toEqual([
+      expect.objectContaining({ pathPrefix: '/v1', validUntil: null, createdAt: 1_700_000_000_000 }),
+    ]);
+    // The path-scoped one is the most specific under /v1; elsewhere only the origin-wide one serves.
+    expect((await findToken(s, new URL('https://api.test/v1/x'), 0))?.paymentHash).toBe(scoped.paymentHash);
+    expect((await findToken(s, new URL('https://api.test/v2/x'), 0))?.paymentHash).toBe(plain.paymentHash);
+  });
+
+  it('a custom store handing back old records: findToken reads them the same way', async () => {
+    const custom: TokenStore = { list: () => [plain as unknown as L402Token], put: () => {}, remove: () => {} };
+    expect(await findToken(custom, new URL('https://api.test/v2/x'), 1_799_999_999_999)).toEqual(expectedPlain);
+    // and a store that lists another origin's token for this one is not believed
+    const confused: TokenStore = {
+      list: () => [token({ origin: 'https://evil.test' })],
+      put: () => {},
+      remove: () => {},
+    };
+    expect(await findToken(confused, new URL('https://api.test/v1/x'), 0)).toBeNull();
   });
 });

@@ -1,36 +1,42 @@
 // Where paid L402 tokens live between requests (docs/design.md#the-page-toolkit).
-// A token is a bearer credential: stores keep it per origin, and lookups never cross origins.
+// A token is a bearer credential: stores keep it per origin, and lookups never cross origins. Which requests it is
+// sent with, and until when, is the core's one policy (docs/design.md#credential-scope); times are unix ms.
+import { covers, decodeMacaroon, isUnexpired, pathScope, validUntil } from '../l402/index.ts';
 
 /** A paid credential and where it applies. */
 export interface L402Token {
   /** `scheme://host[:port]` of the service that issued it. */
   origin: string;
-  /** Path prefix it is used for (the directory of the request that paid for it, e.g. `/v1/`). */
+  /**
+   * Requests to `origin` whose path lies under this (segment-wise) get the token: the macaroon's path caveat, else
+   * `/`, the whole origin (`scopeFor` in the core).
+   */
   pathPrefix: string;
   /** Base64 macaroon from the challenge. */
   macaroon: string;
   /** 64 lowercase hex, verified against `paymentHash`. */
   preimage: string;
   paymentHash: string;
-  /** Unix seconds from the macaroon's `<service>_valid_until` caveat; null when it has none. */
-  expiresAt: number | null;
-  /** Unix seconds. */
+  /** Unix ms from the macaroon's earliest `<service>_valid_until` caveat; null when it has none. */
+  validUntil: number | null;
+  /** Unix ms. */
   createdAt: number;
 }
 
 /**
  * An L402 payment handed to the wallet whose outcome is not known yet: written BEFORE paying, removed once it
- * settles (it becomes a token) or surely failed. While one covers a scope, no second invoice is paid for it.
+ * settles (it becomes a token) or surely failed. While one covers a request, no second invoice is paid for it.
  */
 export interface PendingPayment {
   origin: string;
-  /** The scope the payment was for (as {@link L402Token.pathPrefix}). */
+  /** The scope of the token being bought (as {@link L402Token.pathPrefix}). */
   pathPrefix: string;
   paymentHash: string;
   /** The challenge's macaroon: with the preimage a lookup finds, it is the token. */
   macaroon: string;
-  expiresAt: number | null;
-  /** Unix seconds. */
+  /** Unix ms, as {@link L402Token.validUntil}. */
+  validUntil: number | null;
+  /** Unix ms. */
   createdAt: number;
 }
 
@@ -52,69 +58,115 @@ export interface TokenStore {
   removePending?(origin: string, paymentHash: string): void | Promise<void>;
 }
 
-/** The scope a request URL falls in: its origin and its directory. */
-export function scopeOf(url: URL): { origin: string; pathPrefix: string } {
-  const path = url.pathname;
-  return { origin: url.origin, pathPrefix: path.slice(0, path.lastIndexOf('/') + 1) || '/' };
-}
-
-/** The earliest `*_valid_until` caveat (unix seconds), or null. Caveats may only narrow, so the minimum rules. */
-export function expiryOf(caveats: readonly string[]): number | null {
-  let until: number | null = null;
-  for (const c of caveats) {
-    const eq = c.indexOf('=');
-    if (eq < 0 || !c.slice(0, eq).trim().endsWith('_valid_until')) continue;
-    const v = Number(c.slice(eq + 1).trim());
-    if (Number.isFinite(v)) until = until === null ? v : Math.min(until, v);
-  }
-  return until;
-}
-
 /**
- * The most specific unexpired token for a URL (longest matching path prefix); expired ones are removed on the way.
- * @example const t = await findToken(store, new URL(req.url), Date.now() / 1000);
+ * The unexpired token for a URL: same origin, path in its scope; the longest scope wins, then the newest. Expired
+ * ones are removed on the way. `nowMs` is unix milliseconds, like `Date.now()`.
+ * @example const t = await findToken(store, new URL(req.url), Date.now());
  */
-export async function findToken(store: TokenStore, url: URL, nowSeconds: number): Promise<L402Token | null> {
+export async function findToken(store: TokenStore, url: URL, nowMs: number): Promise<L402Token | null> {
   let best: L402Token | null = null;
-  for (const t of await store.list(url.origin)) {
-    if (t.expiresAt !== null && nowSeconds >= t.expiresAt) {
+  for (const listed of await store.list(url.origin)) {
+    // A custom store may hand back what an earlier build gave it to keep.
+    const t = readL402Token(listed);
+    if (!t || t.origin !== url.origin) continue;
+    if (!isUnexpired(t.validUntil, nowMs)) {
       await store.remove(t.origin, t.paymentHash);
       continue;
     }
-    if (!url.pathname.startsWith(t.pathPrefix)) continue;
-    if (!best || t.pathPrefix.length > best.pathPrefix.length) best = t;
+    if (!covers(t, url)) continue;
+    const longer = !best || t.pathPrefix.length > best.pathPrefix.length;
+    if (longer || (t.pathPrefix.length === best?.pathPrefix.length && t.createdAt > best.createdAt)) best = t;
   }
   return best;
 }
 
-/** Shape check for tokens read back from storage a page (or a bug) may have tampered with. */
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isUntil = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
+const isPath = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/');
+
+/** Shape check (current shape) for tokens read back from storage a page (or a bug) may have tampered with. */
 export function isL402Token(v: unknown): v is L402Token {
-  if (!v || typeof v !== 'object') return false;
-  const t = v as Record<string, unknown>;
   return (
-    typeof t.origin === 'string' &&
-    typeof t.pathPrefix === 'string' &&
-    typeof t.macaroon === 'string' &&
-    typeof t.preimage === 'string' &&
-    /^[0-9a-f]{64}$/.test(t.preimage) &&
-    typeof t.paymentHash === 'string' &&
-    (t.expiresAt === null || typeof t.expiresAt === 'number') &&
-    typeof t.createdAt === 'number'
+    isRecord(v) &&
+    typeof v.origin === 'string' &&
+    isPath(v.pathPrefix) &&
+    typeof v.macaroon === 'string' &&
+    typeof v.preimage === 'string' &&
+    /^[0-9a-f]{64}$/.test(v.preimage) &&
+    typeof v.paymentHash === 'string' &&
+    isUntil(v.validUntil) &&
+    typeof v.createdAt === 'number'
   );
 }
 
-/** Shape check for pending records read back from storage. */
+/** Shape check (current shape) for pending records read back from storage. */
 export function isPendingPayment(v: unknown): v is PendingPayment {
-  if (!v || typeof v !== 'object') return false;
-  const p = v as Record<string, unknown>;
   return (
-    typeof p.origin === 'string' &&
-    typeof p.pathPrefix === 'string' &&
-    typeof p.macaroon === 'string' &&
-    typeof p.paymentHash === 'string' &&
-    (p.expiresAt === null || typeof p.expiresAt === 'number') &&
-    typeof p.createdAt === 'number'
+    isRecord(v) &&
+    typeof v.origin === 'string' &&
+    isPath(v.pathPrefix) &&
+    typeof v.macaroon === 'string' &&
+    typeof v.paymentHash === 'string' &&
+    isUntil(v.validUntil) &&
+    typeof v.createdAt === 'number'
   );
+}
+
+/** The fields today's records keep in ms (and the scope), as {@link L402Token}. */
+interface Timing {
+  pathPrefix: string;
+  validUntil: number | null;
+  createdAt: number;
+}
+
+/**
+ * What a record of toolkit 0.1 (`expiresAt` and `createdAt` in unix SECONDS, `pathPrefix` the directory of the URL
+ * that paid) is in today's terms: ms, and the scope and expiry its own macaroon gives (what a fresh token gets).
+ * Dropping the old directory scope widens nothing that toolkit did not already do: it sent a token to any path of
+ * its origin as a fallback. Null when `v` is no such record or its macaroon does not decode.
+ */
+function migratedTiming(v: Record<string, unknown>): Timing | null {
+  if ('validUntil' in v || !isUntil(v.expiresAt) || typeof v.createdAt !== 'number') return null;
+  if (typeof v.macaroon !== 'string') return null;
+  let caveats: string[];
+  try {
+    caveats = decodeMacaroon(v.macaroon).caveats;
+  } catch {
+    return null;
+  }
+  // The stored seconds came from the same caveats; were they ever to differ, the earlier rules (caveats narrow).
+  const stored = v.expiresAt === null ? null : v.expiresAt * 1000;
+  const signed = validUntil(caveats);
+  const until = stored === null || signed === null ? (stored ?? signed) : Math.min(stored, signed);
+  return { pathPrefix: pathScope(caveats) ?? '/', validUntil: until, createdAt: v.createdAt * 1000 };
+}
+
+/**
+ * A token record read back from storage: one of today's shape as it is, one written by toolkit 0.1 migrated
+ * (seconds → ms, scope from its caveats), anything else (tampered, corrupt) null.
+ * @example const tokens = JSON.parse(raw).map(readL402Token).filter((t) => t !== null);
+ */
+export function readL402Token(v: unknown): L402Token | null {
+  if (isL402Token(v)) return v;
+  const timing = isRecord(v) ? migratedTiming(v) : null;
+  if (!isRecord(v) || !timing) return null;
+  const t = { origin: v.origin, macaroon: v.macaroon, preimage: v.preimage, paymentHash: v.paymentHash, ...timing };
+  return isL402Token(t) ? t : null;
+}
+
+/** A pending record read back from storage, as {@link readL402Token}. */
+export function readPendingPayment(v: unknown): PendingPayment | null {
+  if (isPendingPayment(v)) return v;
+  const timing = isRecord(v) ? migratedTiming(v) : null;
+  if (!isRecord(v) || !timing) return null;
+  const p = { origin: v.origin, macaroon: v.macaroon, paymentHash: v.paymentHash, ...timing };
+  return isPendingPayment(p) ? p : null;
+}
+
+/** The records of one origin in `list` (from storage), read and migrated; the rest dropped. */
+function readAll<T extends { origin: string }>(list: unknown, origin: string, read: (v: unknown) => T | null): T[] {
+  if (!Array.isArray(list)) return [];
+  return list.map(read).filter((t): t is T => t !== null && t.origin === origin);
 }
 
 function upsert(list: readonly L402Token[], token: L402Token): L402Token[] {
@@ -168,7 +220,7 @@ export function localStorageTokenStore(storage: StorageLike = globalThis.localSt
   const read = (origin: string): L402Token[] => {
     try {
       const v: unknown = JSON.parse(storage.getItem(prefix + origin) ?? '[]');
-      return Array.isArray(v) ? v.filter((t): t is L402Token => isL402Token(t) && t.origin === origin) : [];
+      return readAll(v, origin, readL402Token);
     } catch {
       return [];
     }
@@ -182,7 +234,7 @@ export function localStorageTokenStore(storage: StorageLike = globalThis.localSt
   const readPending = (origin: string): PendingPayment[] => {
     try {
       const v: unknown = JSON.parse(storage.getItem(pendingKey(origin)) ?? '[]');
-      return Array.isArray(v) ? v.filter((p): p is PendingPayment => isPendingPayment(p) && p.origin === origin) : [];
+      return readAll(v, origin, readPendingPayment);
     } catch {
       return [];
     }
@@ -241,7 +293,7 @@ export function indexedDbTokenStore(name = 'l402-tokens', factory: IDBFactory = 
     (await open()).transaction(storeName, mode).objectStore(storeName);
   const list = async (origin: string): Promise<L402Token[]> => {
     const all: unknown[] = await request((await tx('readonly')).index('origin').getAll(origin));
-    return all.filter((t): t is L402Token => isL402Token(t) && t.origin === origin);
+    return readAll(all, origin, readL402Token);
   };
   return {
     list,
@@ -257,7 +309,7 @@ export function indexedDbTokenStore(name = 'l402-tokens', factory: IDBFactory = 
     },
     async listPending(origin) {
       const all: unknown[] = await request((await tx('readonly', 'pending')).index('origin').getAll(origin));
-      return all.filter((p): p is PendingPayment => isPendingPayment(p) && p.origin === origin);
+      return readAll(all, origin, readPendingPayment);
     },
     async putPending(p) {
       await request((await tx('readwrite', 'pending')).put({ ...p }));

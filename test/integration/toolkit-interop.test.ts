@@ -90,6 +90,59 @@ describe('toolkit interop on regtest', () => {
     }
   });
 
+  it('one token, two paths: a batch token (no path caveat) serves the pair route without a second payment', async () => {
+    const { nwcUri } = await control<{ nwcUri: string }>('/nwc/connections', {});
+    const wallet = createNwcWallet(nwcUri, { timeoutMs: 60_000 });
+    try {
+      const tokenStore = memoryTokenStore();
+      const asked: string[] = [];
+      const sent: (string | null)[] = [];
+      const options = {
+        wallet,
+        tokenStore,
+        networks: ['regtest'] as const,
+        fetch: ((input: RequestInfo | URL, i?: RequestInit) => {
+          const r = new Request(input, i);
+          sent.push(r.headers.get('authorization'));
+          return fetch(r);
+        }) as typeof fetch,
+        onChallenge: (c: { url: string }) => {
+          asked.push(new URL(c.url).pathname);
+          return true;
+        },
+      };
+      const batch = await fetchWithL402(
+        `${server.url}/v1/similarity/batch`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            query: [1, 2, 3],
+            vectors: [
+              [2, 4, 6.5],
+              [3, 2, 1],
+            ],
+          }),
+        },
+        options,
+      );
+      expect(batch.status).toBe(200);
+      expect(asked).toEqual(['/v1/similarity/batch']);
+      const [token] = await tokenStore.list(new URL(server.url).origin);
+      expect(token?.pathPrefix).toBe('/'); // the server names no path: the token is the whole origin's
+      expect(token?.validUntil).toBeGreaterThan(Date.now()); // unix ms, from similarity_valid_until (seconds)
+
+      const pair = await fetchWithL402(`${server.url}/v1/similarity`, init(), options);
+      expect(pair.status).toBe(200);
+      expect(((await pair.json()) as { similarity: number }).similarity).toBeGreaterThan(0.99);
+      expect(asked).toHaveLength(1); // the held token was sent up front and accepted: nothing paid again
+      expect(sent.at(-1)).toBe(sent[1]);
+      expect(sent).toHaveLength(3);
+    } finally {
+      wallet.close?.();
+    }
+  });
+
   it("@getalby/lightning-tools' fetchWithL402 pays our server with the NWC-backed provider", async () => {
     const provider = new NostrWebLNProvider({ nostrWalletConnectUrl: regtest().nwcUri });
     try {

@@ -22,6 +22,7 @@ import {
   parseX402PaymentSignature,
   paymentChallengeId,
   paymentHashOf,
+  pathInScope,
   verifyCredential,
   verifyPaymentChallengeId,
   verifyPreimage,
@@ -82,6 +83,11 @@ export interface TestServerOptions {
   x402PriceSat?: number;
   /** With `rejectWith401`: the 401 carries a fresh challenge (bLIP-0026), not a bare "bad token". */
   challengeOn401?: boolean;
+  /**
+   * Tokens carry `similarity_path_prefix=<this>` for the path that got the challenge, and are honoured only under
+   * it (default: no path caveat, a token is good on every path).
+   */
+  pathPrefixFor?: (path: string) => string;
 }
 
 /** CAIP-2 id of regtest, as x402 names Bitcoin chains. */
@@ -173,7 +179,7 @@ export function createTestServer(o: TestServerOptions = {}) {
     }
   }
 
-  function mint(): { macaroon: string; invoice: string } {
+  function mint(path: string): { macaroon: string; invoice: string } {
     if (o.fixedChallenge && fixed) return fixed;
     const preimage = bytesToHex(randomBytes(32));
     const paymentHash = paymentHashOf(preimage);
@@ -182,6 +188,7 @@ export function createTestServer(o: TestServerOptions = {}) {
     if (o.validForSeconds !== undefined) {
       caveats.push(caveat.validUntil('similarity', Math.floor(now() / 1000) + o.validForSeconds));
     }
+    if (o.pathPrefixFor) caveats.push(caveat.constraint('similarity', 'path_prefix', o.pathPrefixFor(path)));
     const macaroon = mintMacaroon({
       rootKey,
       paymentHash: hexToBytes(paymentHash)!,
@@ -200,13 +207,14 @@ export function createTestServer(o: TestServerOptions = {}) {
     return c;
   }
 
-  function authorised(header: string | null): boolean {
+  function authorised(header: string | null, path: string): boolean {
     if (!header || !isL402Authorization(header)) return false;
     try {
       const t = verifyCredential(parseAuthorization(header), {
         rootKeyFor: () => rootKey,
         service: 'similarity',
         now: now() / 1000,
+        constraints: { similarity_path_prefix: (prefix) => pathInScope(path, prefix) || `not valid for ${path}` },
       });
       return !revoked.has(t.paymentHash);
     } catch {
@@ -219,7 +227,7 @@ export function createTestServer(o: TestServerOptions = {}) {
     const authorization = req.headers.get('authorization');
     seen.push({ method: req.method, url: req.url, headers: req.headers, body: await req.text(), authorization });
     const path = new URL(req.url).pathname;
-    if (!o.alwaysChallenge && authorised(authorization)) return Response.json({ ok: true, path });
+    if (!o.alwaysChallenge && authorised(authorization, path)) return Response.json({ ok: true, path });
     const charge = o.alwaysChallenge ? null : chargeOk(authorization);
     if (charge) {
       const receipt = formatPaymentReceipt({
@@ -239,7 +247,8 @@ export function createTestServer(o: TestServerOptions = {}) {
     const headers = new Headers({ 'content-type': 'application/json' });
     for (const scheme of o.schemes ?? ['l402']) {
       if (scheme === 'l402')
-        for (const line of formatL402Challenges(mint(), { lsatTwin: true })) headers.append('www-authenticate', line);
+        for (const line of formatL402Challenges(mint(path), { lsatTwin: true }))
+          headers.append('www-authenticate', line);
       if (scheme === 'payment') headers.append('www-authenticate', chargeLine());
       if (scheme === 'x402') headers.set('payment-required', x402Header());
     }
