@@ -2,7 +2,7 @@
 // page, so it is a thin relay. It accepts window messages only from this very window, with our channel tag, and
 // adds nothing about identity (the background reads the origin from `sender`). What the page says, in either
 // direction, is checked by the background (messaging/schema.ts): method and argument of a PageApi call before any
-// handler runs, and the page's answer to a TabApi request where it is used (background/senders.ts).
+// handler runs, and the page's answer to a TabApi request by the background's tab client (`tabResultChecks`).
 import { envelope, isEnvelope } from '../messaging/channel.ts';
 import type { PageApi, Result } from '../messaging/protocol.ts';
 import { CHANNEL, isWindowMessage } from '../messaging/window-channel.ts';

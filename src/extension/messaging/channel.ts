@@ -65,17 +65,22 @@ export function envelope<B extends BoundaryName, K extends MethodOf<Boundaries[B
 export type Client<M> = <K extends MethodOf<M>>(method: K, arg: ArgOf<M, K>) => Promise<ResultOf<M, K>>;
 
 /**
- * A client over any transport that delivers an envelope and returns the peer's reply.
+ * A client over any transport that delivers an envelope and returns the peer's reply. `resultChecks`, for a map
+ * whose peer is untrusted (TabApi: the page can forge its answer), refuses a value of the wrong shape.
  * @example const ui = createClient('ui', (env) => browser.runtime.sendMessage(env)); await ui('getSettings', {});
  */
 export function createClient<B extends BoundaryName>(
   boundary: B,
   transport: (env: Envelope<B>) => Promise<unknown>,
+  resultChecks?: ArgChecks<Boundaries[B]>,
 ): Client<Boundaries[B]> {
+  const table = resultChecks as Record<string, ArgCheck> | undefined;
   return async (method, arg) => {
     const reply = await transport({ boundary, method, arg });
     if (!isResult(reply)) throw new ChannelError('no_reply', `no valid reply to ${boundary}.${method}`);
     if (!reply.ok) throw new ChannelError(reply.error.code, reply.error.message);
+    const why = table?.[method]?.(reply.value) ?? null;
+    if (why !== null) throw new ChannelError('bad_reply', `${boundary}.${method} answered: ${why}`);
     return reply.value as ResultOf<Boundaries[B], typeof method>;
   };
 }
