@@ -251,7 +251,14 @@ export class Agent {
   ): Promise<{ decision: Decision; refusal: string | null }> {
     const { rules } = await this.settings();
     const totals = budgetTotals(await listReservations(this.storage), rules, origin, this.clock());
-    const decision = evaluate({ rules, origin, initiator: origin, amountMsat, invalid: null, ...totals });
+    const decision = evaluate({
+      rules,
+      serviceOrigin: origin,
+      initiator: origin,
+      amountMsat,
+      invalid: null,
+      ...totals,
+    });
     return {
       decision,
       refusal:
@@ -287,7 +294,7 @@ export class Agent {
       if (extra) throw new AgentError('refused', `not paid: ${extra}`);
       const p = await preparePayment(deps, {
         invoice: v.invoice,
-        origin,
+        serviceOrigin: origin,
         initiator: origin,
         url,
         kind: 'l402',

@@ -241,7 +241,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       {
         intent: {
           invoice: validated.invoice,
-          origin,
+          serviceOrigin: origin,
           initiator: req.initiator,
           url: req.serviceUrl,
           kind: 'l402',
@@ -368,7 +368,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       {
         intent: {
           invoice: chosen.invoice,
-          origin,
+          serviceOrigin: origin,
           initiator: req.initiator,
           url: req.serviceUrl,
           kind: option.scheme,

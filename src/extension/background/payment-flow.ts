@@ -142,7 +142,7 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
     async pay(req, wallet, initialSettings) {
       let settings = initialSettings;
       const walletKind = settings.wallet.kind === 'webln' ? 'webln' : 'nwc';
-      const origin = req.intent.origin;
+      const origin = req.intent.serviceOrigin;
       // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
       const site = req.intent.initiator;
       const breaker =

@@ -92,7 +92,7 @@ export interface ReserveDeps {
 export interface ReserveRequest {
   paymentHash: string;
   /** The service paid (deny list). */
-  origin: string;
+  serviceOrigin: string;
   /** The page that caused it: whose budget and auto-pay apply. */
   initiator: string;
   amountMsat: number;
@@ -145,13 +145,13 @@ export function tryReserve(
     const totals = budgetTotals(entries, req.rules, req.initiator, now);
     const evaluated = evaluate({
       rules: req.rules,
-      origin: req.origin,
+      serviceOrigin: req.serviceOrigin,
       initiator: req.initiator,
       amountMsat: req.amountMsat,
       invalid: null,
       ...totals,
     });
-    const tripped = req.breaker ? breakerReason(entries, req.origin, req.breaker, now) : null;
+    const tripped = req.breaker ? breakerReason(entries, req.serviceOrigin, req.breaker, now) : null;
     const askWhy = tripped ?? req.mustAsk;
     const decision: Decision =
       evaluated.action === 'pay' && askWhy ? { ...evaluated, action: 'ask', reason: askWhy } : evaluated;
@@ -161,7 +161,7 @@ export function tryReserve(
     if (!go) return { decision, reservation: null };
     const reservation: Reservation = {
       paymentHash: req.paymentHash,
-      origin: req.origin,
+      origin: req.serviceOrigin,
       initiator: req.initiator,
       amountMsat: req.amountMsat,
       maxFeeMsat: decision.maxFeeMsat,

@@ -19,7 +19,7 @@ export function senderContext(sender: browser.Runtime.MessageSender, runtimeId: 
     return null;
   }
   if (!/^https?:\/\//.test(origin)) return null;
-  return { origin, tabId: sender.tab.id };
+  return { pageOrigin: origin, tabId: sender.tab.id };
 }
 
 /** UiApi only from the extension's own pages (a content script's sender.url is the web page's URL). */
