@@ -85,7 +85,7 @@ export interface ChallengeResult {
 }
 
 /** A one-time charge (`Payment` or x402) paid for ONE retry: never stored as a token. */
-export interface OneTimeResult {
+interface OneTimeResult {
   oneTime: true;
   scheme: 'payment' | 'x402';
   /** The header to set on the retry (`Authorization` or `PAYMENT-SIGNATURE`) and its value. */

@@ -4,7 +4,7 @@ import { type KeyValueStorage, withLock } from './storage.ts';
 
 const PREFIX = 'badge:';
 
-export interface BadgeDeps {
+interface BadgeDeps {
   storage: KeyValueStorage;
   setText(tabId: number, text: string): Promise<void>;
 }

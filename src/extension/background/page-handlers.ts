@@ -28,7 +28,7 @@ export interface PageCtx {
   tabId: number;
 }
 
-export interface PageHandlerDeps {
+interface PageHandlerDeps {
   autopilot: Autopilot;
   storage: KeyValueStorage;
   settings(): Promise<Settings>;

@@ -14,12 +14,12 @@ import type { KeyValueStorage } from './storage.ts';
 import { storeToken } from './tokens.ts';
 import { errorMessage } from '../../util/error-message.ts';
 
-export interface LedgerDeps {
+interface LedgerDeps {
   storage: KeyValueStorage;
   clock: () => number;
 }
 
-export interface PayerDeps extends LedgerDeps {
+interface PayerDeps extends LedgerDeps {
   wallet: Wallet;
   walletKind: 'nwc' | 'webln';
 }
@@ -59,7 +59,7 @@ export type PrepareResult =
   | { kind: 'unpayable'; decision: Decision };
 
 /** Is a known record this intent's own (same service, same page, same kind), so its result may be shared? */
-export function sameScope(
+function sameScope(
   known: Pick<PaymentRecord, 'origin' | 'initiator' | 'kind'>,
   intent: Pick<PaymentIntent, 'serviceOrigin' | 'initiator' | 'kind'>,
 ): boolean {

@@ -34,7 +34,7 @@ export interface FlowDeps {
 }
 
 /** A hostile or broken service paid on every poll is stopped here, even inside a generous budget. */
-export const DEFAULT_BREAKER: Breaker = { maxPayments: 3, windowMs: 5 * 60_000 };
+const DEFAULT_BREAKER: Breaker = { maxPayments: 3, windowMs: 5 * 60_000 };
 
 /** Whose request a wallet is wanted for. */
 export interface WalletContext {

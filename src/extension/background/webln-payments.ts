@@ -22,7 +22,7 @@ import { errorMessage } from '../../util/error-message.ts';
 const PREFIX = 'webln-permission:';
 
 /** A site the user allowed to use window.webln. */
-export interface WeblnPermission {
+interface WeblnPermission {
   origin: string;
   enabledAt: number;
 }
@@ -163,7 +163,7 @@ async function requireEnabled(flow: PaymentFlow, origin: string): Promise<void> 
 }
 
 /** The WebLN-style refusal for a method the wallet cannot do (joule-labs UnsupportedMethodError wording). */
-export function unsupportedError(method: string, cause?: unknown): AutopilotError {
+function unsupportedError(method: string, cause?: unknown): AutopilotError {
   return new AutopilotError(
     'unsupported',
     `${method} is not supported by this wallet`,

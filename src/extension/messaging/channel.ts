@@ -43,7 +43,7 @@ export function isEnvelope(x: unknown): x is Envelope {
 }
 
 /** Shape check of a Result. */
-export function isResult(x: unknown): x is Result<unknown> {
+function isResult(x: unknown): x is Result<unknown> {
   if (!x || typeof x !== 'object') return false;
   const r = x as { ok?: unknown; error?: unknown };
   if (r.ok === true) return 'value' in r;

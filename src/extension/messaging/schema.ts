@@ -35,7 +35,7 @@ const stringRecord = (v: unknown) =>
   Object.keys(v).length <= 32;
 
 /** An object with exactly these keys (extra keys refused: they would be silently ignored otherwise). */
-export function shape(fields: Shape): ArgCheck {
+function shape(fields: Shape): ArgCheck {
   return (arg) => {
     if (!arg || typeof arg !== 'object' || Array.isArray(arg)) return 'argument must be an object';
     const a = arg as Record<string, unknown>;
