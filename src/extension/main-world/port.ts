@@ -1,7 +1,7 @@
 // The MAIN world's end of the window channel (docs/design.md#secure). Runs in the page's own JS world, so it captures
 // the native functions it relies on at document_start, before any page script can replace them. Both maps go through
 // the one generic client and dispatcher (messaging/channel.ts): PageApi calls out, TabApi requests in.
-import { type Client, createClient, createDispatcher, type Dispatcher } from '../messaging/channel.ts';
+import { type Client, createClient, createDispatcher, type Dispatcher, failure } from '../messaging/channel.ts';
 import type { Handlers, PageApi, TabApi } from '../messaging/protocol.ts';
 import { tabChecks } from '../messaging/schema.ts';
 import { CHANNEL, isWindowMessage, type TabRequest } from '../messaging/window-channel.ts';
@@ -22,7 +22,7 @@ export function onTabRequest(handlers: Handlers<TabApi, null>): void {
 function answerTab(m: TabRequest): void {
   const reply = (result: unknown) => post({ ch: CHANNEL, kind: 'tab-res', id: m.id, result }, origin);
   if (tab) void tab.dispatch({ boundary: 'tab', method: m.method, arg: m.arg }, null).then(reply);
-  else reply({ ok: false, error: { code: 'unavailable', message: 'no page handler' } });
+  else reply(failure('unavailable', 'no page handler'));
 }
 
 listen('message', (e: MessageEvent) => {

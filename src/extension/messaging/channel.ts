@@ -35,6 +35,11 @@ export function toWireError(e: unknown): WireError {
   return { code: 'internal', message: String(e) };
 }
 
+/** A failed Result. */
+export function failure(code: string, message: string): Result<never> {
+  return { ok: false, error: { code, message } };
+}
+
 /** Shape check of an envelope (the payload is checked per method by the receiver). */
 export function isEnvelope(x: unknown): x is Envelope {
   if (!x || typeof x !== 'object') return false;
@@ -114,10 +119,10 @@ export function createDispatcher<B extends BoundaryName, Ctx>(
     },
     async dispatch(msg, ctx) {
       if (!Object.hasOwn(table, msg.method)) {
-        return { ok: false, error: { code: 'unknown_method', message: `${boundary}.${msg.method} does not exist` } };
+        return failure('unknown_method', `${boundary}.${msg.method} does not exist`);
       }
       const why = table[msg.method]?.(msg.arg) ?? null;
-      if (why !== null) return { ok: false, error: { code: 'bad_request', message: `${msg.method}: ${why}` } };
+      if (why !== null) return failure('bad_request', `${msg.method}: ${why}`);
       try {
         return { ok: true, value: await run[msg.method]?.(msg.arg, ctx) };
       } catch (e) {
