@@ -4,13 +4,13 @@ import type { Handlers, PageApi } from './protocol.ts';
 import { PAGE_METHODS, pageChecks, tabChecks, tabResultChecks } from './schema.ts';
 import { CHANNEL, isWindowMessage } from './window-channel.ts';
 
-type Ctx = { origin: string };
+type Ctx = { pageOrigin: string };
 const unreachable = async (): Promise<never> => {
   throw new Error('not in this test');
 };
 const handlers: Handlers<PageApi, Ctx> = {
   hello: async () => ({ webln: 'off', scopes: [] }),
-  challenge: async (_a, ctx) => ({ authorization: `L402 for ${ctx.origin}`, scope: null }),
+  challenge: async (_a, ctx) => ({ authorization: `L402 for ${ctx.pageOrigin}`, scope: null }),
   authorizationFor: async () => ({ authorization: null }),
   tokenRejected: async () => {
     throw Object.assign(new Error('nope'), { code: 'loop_guard' });
@@ -27,7 +27,7 @@ const handlers: Handlers<PageApi, Ctx> = {
   weblnSignMessage: unreachable,
 };
 const page = createDispatcher('page', pageChecks, handlers);
-const ctx = { origin: 'https://site.example' };
+const ctx = { pageOrigin: 'https://site.example' };
 const challenge = {
   url: 'https://api.example/x',
   method: 'POST',
