@@ -16,7 +16,7 @@ function classify(code: string | undefined): { status: number; code: string; mes
 }
 
 /** The raw HTTP/1.1 response for a parser error: JSON body, `Connection: close`. */
-export function clientErrorResponse(err: Error & { code?: string }): string {
+function clientErrorResponse(err: Error & { code?: string }): string {
   const c = classify(err.code);
   const body = JSON.stringify(errorBody(c.code, c.message));
   return [

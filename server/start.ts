@@ -19,7 +19,7 @@ import { loadOrCreateMasterSecret, openTokenAuthority } from './tokens/token-fil
 import { errorMessage } from '../src/util/error-message.ts';
 
 /** Options for {@link startServer}; everything optional. */
-export interface StartServerOptions {
+interface StartServerOptions {
   /** Settings on top of `env` (tests: `{ port: 0, dataDir: tmp }`). */
   config?: Partial<ServerConfig>;
   /** Environment variables to read (default: none, so tests are hermetic; main.ts passes process.env). */

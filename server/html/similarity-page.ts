@@ -2,7 +2,7 @@
 // "Open as a page" link). Every interpolated value is escaped; the pages carry no script and a CSP that forbids one.
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 

@@ -68,7 +68,7 @@ export interface DevBackend extends LightningBackend {
 }
 
 /** Options for {@link openDevBackend}. */
-export interface DevBackendOptions {
+interface DevBackendOptions {
   dataDir: string;
   /** Refused when 'mainnet'. Default 'regtest'. */
   network?: string;

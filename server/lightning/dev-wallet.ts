@@ -33,7 +33,7 @@ export interface DevWallet extends LightningNode {
 }
 
 /** Options for {@link openDevWallet}. */
-export interface DevWalletOptions {
+interface DevWalletOptions {
   dataDir: string;
   /** The dev node whose invoices this wallet can pay. */
   node: DevBackend;

@@ -5,14 +5,14 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 
-export interface LndRestConfig {
+interface LndRestConfig {
   url: string;
   macaroonHex: string;
   tlsCertPem: string | Uint8Array;
   timeoutMs?: number;
 }
 
-export type LndErrorCode = 'unreachable' | 'timeout' | 'http' | 'bad_response' | 'invalid_argument';
+type LndErrorCode = 'unreachable' | 'timeout' | 'http' | 'bad_response' | 'invalid_argument';
 
 /** Every failure of this client. `status` is the HTTP status when lnd answered. */
 export class LndError extends Error {
@@ -29,7 +29,7 @@ export class LndError extends Error {
 export type InvoiceState = 'OPEN' | 'SETTLED' | 'CANCELED' | 'ACCEPTED';
 export type LndPaymentStatus = 'SUCCEEDED' | 'FAILED' | 'IN_FLIGHT' | 'INITIATED';
 
-export interface LndInfo {
+interface LndInfo {
   identityPubkey: string;
   alias: string;
   blockHeight: number;
@@ -73,7 +73,7 @@ export interface LndPayment<S extends LndPaymentStatus = LndPaymentStatus> {
   hops: string[][];
 }
 
-export interface PayInvoiceArgs {
+interface PayInvoiceArgs {
   paymentRequest: string;
   feeLimitSat: number;
   timeoutSeconds?: number;
@@ -87,7 +87,7 @@ export interface PayInvoiceArgs {
 }
 
 /** Spontaneous payment to a node (no invoice): the receiver learns the preimage from a TLV record. */
-export interface KeysendArgs {
+interface KeysendArgs {
   destinationHex: string;
   amountMsat: number;
   /** 32 bytes hex; the payment hash is its sha256. */
@@ -99,7 +99,7 @@ export interface KeysendArgs {
 }
 
 /** TLV type lnd reads a keysend preimage from. */
-export const KEYSEND_PREIMAGE_RECORD = '5482373484';
+const KEYSEND_PREIMAGE_RECORD = '5482373484';
 
 /** Reads tls.cert and the regtest admin.macaroon from an lnd data dir. */
 export function lndConfigFromDir(url: string, lnddir: string): LndRestConfig {
@@ -112,7 +112,7 @@ export function lndConfigFromDir(url: string, lnddir: string): LndRestConfig {
 
 // --- JSON helpers: lnd sends int64 as strings and bytes as standard base64 ---
 
-export type Json = Record<string, unknown>;
+type Json = Record<string, unknown>;
 
 export function obj(v: unknown, what: string): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v))

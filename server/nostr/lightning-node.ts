@@ -2,7 +2,7 @@
 // front of it. Amounts are millisatoshis; hashes and preimages are lowercase hex; times
 // are unix seconds. Implementations: lnd over REST (lnd-lightning-node.ts), later a dev node.
 
-export type LightningNodeErrorCode =
+type LightningNodeErrorCode =
   /** Not enough outbound liquidity / no route for lack of it. → NIP-47 INSUFFICIENT_BALANCE */
   | 'INSUFFICIENT_BALANCE'
   /** Unknown invoice or payment. → NOT_FOUND */

@@ -20,7 +20,7 @@ import { errorMessage } from '../../src/util/error-message.ts';
 
 export type BudgetRenewal = 'never' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
-export interface NwcWalletServiceOptions {
+interface NwcWalletServiceOptions {
   relayUrl: string;
   node: LightningNode;
   /** Max msat spent (amount + fee reserve) per renewal period; no limit when absent. */
@@ -44,7 +44,7 @@ export interface NwcWalletServiceHandle {
 }
 
 /** What every node offers; `pay_keysend` and `sign_message` are added when the node can (see methodsOf). */
-export const NWC_METHODS: Nip47SingleMethod[] = [
+const NWC_METHODS: Nip47SingleMethod[] = [
   'get_info',
   'get_balance',
   'pay_invoice',
@@ -54,7 +54,7 @@ export const NWC_METHODS: Nip47SingleMethod[] = [
 ];
 
 /** The NIP-47 methods a service in front of `node` can answer. */
-export function methodsOf(node: LightningNode): Nip47SingleMethod[] {
+function methodsOf(node: LightningNode): Nip47SingleMethod[] {
   return [
     ...NWC_METHODS,
     ...(node.payKeysend ? (['pay_keysend'] as const) : []),
@@ -116,7 +116,7 @@ interface DecodedInvoice {
   paymentHashHex: string;
 }
 
-export function decodeInvoice(invoice: string): DecodedInvoice {
+function decodeInvoice(invoice: string): DecodedInvoice {
   const d = decodeBolt11(invoice);
   let amountMsat: number | null = null;
   let paymentHashHex = '';
@@ -128,7 +128,7 @@ export function decodeInvoice(invoice: string): DecodedInvoice {
 }
 
 /** Routing fee reserve asked from the node: 1 %, at least 10 sat. */
-export function feeReserveMsat(amountMsat: number): number {
+function feeReserveMsat(amountMsat: number): number {
   return Math.max(10_000, Math.ceil(amountMsat / 100));
 }
 
@@ -348,7 +348,7 @@ function listTransactions(all: LightningTransaction[], req: Nip47ListTransaction
   return { transactions: page.map(toNip47), total_count: filtered.length };
 }
 
-export function nwcUriFor(walletPubkey: string, relayUrl: string, clientSecretHex: string): string {
+function nwcUriFor(walletPubkey: string, relayUrl: string, clientSecretHex: string): string {
   return `nostr+walletconnect://${walletPubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${clientSecretHex}`;
 }
 

@@ -38,7 +38,7 @@ function matches(event: Event, filter: Filter): boolean {
  * In-memory store: replaceable kinds keep the newest event per pubkey+kind (per d-tag for
  * 30000–39999), regular kinds are all kept, ephemeral kinds are never stored (only broadcast).
  */
-export class MemoryEventRepository extends EventRepository {
+class MemoryEventRepository extends EventRepository {
   private readonly byKey = new Map<string, Event>();
 
   isSearchSupported(): boolean {
@@ -82,7 +82,7 @@ export interface RelayHandle {
   close(): Promise<void>;
 }
 
-export interface StartRelayOptions {
+interface StartRelayOptions {
   /** 0 or undefined = a free port. */
   port?: number;
   host?: string;

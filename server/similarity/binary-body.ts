@@ -14,7 +14,7 @@ import { type BatchKernel, batchKernel, cosineRowF32 } from './wasm-kernel.ts';
 import { DEFAULT_TOP_K, ValidationError, type VectorLimits } from './validate.ts';
 
 /** A binary body for the batch route, already scored. */
-export interface BinaryBatch {
+interface BinaryBatch {
   dims: number;
   count: number;
   topK: number;

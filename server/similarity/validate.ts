@@ -22,13 +22,13 @@ export interface VectorLimits {
 }
 
 /** A validated `POST /v1/similarity` body. */
-export interface PairInput {
+interface PairInput {
   a: Float64Array;
   b: Float64Array;
 }
 
 /** A validated `POST /v1/similarity/batch` body; `matrix` holds the vectors row-major. */
-export interface BatchInput {
+interface BatchInput {
   query: Float64Array;
   matrix: Float64Array;
   count: number;

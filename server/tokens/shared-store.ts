@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS l402_revocations (seq bigserial PRIMARY KEY, token_id
 CREATE TABLE IF NOT EXISTS l402_spent_charges (charge_id text PRIMARY KEY, spent_at timestamptz NOT NULL DEFAULT now());`;
 
 /** A PostgreSQL store that is connected and holds the current revocations. */
-export interface PostgresSharedStore extends SharedStore {
+interface PostgresSharedStore extends SharedStore {
   /** Fetches revocations made since the last refresh (also done every `pollMs`). */
   refresh(): Promise<void>;
 }

@@ -4,7 +4,6 @@
 // node: imports) so the gate can use it on any runtime; persistence lives in token-files.ts.
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '../../src/l402/index.ts';
 
 /** Where revoked token ids (hex) are kept. */
 export interface RevocationList {
@@ -55,6 +54,3 @@ export function createTokenAuthority(o: {
     },
   };
 }
-
-/** Hex of a token id (for logs and revocation). */
-export const tokenIdHex = (tokenId: Uint8Array): string => bytesToHex(tokenId);

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { hexToBytes } from '../../src/l402/index.ts';
 import { createTokenAuthority, type RevocationList, type TokenAuthority } from './token-authority.ts';
 
-export const MASTER_SECRET_FILE = 'master-secret.hex';
-export const REVOCATIONS_FILE = 'revoked-tokens.json';
+const MASTER_SECRET_FILE = 'master-secret.hex';
+const REVOCATIONS_FILE = 'revoked-tokens.json';
 
 /** Writes `data` to `path` via a temp file + rename, so a crash never leaves a half-written file. */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {

@@ -36,7 +36,7 @@ export interface AgentRequest {
   maxSats?: number;
 }
 
-export interface Paid {
+interface Paid {
   scheme: 'L402';
   amountSats: number;
   feeSats: number | null;
@@ -45,7 +45,7 @@ export interface Paid {
   origin: string;
 }
 
-export interface FetchResult {
+interface FetchResult {
   status: number;
   statusText: string;
   headers: Record<string, string>;
@@ -56,7 +56,7 @@ export interface FetchResult {
   usedToken: boolean;
 }
 
-export interface Preview {
+interface Preview {
   url: string;
   status: number;
   /** The L402 price, when the server asked for one. */
@@ -73,7 +73,7 @@ export interface Preview {
   verdict: { action: 'pay' | 'refuse' | 'none'; reason: string };
 }
 
-export interface BudgetReport {
+interface BudgetReport {
   enabled: boolean;
   perPaymentCapSats: number | null;
   daily: { capSats: number | null; spentSats: number; leftSats: number | null; renewsAt: number | null };
@@ -89,7 +89,7 @@ export interface BudgetReport {
   }[];
 }
 
-export interface AgentOptions {
+interface AgentOptions {
   home: Home;
   storage: KeyValueStorage;
   clock?: () => number;
@@ -251,7 +251,14 @@ export class Agent {
   ): Promise<{ decision: Decision; refusal: string | null }> {
     const { rules } = await this.settings();
     const totals = budgetTotals(await listReservations(this.storage), rules, origin, this.clock());
-    const decision = evaluate({ rules, origin, initiator: origin, amountMsat, invalid: null, ...totals });
+    const decision = evaluate({
+      rules,
+      serviceOrigin: origin,
+      initiator: origin,
+      amountMsat,
+      invalid: null,
+      ...totals,
+    });
     return {
       decision,
       refusal:
@@ -287,7 +294,7 @@ export class Agent {
       if (extra) throw new AgentError('refused', `not paid: ${extra}`);
       const p = await preparePayment(deps, {
         invoice: v.invoice,
-        origin,
+        serviceOrigin: origin,
         initiator: origin,
         url,
         kind: 'l402',

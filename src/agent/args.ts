@@ -8,7 +8,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export interface Globals {
+interface Globals {
   dataDir: string | undefined;
   /** --json given (else: JSON when stdout is not a terminal). */
   json: boolean;

@@ -12,9 +12,9 @@ import { serveMcp } from './mcp.ts';
 import { installProcessLocks, processLocks, sqliteStorage } from './sqlite-storage.ts';
 import { errorMessage } from '../util/error-message.ts';
 
-export const VERSION = '0.1.0';
+const VERSION = '0.1.0';
 
-export interface Io {
+interface Io {
   stdout: (s: string | Uint8Array) => void;
   stderr: (s: string) => void;
   /** stdout is a terminal: human output. */

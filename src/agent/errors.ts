@@ -21,7 +21,7 @@ export const EXIT = {
   paymentFailed: 7,
 } as const;
 
-export type AgentErrorCode =
+type AgentErrorCode =
   | 'refused'
   | 'wallet_unreachable'
   | 'payment_unknown'

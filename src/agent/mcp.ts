@@ -9,7 +9,7 @@ import { AgentError } from './errors.ts';
 import { errorMessage } from '../util/error-message.ts';
 
 /** The most body text a `fetch` result carries (an agent's context is precious). */
-export const MAX_BODY_CHARS = 64 * 1024;
+const MAX_BODY_CHARS = 64 * 1024;
 /** Response headers worth an agent's attention. */
 const CHOSEN_HEADERS = [
   'content-type',
@@ -89,7 +89,7 @@ function requestOf(args: Record<string, unknown>): AgentRequest {
 const text = (value: unknown) => ({ content: [{ type: 'text' as const, text: JSON.stringify(value, null, 2) }] });
 
 /** Runs one tool; errors become `isError` results with the reason, never a protocol failure. */
-export async function callTool(agent: Agent, name: string, args: Record<string, unknown>) {
+async function callTool(agent: Agent, name: string, args: Record<string, unknown>) {
   try {
     switch (name) {
       case 'fetch': {

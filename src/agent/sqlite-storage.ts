@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { KeyValueStorage } from '../extension/background/storage.ts';
+import { fifoChains, type KeyValueStorage, type LockManagerLike } from '../extension/background/storage.ts';
 import { errorMessage } from '../util/error-message.ts';
 
 export interface SqliteStorage extends KeyValueStorage {
@@ -61,11 +61,6 @@ export function sqliteStorage(path: string): SqliteStorage {
   };
 }
 
-/** The Web Locks API as far as the engine's withLock uses it. */
-export interface LockManagerLike {
-  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -78,7 +73,7 @@ export function processLocks(dir: string, options: { waitMs?: number } = {}): Lo
   mkdirSync(dir, { recursive: true });
   const waitMs = options.waitMs ?? 30_000;
   const dbs = new Map<string, DatabaseSync>();
-  const chains = new Map<string, Promise<unknown>>();
+  const chain = fifoChains();
   const dbFor = (name: string): DatabaseSync => {
     let db = dbs.get(name);
     if (!db) {
@@ -112,20 +107,7 @@ export function processLocks(dir: string, options: { waitMs?: number } = {}): Lo
   };
   return {
     request<T>(name: string, fn: () => Promise<T>): Promise<T> {
-      const prev = chains.get(name) ?? Promise.resolve();
-      const run = prev.then(
-        () => locked(name, fn),
-        () => locked(name, fn),
-      );
-      const tail = run.then(
-        () => undefined,
-        () => undefined,
-      );
-      chains.set(name, tail);
-      void tail.then(() => {
-        if (chains.get(name) === tail) chains.delete(name);
-      });
-      return run;
+      return chain(name, () => locked(name, fn));
     },
     close() {
       for (const db of dbs.values()) db.close();

@@ -329,14 +329,12 @@ describe('extension: concurrency, navigation, failures, restart, hostile pages, 
             url: `${victimUrl}/v1/similarity`,
             method: 'POST',
             wwwAuthenticate: [www],
-            requestId: 'f1',
           }),
           // Same for its own origin: the browser never delivered that 402 to this tab.
           inventedOwn: await ask('challenge', {
             url: `${evilUrl}/paid`,
             method: 'GET',
             wwwAuthenticate: [www],
-            requestId: 'f2',
           }),
           // A 402 whose invoice hash does not match the macaroon: fetch through the wrapper.
           mismatch: await fetch(`${badUrl}/paid`).then((r) => r.status),

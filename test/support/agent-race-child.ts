@@ -43,7 +43,7 @@ if (mode === 'counter') {
         { storage: slow, clock: Date.now },
         {
           paymentHash: `${id}-${i}`.padEnd(64, '0'),
-          origin: 'https://api.example',
+          serviceOrigin: 'https://api.example',
           initiator: 'https://api.example',
           amountMsat: 1_000,
           rules,

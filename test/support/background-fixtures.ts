@@ -70,7 +70,7 @@ export function makeChallenge(
   return { preimage, paymentHash, invoice, macaroon, header: formatL402Challenge({ macaroon, invoice }) };
 }
 
-export type FakeBehaviour = 'ok' | 'timeout' | 'insufficient_balance' | 'unreachable' | 'wrong_preimage';
+type FakeBehaviour = 'ok' | 'timeout' | 'insufficient_balance' | 'unreachable' | 'wrong_preimage';
 
 /** A fake wallet that knows the preimages of the challenges it is told about. */
 export class FakeWallet implements Wallet {

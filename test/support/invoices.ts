@@ -14,7 +14,7 @@ const TEST_NETWORKS = {
 export type TestNetwork = keyof typeof TEST_NETWORKS;
 
 /** What goes into a test invoice; tags are written in this order: hash, secret, description, expiry. */
-export interface TestInvoiceParams {
+interface TestInvoiceParams {
   /** Hex secp256k1 private key of the "node" that signs. */
   signingKey: string;
   paymentHash: string;

@@ -51,7 +51,7 @@ export function makeInvoice(p: {
   });
 }
 
-export interface SeenRequest {
+interface SeenRequest {
   method: string;
   url: string;
   headers: Headers;
@@ -59,7 +59,7 @@ export interface SeenRequest {
   authorization: string | null;
 }
 
-export interface TestServerOptions {
+interface TestServerOptions {
   priceSat?: number;
   /** Tokens carry a `<service>_valid_until` caveat this many seconds after minting. */
   validForSeconds?: number;
@@ -91,7 +91,7 @@ export interface TestServerOptions {
 }
 
 /** CAIP-2 id of regtest, as x402 names Bitcoin chains. */
-export const REGTEST_CAIP2 = 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328';
+const REGTEST_CAIP2 = 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328';
 
 /** An L402 service as a fetch function, plus the preimages a test wallet needs to pay it. */
 export function createTestServer(o: TestServerOptions = {}) {
@@ -269,7 +269,7 @@ export function createTestServer(o: TestServerOptions = {}) {
   };
 }
 
-export interface TestWalletOptions {
+interface TestWalletOptions {
   /** Return this preimage instead of the right one. */
   wrongPreimage?: string;
   /** Throw this instead of paying. */

@@ -85,7 +85,7 @@ export interface ChallengeResult {
 }
 
 /** A one-time charge (`Payment` or x402) paid for ONE retry: never stored as a token. */
-export interface OneTimeResult {
+interface OneTimeResult {
   oneTime: true;
   scheme: 'payment' | 'x402';
   /** The header to set on the retry (`Authorization` or `PAYMENT-SIGNATURE`) and its value. */
@@ -241,7 +241,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       {
         intent: {
           invoice: validated.invoice,
-          origin,
+          serviceOrigin: origin,
           initiator: req.initiator,
           url: req.serviceUrl,
           kind: 'l402',
@@ -368,7 +368,7 @@ export function createAutopilot(deps: AutopilotDeps): Autopilot {
       {
         intent: {
           invoice: chosen.invoice,
-          origin,
+          serviceOrigin: origin,
           initiator: req.initiator,
           url: req.serviceUrl,
           kind: option.scheme,

@@ -14,7 +14,7 @@ export interface TabCounts {
   bySchemes: Partial<Record<BadgeScheme, number>>;
 }
 
-export interface BadgeDeps {
+interface BadgeDeps {
   storage: KeyValueStorage;
   setText(tabId: number, text: string): Promise<void>;
   setTitle(tabId: number, title: string): Promise<void>;

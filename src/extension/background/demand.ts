@@ -14,7 +14,7 @@ import {
 export type OneTimeOption = Extract<PaymentOption, { reusable: false }>;
 
 /** A header to attach to exactly one retry. */
-export interface OneTimeCredential {
+interface OneTimeCredential {
   header: string;
   value: string;
 }

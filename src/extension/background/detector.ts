@@ -110,7 +110,7 @@ export function pageCanSeeChallenge(s: Seen402): boolean {
  * Could page script read this cross-origin response at all (CORS lets the initiator see it)? When not, the
  * fetch fails in the page whatever we attach, so a payment would buy nothing.
  */
-export function pageCanReadResponse(s: Seen402): boolean {
+function pageCanReadResponse(s: Seen402): boolean {
   const target = new URL(s.url).origin;
   if (!s.initiator || s.initiator === target) return true;
   const acao = headerValues(s.headers, 'access-control-allow-origin')[0]?.trim();
@@ -123,7 +123,7 @@ export function pageCanReadResponse(s: Seen402): boolean {
  * `location`, a form post, a redirect through it): that site's — its rules decide, or the user is asked.
  * An opaque initiator stays "null" (never auto-paid, autopilot.ts).
  */
-export function navigationPayer(serviceOrigin: string, initiator: string | undefined): string {
+function navigationPayer(serviceOrigin: string, initiator: string | undefined): string {
   return initiator === undefined || initiator === serviceOrigin ? serviceOrigin : initiator;
 }
 

@@ -96,7 +96,7 @@ function dnrRule(r: HeaderRule): chrome.declarativeNetRequest.Rule {
 
 const FRAMES = 'frame-hosts:';
 /** Frame hosts remembered per tab (the newest kept). */
-export const MAX_FRAME_HOSTS = 64;
+const MAX_FRAME_HOSTS = 64;
 
 async function frameHosts(deps: HeaderRuleDeps, tabId: number): Promise<string[]> {
   return (await deps.storage.get<string[]>(FRAMES + tabId)) ?? [];

@@ -7,7 +7,7 @@ import type { KeyValueStorage, StorageAreaLike } from './storage.ts';
 
 const STORE = 'kv';
 
-export interface IdbStorageOptions {
+interface IdbStorageOptions {
   /** The IndexedDB factory (`globalThis.indexedDB`; fake-indexeddb in tests). */
   indexedDB: IDBFactory;
   name?: string;

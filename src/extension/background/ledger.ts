@@ -37,7 +37,7 @@ export function updatePayment(
   });
 }
 
-export interface PaymentFilter {
+interface PaymentFilter {
   origin?: string;
   /** Unix ms, inclusive. */
   from?: number;

@@ -10,7 +10,7 @@ import { resolvePayment } from './payer.ts';
 import { findToken, type TokenDeps } from './tokens.ts';
 
 /** Pending/unknown L402 payments of `initiator`'s page to `origin` whose token would cover `url`. */
-export async function openPaymentsFor(
+async function openPaymentsFor(
   deps: TokenDeps,
   url: string,
   origin: string,
@@ -27,7 +27,7 @@ export async function openPaymentsFor(
   });
 }
 
-export interface ResolveOpenOptions {
+interface ResolveOpenOptions {
   /** The wallet to look payments up with; null: none now (what is open stays open). */
   wallet: () => Promise<Wallet | null>;
   /** A resume pass in progress: waited for before looking up ourselves. */

@@ -1,4 +1,4 @@
-// PageApi handlers (docs/design.md#secure): everything a page may ask. The page's origin is `ctx.origin`, taken from
+// PageApi handlers (docs/design.md#secure): everything a page may ask. The page's origin is `ctx.pageOrigin`, taken from
 // the browser's `sender` by index.ts — never from the payload. Tokens are handed out only for requests
 // the page itself makes and only if the page may see them (tokens.ts `grantedTo`).
 import type { Handlers, PageApi } from '../messaging/protocol.ts';
@@ -23,11 +23,12 @@ import {
 
 /** Who is asking, from `sender` (trusted). */
 export interface PageCtx {
-  origin: string;
+  /** The page's origin, from `sender` (never from the message). */
+  pageOrigin: string;
   tabId: number;
 }
 
-export interface PageHandlerDeps {
+interface PageHandlerDeps {
   autopilot: Autopilot;
   storage: KeyValueStorage;
   settings(): Promise<Settings>;
@@ -44,7 +45,7 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
     async hello(_arg, ctx) {
       const s = await deps.settings();
       const scopes = (await listTokens(autopilot.flow.deps))
-        .filter((t) => t.origin === ctx.origin || t.grantedTo.includes(ctx.origin))
+        .filter((t) => t.origin === ctx.pageOrigin || t.grantedTo.includes(ctx.pageOrigin))
         .map((t) => ({ origin: t.origin, pathPrefix: t.pathPrefix }));
       return { webln: s.webln, scopes };
     },
@@ -57,7 +58,7 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       }
       const r = await autopilot.handleDemand({
         serviceUrl: arg.url,
-        initiator: ctx.origin,
+        initiator: ctx.pageOrigin,
         tabId: ctx.tabId,
         wwwAuthenticate: www,
         ...(arg.paymentRequired ? { paymentRequired: arg.paymentRequired } : {}),
@@ -69,34 +70,34 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       return { authorization: r.authorization, scope: { origin: r.token.origin, pathPrefix: r.token.pathPrefix } };
     },
     async authorizationFor(arg, ctx) {
-      return { authorization: await autopilot.attachFor(arg.url, ctx.origin) };
+      return { authorization: await autopilot.attachFor(arg.url, ctx.pageOrigin) };
     },
     async tokenRejected(arg, ctx) {
       // A page may only evict a token it could see (it sends the header it used, which it must hold).
-      if ((await autopilot.authorizationFor(arg.url, ctx.origin)) !== arg.authorization) return { evicted: false };
+      if ((await autopilot.authorizationFor(arg.url, ctx.pageOrigin)) !== arg.authorization) return { evicted: false };
       return autopilot.tokenRejected(arg.url, arg.authorization);
     },
     async paidInBackground(arg, ctx) {
       await deps.detected(ctx.tabId, arg.url);
       // Only a rule for this page's own requests: the retry carries nothing the page could not get by retrying itself.
       return {
-        retry: (await headerRuleFor(deps.headerRules, ctx.tabId, arg.url, 'xmlhttprequest', ctx.origin)) !== null,
+        retry: (await headerRuleFor(deps.headerRules, ctx.tabId, arg.url, 'xmlhttprequest', ctx.pageOrigin)) !== null,
       };
     },
-    weblnEnable: (_a, ctx) => handleWeblnEnable(autopilot.flow, { origin: ctx.origin }),
+    weblnEnable: (_a, ctx) => handleWeblnEnable(autopilot.flow, { pageOrigin: ctx.pageOrigin }),
     async weblnIsEnabled(_a, ctx) {
-      return { enabled: await weblnPermission.isEnabled(deps.storage, ctx.origin) };
+      return { enabled: await weblnPermission.isEnabled(deps.storage, ctx.pageOrigin) };
     },
-    weblnGetInfo: (_a, ctx) => handleWeblnGetInfo(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId }),
+    weblnGetInfo: (_a, ctx) => handleWeblnGetInfo(autopilot.flow, { pageOrigin: ctx.pageOrigin, tabId: ctx.tabId }),
     weblnSendPayment: (a, ctx) =>
       handleWeblnSendPayment(autopilot.flow, {
-        origin: ctx.origin,
+        pageOrigin: ctx.pageOrigin,
         tabId: ctx.tabId,
         paymentRequest: a.paymentRequest,
       }),
     weblnKeysend: (a, ctx) =>
       handleWeblnKeysend(autopilot.flow, {
-        origin: ctx.origin,
+        pageOrigin: ctx.pageOrigin,
         tabId: ctx.tabId,
         destination: a.destination,
         amount: a.amount,
@@ -104,15 +105,16 @@ export function createPageHandlers(deps: PageHandlerDeps): Handlers<PageApi, Pag
       }),
     weblnMakeInvoice: (a, ctx) =>
       handleWeblnMakeInvoice(autopilot.flow, {
-        origin: ctx.origin,
+        pageOrigin: ctx.pageOrigin,
         tabId: ctx.tabId,
         ...(a.amount === undefined ? {} : { amount: a.amount }),
         ...(a.defaultMemo ? { defaultMemo: a.defaultMemo } : {}),
       }),
-    weblnGetBalance: (_a, ctx) => handleWeblnGetBalance(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId }),
+    weblnGetBalance: (_a, ctx) =>
+      handleWeblnGetBalance(autopilot.flow, { pageOrigin: ctx.pageOrigin, tabId: ctx.tabId }),
     weblnLookupInvoice: (a, ctx) =>
-      handleWeblnLookupInvoice(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, ...a }),
+      handleWeblnLookupInvoice(autopilot.flow, { pageOrigin: ctx.pageOrigin, tabId: ctx.tabId, ...a }),
     weblnSignMessage: (a, ctx) =>
-      handleWeblnSignMessage(autopilot.flow, { origin: ctx.origin, tabId: ctx.tabId, message: a.message }),
+      handleWeblnSignMessage(autopilot.flow, { pageOrigin: ctx.pageOrigin, tabId: ctx.tabId, message: a.message }),
   };
 }

@@ -16,7 +16,7 @@ const RULES = settingsWith({ sites: [{ pattern: PAGE, budgetMsat: 1_000_000, per
 function intentFor(invoice: string, macaroon: string | null = null): PaymentIntent {
   return {
     invoice: decodeInvoice(invoice) as DecodedInvoice & { amountMsat: number },
-    origin: SERVICE,
+    serviceOrigin: SERVICE,
     initiator: PAGE,
     url: `${SERVICE}/x`,
     kind: 'l402',

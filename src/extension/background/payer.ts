@@ -14,12 +14,12 @@ import type { KeyValueStorage } from './storage.ts';
 import { storeToken } from './tokens.ts';
 import { errorMessage } from '../../util/error-message.ts';
 
-export interface LedgerDeps {
+interface LedgerDeps {
   storage: KeyValueStorage;
   clock: () => number;
 }
 
-export interface PayerDeps extends LedgerDeps {
+interface PayerDeps extends LedgerDeps {
   wallet: Wallet;
   walletKind: 'nwc' | 'webln';
 }
@@ -28,7 +28,7 @@ export interface PayerDeps extends LedgerDeps {
 export interface PaymentIntent {
   invoice: DecodedInvoice & { amountMsat: number };
   /** Service paid (L402: the origin that answered 402; WebLN: the page). */
-  origin: string;
+  serviceOrigin: string;
   /** Page that caused the payment: the site whose budget it counts against (docs/design.md#rules-semantics). */
   initiator: string;
   url: string;
@@ -59,11 +59,11 @@ export type PrepareResult =
   | { kind: 'unpayable'; decision: Decision };
 
 /** Is a known record this intent's own (same service, same page, same kind), so its result may be shared? */
-export function sameScope(
+function sameScope(
   known: Pick<PaymentRecord, 'origin' | 'initiator' | 'kind'>,
-  intent: Pick<PaymentIntent, 'origin' | 'initiator' | 'kind'>,
+  intent: Pick<PaymentIntent, 'serviceOrigin' | 'initiator' | 'kind'>,
 ): boolean {
-  return known.origin === intent.origin && known.initiator === intent.initiator && known.kind === intent.kind;
+  return known.origin === intent.serviceOrigin && known.initiator === intent.initiator && known.kind === intent.kind;
 }
 
 class KnownPayment extends Error {
@@ -87,7 +87,7 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
       deps,
       {
         paymentHash: hash,
-        origin: intent.origin,
+        serviceOrigin: intent.serviceOrigin,
         initiator: intent.initiator,
         amountMsat: intent.invoice.amountMsat,
         rules: intent.rules,
@@ -107,7 +107,7 @@ export async function preparePayment(deps: LedgerDeps, intent: PaymentIntent): P
         after: async (r) => {
           await putPayment(deps.storage, {
             paymentHash: hash,
-            origin: intent.origin,
+            origin: intent.serviceOrigin,
             initiator: intent.initiator,
             url: intent.url,
             kind: intent.kind,

@@ -34,7 +34,7 @@ export interface FlowDeps {
 }
 
 /** A hostile or broken service paid on every poll is stopped here, even inside a generous budget. */
-export const DEFAULT_BREAKER: Breaker = { maxPayments: 3, windowMs: 5 * 60_000 };
+const DEFAULT_BREAKER: Breaker = { maxPayments: 3, windowMs: 5 * 60_000 };
 
 /** Whose request a wallet is wanted for. */
 export interface WalletContext {
@@ -142,7 +142,7 @@ export function createPaymentFlow(deps: FlowDeps): PaymentFlow {
     async pay(req, wallet, initialSettings) {
       let settings = initialSettings;
       const walletKind = settings.wallet.kind === 'webln' ? 'webln' : 'nwc';
-      const origin = req.intent.origin;
+      const origin = req.intent.serviceOrigin;
       // The site the user is on: its prompt slot, and the rule "approve and set a budget" creates.
       const site = req.intent.initiator;
       const breaker =

@@ -386,7 +386,7 @@ describe('senders', () => {
       origin: 'https://site.example',
     };
     expect(senderContext(withOrigin, id)).toEqual({
-      origin: 'https://site.example',
+      pageOrigin: 'https://site.example',
       tabId: 3,
     });
     expect(senderContext({ id, tab: { id: 3 } as never, frameId: 1, url: 'https://site.example/a' }, id)).toBeNull();

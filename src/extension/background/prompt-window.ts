@@ -5,10 +5,10 @@ import type { PromptAnswer, PromptRequest } from '../model/model.ts';
 import { type PromptStore, promptVia } from './prompts.ts';
 import type { KeyValueStorage } from './storage.ts';
 
-export const PROMPT_PAGE = 'src/extension/ui/prompt/index.html';
+const PROMPT_PAGE = 'src/extension/ui/prompt/index.html';
 const PREFIX = 'prompt-window:';
 
-export interface PromptWindowDeps {
+interface PromptWindowDeps {
   prompts: PromptStore;
   /** storage.session: which window shows which prompt (survives a worker restart). */
   storage: KeyValueStorage;

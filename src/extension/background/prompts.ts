@@ -11,7 +11,7 @@ interface StoredPrompt {
   answer: PromptAnswer | null;
 }
 
-export interface PromptStoreDeps {
+interface PromptStoreDeps {
   /** Session-like storage (`browser.storage.session`): prompts need not survive a browser restart. */
   storage: KeyValueStorage;
   clock: () => number;

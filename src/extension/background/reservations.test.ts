@@ -113,7 +113,7 @@ function run(storage: KeyValueStorage, clock: () => number, op: Op, rules: Rules
       { storage, clock },
       {
         paymentHash: hash,
-        origin: op.origin,
+        serviceOrigin: op.origin,
         initiator: op.initiator,
         amountMsat: op.amountMsat,
         rules,
@@ -196,10 +196,16 @@ describe('reservations', () => {
     const storage = memoryStorage();
     const deps = { storage, clock: () => NOW };
     // A pays service S (counted for A), S visited directly pays itself (counted for S), C calls A's service (counted for C).
-    await tryReserve(deps, { paymentHash: hashOf(1), origin: S, initiator: A, amountMsat: 10_000, rules: RULES });
+    await tryReserve(deps, {
+      paymentHash: hashOf(1),
+      serviceOrigin: S,
+      initiator: A,
+      amountMsat: 10_000,
+      rules: RULES,
+    });
     await tryReserve(deps, {
       paymentHash: hashOf(2),
-      origin: S,
+      serviceOrigin: S,
       initiator: S,
       amountMsat: 10_000,
       rules: RULES,
@@ -207,7 +213,7 @@ describe('reservations', () => {
     });
     await tryReserve(deps, {
       paymentHash: hashOf(3),
-      origin: A,
+      serviceOrigin: A,
       initiator: C,
       amountMsat: 10_000,
       rules: RULES,
@@ -242,7 +248,7 @@ describe('reservations', () => {
       Array.from({ length: 50 }, (_, i) =>
         tryReserve(
           { storage, clock: () => NOW },
-          { paymentHash: hashOf(1000 + i), origin: A, initiator: A, amountMsat: 19_000, rules: RULES },
+          { paymentHash: hashOf(1000 + i), serviceOrigin: A, initiator: A, amountMsat: 19_000, rules: RULES },
         ),
       ),
     );
@@ -254,7 +260,7 @@ describe('reservations', () => {
   it('force reserves what the rules would ask about, never what they deny; a hash is reserved once', async () => {
     const storage = memoryStorage();
     const deps = { storage, clock: () => NOW };
-    const req = { paymentHash: hashOf(1), origin: C, initiator: C, amountMsat: 5_000, rules: RULES };
+    const req = { paymentHash: hashOf(1), serviceOrigin: C, initiator: C, amountMsat: 5_000, rules: RULES };
     expect((await tryReserve(deps, req)).reservation).toBeNull();
     expect((await tryReserve(deps, { ...req, force: true })).reservation).not.toBeNull();
     expect((await tryReserve(deps, { ...req, force: true })).reservation).toBeNull();
@@ -269,7 +275,7 @@ describe('reservations', () => {
       Array.from({ length: 50 }, (_, i) =>
         tryReserve(
           { storage, clock: () => NOW },
-          { paymentHash: hashOf(2000 + i), origin: C, initiator: C, amountMsat: 49_000, rules },
+          { paymentHash: hashOf(2000 + i), serviceOrigin: C, initiator: C, amountMsat: 49_000, rules },
         ),
       ),
     );
@@ -282,7 +288,13 @@ describe('reservations', () => {
   it('commit counts amount + actual fee; committed money is never released', async () => {
     const storage = memoryStorage();
     const deps = { storage, clock: () => NOW };
-    await tryReserve(deps, { paymentHash: hashOf(7), origin: A, initiator: A, amountMsat: 50_000, rules: RULES });
+    await tryReserve(deps, {
+      paymentHash: hashOf(7),
+      serviceOrigin: A,
+      initiator: A,
+      amountMsat: 50_000,
+      rules: RULES,
+    });
     expect(budgetTotals(await listReservations(storage), RULES, A, NOW).siteSpentMsat).toBe(51_000);
     await commitReservation(storage, hashOf(7), 200);
     expect(await releaseReservation(storage, hashOf(7))).toBe(false);

@@ -7,7 +7,7 @@ import { type Decision, evaluate, matchesPattern, siteRuleFor } from './rules.ts
 import { type KeyValueStorage, withLock } from './storage.ts';
 
 /** One budget entry. `reserved` until the payment's outcome is known; unknown outcomes stay reserved. */
-export interface Reservation {
+interface Reservation {
   paymentHash: string;
   /** Service origin that was paid (L402: the origin that answered 402; WebLN: the calling page). */
   origin: string;
@@ -49,7 +49,7 @@ export function siteOf(r: Pick<Reservation, 'origin' | 'initiator'>): string {
 }
 
 /** Spent + reserved, msat, for the site rule applying to the initiator (its current period) and for today overall. */
-export interface BudgetTotals {
+interface BudgetTotals {
   siteSpentMsat: number;
   dailySpentMsat: number;
 }
@@ -84,15 +84,15 @@ export function dailySpentMsat(entries: readonly Reservation[], now: number): nu
   return entries.reduce((n, e) => (e.at >= since ? n + countedMsat(e) : n), 0);
 }
 
-export interface ReserveDeps {
+interface ReserveDeps {
   storage: KeyValueStorage;
   clock: () => number;
 }
 
-export interface ReserveRequest {
+interface ReserveRequest {
   paymentHash: string;
   /** The service paid (deny list). */
-  origin: string;
+  serviceOrigin: string;
   /** The page that caused it: whose budget and auto-pay apply. */
   initiator: string;
   amountMsat: number;
@@ -111,7 +111,7 @@ export interface Breaker {
 }
 
 /** Why the breaker asks, or null when `origin` has had fewer than `b.maxPayments` payments within the window. */
-export function breakerReason(entries: readonly Reservation[], origin: string, b: Breaker, now: number): string | null {
+function breakerReason(entries: readonly Reservation[], origin: string, b: Breaker, now: number): string | null {
   const recent = entries.filter((e) => e.origin === origin && e.at > now - b.windowMs).length;
   if (recent < b.maxPayments) return null;
   const minutes = Math.max(1, Math.round(b.windowMs / 60_000));
@@ -122,7 +122,7 @@ export function breakerReason(entries: readonly Reservation[], origin: string, b
  * Hooks run INSIDE the budget lock: `before` may throw to abort (e.g. hash already paid), or answer 'decide-only'
  * to have the rules evaluated without reserving anything; `after` persists more.
  */
-export interface ReserveHooks {
+interface ReserveHooks {
   before?: () => Promise<undefined | 'decide-only'>;
   after?: (r: Reservation) => Promise<void>;
 }
@@ -145,13 +145,13 @@ export function tryReserve(
     const totals = budgetTotals(entries, req.rules, req.initiator, now);
     const evaluated = evaluate({
       rules: req.rules,
-      origin: req.origin,
+      serviceOrigin: req.serviceOrigin,
       initiator: req.initiator,
       amountMsat: req.amountMsat,
       invalid: null,
       ...totals,
     });
-    const tripped = req.breaker ? breakerReason(entries, req.origin, req.breaker, now) : null;
+    const tripped = req.breaker ? breakerReason(entries, req.serviceOrigin, req.breaker, now) : null;
     const askWhy = tripped ?? req.mustAsk;
     const decision: Decision =
       evaluated.action === 'pay' && askWhy ? { ...evaluated, action: 'ask', reason: askWhy } : evaluated;
@@ -161,7 +161,7 @@ export function tryReserve(
     if (!go) return { decision, reservation: null };
     const reservation: Reservation = {
       paymentHash: req.paymentHash,
-      origin: req.origin,
+      origin: req.serviceOrigin,
       initiator: req.initiator,
       amountMsat: req.amountMsat,
       maxFeeMsat: decision.maxFeeMsat,

@@ -16,7 +16,7 @@ const SERVICE = 'https://api.example.org';
 const rules = (r: Partial<Rules> = {}): Rules => ({ ...DEFAULT_RULES, ...r });
 const input = (o: Partial<RuleInput> = {}): RuleInput => ({
   rules: rules({ sites: [{ pattern: SITE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
-  origin: SERVICE,
+  serviceOrigin: SERVICE,
   initiator: SITE,
   amountMsat: 20_000,
   invalid: null,
@@ -125,7 +125,7 @@ describe('evaluate, in the SPEC order', () => {
     [
       'the page’s rule covers any service it calls',
       {
-        origin: 'https://elsewhere.example.net',
+        serviceOrigin: 'https://elsewhere.example.net',
         rules: rules({ sites: [{ pattern: '*.example.com', budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
       },
       'pay',
@@ -134,7 +134,7 @@ describe('evaluate, in the SPEC order', () => {
     [
       'a top-level navigation: the page is the service, its own rule applies',
       {
-        origin: SERVICE,
+        serviceOrigin: SERVICE,
         initiator: SERVICE,
         rules: rules({ sites: [{ pattern: SERVICE, budgetMsat: 100_000, period: 'daily', autoPay: true }] }),
       },

@@ -20,7 +20,7 @@ export interface Decision {
 export interface RuleInput {
   rules: Rules;
   /** The service being paid (L402: the origin that answered 402; WebLN: the calling page). Checked against the deny list. */
-  origin: string;
+  serviceOrigin: string;
   /**
    * The page the user is on that caused the payment (a navigation's page is the service itself; WebLN: the calling
    * page). Budgets belong to it: its rule, auto-pay and spent total apply (docs/design.md#rules-semantics), so a page
@@ -123,10 +123,10 @@ const PERIOD_WORD: Record<Period, string> = { daily: 'daily', weekly: 'weekly', 
  * on): its rule gives the budget and auto-pay; the deny list refuses when either the initiator or the service
  * matches. An initiator with no rule of its own asks, unless `rules.autoPayUnlisted` is on: then it is paid
  * silently when within both caps (which must both be set).
- * @example evaluate({ rules, origin, initiator, amountMsat: 100_000, invalid: null, siteSpentMsat: 0, dailySpentMsat: 0 })
+ * @example evaluate({ rules, serviceOrigin, initiator, amountMsat: 100_000, invalid: null, siteSpentMsat: 0, dailySpentMsat: 0 })
  */
 export function evaluate(input: RuleInput): Decision {
-  const { rules, origin, initiator } = input;
+  const { rules, serviceOrigin, initiator } = input;
   // Budgets belong to the page that caused the payment, never to the service it called.
   const rule = siteRuleFor(rules.sites, initiator);
   const amount = input.amountMsat ?? 0;
@@ -146,7 +146,7 @@ export function evaluate(input: RuleInput): Decision {
   });
 
   if (!rules.enabled) return out('deny', 'L402 Autopilot is switched off');
-  const denied = rules.deny.find((p) => matchesPattern(p, origin) || matchesPattern(p, initiator));
+  const denied = rules.deny.find((p) => matchesPattern(p, serviceOrigin) || matchesPattern(p, initiator));
   if (denied !== undefined) return out('deny', `this site is on your deny list (${denied})`);
   if (input.invalid) return out('deny', `the invoice cannot be paid: ${input.invalid.message}`);
   if (input.amountMsat === null || input.amountMsat <= 0) return out('deny', 'the invoice has no amount');

@@ -22,7 +22,7 @@ interface Seen {
   at: number;
 }
 
-export interface SeenDeps {
+interface SeenDeps {
   storage: KeyValueStorage;
   clock: () => number;
 }

@@ -2,7 +2,7 @@
 import type browser from 'webextension-polyfill';
 import type { Wallet } from '../../wallet/wallet.ts';
 import { WalletError } from '../../wallet/wallet.ts';
-import { envelope, isResult } from '../messaging/channel.ts';
+import { ChannelError, createClient } from '../messaging/channel.ts';
 import type { Envelope } from '../messaging/protocol.ts';
 import { tabResultChecks } from '../messaging/schema.ts';
 import type { PageCtx } from './page-handlers.ts';
@@ -19,7 +19,7 @@ export function senderContext(sender: browser.Runtime.MessageSender, runtimeId: 
     return null;
   }
   if (!/^https?:\/\//.test(origin)) return null;
-  return { origin, tabId: sender.tab.id };
+  return { pageOrigin: origin, tabId: sender.tab.id };
 }
 
 /** UiApi only from the extension's own pages (a content script's sender.url is the web page's URL). */
@@ -29,22 +29,31 @@ export function uiSenderOk(sender: browser.Runtime.MessageSender, runtimeId: str
 
 /**
  * Wallet kind 'webln': pays through the WebLN provider of the page whose request is being paid (another
- * wallet extension), via TabApi. The preimage is verified by the payer like any other.
+ * wallet extension), via TabApi. The page's answer is untrusted (it can forge one): the tab client checks it with
+ * `tabResultChecks`, and the payer verifies the preimage like any other.
  */
 export function pageWallet(send: (tabId: number, msg: Envelope) => Promise<unknown>, tab: () => number): Wallet {
   return {
     async payInvoice(paymentRequest) {
       const tabId = tab();
       if (tabId < 0) throw new WalletError('unreachable', 'no page with a WebLN wallet to pay through');
-      // The page's answer is untrusted (it can forge one): checked here, by the trusted side, like its requests.
-      const r = await send(tabId, envelope('tab', 'weblnPayViaPage', { paymentRequest }));
-      if (!r) throw new WalletError('unreachable', 'the page did not answer');
-      if (!isResult(r)) throw new WalletError('payment_failed', 'malformed answer from the page');
-      if (!r.ok) throw new WalletError('payment_failed', r.error.message);
-      const bad = tabResultChecks.weblnPayViaPage(r.value);
-      if (bad !== null) throw new WalletError('payment_failed', `bad answer from the page: ${bad}`);
-      const value = r.value as { preimage: string };
-      return { preimage: value.preimage, feeMsat: null };
+      const page = createClient(
+        'tab',
+        async (env) => {
+          const r = await send(tabId, env);
+          if (!r) throw new WalletError('unreachable', 'the page did not answer');
+          return r;
+        },
+        tabResultChecks,
+      );
+      try {
+        const { preimage } = await page('weblnPayViaPage', { paymentRequest });
+        return { preimage, feeMsat: null };
+      } catch (e) {
+        // The page refused, or answered something malformed: nothing says it paid.
+        if (e instanceof ChannelError) throw new WalletError('payment_failed', e.message);
+        throw e;
+      }
     },
   };
 }

@@ -8,7 +8,7 @@ import { errorMessage } from '../../util/error-message.ts';
 
 const KEY = 'settings';
 /** Held by every read-modify-write of settings (e.g. "approve and set budget" adding a site rule). */
-export const SETTINGS_LOCK = 'l402-autopilot:settings';
+const SETTINGS_LOCK = 'l402-autopilot:settings';
 
 /** A setting the user entered is not acceptable; `field` names it (dotted path), `message` says why in words. */
 export class SettingsError extends Error {

@@ -68,11 +68,9 @@ export function browserStorage(area: StorageAreaLike): KeyValueStorage {
 }
 
 /** The Web Locks API as far as used here (service workers and extension pages have it in Chrome and Firefox). */
-interface LockManagerLike {
+export interface LockManagerLike {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
 }
-
-const chains = new Map<string, Promise<unknown>>();
 
 function locksApi(): LockManagerLike | undefined {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
@@ -90,17 +88,27 @@ export function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return locks ? locks.request(name, fn) : chainLock(name, fn);
 }
 
-/** The in-process fallback of {@link withLock}: a FIFO promise chain per name (exported for tests). */
-export function chainLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const prev = chains.get(name) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  chains.set(name, tail);
-  void tail.then(() => {
-    if (chains.get(name) === tail) chains.delete(name);
-  });
-  return run;
+/**
+ * FIFO promise chains, one per name: `fn` starts once every earlier call under the same name has settled (failed
+ * ones too). The extension's in-process lock and the agent's (src/agent/sqlite-storage.ts processLocks) share it.
+ * @example const lock = fifoChains(); await lock('budget', async () => reserve());
+ */
+export function fifoChains(): <T>(name: string, fn: () => Promise<T>) => Promise<T> {
+  const chains = new Map<string, Promise<unknown>>();
+  return (name, fn) => {
+    const prev = chains.get(name) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    chains.set(name, tail);
+    void tail.then(() => {
+      if (chains.get(name) === tail) chains.delete(name);
+    });
+    return run;
+  };
 }
+
+/** The in-process fallback of {@link withLock} (exported for tests, and for the agent's run budget). */
+export const chainLock = fifoChains();

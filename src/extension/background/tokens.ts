@@ -22,7 +22,7 @@ const PREFIX = 'token:';
 const REJECTED = 'token-rejected:';
 
 /** When a server last rejected a token of a scope, and how old that token was then (for the loop guard). */
-export interface TokenRejection {
+interface TokenRejection {
   origin: string;
   pathPrefix: string;
   rejectedAt: number;
@@ -84,7 +84,7 @@ export async function grantToken(
   return next;
 }
 
-export function isTokenValid(t: StoredToken, now: number): boolean {
+function isTokenValid(t: StoredToken, now: number): boolean {
   return t.validUntil === null || t.validUntil > now;
 }
 

@@ -14,7 +14,7 @@ import type { KeyValueStorage } from './storage.ts';
 import { listTokens, revokeToken } from './tokens.ts';
 import { errorMessage } from '../../util/error-message.ts';
 
-export interface UiDeps {
+interface UiDeps {
   /** Local storage (settings, ledger, reservations, tokens). */
   storage: KeyValueStorage;
   clock: () => number;

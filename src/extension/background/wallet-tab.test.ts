@@ -85,13 +85,15 @@ describe("wallet kind 'webln': the asking tab pays", () => {
     const { storage, tabs, asked, autopilot } = await twoTabs();
     await weblnPermission.enable(storage, B, NOW);
     const c = (tabs.get(2) as FakeWallet).know(makeChallenge({ sats: 1 }));
-    expect(await handleWeblnSendPayment(autopilot.flow, { origin: B, tabId: 2, paymentRequest: c.invoice })).toEqual({
+    expect(
+      await handleWeblnSendPayment(autopilot.flow, { pageOrigin: B, tabId: 2, paymentRequest: c.invoice }),
+    ).toEqual({
       preimage: c.preimage,
     });
     expect(asked).toEqual([2]);
     const other = (tabs.get(2) as FakeWallet).know(makeChallenge({ sats: 1 }));
     await expect(
-      handleWeblnSendPayment(autopilot.flow, { origin: B, paymentRequest: other.invoice }),
+      handleWeblnSendPayment(autopilot.flow, { pageOrigin: B, paymentRequest: other.invoice }),
     ).rejects.toMatchObject({
       code: 'wallet_unavailable',
     });

@@ -51,10 +51,12 @@ describe('WebLN', () => {
   it('enable asks once per site; a denial is an error; sendPayment needs enable first', async () => {
     const { flow, storage, prompts, wallet } = await setup([{ choice: 'deny' }, { choice: 'approve-once' }]);
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice }))).toBe('not_enabled');
-    expect(await codeOf(handleWeblnEnable(flow, { origin: SITE }))).toBe('rejected_by_user');
-    expect(await handleWeblnEnable(flow, { origin: SITE })).toEqual({ enabled: true });
-    expect(await handleWeblnEnable(flow, { origin: SITE })).toEqual({ enabled: true });
+    expect(await codeOf(handleWeblnSendPayment(flow, { pageOrigin: SITE, paymentRequest: c.invoice }))).toBe(
+      'not_enabled',
+    );
+    expect(await codeOf(handleWeblnEnable(flow, { pageOrigin: SITE }))).toBe('rejected_by_user');
+    expect(await handleWeblnEnable(flow, { pageOrigin: SITE })).toEqual({ enabled: true });
+    expect(await handleWeblnEnable(flow, { pageOrigin: SITE })).toEqual({ enabled: true });
     expect(prompts.map((p) => p.kind)).toEqual(['webln-enable', 'webln-enable']);
     expect(await weblnPermission.list(storage)).toEqual([{ origin: SITE, enabledAt: NOW }]);
     expect(wallet.paid).toEqual([]);
@@ -64,7 +66,7 @@ describe('WebLN', () => {
     const { flow, storage, wallet, prompts } = await setup();
     await weblnPermission.enable(storage, SITE, NOW);
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({
+    expect(await handleWeblnSendPayment(flow, { pageOrigin: SITE, paymentRequest: c.invoice })).toEqual({
       preimage: c.preimage,
     });
     expect(await getPayment(storage, c.paymentHash)).toMatchObject({
@@ -77,7 +79,7 @@ describe('WebLN', () => {
     wallet.feeMsat = 10_000;
     for (let i = 0; i < 3; i++)
       await handleWeblnSendPayment(flow, {
-        origin: SITE,
+        pageOrigin: SITE,
         paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice,
       }).catch(() => {});
     expect(wallet.paid).toHaveLength(3);
@@ -94,7 +96,7 @@ describe('WebLN', () => {
     expect(
       await codeOf(
         handleWeblnSendPayment(flow, {
-          origin: other,
+          pageOrigin: other,
           paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice,
         }),
       ),
@@ -104,7 +106,7 @@ describe('WebLN', () => {
     expect(wallet.paid).toEqual([]);
     // SITE's whole budget is still there: its payment is silent.
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: c.invoice })).toEqual({
+    expect(await handleWeblnSendPayment(flow, { pageOrigin: SITE, paymentRequest: c.invoice })).toEqual({
       preimage: c.preimage,
     });
     expect(await getPayment(storage, c.paymentHash)).toMatchObject({ origin: SITE, initiator: SITE });
@@ -120,7 +122,7 @@ describe('WebLN', () => {
     const other = 'https://unlisted.example';
     await weblnPermission.enable(storage, other, NOW);
     const c = wallet.know(makeChallenge({ sats: 5 }));
-    expect(await handleWeblnSendPayment(flow, { origin: other, paymentRequest: c.invoice })).toEqual({
+    expect(await handleWeblnSendPayment(flow, { pageOrigin: other, paymentRequest: c.invoice })).toEqual({
       preimage: c.preimage,
     });
     expect(prompts).toHaveLength(1);
@@ -128,7 +130,7 @@ describe('WebLN', () => {
     expect(
       await codeOf(
         handleWeblnSendPayment(flow, {
-          origin: other,
+          pageOrigin: other,
           paymentRequest: wallet.know(makeChallenge({ sats: 5 })).invoice,
         }),
       ),
@@ -140,7 +142,7 @@ describe('WebLN', () => {
     const { flow, storage, wallet } = await setup();
     await weblnPermission.enable(storage, SITE, NOW);
     const expired = makeChallenge({ now: NOW - 7_200_000 });
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: expired.invoice }))).toBe(
+    expect(await codeOf(handleWeblnSendPayment(flow, { pageOrigin: SITE, paymentRequest: expired.invoice }))).toBe(
       'invalid_challenge',
     );
     // The wallet's network is read once per wallet object: a mainnet wallet refuses a regtest invoice.
@@ -148,11 +150,11 @@ describe('WebLN', () => {
     mainnet.wallet.network = 'bitcoin';
     await weblnPermission.enable(mainnet.storage, SITE, NOW);
     const fresh = mainnet.wallet.know(makeChallenge());
-    expect(await codeOf(handleWeblnSendPayment(mainnet.flow, { origin: SITE, paymentRequest: fresh.invoice }))).toBe(
-      'invalid_challenge',
-    );
+    expect(
+      await codeOf(handleWeblnSendPayment(mainnet.flow, { pageOrigin: SITE, paymentRequest: fresh.invoice })),
+    ).toBe('invalid_challenge');
     expect(mainnet.wallet.paid).toEqual([]);
-    expect(await codeOf(handleWeblnSendPayment(flow, { origin: SITE, paymentRequest: 'not an invoice' }))).toBe(
+    expect(await codeOf(handleWeblnSendPayment(flow, { pageOrigin: SITE, paymentRequest: 'not an invoice' }))).toBe(
       'invalid_challenge',
     );
     expect(wallet.paid).toEqual([]);
@@ -208,7 +210,7 @@ describe('WebLN keysend', () => {
   it('pays through the rules with our preimage, records it, and returns the verified preimage', async () => {
     const { flow, storage, wallet, prompts, asked } = await setupFull();
     const r = await handleWeblnKeysend(flow, {
-      origin: SITE,
+      pageOrigin: SITE,
       tabId: 7,
       destination: DEST,
       amount: '21',
@@ -234,7 +236,7 @@ describe('WebLN keysend', () => {
   it('outside the budget it prompts like sendPayment; a denial pays nothing', async () => {
     const { flow, wallet, prompts } = await setupFull([{ choice: 'deny' }]);
     // Budget 50 sats: 45 + 10 fee floor does not fit.
-    const p = handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 45, newPreimage: () => PRE });
+    const p = handleWeblnKeysend(flow, { pageOrigin: SITE, destination: DEST, amount: 45, newPreimage: () => PRE });
     expect(await codeOf(p)).toBe('rejected_by_user');
     expect(prompts).toHaveLength(1);
     expect(prompts[0]).toMatchObject({
@@ -249,11 +251,13 @@ describe('WebLN keysend', () => {
     const { flow, wallet, storage } = await setupFull();
     wallet.behaviour = 'wrong_preimage';
     expect(
-      await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE })),
+      await codeOf(
+        handleWeblnKeysend(flow, { pageOrigin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }),
+      ),
     ).toBe('bad_preimage');
     expect((await getPayment(storage, paymentHashOf(PRE)))?.status).toBe('unknown');
     for (const bad of [{ amount: 0 }, { amount: '1.5' }, { amount: -3 }, { destination: 'ab'.repeat(33) }]) {
-      expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, ...bad }))).toBe(
+      expect(await codeOf(handleWeblnKeysend(flow, { pageOrigin: SITE, destination: DEST, amount: 1, ...bad }))).toBe(
         'invalid_request',
       );
     }
@@ -263,7 +267,7 @@ describe('WebLN keysend', () => {
     const { flow, wallet, storage } = await setupFull();
     wallet.keysendMethods = false;
     const err = await handleWeblnKeysend(flow, {
-      origin: SITE,
+      pageOrigin: SITE,
       destination: DEST,
       amount: 1,
       newPreimage: () => PRE,
@@ -275,21 +279,25 @@ describe('WebLN keysend', () => {
     // A plain FakeWallet has no keysend at all.
     const plain = await setup();
     await weblnPermission.enable(plain.storage, SITE, NOW);
-    expect(await codeOf(handleWeblnKeysend(plain.flow, { origin: SITE, destination: DEST, amount: 1 }))).toBe(
+    expect(await codeOf(handleWeblnKeysend(plain.flow, { pageOrigin: SITE, destination: DEST, amount: 1 }))).toBe(
       'unsupported',
     );
     // A wallet that lists it but answers NOT_IMPLEMENTED: still "unsupported" (the budget is released).
     wallet.keysendMethods = true;
     wallet.keysendNotImplemented = true;
     expect(
-      await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE })),
+      await codeOf(
+        handleWeblnKeysend(flow, { pageOrigin: SITE, destination: DEST, amount: 1, newPreimage: () => PRE }),
+      ),
     ).toBe('unsupported');
     expect((await getPayment(storage, paymentHashOf(PRE)))?.status).toBe('failed');
   });
 
   it('needs enable first', async () => {
     const { flow, wallet } = await setup();
-    expect(await codeOf(handleWeblnKeysend(flow, { origin: SITE, destination: DEST, amount: 1 }))).toBe('not_enabled');
+    expect(await codeOf(handleWeblnKeysend(flow, { pageOrigin: SITE, destination: DEST, amount: 1 }))).toBe(
+      'not_enabled',
+    );
     expect(wallet.paid).toEqual([]);
   });
 });
@@ -314,7 +322,9 @@ describe('WebLN lookupInvoice and signMessage', () => {
       paymentHash: outgoing.paymentHash,
       preimage: outgoing.preimage,
     });
-    expect(await handleWeblnLookupInvoice(flow, { origin: SITE, tabId: 3, paymentRequest: incoming.invoice })).toEqual({
+    expect(
+      await handleWeblnLookupInvoice(flow, { pageOrigin: SITE, tabId: 3, paymentRequest: incoming.invoice }),
+    ).toEqual({
       paymentRequest: incoming.invoice,
       paid: true,
       preimage: incoming.preimage,
@@ -326,35 +336,35 @@ describe('WebLN lookupInvoice and signMessage', () => {
     };
     for (const paymentHash of ['ab'.repeat(32), outgoing.paymentHash]) {
       expect(
-        await handleWeblnLookupInvoice(flow, { origin: SITE, paymentHash }).catch((e: unknown) => e),
+        await handleWeblnLookupInvoice(flow, { pageOrigin: SITE, paymentHash }).catch((e: unknown) => e),
       ).toMatchObject(notFound);
     }
-    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE }))).toBe('invalid_request');
-    expect(await codeOf(handleWeblnLookupInvoice(flow, { origin: SITE, paymentRequest: 'lnbcrt-nonsense' }))).toBe(
+    expect(await codeOf(handleWeblnLookupInvoice(flow, { pageOrigin: SITE }))).toBe('invalid_request');
+    expect(await codeOf(handleWeblnLookupInvoice(flow, { pageOrigin: SITE, paymentRequest: 'lnbcrt-nonsense' }))).toBe(
       'invalid_request',
     );
     expect(asked[0]).toEqual({ tabId: 3 });
     const plain = await setup();
     await weblnPermission.enable(plain.storage, SITE, NOW);
-    expect(await codeOf(handleWeblnLookupInvoice(plain.flow, { origin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe(
+    expect(await codeOf(handleWeblnLookupInvoice(plain.flow, { pageOrigin: SITE, paymentHash: 'ab'.repeat(32) }))).toBe(
       'unsupported',
     );
   });
 
   it('signMessage asks the user every time, showing the message', async () => {
     const { flow, prompts } = await setupFull([{ choice: 'approve-once' }, { choice: 'deny' }]);
-    expect(await handleWeblnSignMessage(flow, { origin: SITE, message: 'login 42' })).toEqual({
+    expect(await handleWeblnSignMessage(flow, { pageOrigin: SITE, message: 'login 42' })).toEqual({
       message: 'login 42',
       signature: 'sig:login 42',
     });
-    expect(await codeOf(handleWeblnSignMessage(flow, { origin: SITE, message: 'again' }))).toBe('rejected_by_user');
+    expect(await codeOf(handleWeblnSignMessage(flow, { pageOrigin: SITE, message: 'again' }))).toBe('rejected_by_user');
     expect(prompts.map((p) => [p.kind, p.memo])).toEqual([
       ['webln-enable', 'login 42'],
       ['webln-enable', 'again'],
     ]);
     const plain = await setup();
     await weblnPermission.enable(plain.storage, SITE, NOW);
-    expect(await codeOf(handleWeblnSignMessage(plain.flow, { origin: SITE, message: 'x' }))).toBe('unsupported');
+    expect(await codeOf(handleWeblnSignMessage(plain.flow, { pageOrigin: SITE, message: 'x' }))).toBe('unsupported');
     expect(plain.prompts).toEqual([]);
   });
 });

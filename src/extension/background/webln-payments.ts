@@ -22,7 +22,7 @@ import { errorMessage } from '../../util/error-message.ts';
 const PREFIX = 'webln-permission:';
 
 /** A site the user allowed to use window.webln. */
-export interface WeblnPermission {
+interface WeblnPermission {
   origin: string;
   enabledAt: number;
 }
@@ -73,16 +73,16 @@ function askWithoutAmount(flow: PaymentFlow, origin: string, q: { memo: string |
  * `webln.enable()` from a page: already allowed → ok; otherwise ask the user (prompt kind `webln-enable`).
  * Throws AutopilotError `rejected_by_user`.
  */
-export async function handleWeblnEnable(flow: PaymentFlow, args: { origin: string }): Promise<{ enabled: true }> {
+export async function handleWeblnEnable(flow: PaymentFlow, args: { pageOrigin: string }): Promise<{ enabled: true }> {
   const { storage, clock } = flow.deps;
-  if (await weblnPermission.isEnabled(storage, args.origin)) return { enabled: true };
-  const answer = await askWithoutAmount(flow, args.origin, {
+  if (await weblnPermission.isEnabled(storage, args.pageOrigin)) return { enabled: true };
+  const answer = await askWithoutAmount(flow, args.pageOrigin, {
     memo: null,
     reason: 'this site asks to use your wallet through WebLN',
   });
   if (answer.choice === 'deny')
-    throw new AutopilotError('rejected_by_user', `you did not allow ${args.origin} to use WebLN`);
-  await weblnPermission.enable(storage, args.origin, clock());
+    throw new AutopilotError('rejected_by_user', `you did not allow ${args.pageOrigin} to use WebLN`);
+  await weblnPermission.enable(storage, args.pageOrigin, clock());
   return { enabled: true };
 }
 
@@ -90,14 +90,14 @@ export async function handleWeblnEnable(flow: PaymentFlow, args: { origin: strin
  * `webln.sendPayment(bolt11)` from an enabled page: decode, sanity (amount, expiry, network), rules → prompt →
  * reserve → pay → verify preimage → commit; recorded as a `webln` payment of the page origin.
  * Throws AutopilotError (`not_enabled`, `invalid_challenge`, `denied`, `rejected_by_user`, payment errors).
- * @example await handleWeblnSendPayment(flow, { origin: sender.origin, paymentRequest })
+ * @example await handleWeblnSendPayment(flow, { pageOrigin: sender.origin, paymentRequest })
  */
 export async function handleWeblnSendPayment(
   flow: PaymentFlow,
-  args: { origin: string; paymentRequest: string; tabId?: number },
+  args: { pageOrigin: string; paymentRequest: string; tabId?: number },
 ): Promise<{ preimage: string }> {
   const { clock } = flow.deps;
-  await requireEnabled(flow, args.origin);
+  await requireEnabled(flow, args.pageOrigin);
   const settings = await flow.settings();
   if (!settings.rules.enabled) throw new AutopilotError('denied', 'not paid: L402 Autopilot is switched off');
   const wallet = await flow.wallet(settings, walletCtx(args));
@@ -114,7 +114,7 @@ export async function handleWeblnSendPayment(
       coreCode: isL402Error(e) ? e.code : undefined,
     });
   }
-  return payWebln(flow, invoice, args.origin, wallet, settings);
+  return payWebln(flow, invoice, args.pageOrigin, wallet, settings);
 }
 
 /** One WebLN spend down the common road (rules → prompt → reserve → pay → verify → commit); returns the preimage. */
@@ -144,7 +144,7 @@ function weblnIntent(invoice: DecodedInvoice & { amountMsat: number }, origin: s
   const ownRule = siteRuleFor(settings.rules.sites, origin);
   return {
     invoice,
-    origin,
+    serviceOrigin: origin,
     initiator: origin,
     url: origin,
     kind: 'webln' as const,
@@ -163,7 +163,7 @@ async function requireEnabled(flow: PaymentFlow, origin: string): Promise<void> 
 }
 
 /** The WebLN-style refusal for a method the wallet cannot do (joule-labs UnsupportedMethodError wording). */
-export function unsupportedError(method: string, cause?: unknown): AutopilotError {
+function unsupportedError(method: string, cause?: unknown): AutopilotError {
   return new AutopilotError(
     'unsupported',
     `${method} is not supported by this wallet`,
@@ -179,15 +179,15 @@ async function walletSupports(wallet: Wallet, method: 'lookupInvoice' | 'keysend
 }
 
 /** The asking page's wallet once it is enabled: for wallet kind 'webln' that tab's own provider (never another's). */
-async function enabledWallet(flow: PaymentFlow, args: { origin: string; tabId?: number }): Promise<Wallet> {
-  await requireEnabled(flow, args.origin);
+async function enabledWallet(flow: PaymentFlow, args: { pageOrigin: string; tabId?: number }): Promise<Wallet> {
+  await requireEnabled(flow, args.pageOrigin);
   return flow.wallet(await flow.settings(), walletCtx(args));
 }
 
 /** `webln.getInfo()`: the node and the methods this wallet really offers. */
 export async function handleWeblnGetInfo(
   flow: PaymentFlow,
-  args: { origin: string; tabId?: number },
+  args: { pageOrigin: string; tabId?: number },
 ): Promise<{ node: { alias: string; pubkey: string }; methods: string[] }> {
   const w = await enabledWallet(flow, args);
   const info = w.getInfo ? await w.getInfo() : null;
@@ -201,7 +201,7 @@ export async function handleWeblnGetInfo(
 /** `webln.makeInvoice()`: an invoice TO the user (no money leaves); an amount of 0 or none is "any amount". */
 export async function handleWeblnMakeInvoice(
   flow: PaymentFlow,
-  args: { origin: string; tabId?: number; amount?: string | number; defaultMemo?: string },
+  args: { pageOrigin: string; tabId?: number; amount?: string | number; defaultMemo?: string },
 ): Promise<{ paymentRequest: string }> {
   const w = await enabledWallet(flow, args);
   if (!w.makeInvoice) throw unsupportedError('makeInvoice');
@@ -213,7 +213,7 @@ export async function handleWeblnMakeInvoice(
 /** `webln.getBalance()`, in whole sats. */
 export async function handleWeblnGetBalance(
   flow: PaymentFlow,
-  args: { origin: string; tabId?: number },
+  args: { pageOrigin: string; tabId?: number },
 ): Promise<{ balance: number; currency: 'sats' }> {
   const w = await enabledWallet(flow, args);
   if (!w.getBalance) throw unsupportedError('getBalance');
@@ -251,12 +251,12 @@ function satsToMsat(amount: string | number, o: { allowZero?: boolean } = {}): n
  * the payment hash is known and the pending record written BEFORE paying (docs/design.md#pay), and the returned
  * preimage is checked against it. A wallet that cannot keysend is refused before anything is reserved.
  * Throws AutopilotError (`not_enabled`, `invalid_request`, `unsupported`, `denied`, `rejected_by_user`, payment errors).
- * @example await handleWeblnKeysend(flow, { origin: sender.origin, tabId, destination, amount: 21 })
+ * @example await handleWeblnKeysend(flow, { pageOrigin: sender.origin, tabId, destination, amount: 21 })
  */
 export async function handleWeblnKeysend(
   flow: PaymentFlow,
   args: {
-    origin: string;
+    pageOrigin: string;
     tabId?: number;
     destination: string;
     amount: string | number;
@@ -266,7 +266,7 @@ export async function handleWeblnKeysend(
   },
 ): Promise<{ preimage: string }> {
   const { clock } = flow.deps;
-  await requireEnabled(flow, args.origin);
+  await requireEnabled(flow, args.pageOrigin);
   const amountMsat = satsToMsat(args.amount);
   if (!/^0[23][0-9a-f]{64}$/i.test(args.destination)) {
     throw new AutopilotError('invalid_request', 'the destination must be a node public key (66 hex characters)');
@@ -304,7 +304,7 @@ export async function handleWeblnKeysend(
     ...(wallet.lookupPayment ? { lookupPayment: wallet.lookupPayment.bind(wallet) } : {}),
   };
   try {
-    return await payWebln(flow, invoice, args.origin, payer, settings);
+    return await payWebln(flow, invoice, args.pageOrigin, payer, settings);
   } catch (e) {
     // NOT_IMPLEMENTED from a wallet that listed pay_keysend anyway: still the clean WebLN refusal.
     if (e instanceof AutopilotError && e.cause instanceof WalletError && e.cause.code === 'unsupported')
@@ -329,9 +329,9 @@ const notFound = () =>
  */
 export async function handleWeblnLookupInvoice(
   flow: PaymentFlow,
-  args: { origin: string; tabId?: number; paymentHash?: string; paymentRequest?: string },
+  args: { pageOrigin: string; tabId?: number; paymentHash?: string; paymentRequest?: string },
 ): Promise<{ paymentRequest: string; paid: boolean; preimage?: string }> {
-  await requireEnabled(flow, args.origin);
+  await requireEnabled(flow, args.pageOrigin);
   let hash = args.paymentHash?.toLowerCase();
   if (!hash && args.paymentRequest) {
     try {
@@ -370,12 +370,12 @@ export async function handleWeblnLookupInvoice(
  */
 export async function handleWeblnSignMessage(
   flow: PaymentFlow,
-  args: { origin: string; tabId?: number; message: string },
+  args: { pageOrigin: string; tabId?: number; message: string },
 ): Promise<{ message: string; signature: string }> {
-  await requireEnabled(flow, args.origin);
+  await requireEnabled(flow, args.pageOrigin);
   const wallet = await flow.wallet(await flow.settings(), walletCtx(args));
   if (!(await walletSupports(wallet, 'signMessage')) || !wallet.signMessage) throw unsupportedError('signMessage');
-  const answer = await askWithoutAmount(flow, args.origin, {
+  const answer = await askWithoutAmount(flow, args.pageOrigin, {
     memo: args.message.length > 280 ? `${args.message.slice(0, 280)}…` : args.message,
     reason: 'this site asks your wallet to sign this message with your node key',
   });

@@ -2,9 +2,9 @@
 // page, so it is a thin relay. It accepts window messages only from this very window, with our channel tag, and
 // adds nothing about identity (the background reads the origin from `sender`). What the page says, in either
 // direction, is checked by the background (messaging/schema.ts): method and argument of a PageApi call before any
-// handler runs, and the page's answer to a TabApi request where it is used (background/senders.ts).
-import { envelope, isEnvelope } from '../messaging/channel.ts';
-import type { PageApi, Result } from '../messaging/protocol.ts';
+// handler runs, and the page's answer to a TabApi request by the background's tab client (`tabResultChecks`).
+import { envelope, failure as fail, isEnvelope } from '../messaging/channel.ts';
+import type { PageApi } from '../messaging/protocol.ts';
 import { CHANNEL, isWindowMessage } from '../messaging/window-channel.ts';
 
 // No webextension-polyfill (it was two thirds of this file): Chromium and Firefox both give MV3 content scripts a
@@ -15,7 +15,6 @@ const TAB_TIMEOUT_MS = 120_000;
 const waiting = new Map<string, (r: unknown) => void>();
 
 const toPage = (msg: object) => window.postMessage({ ch: CHANNEL, ...msg }, origin);
-const fail = (code: string, message: string): Result<never> => ({ ok: false, error: { code, message } });
 
 window.addEventListener('message', (e: MessageEvent) => {
   if (e.source !== window || e.origin !== origin || !isWindowMessage(e.data)) return;

@@ -18,8 +18,6 @@ export interface Settled {
   oneTime: boolean;
 }
 
-let n = 0;
-
 /** Pays (or reuses a token) for this 402; resolves with the header to retry with. */
 export async function settleChallenge(
   url: string,
@@ -32,7 +30,6 @@ export async function settleChallenge(
     method,
     wwwAuthenticate: wwwAuthenticate ? [wwwAuthenticate] : [],
     ...(paymentRequired ? { paymentRequired } : {}),
-    requestId: `r${++n}`,
   });
   addScope(r.scope);
   return { header: r.header ?? 'Authorization', value: r.authorization, oneTime: r.oneTime === true };

@@ -2,7 +2,8 @@
 // purpose: no protocol parsing, no bolt11; it wraps fetch/XHR, offers window.webln per the user's setting,
 // and lets the background pay through a wallet provider already on the page.
 import { createProvider } from './webln-provider.ts';
-import { call, codedError, onTabRequest } from './port.ts';
+import { ChannelError } from '../messaging/channel.ts';
+import { call, onTabRequest } from './port.ts';
 import { addScope } from './scopes.ts';
 import { wrapFetch } from './fetch-wrapper.ts';
 import { wrapXhr } from './xhr-wrapper.ts';
@@ -42,12 +43,12 @@ call('hello', {}).then(
 );
 
 // The background pays through the page's other WebLN wallet when the user chose wallet kind 'webln'.
-onTabRequest(async (method, arg) => {
-  if (method === 'weblnProviderPresent') return { present: !!foreignProvider() };
-  const p = foreignProvider();
-  if (method !== 'weblnPayViaPage' || !p?.sendPayment) throw codedError('no_provider', 'no WebLN wallet on this page');
-  const { paymentRequest } = arg as { paymentRequest: string };
-  await p.enable?.();
-  const r = await p.sendPayment(paymentRequest);
-  return { preimage: typeof r?.preimage === 'string' ? r.preimage : '' };
+onTabRequest({
+  weblnPayViaPage: async ({ paymentRequest }) => {
+    const p = foreignProvider();
+    if (!p?.sendPayment) throw new ChannelError('no_provider', 'no WebLN wallet on this page');
+    await p.enable?.();
+    const r = await p.sendPayment(paymentRequest);
+    return { preimage: typeof r?.preimage === 'string' ? r.preimage : '' };
+  },
 });

@@ -1,42 +1,28 @@
 // The MAIN world's end of the window channel (docs/design.md#secure). Runs in the page's own JS world, so it captures
-// the native functions it relies on at document_start, before any page script can replace them.
-import type { ArgOf, PageApi, ResultOf, TabApi } from '../messaging/protocol.ts';
+// the native functions it relies on at document_start, before any page script can replace them. Both maps go through
+// the one generic client and dispatcher (messaging/channel.ts): PageApi calls out, TabApi requests in.
+import { type Client, createClient, createDispatcher, type Dispatcher, failure } from '../messaging/channel.ts';
+import type { Handlers, PageApi, TabApi } from '../messaging/protocol.ts';
+import { tabChecks } from '../messaging/schema.ts';
 import { CHANNEL, isWindowMessage, type TabRequest } from '../messaging/window-channel.ts';
-import { errorMessage } from '../../util/error-message.ts';
 
 const post = window.postMessage.bind(window);
 const listen = window.addEventListener.bind(window);
 const origin = location.origin;
-const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+const pending = new Map<string, (reply: unknown) => void>();
 let seq = 0;
 
-/** An error from the extension, with its wire `code`. */
-export interface CodedError extends Error {
-  code: string;
-}
+let tab: Dispatcher<null> | null = null;
 
-export function codedError(code: string, message: string): CodedError {
-  return Object.assign(new Error(message), { code });
-}
-
-type TabHandler = (method: string, arg: unknown) => Promise<unknown>;
-let tabHandler: TabHandler | null = null;
-
-/** Installs the page-side handler of TabApi requests relayed by the bridge. */
-export function onTabRequest(h: TabHandler): void {
-  tabHandler = h;
+/** Installs the page-side handlers of TabApi requests relayed by the bridge (arguments checked by `tabChecks`). */
+export function onTabRequest(handlers: Handlers<TabApi, null>): void {
+  tab = createDispatcher('tab', tabChecks, handlers);
 }
 
 function answerTab(m: TabRequest): void {
   const reply = (result: unknown) => post({ ch: CHANNEL, kind: 'tab-res', id: m.id, result }, origin);
-  if (!tabHandler) {
-    reply({ ok: false, error: { code: 'unavailable', message: 'no page handler' } });
-    return;
-  }
-  tabHandler(m.method, m.arg).then(
-    (value) => reply({ ok: true, value }),
-    (e: unknown) => reply({ ok: false, error: { code: 'page_error', message: errorMessage(e) } }),
-  );
+  if (tab) void tab.dispatch({ boundary: 'tab', method: m.method, arg: m.arg }, null).then(reply);
+  else reply(failure('unavailable', 'no page handler'));
 }
 
 listen('message', (e: MessageEvent) => {
@@ -45,21 +31,19 @@ listen('message', (e: MessageEvent) => {
   const m = e.data;
   if (m.kind === 'tab-req') return answerTab(m);
   if (m.kind !== 'res') return;
-  const p = pending.get(m.id);
-  if (!p) return;
+  const resolve = pending.get(m.id);
+  if (!resolve) return;
   pending.delete(m.id);
-  const r = m.result as { ok?: boolean; value?: unknown; error?: { code?: unknown; message?: unknown } } | null;
-  if (r?.ok === true) p.resolve(r.value);
-  else p.reject(codedError(String(r?.error?.code ?? 'internal'), String(r?.error?.message ?? 'extension error')));
+  resolve(m.result);
 });
 
-/** Calls a PageApi method through the bridge. */
-export function call<K extends keyof PageApi>(method: K, arg: ArgOf<PageApi, K>): Promise<ResultOf<PageApi, K>> {
-  const id = `m${++seq}-${Math.random().toString(36).slice(2, 10)}`;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    post({ ch: CHANNEL, kind: 'req', id, method, arg }, origin);
-  });
-}
-
-export type TabArg<K extends keyof TabApi> = ArgOf<TabApi, K>;
+/** Calls a PageApi method through the bridge; rejects with a ChannelError carrying the wire `code`. */
+export const call: Client<PageApi> = createClient(
+  'page',
+  (env) =>
+    new Promise((resolve) => {
+      const id = `m${++seq}-${Math.random().toString(36).slice(2, 10)}`;
+      pending.set(id, resolve);
+      post({ ch: CHANNEL, kind: 'req', id, method: env.method, arg: env.arg }, origin);
+    }),
+);

@@ -1,7 +1,8 @@
 // window.webln offered by the extension (docs/design.md#webln, #provide-webln). Every method only ASKS the
 // background (which applies the rules and prompts); errors are plain Errors with a WebLN-style message
 // and the extension's `code`.
-import { call, codedError } from './port.ts';
+import { ChannelError } from '../messaging/channel.ts';
+import { call } from './port.ts';
 
 type Args<T> = T extends string | number ? T : never;
 
@@ -19,7 +20,7 @@ const NAMES: Record<string, string> = {
 const named = (e: Error & { code: string }) => Object.assign(e, { name: NAMES[e.code] ?? 'Error' });
 
 const unsupported = (method: string) => () =>
-  Promise.reject(named(codedError('unsupported', `${method} is not supported by this wallet`)));
+  Promise.reject(named(new ChannelError('unsupported', `${method} is not supported by this wallet`)));
 
 /** Messages in the words WebLN clients expect (joule-labs names where they fit). */
 function weblnError(e: unknown): Error {
@@ -29,7 +30,7 @@ function weblnError(e: unknown): Error {
     not_enabled: 'Provider must be enabled before use',
   };
   return named(
-    codedError(code, prefix[code] && !message.startsWith(prefix[code]) ? `${prefix[code]}: ${message}` : message),
+    new ChannelError(code, prefix[code] && !message.startsWith(prefix[code]) ? `${prefix[code]}: ${message}` : message),
   );
 }
 

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, createDispatcher, isEnvelope, toWireError } from './channel.ts';
 import type { Handlers, PageApi } from './protocol.ts';
-import { PAGE_METHODS, pageChecks, tabResultChecks } from './schema.ts';
+import { PAGE_METHODS, pageChecks, tabChecks, tabResultChecks } from './schema.ts';
 import { CHANNEL, isWindowMessage } from './window-channel.ts';
 
-type Ctx = { origin: string };
+type Ctx = { pageOrigin: string };
 const unreachable = async (): Promise<never> => {
   throw new Error('not in this test');
 };
 const handlers: Handlers<PageApi, Ctx> = {
   hello: async () => ({ webln: 'off', scopes: [] }),
-  challenge: async (_a, ctx) => ({ authorization: `L402 for ${ctx.origin}`, scope: null }),
+  challenge: async (_a, ctx) => ({ authorization: `L402 for ${ctx.pageOrigin}`, scope: null }),
   authorizationFor: async () => ({ authorization: null }),
   tokenRejected: async () => {
     throw Object.assign(new Error('nope'), { code: 'loop_guard' });
@@ -27,12 +27,11 @@ const handlers: Handlers<PageApi, Ctx> = {
   weblnSignMessage: unreachable,
 };
 const page = createDispatcher('page', pageChecks, handlers);
-const ctx = { origin: 'https://site.example' };
+const ctx = { pageOrigin: 'https://site.example' };
 const challenge = {
   url: 'https://api.example/x',
   method: 'POST',
   wwwAuthenticate: ['L402 macaroon="a", invoice="b"'],
-  requestId: 'r1',
 };
 
 describe('channel', () => {
@@ -64,6 +63,19 @@ describe('channel', () => {
     }
     expect(page.accepts({ boundary: 'ui', method: 'getSettings', arg: {} })).toBe(false);
     expect(isEnvelope({ boundary: 'page', method: 'hello' })).toBe(false);
+  });
+
+  it("a client with result checks refuses a peer's malformed answer; the tab dispatcher checks its arguments", async () => {
+    const forged = createClient('tab', async () => ({ ok: true, value: { preimage: 'zz' } }), tabResultChecks);
+    await expect(forged('weblnPayViaPage', { paymentRequest: 'lnbcrt1' })).rejects.toMatchObject({ code: 'bad_reply' });
+    const tab = createDispatcher('tab', tabChecks, { weblnPayViaPage: async () => ({ preimage: 'ab'.repeat(32) }) });
+    const honest = createClient('tab', (env) => tab.dispatch(env, null), tabResultChecks);
+    await expect(honest('weblnPayViaPage', { paymentRequest: 'lnbcrt1' })).resolves.toEqual({
+      preimage: 'ab'.repeat(32),
+    });
+    expect(
+      await tab.dispatch({ boundary: 'tab', method: 'weblnPayViaPage', arg: { paymentRequest: 'x' } }, null),
+    ).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 
   it('the page method list is exactly the PageApi keys', () => {

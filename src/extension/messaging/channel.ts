@@ -35,6 +35,11 @@ export function toWireError(e: unknown): WireError {
   return { code: 'internal', message: String(e) };
 }
 
+/** A failed Result. */
+export function failure(code: string, message: string): Result<never> {
+  return { ok: false, error: { code, message } };
+}
+
 /** Shape check of an envelope (the payload is checked per method by the receiver). */
 export function isEnvelope(x: unknown): x is Envelope {
   if (!x || typeof x !== 'object') return false;
@@ -43,7 +48,7 @@ export function isEnvelope(x: unknown): x is Envelope {
 }
 
 /** Shape check of a Result. */
-export function isResult(x: unknown): x is Result<unknown> {
+function isResult(x: unknown): x is Result<unknown> {
   if (!x || typeof x !== 'object') return false;
   const r = x as { ok?: unknown; error?: unknown };
   if (r.ok === true) return 'value' in r;
@@ -65,17 +70,22 @@ export function envelope<B extends BoundaryName, K extends MethodOf<Boundaries[B
 export type Client<M> = <K extends MethodOf<M>>(method: K, arg: ArgOf<M, K>) => Promise<ResultOf<M, K>>;
 
 /**
- * A client over any transport that delivers an envelope and returns the peer's reply.
+ * A client over any transport that delivers an envelope and returns the peer's reply. `resultChecks`, for a map
+ * whose peer is untrusted (TabApi: the page can forge its answer), refuses a value of the wrong shape.
  * @example const ui = createClient('ui', (env) => browser.runtime.sendMessage(env)); await ui('getSettings', {});
  */
 export function createClient<B extends BoundaryName>(
   boundary: B,
   transport: (env: Envelope<B>) => Promise<unknown>,
+  resultChecks?: ArgChecks<Boundaries[B]>,
 ): Client<Boundaries[B]> {
+  const table = resultChecks as Record<string, ArgCheck> | undefined;
   return async (method, arg) => {
     const reply = await transport({ boundary, method, arg });
     if (!isResult(reply)) throw new ChannelError('no_reply', `no valid reply to ${boundary}.${method}`);
     if (!reply.ok) throw new ChannelError(reply.error.code, reply.error.message);
+    const why = table?.[method]?.(reply.value) ?? null;
+    if (why !== null) throw new ChannelError('bad_reply', `${boundary}.${method} answered: ${why}`);
     return reply.value as ResultOf<Boundaries[B], typeof method>;
   };
 }
@@ -109,10 +119,10 @@ export function createDispatcher<B extends BoundaryName, Ctx>(
     },
     async dispatch(msg, ctx) {
       if (!Object.hasOwn(table, msg.method)) {
-        return { ok: false, error: { code: 'unknown_method', message: `${boundary}.${msg.method} does not exist` } };
+        return failure('unknown_method', `${boundary}.${msg.method} does not exist`);
       }
       const why = table[msg.method]?.(msg.arg) ?? null;
-      if (why !== null) return { ok: false, error: { code: 'bad_request', message: `${msg.method}: ${why}` } };
+      if (why !== null) return failure('bad_request', `${msg.method}: ${why}`);
       try {
         return { ok: true, value: await run[msg.method]?.(msg.arg, ctx) };
       } catch (e) {

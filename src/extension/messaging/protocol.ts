@@ -33,7 +33,7 @@ export interface PageApi {
   hello: [Record<string, never>, { webln: WeblnInjection; scopes: TokenScope[] }];
   /** The page saw a 402 with this challenge (fetch/XHR wrapper). Resolves with the header to retry with. */
   challenge: [
-    { url: string; method: string; wwwAuthenticate: string[]; paymentRequired?: string; requestId: string },
+    { url: string; method: string; wwwAuthenticate: string[]; paymentRequired?: string },
     /**
      * `header` (default Authorization) carries `authorization` on the retry; `oneTime`: a charge for that one
      * retry only (`Payment` or x402), never attached again and never reported as a refused token.
@@ -71,7 +71,6 @@ export interface PageApi {
 /** Background → a tab's bridge → MAIN world: pay through the page's own WebLN provider (another wallet extension). */
 export interface TabApi {
   weblnPayViaPage: [{ paymentRequest: string }, { preimage: string }];
-  weblnProviderPresent: [Record<string, never>, { present: boolean }];
 }
 
 /** Wallet status as the UI shows it. */

@@ -1,6 +1,7 @@
 // Argument checks for every method of every map (docs/design.md#secure: pages are hostile; a message must be
 // well-formed before any handler sees it). The key set of each table IS the list of callable methods:
-// the mapped types force one entry per map key and nothing else.
+// the mapped types force one entry per map key and nothing else. The tables other than tabChecks are built in
+// `@__PURE__` closures so the MAIN-world script, injected into every page, bundles only the one it uses.
 import { isPromptAnswer } from '../model/model.ts';
 import type { ArgCheck, ArgChecks } from './channel.ts';
 import type { PageApi, TabApi, UiApi } from './protocol.ts';
@@ -34,7 +35,7 @@ const stringRecord = (v: unknown) =>
   Object.keys(v).length <= 32;
 
 /** An object with exactly these keys (extra keys refused: they would be silently ignored otherwise). */
-export function shape(fields: Shape): ArgCheck {
+function shape(fields: Shape): ArgCheck {
   return (arg) => {
     if (!arg || typeof arg !== 'object' || Array.isArray(arg)) return 'argument must be an object';
     const a = arg as Record<string, unknown>;
@@ -43,10 +44,10 @@ export function shape(fields: Shape): ArgCheck {
     return null;
   };
 }
-const empty = shape({});
+const empty = /* @__PURE__ */ shape({});
 
 /** What a page may send. Origin is never among the fields: it comes from the browser (docs/design.md#secure). */
-export const pageChecks: ArgChecks<PageApi> = {
+export const pageChecks: ArgChecks<PageApi> = /* @__PURE__ */ (() => ({
   hello: empty,
   challenge: (arg) =>
     shape({
@@ -54,7 +55,6 @@ export const pageChecks: ArgChecks<PageApi> = {
       method: str(16, /^[A-Za-z]+$/),
       wwwAuthenticate: (v: unknown) => (Array.isArray(v) && v.length === 0) || stringList(16, MAX_HEADER)(v),
       paymentRequired: opt(str(MAX_HEADER)),
-      requestId: str(64),
     })(arg) ??
     // Empty only for an x402 answer, whose demand is in PAYMENT-REQUIRED.
     ((arg as { wwwAuthenticate: unknown[]; paymentRequired?: string }).wwwAuthenticate.length === 0 &&
@@ -73,25 +73,23 @@ export const pageChecks: ArgChecks<PageApi> = {
   weblnGetBalance: empty,
   weblnLookupInvoice: shape({ paymentHash: opt(hex(64)), paymentRequest: opt(str(4096, /^ln/i)) }),
   weblnSignMessage: shape({ message: str(65_536) }),
-};
+}))();
 
 /** The background's requests to a tab (trusted direction, still checked by the MAIN world). */
 export const tabChecks: ArgChecks<TabApi> = {
   weblnPayViaPage: shape({ paymentRequest: str(4096, /^ln/i) }),
-  weblnProviderPresent: empty,
 };
 
 /** Checks of what a tab answers (untrusted: the page can forge it). */
-export const tabResultChecks: ArgChecks<TabApi> = {
+export const tabResultChecks: ArgChecks<TabApi> = /* @__PURE__ */ (() => ({
   weblnPayViaPage: shape({ preimage: hex(64) }),
-  weblnProviderPresent: shape({ present: bool }),
-};
+}))();
 
 /**
  * UI arguments come from the extension's own pages (trusted by sender); the brain's handlers validate
  * settings and answers in depth, so these checks only pin the outer shape.
  */
-export const uiChecks: ArgChecks<UiApi> = {
+export const uiChecks: ArgChecks<UiApi> = /* @__PURE__ */ (() => ({
   getSettings: empty,
   saveSettings: (a) => (a && typeof a === 'object' ? null : 'settings must be an object'),
   testWallet: shape({ uri: str(4096) }),
@@ -104,7 +102,7 @@ export const uiChecks: ArgChecks<UiApi> = {
   revokeToken: shape({ paymentHash: hex(64) }),
   getPrompt: shape({ id: str(128) }),
   answerPrompt: shape({ id: str(128), answer: isPromptAnswer }),
-};
+}))();
 
 /** Method names a page may call, derived from the PageApi map (via its check table). */
-export const PAGE_METHODS: readonly (keyof PageApi)[] = Object.keys(pageChecks) as (keyof PageApi)[];
+export const PAGE_METHODS: readonly (keyof PageApi)[] = /* @__PURE__ */ Object.keys(pageChecks) as (keyof PageApi)[];

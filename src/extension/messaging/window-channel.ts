@@ -6,7 +6,7 @@ import type { Result } from './protocol.ts';
 export const CHANNEL = 'l402-autopilot/v1';
 
 /** MAIN → bridge: call a PageApi method. */
-export interface PageRequest {
+interface PageRequest {
   ch: typeof CHANNEL;
   kind: 'req';
   id: string;
@@ -14,7 +14,7 @@ export interface PageRequest {
   arg: unknown;
 }
 /** bridge → MAIN: the reply to a PageRequest. */
-export interface PageResponse {
+interface PageResponse {
   ch: typeof CHANNEL;
   kind: 'res';
   id: string;
@@ -29,13 +29,13 @@ export interface TabRequest {
   arg: unknown;
 }
 /** MAIN → bridge: reply to a TabRequest. */
-export interface TabResponse {
+interface TabResponse {
   ch: typeof CHANNEL;
   kind: 'tab-res';
   id: string;
   result: Result<unknown>;
 }
-export type WindowMessage = PageRequest | PageResponse | TabRequest | TabResponse;
+type WindowMessage = PageRequest | PageResponse | TabRequest | TabResponse;
 
 /** The tag, kind and id of a window message (payloads are checked by the receiver per method). */
 export function isWindowMessage(x: unknown): x is WindowMessage {

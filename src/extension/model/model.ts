@@ -132,6 +132,7 @@ export interface PromptRequest {
   id: string;
   /** 'l402' sells a reusable token; 'payment' and 'x402' are one-time charges for one request. */
   kind: 'l402' | 'payment' | 'x402' | 'webln-payment' | 'webln-enable';
+  /** The service to be paid (WebLN: the page itself); `initiator` is the page that asks. */
   origin: string;
   initiator: string;
   url: string;

@@ -5,9 +5,6 @@ import browser from 'webextension-polyfill';
 import { ChannelError, createClient } from '../../messaging/channel.ts';
 import type { ArgOf, Envelope, MethodOf, ResultOf, UiApi } from '../../messaging/protocol.ts';
 
-/** A failed call: `code` from the background (e.g. `invalid_settings`), `message` in words. */
-export { ChannelError as ApiError };
-
 async function transport(env: Envelope<'ui'>): Promise<unknown> {
   try {
     return await browser.runtime.sendMessage(env);

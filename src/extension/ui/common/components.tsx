@@ -167,7 +167,7 @@ export function Field({
 }
 
 /** Accessibility props the pages pass through to inputs (from {@link Field} or an explicit label). */
-export interface A11yProps {
+interface A11yProps {
   id?: string;
   'aria-invalid'?: boolean;
   'aria-describedby'?: string | undefined;

@@ -9,11 +9,6 @@ export function sats(msat: number): string {
   return satsFmt.format(msat / 1000);
 }
 
-/** "12,345 sats" (singular for exactly one). */
-export function satsLabel(msat: number): string {
-  return `${sats(msat)} ${msat === 1000 ? 'sat' : 'sats'}`;
-}
-
 /**
  * Parses what a user typed into a sats field. Accepts thousands separators and spaces; refuses negatives,
  * fractions and non-numbers with a sentence the form can show as is.

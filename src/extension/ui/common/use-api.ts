@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ArgOf, MethodOf, ResultOf, UiApi } from '../../messaging/protocol.ts';
 import { call, errorText } from './api.ts';
 
-export interface Loaded<T> {
+interface Loaded<T> {
   data: T | null;
   error: string | null;
   loading: boolean;

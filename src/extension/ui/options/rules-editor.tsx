@@ -58,7 +58,7 @@ function optionalSats(text: string): { ok: true; msat: number | null } | { ok: f
 }
 
 /** Turns the draft into Rules, or the errors keyed by field. */
-export function fromDraft(d: Draft, base: Rules): { rules: Rules } | { errors: Errors } {
+function fromDraft(d: Draft, base: Rules): { rules: Rules } | { errors: Errors } {
   const errors: Errors = {};
   const per = optionalSats(d.perPayment);
   if (!per.ok) errors.perPayment = per.message;

@@ -1,7 +1,7 @@
 // A small SVG bar chart of spending per local day. No chart library: a few rects keep the bundle small.
 import { dayKey, sats } from '../common/format.ts';
 
-export interface DayTotal {
+interface DayTotal {
   day: string;
   msat: number;
 }

@@ -5,9 +5,9 @@
 // main.tsx wires it to window events.
 
 /** Input delay after the prompt is visible and focused (Chromium's permission prompts use 500 ms). */
-export const ARM_DELAY_MS = 600;
+const ARM_DELAY_MS = 600;
 
-export interface InputGuardDeps {
+interface InputGuardDeps {
   delayMs?: number;
   setTimer(f: () => void, ms: number): unknown;
   clearTimer(t: unknown): void;
