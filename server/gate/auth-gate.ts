@@ -96,7 +96,8 @@ async function oneTimeOnly(
       : []),
     ...(x402On(o) ? ['pay the invoice in PAYMENT-REQUIRED (x402), then retry with PAYMENT-SIGNATURE'] : []),
   ].join('; or ');
-  const status = rejected ? o.invalidCredentialStatus : 402;
+  // A 401 must carry a WWW-Authenticate challenge (RFC 9110 §15.5.2): x402 alone has none, so it stays 402.
+  const status = rejected && o.schemes.includes('payment') ? o.invalidCredentialStatus : 402;
   const message = rejected
     ? `credential rejected (${rejected.code}): ${rejected.message}; pay the new charge`
     : `payment required: ${ways}`;

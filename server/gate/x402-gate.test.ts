@@ -13,7 +13,10 @@ import {
   type X402PaymentRequired,
 } from '../../src/l402/index.ts';
 import { BASE, buyToken, fixture, PAIR, post } from '../../test/support/server-fixtures.ts';
+import { createApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
 import { BackendUnavailableError } from '../lightning/backend.ts';
+import { silentLogger } from '../log.ts';
 import { StoreUnavailableError } from '../tokens/shared-store.ts';
 
 const REGTEST = 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328';
@@ -230,7 +233,8 @@ describe('AUTH_SCHEMES=x402: the credential', () => {
       ]);
       expect([name, await rejectedCode(r)]).toEqual([name, code]);
     }
-    // None of the refusals spent it: the good credential still works, once.
+    // None of the refusals spent it: the good credential still works; once its invoice expired, it is refused.
+    expect((await send(sig(paid.offer))).status).toBe(200);
     f.clock.now += 601_000;
     expect(await rejectedCode(await send(sig(paid.offer)))).toBe('offer_expired');
   });
@@ -246,6 +250,30 @@ describe('AUTH_SCHEMES=x402: the credential', () => {
     const replayed = await post(f.app, '/v1/similarity', PAIR, { 'payment-signature': signature });
     expect(replayed.status).toBe(200);
     expect((await post(f.app, '/v1/similarity', PAIR, { 'payment-signature': signature })).status).toBe(401);
+  });
+
+  it('x402 alone answers a refused credential with 402 even under INVALID_CREDENTIAL_STATUS=401 (a 401 needs WWW-Authenticate)', async () => {
+    const f = fixture({ config: { authSchemes: 'x402', invalidCredentialStatus: 401 } });
+    const { signature } = await buyOffer(f);
+    expect((await post(f.app, '/v1/similarity', PAIR, { 'payment-signature': signature })).status).toBe(200);
+    const replay = await post(f.app, '/v1/similarity', PAIR, { 'payment-signature': signature });
+    expect([replay.status, replay.headers.get('www-authenticate')]).toEqual([402, null]);
+    expect(await rejectedCode(replay)).toBe('charge_spent');
+  });
+
+  it('a backend on a network without a CAIP-2 id (simnet) cannot offer x402: the app refuses to start', () => {
+    const f = fixture();
+    const start = (authSchemes: 'x402' | 'l402') =>
+      createApp({
+        config: loadConfig({ overrides: { dataDir: f.dataDir, authSchemes } }),
+        backend: f.dev,
+        tokens: f.tokens,
+        clock: () => f.clock.now,
+        log: silentLogger,
+        network: 'simnet',
+      });
+    expect(() => start('x402')).toThrow(/AUTH_SCHEMES=x402 needs a Bitcoin network with a CAIP-2 id, not simnet/);
+    expect(() => start('l402')).not.toThrow();
   });
 
   it('garbage and over-long PAYMENT-SIGNATURE headers are a clear 400, never a 500 or a payment', async () => {
