@@ -160,6 +160,22 @@ describe('extension pays the Payment charge, x402 Lightning and L402 re-challeng
     await page.close();
   });
 
+  it("a page's cross-origin fetch is paid through x402 Lightning: CORS lets it read the offer and send the signature", async () => {
+    const site = await freshServer({});
+    const api = await freshServer({ authSchemes: 'x402' });
+    // The budget is the page's (the site the user is on), not the service's (docs/design.md#rules-semantics).
+    await ui('saveSettings', nwcSettings([autoPay(site.url)]));
+    const page = await ext.page();
+    await page.goto(`${site.url}/health`);
+    const r = await post(page, `${api.url}/v1/similarity`);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(Buffer.from(r.settlement ?? '', 'base64').toString('utf8'))).toMatchObject({ success: true });
+    expect((await payments(api.url)).map((p) => [p.kind, p.status, p.initiator])).toEqual([
+      ['x402', 'succeeded', site.url],
+    ]);
+    await page.close();
+  });
+
   it('a navigation is paid through x402 Lightning; its one-time PAYMENT-SIGNATURE rule is gone after that one request', async () => {
     const s = await freshServer({ authSchemes: 'x402' });
     await ui('saveSettings', nwcSettings([autoPay(s.url)]));

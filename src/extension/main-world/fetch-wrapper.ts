@@ -28,9 +28,12 @@ export function wrapFetch(): void {
     // A refused token is forgotten BEFORE settling, or the background would hand it out again.
     if (attached && (res.status === 401 || res.status === 402)) await rejectToken(req.url, attached);
     const www = res.headers.get('www-authenticate');
+    const pr = res.headers.get('payment-required');
     if (
       res.status === 402 &&
       www === null &&
+      // x402's offer is its own header: a page that can read it pays it here, not from the background.
+      pr === null &&
       !attached &&
       !req.headers.has('authorization') &&
       url.origin !== location.origin
@@ -42,7 +45,6 @@ export function wrapFetch(): void {
       await res.body?.cancel().catch(() => undefined);
       return nativeFetch(spare);
     }
-    const pr = res.headers.get('payment-required');
     // A 401 to our token is a re-challenge (the token was just forgotten above): paid like a 402.
     const challenged = res.status === 402 || (res.status === 401 && attached !== null);
     if (
