@@ -4,10 +4,12 @@ import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { bodyCap, readBytes } from './body-cap.ts';
-import type { ServerConfig } from './config.ts';
+import { authSchemeList, type ServerConfig } from './config.ts';
 import type { HttpBindings } from '@hono/node-server';
 import { createVerifiedCache, errorBody, type L402GateOptions, type PaidRouteSpec } from './gate/l402-gate.ts';
-import { type AuthGateOptions, checkPaid, paymentChallengeKey } from './gate/payment-gate.ts';
+import { type AuthGateOptions, checkPaid } from './gate/auth-gate.ts';
+import { paymentChallengeKey } from './gate/payment-gate.ts';
+import { caip2Network, x402OfferKey } from './gate/x402-gate.ts';
 import { createTokenBucket } from './gate/rate-limit.ts';
 import { type ChargeSpender, memorySpentCharges } from './gate/spent-charges.ts';
 import { type LightningBackend, withTimeouts } from './lightning/backend.ts';
@@ -40,7 +42,7 @@ export interface AppDeps {
   network?: string | null;
   /** false serves the paid routes for free: only for the benchmark's no-gate baseline. Default true. */
   paywall?: boolean;
-  /** Redeemed `Payment` charges (start.ts persists them in DATA_DIR); default in memory. */
+  /** Redeemed one-time charges, `Payment` and x402 (start.ts persists them in DATA_DIR); default in memory. */
   spentCharges?: ChargeSpender;
 }
 
@@ -81,8 +83,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }),
   };
   const paywall = deps.paywall ?? true;
+  const schemes = authSchemeList(config.authSchemes);
+  const spent = deps.spentCharges ?? memorySpentCharges(deps.clock);
+  const caip2 = caip2Network(deps.network ?? null);
+  // x402 names the chain by its CAIP-2 id (bip122:<genesis hash prefix>); a network without one cannot be offered.
+  if (schemes.includes('x402') && !caip2)
+    throw new Error(`AUTH_SCHEMES=${config.authSchemes} needs a Bitcoin network with a CAIP-2 id, not ${deps.network}`);
   const auth: AuthGateOptions = {
-    schemes: config.authSchemes.split(',') as AuthGateOptions['schemes'],
+    schemes,
     invalidCredentialStatus: config.invalidCredentialStatus,
     l402: gate,
     payment: {
@@ -91,9 +99,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
       backend: gate.backend,
       now: deps.clock,
       invoiceExpirySeconds: config.invoiceExpirySeconds,
-      spent: deps.spentCharges ?? memorySpentCharges(deps.clock),
+      spent,
       network: deps.network ?? null,
     },
+    x402: caip2
+      ? {
+          secret: x402OfferKey(deps.tokens),
+          backend: gate.backend,
+          now: deps.clock,
+          invoiceExpirySeconds: config.invoiceExpirySeconds,
+          spent,
+          network: caip2,
+        }
+      : null,
   };
 
   app.use('*', async (c, next) => {
@@ -118,8 +136,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     cors({
       origin: origins,
       allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type'],
-      exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'Payment-Receipt'],
+      // x402's headers too: a page on another origin reads the offer and the settlement, and sends its payment.
+      allowHeaders: ['Authorization', 'Content-Type', 'PAYMENT-SIGNATURE'],
+      exposeHeaders: ['WWW-Authenticate', 'Retry-After', 'Payment-Receipt', 'PAYMENT-REQUIRED', 'PAYMENT-RESPONSE'],
       maxAge: 600,
     }),
   );

@@ -74,9 +74,13 @@ describe('loadConfig', () => {
       invalidCredentialStatus: 401,
     });
     expect(loadConfig({ env: { AUTH_SCHEMES: 'payment' } }).authSchemes).toBe('payment');
-    expect(() => loadConfig({ env: { AUTH_SCHEMES: 'x402' } })).toThrow(
-      /AUTH_SCHEMES must be one of l402, payment, l402,payment/,
-    );
+    for (const ok of ['x402', 'l402,x402', 'payment,x402', 'l402,payment,x402'])
+      expect(loadConfig({ env: { AUTH_SCHEMES: ok } }).authSchemes).toBe(ok);
+    expect(loadConfig({ env: { AUTH_SCHEMES: ' x402 , l402' } }).authSchemes).toBe('x402,l402');
+    for (const bad of ['mpp', 'l402,', 'l402,l402', 'L402', 'l402;x402'])
+      expect(() => loadConfig({ env: { AUTH_SCHEMES: bad } })).toThrow(
+        /AUTH_SCHEMES must be a comma list of distinct values from l402, payment, x402/,
+      );
     expect(() => loadConfig({ env: { INVALID_CREDENTIAL_STATUS: '403' } })).toThrow(
       /INVALID_CREDENTIAL_STATUS must be an integer in \[401, 402\]/,
     );

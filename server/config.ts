@@ -3,6 +3,20 @@
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../src/util/error-message.ts';
 
+/** A scheme a paid route can offer: L402 tokens, the `Payment` scheme's Lightning charge, x402's Lightning `exact`. */
+export type AuthScheme = 'l402' | 'payment' | 'x402';
+export const AUTH_SCHEMES: readonly AuthScheme[] = ['l402', 'payment', 'x402'];
+/** `AUTH_SCHEMES`: a comma list of distinct {@link AuthScheme}s (validated by {@link loadConfig}). */
+export type AuthSchemesSetting =
+  | AuthScheme
+  | `${AuthScheme},${AuthScheme}`
+  | `${AuthScheme},${AuthScheme},${AuthScheme}`;
+
+/** The schemes of a validated `AUTH_SCHEMES` value, in the order given. */
+export function authSchemeList(setting: AuthSchemesSetting): AuthScheme[] {
+  return setting.split(',') as AuthScheme[];
+}
+
 /** The whole server configuration. Amounts are msat. */
 export interface ServerConfig {
   port: number;
@@ -37,8 +51,8 @@ export interface ServerConfig {
   /** Send an `LSAT` twin before the `L402` challenge (Aperture's habit) for old clients. */
   lsatTwin: boolean;
   challengeForm: 'classic' | 'revised';
-  /** Which schemes a paid route offers: L402 tokens, the `Payment` scheme's one-time Lightning charge, or both. */
-  authSchemes: 'l402' | 'payment' | 'l402,payment';
+  /** Which schemes a paid route offers: any of L402 tokens, the `Payment` charge and x402 Lightning, comma-separated. */
+  authSchemes: AuthSchemesSetting;
   /** Status for a well-formed but invalid or expired credential: 401 (bLIP-0026) or 402 (Aperture's habit). */
   invalidCredentialStatus: number;
   /** `*` or a comma-separated list of allowed origins. */
@@ -56,7 +70,8 @@ type Kind =
   | { t: 'int'; min: number; max: number }
   | { t: 'string'; nonEmpty?: boolean }
   | { t: 'bool' }
-  | { t: 'enum'; values: readonly string[] };
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'list'; values: readonly string[] };
 
 interface Field<K extends keyof ServerConfig> {
   key: K;
@@ -134,9 +149,9 @@ export const CONFIG_FIELDS = [
   f(
     'authSchemes',
     'AUTH_SCHEMES',
-    { t: 'enum', values: ['l402', 'payment', 'l402,payment'] },
+    { t: 'list', values: AUTH_SCHEMES },
     'l402',
-    'schemes offered: l402, payment (Lightning charge) or both',
+    'schemes offered: a comma list of l402, payment (Lightning charge), x402 (x402 Lightning)',
   ),
   f(
     'invalidCredentialStatus',
@@ -196,6 +211,17 @@ function coerce(kind: Kind, raw: unknown, where: string, problems: string[]): un
       if (typeof raw === 'string' && kind.values.includes(raw)) return raw;
       problems.push(`${where} must be one of ${kind.values.join(', ')}, got ${JSON.stringify(raw)}`);
       return undefined;
+    case 'list': {
+      const items = typeof raw === 'string' ? raw.split(',').map((x) => x.trim()) : [];
+      const bad = items.filter((x) => !kind.values.includes(x));
+      if (items.length === 0 || bad.length > 0 || new Set(items).size !== items.length) {
+        problems.push(
+          `${where} must be a comma list of distinct values from ${kind.values.join(', ')}, got ${JSON.stringify(raw)}`,
+        );
+        return undefined;
+      }
+      return items.join(',');
+    }
     case 'string':
       if (typeof raw !== 'string' || (kind.nonEmpty && raw.trim() === '')) {
         problems.push(`${where} must be a${kind.nonEmpty ? ' non-empty' : ''} string`);

@@ -71,6 +71,9 @@ async function main(): Promise<void> {
     `  batch token: ${c.batchBasePriceMsat} msat + ${c.batchPricePerKiloWorkMsat} msat per 1000 × (vectors × dims), e.g. 100×1536 → ${batchPriceMsat(153_600, c)} msat`,
   );
   say(
+    `  offers (AUTH_SCHEMES): ${c.authSchemes}  — l402 = reusable token, payment = Payment charge, x402 = x402 Lightning (PAYMENT-REQUIRED)`,
+  );
+  say(
     `  tokens valid ${c.tokenLifetimeSeconds} s · prices: ${server.url}/v1/pricing · discovery: ${server.url}/.well-known/l402.json`,
   );
   if (server.devWallet) {

@@ -3,8 +3,9 @@
 // token paid for a small job cannot run a bigger one. Amounts are msat, rounded up to whole sat
 // because many wallets cannot pay sub-sat invoices.
 import { caveat } from '../src/l402/index.ts';
-import type { ServerConfig } from './config.ts';
+import { authSchemeList, type ServerConfig } from './config.ts';
 import type { PaidRouteSpec } from './gate/l402-gate.ts';
+import { caip2Network } from './gate/x402-gate.ts';
 
 type PriceConfig = Pick<ServerConfig, 'pairPriceMsat' | 'batchBasePriceMsat' | 'batchPricePerKiloWorkMsat'>;
 
@@ -56,6 +57,8 @@ export function pricingDocument(cfg: ServerConfig): Record<string, unknown> {
   return {
     currency: 'msat',
     token_lifetime_seconds: cfg.tokenLifetimeSeconds,
+    // One price for every scheme: an L402 token serves many requests until it expires, a `Payment` or x402 charge one.
+    auth_schemes: authSchemeList(cfg.authSchemes),
     routes: [
       { method: 'POST', path: '/v1/similarity', capability: 'pair', price_msat: roundUpToSat(cfg.pairPriceMsat) },
       {
@@ -94,13 +97,23 @@ export function discoveryDocument(cfg: ServerConfig, network: string | null): Re
   const s = cfg.serviceName;
   return {
     l402: { schemes: ['L402', 'LSAT'], challenge_form: cfg.challengeForm, lsat_twin: cfg.lsatTwin, network },
-    // Which challenges a 402 carries (AUTH_SCHEMES): `l402`, and/or `payment` (the IETF Payment scheme's Lightning charge).
-    auth_schemes: cfg.authSchemes.split(','),
+    // Which offers a 402 carries (AUTH_SCHEMES): `l402`, `payment` (the IETF Payment scheme's Lightning charge) and/or
+    // `x402` (x402 v2's Lightning `exact`, in PAYMENT-REQUIRED).
+    auth_schemes: authSchemeList(cfg.authSchemes),
     payment: {
       method: 'lightning',
       intent: 'charge',
       realm: s,
       invalid_credential_status: cfg.invalidCredentialStatus,
+    },
+    x402: {
+      x402_version: 2,
+      scheme: 'exact',
+      network: caip2Network(network),
+      payment_method: 'lightning',
+      offer_header: 'PAYMENT-REQUIRED',
+      credential_header: 'PAYMENT-SIGNATURE',
+      settlement_header: 'PAYMENT-RESPONSE',
     },
     services: [
       {

@@ -43,9 +43,10 @@ export function demoHtml(): string {
 <body>
 <main>
   <h1>Cosine similarity, <span>paid per call</span></h1>
-  <p class="lead">This API sits behind an L402 paywall: each call answers <code>402 Payment Required</code> with a
-  Lightning invoice until you pay it. Pay with any WebLN wallet through the page toolkit, or let the
-  L402 Autopilot extension handle a plain <code>fetch</code>.</p>
+  <p class="lead">This API sits behind a Lightning paywall: each call answers <code>402 Payment Required</code> with a
+  Lightning invoice until you pay it — as an L402 token, the <code>Payment</code> scheme's one-time charge and/or an
+  x402 Lightning offer (<code>PAYMENT-REQUIRED</code>), whichever this server offers. Pay with any WebLN wallet
+  through the page toolkit, or let the L402 Autopilot extension handle a plain <code>fetch</code>.</p>
 
   <section class="card">
     <div class="row">

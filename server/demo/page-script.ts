@@ -22,6 +22,9 @@ const SAMPLES: { name: string; a: number[]; b: number[] }[] = [
   },
 ];
 
+/** How each AUTH_SCHEMES value is named on the page. */
+const SCHEME_NAMES = { l402: 'L402 token', payment: 'Payment charge', x402: 'x402 Lightning' } as const;
+
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const tokenStore = localStorageTokenStore(localStorage, 'l402-demo:');
 
@@ -106,7 +109,7 @@ async function computeWithWebln(): Promise<void> {
       tokenStore,
       maxAmountSat: Number($<HTMLInputElement>('max').value) || 100,
       onChallenge: (c) => {
-        log(`402: ${c.amountSat} sats, invoice ${c.invoice.slice(0, 24)}…`);
+        log(`402: ${c.amountSat} sats (${SCHEME_NAMES[c.scheme]}), invoice ${c.invoice.slice(0, 24)}…`);
         paid = c.amountSat;
         return true;
       },
@@ -129,13 +132,17 @@ async function computeWithPlainFetch(): Promise<void> {
   const res = await fetch(url, init);
   if (res.status === 402) {
     const challenge = res.headers.get('www-authenticate') ?? '';
-    const kind = /\bL402\b/.test(challenge) ? 'an L402' : /\bLSAT\b/.test(challenge) ? 'an LSAT' : 'no L402';
+    const offers = [
+      ...(/\b(L402|LSAT) /.test(challenge) ? ['an L402 challenge'] : []),
+      ...(/(^|,\s*)Payment /.test(challenge) ? ['a Payment charge'] : []),
+      ...(res.headers.get('payment-required') ? ['an x402 offer'] : []),
+    ];
     show(
       '402 Payment Required',
       'No extension paid this request. With L402 Autopilot installed, this button just works.',
       'err',
     );
-    log(`402 with ${kind} challenge`);
+    log(`402 with ${offers.join(' and ') || 'no offer this page knows'}`);
     return;
   }
   await showAnswer(res, 'plain fetch: the extension handled the 402 (or a token was already attached)');
@@ -144,12 +151,17 @@ async function computeWithPlainFetch(): Promise<void> {
 
 async function loadPrice(): Promise<void> {
   try {
-    const doc = (await (await fetch('/v1/pricing')).json()) as { routes?: { path: string; price_msat?: number }[] };
+    const doc = (await (await fetch('/v1/pricing')).json()) as {
+      routes?: { path: string; price_msat?: number }[];
+      auth_schemes?: string[];
+    };
     const pair = doc.routes?.find((r) => r.path === '/v1/similarity');
     $('price').innerHTML = '';
     const strong = document.createElement('strong');
     strong.textContent = pair?.price_msat ? `${Math.ceil(pair.price_msat / 1000)} sats` : 'unknown';
     $('price').append('Price per call: ', strong);
+    const offered = (doc.auth_schemes ?? []).map((x) => SCHEME_NAMES[x as keyof typeof SCHEME_NAMES] ?? x);
+    if (offered.length > 0) $('price').append(` · offered as ${offered.join(', ')}`);
   } catch {
     $('price').textContent = 'Price: /v1/pricing is not reachable';
   }

@@ -97,11 +97,14 @@ export function describeX402(r: X402Requirements): string {
   return `x402 ${r.scheme.slice(0, 40)} on ${r.network.slice(0, 80)}${asset}`;
 }
 
-/** What the client sends after paying: the requirement it fulfilled and the paid invoice. */
+/**
+ * What the client sends after paying: the requirement it fulfilled and the paid invoice. The spec's payload has
+ * `scheme` and `network` inside `accepted` only; our client and @getalby/lightning-tools also repeat them on top.
+ */
 export interface X402PaymentPayload {
   x402Version: number;
-  scheme: string;
-  network: string;
+  scheme?: string;
+  network?: string;
   accepted: X402Requirements;
   payload: { invoice: string };
   resource?: unknown;
@@ -123,7 +126,11 @@ export function formatX402PaymentSignature(r: X402LightningRequirements, resourc
   return bytesToBase64(new TextEncoder().encode(JSON.stringify(body)));
 }
 
-/** Parses a `PAYMENT-SIGNATURE` value (server side). Throws `malformed_authorization`. */
+/**
+ * Parses a `PAYMENT-SIGNATURE` value (server side): base64 JSON with a numeric `x402Version`, an `accepted` object
+ * with string `scheme`, `network` and `amount`, and a string `payload.invoice`; top-level `scheme`/`network`, when
+ * present, are strings. Throws `malformed_authorization`.
+ */
 export function parseX402PaymentSignature(header: string): X402PaymentPayload {
   let v: unknown;
   try {
@@ -133,18 +140,22 @@ export function parseX402PaymentSignature(header: string): X402PaymentPayload {
       cause: e,
     });
   }
+  const optionalString = (x: unknown) => x === undefined || typeof x === 'string';
   if (
     !isObject(v) ||
     typeof v.x402Version !== 'number' ||
-    typeof v.scheme !== 'string' ||
-    typeof v.network !== 'string' ||
+    !optionalString(v.scheme) ||
+    !optionalString(v.network) ||
     !isObject(v.accepted) ||
+    typeof v.accepted.scheme !== 'string' ||
+    typeof v.accepted.network !== 'string' ||
+    typeof v.accepted.amount !== 'string' ||
     !isObject(v.payload) ||
     typeof v.payload.invoice !== 'string'
   ) {
     throw new L402Error(
       'malformed_authorization',
-      'PAYMENT-SIGNATURE lacks x402Version, scheme, network, accepted or payload.invoice',
+      'PAYMENT-SIGNATURE lacks x402Version, accepted (scheme, network, amount) or payload.invoice',
     );
   }
   return v as unknown as X402PaymentPayload;

@@ -96,6 +96,34 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     await page.close();
   });
 
+  it("x402 Lightning: a page's fetch and a navigation are each paid once, with a PAYMENT-RESPONSE, no token kept", async () => {
+    const s = await server({ authSchemes: 'x402' });
+    await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ff.page();
+    await page.goto(`${s.url}/health`);
+    const r = await page.evaluate(async () => {
+      const res = await fetch('/v1/similarity', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"a":[1,2,3],"b":[2,4,6.5]}',
+      });
+      return { status: res.status, settlement: res.headers.get('payment-response') };
+    });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(Buffer.from(r.settlement ?? '', 'base64').toString('utf8'))).toMatchObject({ success: true });
+    const paid = await succeeded(s.url);
+    expect(paid.map((p) => p.kind)).toEqual(['x402']);
+    expect((await alice.lookupInvoice(paid[0]?.paymentHash ?? '')).state).toBe('SETTLED');
+    expect((await ff.ui('listTokens', {})).filter((t) => t.origin === s.url)).toEqual([]);
+    const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
+    await page.goto(url).catch(() => null);
+    await expect
+      .poll(() => page.evaluate(() => document.querySelector('#similarity') !== null), { timeout: 30_000 })
+      .toBe(true);
+    expect((await succeeded(s.url)).map((p) => p.kind)).toEqual(['x402', 'x402']);
+    await page.close();
+  });
+
   it('a site without a rule: the prompt window opens in Firefox, shows the request, and Approve pays', async () => {
     const s = await server();
     await ff.ui('saveSettings', nwcSettings([]));

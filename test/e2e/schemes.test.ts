@@ -1,6 +1,7 @@
 // The extension pays every Lightning scheme our server offers, on regtest (server node alice, wallet NWC → bob):
-// the `Payment` scheme's one-time charge for a page's fetch and for a navigation, a 401 re-challenge (bLIP-0026)
-// paid transparently, and an x402 offer on another network shown to the page and never paid.
+// the `Payment` scheme's one-time charge and x402's Lightning `exact` offer, each for a page's fetch and for a
+// navigation, a 401 re-challenge (bLIP-0026) paid transparently, and an x402 offer on another network shown to the
+// page and never paid.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,11 +14,12 @@ import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { cosine } from '../../server/similarity/cosine.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
 import { parsePaymentReceipt } from '../../src/l402/index.ts';
+import { BIP122_NETWORKS } from '../../src/l402/x402.ts';
 import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
 
-describe('extension pays the Payment charge and L402 re-challenges, and names what it will not pay', () => {
+describe('extension pays the Payment charge, x402 Lightning and L402 re-challenges, and names what it will not pay', () => {
   let ext: LaunchedExtension;
   let ui: Ui;
   let dataDir: string;
@@ -41,7 +43,12 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
         headers: { 'content-type': 'application/json' },
         body: '{"a":[1,2,3],"b":[2,4,6.5]}',
       });
-      return { status: r.status, body: await r.text(), receipt: r.headers.get('payment-receipt') };
+      return {
+        status: r.status,
+        body: await r.text(),
+        receipt: r.headers.get('payment-receipt'),
+        settlement: r.headers.get('payment-response'),
+      };
     }, url);
   const sessionRules = () => ext.worker.evaluate(() => chrome.declarativeNetRequest.getSessionRules());
 
@@ -106,6 +113,85 @@ describe('extension pays the Payment charge and L402 re-challenges, and names wh
     expect(paid.map((p) => [p.kind, p.status])).toEqual([['payment', 'succeeded']]);
     await expect.poll(sessionRules).toEqual([]);
     // Loading it again does not replay the spent charge: the server asks again, and it is paid again, once.
+    await page.goto(url).catch(() => null);
+    await expect
+      .poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+      .toBe(2);
+    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
+    await page.close();
+  });
+
+  it("a page's fetch is paid through x402 Lightning: 200 with a PAYMENT-RESPONSE, ledger kind 'x402', no token kept", async () => {
+    const s = await freshServer({ authSchemes: 'x402' });
+    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ext.page();
+    await page.goto(`${s.url}/health`);
+    const r = await post(page, `${s.url}/v1/similarity`);
+    expect(r.status).toBe(200);
+    expect((JSON.parse(r.body) as { similarity: number }).similarity).toBeGreaterThan(0.99);
+    const settlement = JSON.parse(Buffer.from(r.settlement ?? '', 'base64').toString('utf8')) as {
+      success: boolean;
+      network: string;
+    };
+    expect(settlement.success).toBe(true);
+    expect(BIP122_NETWORKS[settlement.network]).toBe('regtest');
+    const paid = await payments(s.url);
+    expect(paid.map((p) => [p.kind, p.status, p.macaroon])).toEqual([['x402', 'succeeded', null]]);
+    expect((await s.backend.lookupInvoice(paid[0]?.paymentHash ?? '')).state).toBe('settled');
+    expect((await ui('listTokens', {})).filter((t) => t.origin === s.url)).toEqual([]);
+    expect((await post(page, `${s.url}/v1/similarity`)).status).toBe(200);
+    expect((await payments(s.url)).filter((p) => p.status === 'succeeded')).toHaveLength(2);
+    await page.close();
+  });
+
+  it('offered L402 and x402, the reusable L402 token is bought; offered Payment and x402, only one is paid', async () => {
+    const both = await freshServer({ authSchemes: 'l402,x402' });
+    const charges = await freshServer({ authSchemes: 'payment,x402' });
+    await ui('saveSettings', nwcSettings([autoPay(both.url), autoPay(charges.url)]));
+    const page = await ext.page();
+    await page.goto(`${both.url}/health`);
+    expect((await post(page, `${both.url}/v1/similarity`)).status).toBe(200);
+    expect((await post(page, `${both.url}/v1/similarity`)).status).toBe(200);
+    expect((await payments(both.url)).map((p) => [p.kind, p.status])).toEqual([['l402', 'succeeded']]);
+    await page.goto(`${charges.url}/health`);
+    expect((await post(page, `${charges.url}/v1/similarity`)).status).toBe(200);
+    // Same price: the server's order (WWW-Authenticate's Payment line before PAYMENT-REQUIRED) breaks the tie.
+    expect((await payments(charges.url)).map((p) => [p.kind, p.status])).toEqual([['payment', 'succeeded']]);
+    await page.close();
+  });
+
+  it("a page's cross-origin fetch is paid through x402 Lightning: CORS lets it read the offer and send the signature", async () => {
+    const site = await freshServer({});
+    const api = await freshServer({ authSchemes: 'x402' });
+    // The budget is the page's (the site the user is on), not the service's (docs/design.md#rules-semantics).
+    await ui('saveSettings', nwcSettings([autoPay(site.url)]));
+    const page = await ext.page();
+    await page.goto(`${site.url}/health`);
+    const r = await post(page, `${api.url}/v1/similarity`);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(Buffer.from(r.settlement ?? '', 'base64').toString('utf8'))).toMatchObject({ success: true });
+    expect((await payments(api.url)).map((p) => [p.kind, p.status, p.initiator])).toEqual([
+      ['x402', 'succeeded', site.url],
+    ]);
+    await page.close();
+  });
+
+  it('a navigation is paid through x402 Lightning; its one-time PAYMENT-SIGNATURE rule is gone after that one request', async () => {
+    const s = await freshServer({ authSchemes: 'x402' });
+    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ext.page();
+    const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
+    await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED while the extension reloads it
+    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
+    expect(page.url()).toBe(url);
+    expect(
+      await page.evaluate(
+        () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus,
+      ),
+    ).toBe(200);
+    expect((await payments(s.url)).map((p) => [p.kind, p.status])).toEqual([['x402', 'succeeded']]);
+    await expect.poll(sessionRules).toEqual([]);
+    // Loading it again does not replay the spent charge: the server offers again, and it is paid again, once.
     await page.goto(url).catch(() => null);
     await expect
       .poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })

@@ -1,5 +1,6 @@
 // Every AUTH_SCHEMES mode of our server (lnd backend = alice) paid over regtest, by our toolkit (through our NWC
-// adapter → bob) and by @getalby/lightning-tools' fetch402 (an independent client of L402 and the Payment charge).
+// adapter → bob) and by @getalby/lightning-tools' fetch402 (an independent client of L402, the Payment charge and
+// x402 Lightning).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../server/config.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { type RunningServer, startServer } from '../../server/start.ts';
-import { parsePaymentCredential, parsePaymentReceipt } from '../../src/l402/index.ts';
+import {
+  parsePaymentCredential,
+  parsePaymentReceipt,
+  parseX402PaymentRequired,
+  parseX402PaymentSignature,
+} from '../../src/l402/index.ts';
 import { type ChallengeInfo, fetchWithL402, isL402FetchError, memoryTokenStore } from '../../src/toolkit/index.ts';
 import { createNwcWallet } from '../../src/wallet/nwc.ts';
 import type { Wallet } from '../../src/wallet/wallet.ts';
@@ -20,7 +26,18 @@ const init = (): RequestInit => ({
   headers: { 'content-type': 'application/json' },
   body: JSON.stringify(PAIR),
 });
-const MODES: ServerConfig['authSchemes'][] = ['l402', 'payment', 'l402,payment'];
+const MODES: ServerConfig['authSchemes'][] = [
+  'l402',
+  'payment',
+  'x402',
+  'l402,payment',
+  'l402,x402',
+  'payment,x402',
+  'l402,payment,x402',
+];
+/** What a client should pay in `mode`: a reusable L402 token over a one-time charge, else the first (same price). */
+const preferred = (mode: string) => (mode.includes('l402') ? 'l402' : mode.split(',')[0]!);
+const decode64 = (s: string) => JSON.parse(Buffer.from(s, 'base64').toString('utf8')) as Record<string, unknown>;
 
 describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
   let server: RunningServer;
@@ -60,27 +77,35 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
     const res = await fetchWithL402(`${server.url}/v1/similarity`, init(), options);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { similarity: number }).similarity).toBeGreaterThan(0.99);
-    const scheme = mode === 'payment' ? 'payment' : 'l402'; // L402's reusable token wins when offered
+    // L402's reusable token wins when offered; the Payment charge and x402 cost the same, so the server's order decides.
+    const scheme = preferred(mode);
     expect(asked.map((a) => a.scheme)).toEqual([scheme]);
     expect((await alice.lookupInvoice(asked[0]!.paymentHash)).state).toBe('SETTLED');
     if (scheme === 'payment') expect(parsePaymentReceipt(res.headers.get('payment-receipt')!).status).toBe('success');
+    if (scheme === 'x402')
+      expect(decode64(res.headers.get('payment-response')!)).toMatchObject({
+        success: true,
+        network: 'bip122:0f9188f13cb7b2c71f2a335e3a4fc328',
+      });
 
     const again = await fetchWithL402(`${server.url}/v1/similarity`, init(), options);
     expect(again.status).toBe(200);
     expect(asked).toHaveLength(scheme === 'l402' ? 1 : 2); // a token is reused, a charge pays once per request
 
-    if (scheme === 'payment') {
-      // Replaying the paid charge credential is refused with a fresh challenge; nothing is served twice.
-      const authorization = sent
-        .find((r) => r.headers.get('authorization')?.startsWith('Payment '))!
-        .headers.get('authorization')!;
-      expect(parsePaymentCredential(authorization).challenge.intent).toBe('charge');
+    // Replaying a paid one-time credential is refused with a fresh offer; nothing is served twice.
+    const header = scheme === 'x402' ? 'payment-signature' : 'authorization';
+    if (scheme !== 'l402') {
+      const value = sent.find((r) => r.headers.has(header) && r.headers.get(header) !== '')!.headers.get(header)!;
+      if (scheme === 'payment') expect(parsePaymentCredential(value).challenge.intent).toBe('charge');
+      else expect(parseX402PaymentSignature(value).payload.invoice).toMatch(/^lnbcrt/);
       const replay = await fetch(`${server.url}/v1/similarity`, {
         ...init(),
-        headers: { 'content-type': 'application/json', authorization },
+        headers: { 'content-type': 'application/json', [header]: value },
       });
       expect(replay.status).toBe(402);
       expect(await replay.json()).toMatchObject({ rejected: { code: 'charge_spent' } });
+      if (mode.includes('x402'))
+        expect(parseX402PaymentRequired(replay.headers.get('payment-required')!).accepts).toHaveLength(1);
     }
   });
 
@@ -106,12 +131,13 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
         req.end(JSON.stringify(PAIR));
       }, reject);
     });
-    const want = {
-      l402: [['LSAT'], ['L402']],
-      payment: [['Payment']],
-      'l402,payment': [['LSAT'], ['L402'], ['Payment']],
-    }[mode];
+    const want = [
+      ...(mode.includes('l402') ? [['LSAT'], ['L402']] : []),
+      ...(mode.includes('payment') ? [['Payment']] : []),
+    ];
     expect(raw.map((l) => [...l.matchAll(/(?:^|, )(LSAT|L402|Payment) /g)].map((m) => m[1]))).toEqual(want);
+    // x402's offer is its own header, not a WWW-Authenticate challenge.
+    expect(res.headers.has('payment-required')).toBe(mode.includes('x402'));
   });
 
   it('refuses an invoice above maxAmountSat without paying', async () => {
@@ -139,7 +165,13 @@ describe.each(MODES)('AUTH_SCHEMES=%s on regtest', (mode) => {
     expect(((await res.json()) as { similarity: number }).similarity).toBeGreaterThan(0.99);
     expect(res.payment?.paid).toBe(true);
     expect(res.payment?.preimage).toMatch(/^[0-9a-f]{64}$/);
-    // it paid the scheme the 402 led with: the charge only when no L402 was offered
-    expect(res.payment?.credentials?.value.split(' ')[0]).toMatch(mode === 'payment' ? /^Payment$/ : /^(L402|LSAT)$/);
+    // It pays L402 when offered, then the Payment charge, then x402 (its fetch402's order).
+    const paid = mode.includes('l402') ? 'l402' : mode.includes('payment') ? 'payment' : 'x402';
+    const cred = res.payment?.credentials;
+    if (paid === 'x402') {
+      expect(cred?.header).toBe('payment-signature');
+      expect(parseX402PaymentSignature(cred?.value ?? '').payload.invoice).toMatch(/^lnbcrt/);
+      expect(decode64(res.headers.get('payment-response')!)).toMatchObject({ success: true });
+    } else expect(cred?.value.split(' ')[0]).toMatch(paid === 'payment' ? /^Payment$/ : /^(L402|LSAT)$/);
   });
 });

@@ -91,5 +91,33 @@ describe('/demo page', () => {
   it('plain fetch without the extension shows the 402', async () => {
     await page.click('#pay-plain');
     await expect.poll(() => page.textContent('#result'), { timeout: 30_000 }).toBe('402 Payment Required');
+    expect(await page.textContent('#log')).toContain('402 with an L402 challenge');
+  });
+
+  it('AUTH_SCHEMES=x402: the page names the offer and pays it through the toolkit, once per call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'toolkit-demo-x402-'));
+    const x402 = await startServer({
+      config: { port: 0, dataDir: dir, authSchemes: 'x402' },
+      backend: lndBackend(lnd('alice')),
+    });
+    try {
+      const before = payments.length;
+      await page.goto(`${x402.url}/demo`);
+      await expect
+        .poll(() => page.textContent('#price'))
+        .toMatch(/Price per call: \d+ sats · offered as x402 Lightning/);
+      await page.click('#pay-plain');
+      await expect.poll(() => page.textContent('#log'), { timeout: 30_000 }).toContain('402 with an x402 offer');
+      for (const n of [1, 2]) {
+        await page.click('#pay-webln');
+        await expect.poll(() => payments.length - before, { timeout: 60_000 }).toBe(n);
+        await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^paid \d+ sats with WebLN$/);
+        expect(await page.textContent('#result')).toMatch(/^similarity = 0\.99/);
+      }
+      expect(await page.textContent('#log')).toContain('(x402 Lightning)');
+    } finally {
+      await x402.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
