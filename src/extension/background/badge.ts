@@ -1,12 +1,13 @@
 // Per-tab count of 402s on the toolbar badge, and a tooltip naming the schemes they asked for
 // (docs/design.md#show). Counts live in storage.session (the worker keeps nothing in memory between events).
+import { type ChallengeScheme, challengeBreakdown } from '../model/model.ts';
 import { type KeyValueStorage, withLock } from './storage.ts';
 
 const PREFIX = 'badge:';
 const NAME = 'L402 Autopilot';
 
 /** What a counted 402 offered: a payable scheme, or `other` (a 402 with no demand we read). */
-export type BadgeScheme = 'l402' | 'payment' | 'x402' | 'other';
+export type BadgeScheme = ChallengeScheme;
 
 /** The counts of one tab: all 402s, and how many offered each scheme (a 402 offering two counts for both). */
 export interface TabCounts {
@@ -20,14 +21,7 @@ interface BadgeDeps {
   setTitle(tabId: number, title: string): Promise<void>;
 }
 
-const LABELS: Record<BadgeScheme, string> = {
-  l402: 'L402 (token)',
-  payment: 'Payment (one-time charge)',
-  x402: 'x402 (one-time charge)',
-  other: 'other 402',
-};
-
-async function countsOf(deps: BadgeDeps, tabId: number): Promise<TabCounts> {
+export async function countsOf(deps: BadgeDeps, tabId: number): Promise<TabCounts> {
   const v = await deps.storage.get<TabCounts | number>(PREFIX + tabId);
   // A plain number is a count written before schemes were kept.
   if (typeof v === 'number') return { total: v, bySchemes: {} };
@@ -44,11 +38,9 @@ export async function challengesSeen(deps: BadgeDeps, tabId: number): Promise<nu
  */
 export function badgeTitle(c: TabCounts): string {
   if (c.total === 0) return NAME;
-  const parts = (Object.keys(LABELS) as BadgeScheme[])
-    .filter((s) => (c.bySchemes[s] ?? 0) > 0)
-    .map((s) => `${c.bySchemes[s]} × ${LABELS[s]}`);
+  const parts = challengeBreakdown(c.bySchemes);
   const what = c.total === 1 ? '1 payment request' : `${c.total} payment requests`;
-  return `${NAME} — ${what} on this page${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+  return `${NAME} — ${what} on this page${parts ? `: ${parts}` : ''}`;
 }
 
 /** One more 402 in this tab, offering `schemes`. Locked: a page firing many requests at once must not lose counts. */

@@ -9,7 +9,7 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import { createDispatcher } from '../messaging/channel.ts';
 import { pageChecks, uiChecks } from '../messaging/schema.ts';
 import { createAutopilot } from './autopilot.ts';
-import { type BadgeScheme, challengesSeen, countChallenge, resetBadge } from './badge.ts';
+import { type BadgeScheme, countChallenge, countsOf, resetBadge } from './badge.ts';
 import { on402 } from './detector.ts';
 import { AutopilotError } from './errors.ts';
 import {
@@ -105,7 +105,7 @@ const uiHandlers = createUiHandlers<null>({
   clock,
   prompts,
   wallet: currentWallet,
-  challengesSeen: (tabId) => challengesSeen(badge, tabId),
+  challengesSeen: (tabId) => countsOf(badge, tabId),
   onSettingsChanged: () => {
     walletCache?.wallet.close?.();
     walletCache = null;

@@ -25,7 +25,7 @@ async function setup() {
     prompts,
     wallet: async () => wallet,
     connectNwc: () => wallet,
-    challengesSeen: async () => 3,
+    challengesSeen: async () => ({ total: 3, bySchemes: { l402: 2, payment: 1 } }),
   });
   const autopilot = createAutopilot({
     storage,
@@ -66,6 +66,7 @@ describe('UiApi handlers', () => {
       spentMsat: 11_000,
       tokens: 1,
       challengesSeen: 3,
+      challengesBySchemes: { l402: 2, payment: 1 },
       rule: { pattern: '*.example.org' },
     });
     expect(summary.renewsAt).toBe(new Date(2026, 10, 30).getTime()); // next Monday, local midnight

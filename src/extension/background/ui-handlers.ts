@@ -6,6 +6,7 @@ import type { Handlers, SiteSummary, UiApi, WalletStatus } from '../messaging/pr
 import { DEFAULT_SITE_BUDGET, type Settings } from '../model/model.ts';
 import { listPayments } from './ledger.ts';
 import { periodStart, renewsAt } from './periods.ts';
+import type { TabCounts } from './badge.ts';
 import type { PromptStore } from './prompts.ts';
 import { budgetTotals, countedMsat, dailySpentMsat, listReservations, siteOf } from './reservations.ts';
 import { siteRuleFor } from './rules.ts';
@@ -24,8 +25,8 @@ interface UiDeps {
   wallet: () => Promise<Wallet>;
   /** Opens a wallet for a URI being tested (default: createNwcWallet with a 15 s timeout). */
   connectNwc?: (uri: string) => Wallet;
-  /** 402s met in a tab since it loaded (the plumbing counts them for the badge). */
-  challengesSeen?: (tabId: number) => Promise<number>;
+  /** 402s met in a tab since it loaded, per scheme (the plumbing counts them for the badge). */
+  challengesSeen?: (tabId: number) => Promise<TabCounts>;
   /** Called after settings change (e.g. to drop a cached wallet). */
   onSettingsChanged?: (s: Settings) => void | Promise<void>;
 }
@@ -59,6 +60,11 @@ async function statusOf(
 export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, Ctx> {
   const connect = deps.connectNwc ?? ((uri: string) => createNwcWallet(uri, { timeoutMs: 15_000 }));
 
+  async function tabChallenges(tabId?: number): Promise<Pick<SiteSummary, 'challengesSeen' | 'challengesBySchemes'>> {
+    const c = tabId !== undefined && deps.challengesSeen ? await deps.challengesSeen(tabId) : null;
+    return { challengesSeen: c?.total ?? 0, challengesBySchemes: c?.bySchemes ?? {} };
+  }
+
   // `origin` is the site the user is on (the popup's tab): what it may spend and spent, on whatever services it
   // called (budgets belong to the initiator, docs/design.md#rules-semantics).
   async function siteSummary(origin: string, tabId?: number): Promise<SiteSummary> {
@@ -80,7 +86,7 @@ export function createUiHandlers<Ctx = unknown>(deps: UiDeps): Handlers<UiApi, C
       spentMsat,
       renewsAt: rule ? renewsAt(now, rule.period) : null,
       tokens,
-      challengesSeen: tabId !== undefined && deps.challengesSeen ? await deps.challengesSeen(tabId) : 0,
+      ...(await tabChallenges(tabId)),
     };
   }
 

@@ -1,6 +1,7 @@
 // One typed map per message boundary (docs/design.md#house-style, rule 2). Each map is method → [argument, result].
 // The generic send/handle implementation lives in ./channel.ts; handlers are objects keyed by method.
 import type {
+  ChallengeScheme,
   PaymentRecord,
   PromptAnswer,
   PromptRequest,
@@ -95,6 +96,8 @@ export interface SiteSummary {
   tokens: number;
   /** 402s met in this tab since it loaded. */
   challengesSeen: number;
+  /** How many of them offered each scheme (a 402 offering two counts for each). */
+  challengesBySchemes: Partial<Record<ChallengeScheme, number>>;
 }
 
 /** Extension pages (popup, options, onboarding, prompt) → background. Trusted (sender.id === runtime.id, extension URL). */

@@ -109,6 +109,28 @@ export const SCHEME_NAMES: Readonly<Record<PaymentRecord['kind'], string>> = {
   webln: 'WebLN',
 };
 
+/** What a 402 met in a tab offered (badge and popup): a payable scheme, or `other` (no demand we read). */
+export type ChallengeScheme = 'l402' | 'payment' | 'x402' | 'other';
+
+/** How the badge's tooltip and the popup name what the 402s of a tab asked for. */
+export const CHALLENGE_SCHEME_NAMES: Readonly<Record<ChallengeScheme, string>> = {
+  l402: 'L402 (token)',
+  payment: 'Payment (one-time charge)',
+  x402: 'x402 (one-time charge)',
+  other: 'other 402',
+};
+
+/**
+ * The per-scheme counts as text, in a fixed order.
+ * @example challengeBreakdown({ l402: 2, payment: 1 }) // '2 × L402 (token), 1 × Payment (one-time charge)'
+ */
+export function challengeBreakdown(bySchemes: Readonly<Partial<Record<ChallengeScheme, number>>>): string {
+  return (Object.keys(CHALLENGE_SCHEME_NAMES) as ChallengeScheme[])
+    .filter((s) => (bySchemes[s] ?? 0) > 0)
+    .map((s) => `${bySchemes[s]} × ${CHALLENGE_SCHEME_NAMES[s]}`)
+    .join(', ');
+}
+
 /** A stored L402 token: one payment serves many calls of the same service. */
 export interface StoredToken {
   paymentHash: string;

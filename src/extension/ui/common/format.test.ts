@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { dailyTotals } from '../options/spend-chart.tsx';
-import { dayKey, parseSats, registrableDomain, relative, sats, siteNames } from './format.ts';
+import { challengeBreakdown } from '../../model/model.ts';
+import { dayKey, offeredSchemes, parseSats, registrableDomain, relative, sats, siteNames } from './format.ts';
 
 describe('sats formatting', () => {
   test('msat are shown as sats with separators and sub-sat precision', () => {
@@ -58,5 +59,15 @@ describe('siteNames', () => {
     });
     expect(siteNames('https://example.com:8443')).toEqual({ domain: 'example.com:8443', host: null });
     expect(siteNames('http://127.0.0.1:8402')).toEqual({ domain: '127.0.0.1:8402', host: null });
+  });
+});
+
+describe('the schemes a tab met', () => {
+  test('short names for the pill, the full breakdown for its tooltip, in a fixed order', () => {
+    expect(offeredSchemes({ x402: 1, l402: 2, other: 4 })).toBe('L402 + x402');
+    expect(offeredSchemes({ other: 1 })).toBe('');
+    expect(challengeBreakdown({ payment: 1, l402: 2, other: 1 })).toBe(
+      '2 × L402 (token), 1 × Payment (one-time charge), 1 × other 402',
+    );
   });
 });

@@ -1,5 +1,5 @@
 // Formatting shared by every page. Amounts are msat internally and sats on screen (docs/design.md#rules-semantics).
-import type { Period } from '../../model/model.ts';
+import type { ChallengeScheme, Period } from '../../model/model.ts';
 import { getDomain } from 'tldts';
 
 const satsFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
@@ -115,4 +115,21 @@ export function dayKey(ms: number): string {
   const m = String(d.getMonth() + 1).padStart(2, '0');
   const day = String(d.getDate()).padStart(2, '0');
   return `${d.getFullYear()}-${m}-${day}`;
+}
+
+const SHORT_SCHEME: Readonly<Record<Exclude<ChallengeScheme, 'other'>, string>> = {
+  l402: 'L402',
+  payment: 'Payment',
+  x402: 'x402',
+};
+
+/**
+ * The payable schemes a tab's 402s offered, short, for the popup's pill; '' when none.
+ * @example offeredSchemes({ l402: 2, payment: 1 }) // 'L402 + Payment'
+ */
+export function offeredSchemes(bySchemes: Readonly<Partial<Record<ChallengeScheme, number>>>): string {
+  return (Object.keys(SHORT_SCHEME) as (keyof typeof SHORT_SCHEME)[])
+    .filter((s) => (bySchemes[s] ?? 0) > 0)
+    .map((s) => SHORT_SCHEME[s])
+    .join(' + ');
 }

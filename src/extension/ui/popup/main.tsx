@@ -7,11 +7,11 @@ import browser from 'webextension-polyfill';
 import { call, errorText } from '../common/api.ts';
 import { CheckingBanner } from '../common/checking-banner.tsx';
 import { Banner, Brand, Meter, SiteIcon, Spinner, StatusPill, Switch } from '../common/components.tsx';
-import { hostOf, PERIOD_NOUN, relative, sats, shortTime } from '../common/format.ts';
+import { hostOf, offeredSchemes, PERIOD_NOUN, relative, sats, shortTime } from '../common/format.ts';
 import { useApi } from '../common/use-api.ts';
 import { WalletSummary } from '../common/wallet-card.tsx';
 import type { SiteSummary } from '../../messaging/protocol.ts';
-import { SCHEME_NAMES } from '../../model/model.ts';
+import { challengeBreakdown, SCHEME_NAMES } from '../../model/model.ts';
 
 interface ActiveSite {
   origin: string;
@@ -55,7 +55,12 @@ function SiteCard({ site }: { site: ActiveSite }) {
     try {
       const next = await call('setSiteAutoPay', { origin: site.origin, autoPay });
       // The answer has no tab context, so keep the tab's 402 count from the first read.
-      summary.set({ ...next, challengesSeen: Math.max(next.challengesSeen, summary.data?.challengesSeen ?? 0) });
+      const before = summary.data;
+      summary.set(
+        before && before.challengesSeen > next.challengesSeen
+          ? { ...next, challengesSeen: before.challengesSeen, challengesBySchemes: before.challengesBySchemes }
+          : next,
+      );
       setError(null);
     } catch (e) {
       setError(errorText(e));
@@ -78,8 +83,13 @@ function SiteCard({ site }: { site: ActiveSite }) {
           </div>
         </div>
         {s && s.challengesSeen > 0 && (
-          <span class="pill warn" title="Payment requests (HTTP 402) met in this tab">
+          <span
+            class="pill warn"
+            data-testid="site-challenges"
+            title={`Payment requests (HTTP 402) met in this tab: ${challengeBreakdown(s.challengesBySchemes)}`}
+          >
             {s.challengesSeen} × 402
+            {offeredSchemes(s.challengesBySchemes) && ` · ${offeredSchemes(s.challengesBySchemes)}`}
           </span>
         )}
       </div>
