@@ -83,6 +83,17 @@ describe('toolbar badge', () => {
       expect(await titleOf(tabId)).toBe(
         'L402 Autopilot — 1 payment request on this page: 1 × L402 (token), 1 × Payment (one-time charge)',
       );
+      // The popup's pill for that tab names them too.
+      const popup = await ext.openExtensionPage(
+        `src/extension/ui/popup/index.html?origin=${encodeURIComponent(both.url)}&tabId=${tabId}`,
+      );
+      const pill = popup.getByTestId('site-challenges');
+      await pill.waitFor();
+      expect((await pill.textContent())?.replace(/\s+/g, ' ')).toBe('1 × 402 · L402 + Payment');
+      expect(await pill.getAttribute('title')).toBe(
+        'Payment requests (HTTP 402) met in this tab: 1 × L402 (token), 1 × Payment (one-time charge)',
+      );
+      await popup.close();
     } finally {
       await both.close();
       await rm(dir, { recursive: true, force: true });

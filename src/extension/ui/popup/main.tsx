@@ -19,12 +19,15 @@ interface ActiveSite {
 }
 
 /**
- * The site of the active tab. `?origin=` overrides it: the popup opened as a normal page (tests, screenshots) has
- * itself as the active tab.
+ * The site of the active tab. `?origin=` (and `?tabId=`) override it: the popup opened as a normal page (tests,
+ * screenshots) has itself as the active tab.
  */
 async function activeSite(): Promise<ActiveSite | null> {
-  const forced = new URLSearchParams(location.search).get('origin');
-  if (forced) return { origin: forced };
+  const params = new URLSearchParams(location.search);
+  const forced = params.get('origin');
+  const forcedTab = Number(params.get('tabId'));
+  if (forced)
+    return Number.isInteger(forcedTab) && forcedTab > 0 ? { origin: forced, tabId: forcedTab } : { origin: forced };
   const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
   if (!tab?.url) return null;
   try {
