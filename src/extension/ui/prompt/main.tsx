@@ -87,16 +87,166 @@ function Remaining({ label, msat, none }: { label: string; msat: number | null; 
   );
 }
 
-function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
-  const { armed, deliberate } = useInputGuard(id);
-  const now = useNow(500);
-  const [budgetOpen, setBudgetOpen] = useState(false);
+/** Who asks, for what: the site as the user knows it (registrable domain, then the full host), the amount, the scheme. */
+function WhoAsks({ prompt }: { prompt: PromptRequest }) {
+  const enable = prompt.kind === 'webln-enable';
+  const site = prompt.initiator || prompt.origin;
+  const crossSite = site !== prompt.origin;
+  return (
+    <section class="hero">
+      <div class="row">
+        <SiteIcon origin={site} />
+        <div class="grow">
+          {/* The registrable domain, plainly; then the full host, wrapped and never cut, so a look-alike subdomain
+              shows in full. */}
+          <div class="site-domain" data-testid="prompt-domain">
+            {siteNames(site).domain}
+          </div>
+          {siteNames(site).host && (
+            <div class="site-host" data-testid="prompt-host">
+              {siteNames(site).host}
+            </div>
+          )}
+          <div class="muted small" data-testid="prompt-who">
+            {enable ? (
+              'wants to use your Lightning wallet'
+            ) : crossSite ? (
+              <>
+                wants to pay <strong>{siteNames(prompt.origin).domain}</strong>
+                {siteNames(prompt.origin).host && (
+                  <>
+                    {' '}
+                    <span class="site-host" data-testid="prompt-service-host">
+                      ({siteNames(prompt.origin).host})
+                    </span>
+                  </>
+                )}
+              </>
+            ) : (
+              'asks for a Lightning payment'
+            )}
+          </div>
+        </div>
+      </div>
+      {!enable && (
+        <div class="amount" data-testid="prompt-amount">
+          <span class="num">{sats(prompt.amountMsat)}</span> <span class="unit">sats</span>
+        </div>
+      )}
+      {(prompt.kind === 'l402' || prompt.kind === 'payment' || prompt.kind === 'x402') && (
+        <p class="muted small" data-testid="prompt-scheme">
+          {hostOf(prompt.origin)}{' '}
+          {prompt.kind === 'l402'
+            ? `sells a token for ${sats(prompt.amountMsat)} sats (L402: it serves later requests too)`
+            : `asks for a one-time charge of ${sats(prompt.amountMsat)} sats (${SCHEME_NAMES[prompt.kind === 'x402' ? 'x402' : 'payment']}: this request only)`}
+        </p>
+      )}
+      {prompt.memo && <p class="memo">“{prompt.memo}”</p>}
+    </section>
+  );
+}
+
+/** What the payment may cost at most, and what is left of the budgets it counts against. */
+function CostTable({ prompt, siteName, crossSite }: { prompt: PromptRequest; siteName: string; crossSite: boolean }) {
+  return (
+    <dl class="kv">
+      <dt>Fee reserve (at most)</dt>
+      <dd>{sats(prompt.maxFeeMsat)} sats</dd>
+      <dt>Total at most</dt>
+      <dd>{sats(prompt.amountMsat + prompt.maxFeeMsat)} sats</dd>
+      <Remaining
+        label={crossSite ? `Left in ${siteName}'s budget` : "Left in this site's budget"}
+        msat={prompt.siteRemainingMsat}
+        none="no budget set"
+      />
+      <Remaining label="Left of today's cap" msat={prompt.dailyRemainingMsat} none="no limit" />
+    </dl>
+  );
+}
+
+interface BudgetBoxProps {
+  prompt: PromptRequest;
+  siteName: string;
+  crossSite: boolean;
+  /** Approve is possible: armed, not expired, nothing being sent. */
+  canApprove: boolean;
+  deliberate: (e: { isTrusted: boolean }) => boolean;
+  answer: (a: PromptAnswer) => Promise<void>;
+}
+
+/**
+ * "Approve and set a budget for this site": the budget belongs to the site the user is on (the initiator,
+ * docs/design.md#rules-semantics), whatever service it pays.
+ */
+function BudgetBox({ prompt, siteName, crossSite, canApprove, deliberate, answer }: BudgetBoxProps) {
+  const [open, setOpen] = useState(false);
   // Start from the usual site budget, or twice this payment when that would not even cover it.
   const [budget, setBudget] = useState(() =>
     String(Math.ceil(Math.max(DEFAULT_SITE_BUDGET.budgetMsat, 2 * (prompt.amountMsat + prompt.maxFeeMsat)) / 1000)),
   );
   const [period, setPeriod] = useState<Period>('daily');
   const [budgetError, setBudgetError] = useState<string | null>(null);
+
+  const approveWithBudget = useCallback(() => {
+    const parsed = parseSats(budget);
+    if (!parsed.ok) return setBudgetError(parsed.message);
+    if (parsed.msat < prompt.amountMsat + prompt.maxFeeMsat)
+      return setBudgetError(
+        `The budget must cover this payment and its fee: at least ${sats(prompt.amountMsat + prompt.maxFeeMsat)} sats.`,
+      );
+    setBudgetError(null);
+    void answer({ choice: 'approve-and-budget', budgetMsat: parsed.msat, period });
+  }, [budget, period, prompt, answer]);
+
+  return (
+    <div class="budget-box">
+      <button
+        type="button"
+        class="btn ghost small"
+        style="max-width:100%"
+        title={`Approve and set a budget for ${siteName}: what it may spend on any service`}
+        aria-expanded={open}
+        aria-controls="budget-form"
+        onClick={() => setOpen(!open)}
+      >
+        {open ? '▾' : '▸'} Approve and set a budget for{' '}
+        {crossSite ? <span class="site-host">{siteName}</span> : 'this site'}
+      </button>
+      {open && (
+        <div class="budget-form" id="budget-form">
+          <div class="row" style="align-items:flex-start">
+            <div class="grow">
+              <Field
+                label="Budget"
+                error={budgetError}
+                hint={
+                  crossSite
+                    ? `What ${siteName} may spend, on any service it calls: later payments inside it are paid without asking.`
+                    : 'Later payments inside it are paid without asking.'
+                }
+              >
+                {(a) => <SatsInput {...a} value={budget} onInput={setBudget} />}
+              </Field>
+            </div>
+            <Field label="Renews">{(a) => <PeriodSelect {...a} value={period} onChange={setPeriod} />}</Field>
+          </div>
+          <button
+            type="button"
+            class="btn block"
+            disabled={!canApprove}
+            onClick={(e) => deliberate(e) && approveWithBudget()}
+          >
+            Approve and allow {budgetText(budget)} {PERIOD_LABEL[period]}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
+  const { armed, deliberate } = useInputGuard(id);
+  const now = useNow(500);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
@@ -118,17 +268,6 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
     [id, sending],
   );
 
-  const approveWithBudget = useCallback(() => {
-    const parsed = parseSats(budget);
-    if (!parsed.ok) return setBudgetError(parsed.message);
-    if (parsed.msat < prompt.amountMsat + prompt.maxFeeMsat)
-      return setBudgetError(
-        `The budget must cover this payment and its fee: at least ${sats(prompt.amountMsat + prompt.maxFeeMsat)} sats.`,
-      );
-    setBudgetError(null);
-    void answer({ choice: 'approve-and-budget', budgetMsat: parsed.msat, period });
-  }, [budget, period, prompt, answer]);
-
   useEffect(() => {
     // Esc denies (harmless whatever pressed it). Enter approves nothing: a careful wallet takes no approval
     // from a key the user may have meant for the page.
@@ -144,12 +283,12 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
   // Focus the window's content, not a button: a stray Enter or Space then activates nothing.
   useEffect(() => mainRef.current?.focus(), []);
 
-  const total = prompt.amountMsat + prompt.maxFeeMsat;
-  // Budgets belong to the site the user is on (the initiator, docs/design.md#rules-semantics): when a page asks to pay
-  // another service, say so plainly, and make clear whose budget is meant.
+  // Budgets belong to the site the user is on (the initiator): when a page asks to pay another service, say so
+  // plainly, and make clear whose budget is meant.
   const site = prompt.initiator || prompt.origin;
   const crossSite = site !== prompt.origin;
   const siteName = hostOf(site);
+  const canApprove = armed && !expired && !sending;
   return (
     <main class="prompt stack loose" ref={mainRef} tabIndex={-1}>
       <header class="row between">
@@ -159,122 +298,23 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
         </span>
       </header>
 
-      <section class="hero">
-        <div class="row">
-          <SiteIcon origin={site} />
-          <div class="grow">
-            {/* Who is asking, as the user knows sites: the registrable domain, plainly; then the full host,
-                wrapped and never cut, so a look-alike subdomain shows in full. */}
-            <div class="site-domain" data-testid="prompt-domain">
-              {siteNames(site).domain}
-            </div>
-            {siteNames(site).host && (
-              <div class="site-host" data-testid="prompt-host">
-                {siteNames(site).host}
-              </div>
-            )}
-            <div class="muted small" data-testid="prompt-who">
-              {enable ? (
-                'wants to use your Lightning wallet'
-              ) : crossSite ? (
-                <>
-                  wants to pay <strong>{siteNames(prompt.origin).domain}</strong>
-                  {siteNames(prompt.origin).host && (
-                    <>
-                      {' '}
-                      <span class="site-host" data-testid="prompt-service-host">
-                        ({siteNames(prompt.origin).host})
-                      </span>
-                    </>
-                  )}
-                </>
-              ) : (
-                'asks for a Lightning payment'
-              )}
-            </div>
-          </div>
-        </div>
-        {!enable && (
-          <div class="amount" data-testid="prompt-amount">
-            <span class="num">{sats(prompt.amountMsat)}</span> <span class="unit">sats</span>
-          </div>
-        )}
-        {(prompt.kind === 'l402' || prompt.kind === 'payment' || prompt.kind === 'x402') && (
-          <p class="muted small" data-testid="prompt-scheme">
-            {hostOf(prompt.origin)}{' '}
-            {prompt.kind === 'l402'
-              ? `sells a token for ${sats(prompt.amountMsat)} sats (L402: it serves later requests too)`
-              : `asks for a one-time charge of ${sats(prompt.amountMsat)} sats (${SCHEME_NAMES[prompt.kind === 'x402' ? 'x402' : 'payment']}: this request only)`}
-          </p>
-        )}
-        {prompt.memo && <p class="memo">“{prompt.memo}”</p>}
-      </section>
+      <WhoAsks prompt={prompt} />
 
       <Banner kind="info">
         <strong>Why you are asked:</strong> {prompt.reason}
       </Banner>
       {!enable && <CheckingBanner origin={prompt.origin} />}
-
-      {!enable && (
-        <dl class="kv">
-          <dt>Fee reserve (at most)</dt>
-          <dd>{sats(prompt.maxFeeMsat)} sats</dd>
-          <dt>Total at most</dt>
-          <dd>{sats(total)} sats</dd>
-          <Remaining
-            label={crossSite ? `Left in ${siteName}'s budget` : "Left in this site's budget"}
-            msat={prompt.siteRemainingMsat}
-            none="no budget set"
-          />
-          <Remaining label="Left of today's cap" msat={prompt.dailyRemainingMsat} none="no limit" />
-        </dl>
-      )}
-
+      {!enable && <CostTable prompt={prompt} siteName={siteName} crossSite={crossSite} />}
       {error && <Banner kind="error">{error}</Banner>}
-
       {!enable && (
-        <div class="budget-box">
-          <button
-            type="button"
-            class="btn ghost small"
-            style="max-width:100%"
-            title={`Approve and set a budget for ${siteName}: what it may spend on any service`}
-            aria-expanded={budgetOpen}
-            aria-controls="budget-form"
-            onClick={() => setBudgetOpen(!budgetOpen)}
-          >
-            {budgetOpen ? '▾' : '▸'} Approve and set a budget for{' '}
-            {crossSite ? <span class="site-host">{siteName}</span> : 'this site'}
-          </button>
-          {budgetOpen && (
-            <div class="budget-form" id="budget-form">
-              <div class="row" style="align-items:flex-start">
-                <div class="grow">
-                  <Field
-                    label="Budget"
-                    error={budgetError}
-                    hint={
-                      crossSite
-                        ? `What ${siteName} may spend, on any service it calls: later payments inside it are paid without asking.`
-                        : 'Later payments inside it are paid without asking.'
-                    }
-                  >
-                    {(a) => <SatsInput {...a} value={budget} onInput={setBudget} />}
-                  </Field>
-                </div>
-                <Field label="Renews">{(a) => <PeriodSelect {...a} value={period} onChange={setPeriod} />}</Field>
-              </div>
-              <button
-                type="button"
-                class="btn block"
-                disabled={!armed || expired || sending}
-                onClick={(e) => deliberate(e) && approveWithBudget()}
-              >
-                Approve and allow {budgetText(budget)} {PERIOD_LABEL[period]}
-              </button>
-            </div>
-          )}
-        </div>
+        <BudgetBox
+          prompt={prompt}
+          siteName={siteName}
+          crossSite={crossSite}
+          canApprove={canApprove}
+          deliberate={deliberate}
+          answer={answer}
+        />
       )}
 
       <footer class="actions">
@@ -284,7 +324,7 @@ function PromptView({ id, prompt }: { id: string; prompt: PromptRequest }) {
         <button
           type="button"
           class="btn primary lg"
-          disabled={!armed || expired || sending}
+          disabled={!canApprove}
           onClick={(e) => deliberate(e) && void answer({ choice: 'approve-once' })}
         >
           {sending ? <Spinner label="Sending" /> : null}
