@@ -373,16 +373,7 @@ export class Agent {
         "the paid token does not cover this URL (the macaroon's path caveat excludes it)",
       );
     }
-    const auth = authorizationOf(token);
-    const again = await this.send(req, auth);
-    if (again.status === 401 || again.status === 402) {
-      await evictToken(this, req.url, auth);
-      await again.body?.cancel();
-      throw new AgentError(
-        'bad_challenge',
-        `the server answered ${again.status} to a freshly paid token; not paying again`,
-      );
-    }
+    const again = await this.sendOnce(req, token, 'a freshly paid token');
     const paidInfo: Paid | null = paid
       ? {
           scheme: 'L402',
@@ -410,19 +401,24 @@ export class Agent {
     }
   }
 
-  /** The request again with a token an open payment turned into (paid nothing now). */
-  private async withToken(req: AgentRequest, token: StoredToken): Promise<FetchResult> {
+  /**
+   * The one retry with a token just bought or just found: refused (401/402), the token is forgotten and nothing
+   * more is paid for this request.
+   */
+  private async sendOnce(req: AgentRequest, token: StoredToken, what: string): Promise<Response> {
     const auth = authorizationOf(token);
     const again = await this.send(req, auth);
     if (again.status === 401 || again.status === 402) {
       await evictToken(this, req.url, auth);
       await again.body?.cancel();
-      throw new AgentError(
-        'bad_challenge',
-        `the server answered ${again.status} to the token of an earlier payment; not paying again`,
-      );
+      throw new AgentError('bad_challenge', `the server answered ${again.status} to ${what}; not paying again`);
     }
-    return this.result(again, null, true);
+    return again;
+  }
+
+  /** The request again with a token an open payment turned into (paid nothing now). */
+  private async withToken(req: AgentRequest, token: StoredToken): Promise<FetchResult> {
+    return this.result(await this.sendOnce(req, token, 'the token of an earlier payment'), null, true);
   }
 
   private async result(res: Response, paid: Paid | null, usedToken: boolean): Promise<FetchResult> {
