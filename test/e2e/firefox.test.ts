@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../server/config.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
@@ -34,6 +35,46 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
   };
   const succeeded = async (origin: string) =>
     (await ff.ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+
+  /** Resolves with `what` once `check` holds (polled), to race a prompt against a silent payment. */
+  const once = async <T>(check: () => Promise<boolean>, what: T): Promise<T> => {
+    for (;;) {
+      if (await check().catch(() => false)) return what;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const paidTo = async (origin: string) =>
+    (await ff.ui('listPayments', { origin })).filter((p) => p.status !== 'failed').length > 0;
+  /** Tabs a test opened itself; windows its pages opened are kept in each page's `opened` array. */
+  const opened: Page[] = [];
+  let walkOn: ((step: number) => Promise<void>) | null = null;
+  /** Opens `site`/page in a fresh tab and runs `act(url)` there (it may open windows into `window.opened`). */
+  const openerPage = async (site: string, act: (url: string) => void, url: string): Promise<Page> => {
+    const page = await ff.page();
+    opened.push(page);
+    await page.goto(`${site}/page`);
+    await page.evaluate(() => {
+      (window as unknown as { opened: Window[] }).opened = [];
+    });
+    await page.evaluate(act, url);
+    return page;
+  };
+  /**
+   * Leaves nothing behind for the next test: the windows the pages opened and the tabs themselves are closed, and
+   * every prompt still open is denied (a prompt left open queues the next test's prompt behind it).
+   */
+  const cleanUpWindows = async () => {
+    walkOn = null;
+    for (const page of opened.splice(0)) {
+      await page
+        .evaluate(() => {
+          for (const w of (window as unknown as { opened?: Window[] }).opened ?? []) w.close();
+        })
+        .catch(() => undefined);
+      await page.close().catch(() => undefined);
+    }
+    await ff.denyOpenPrompts();
+  };
 
   beforeAll(async () => {
     ff = await launchFirefox();
@@ -142,6 +183,129 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     expect(await page.evaluate(() => document.body.textContent)).toContain('0.96');
     expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
+  });
+
+  // Firefox names who started a navigation in originUrl (no `initiator`): a page's about:blank window, or a data:
+  // document, must read as opaque, never as "no initiator" (the browser's own, which the service's budget pays).
+  // Placed before the tests that follow on purpose: it closes every window it opened and answers every prompt.
+  type Walk = { how: string; start: (evil: string, paid: (step: number) => string) => Promise<{ steps: number }> };
+  it.each<Walk>([
+    {
+      how: 'window.open of the paid URL',
+      start: async (evil, paid) => {
+        await openerPage(
+          evil,
+          (u) => {
+            (window as unknown as { opened: Window[] }).opened.push(window.open(u, '_blank') as Window);
+          },
+          paid(1),
+        );
+        return { steps: 1 };
+      },
+    },
+    {
+      how: 'an about:blank window the page opens, then navigates from the opener',
+      start: async (evil, paid) => {
+        await openerPage(
+          evil,
+          (u) => {
+            const w = window.open('about:blank', '_blank') as Window;
+            (window as unknown as { opened: Window[] }).opened.push(w);
+            w.location.href = u;
+          },
+          paid(1),
+        );
+        return { steps: 1 };
+      },
+    },
+    {
+      how: 'an about:blank window the page opens, whose own script navigates it',
+      start: async (evil, paid) => {
+        await openerPage(
+          evil,
+          (u) => {
+            const w = window.open('about:blank', '_blank') as Window & { eval(code: string): unknown };
+            (window as unknown as { opened: Window[] }).opened.push(w);
+            w.eval(`location.href = ${JSON.stringify(u)}`);
+          },
+          paid(1),
+        );
+        return { steps: 1 };
+      },
+    },
+    {
+      how: 'an opened window whose location the opener walks through three paid paths',
+      start: async (evil, paid) => {
+        const page = await openerPage(
+          evil,
+          (u) => {
+            (window as unknown as { opened: Window[] }).opened.push(window.open(u, '_blank') as Window);
+          },
+          paid(1),
+        );
+        walkOn = async (step) => {
+          await page.evaluate((u) => {
+            const [w] = (window as unknown as { opened: Window[] }).opened;
+            if (w) w.location.href = u;
+          }, paid(step));
+        };
+        return { steps: 3 };
+      },
+    },
+  ])(
+    "a page with no rule opening a service with an auto-pay budget ($how) is asked, never paid from the service's budget",
+    async ({ start }) => {
+      const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+      const evil: TestServer = await startSink();
+      closers.push(
+        () => api.close(),
+        () => evil.close(),
+      );
+      await ff.ui('saveSettings', nwcSettings([autoPay(api.url)]));
+      try {
+        const { steps } = await start(evil.url, (step) => `${api.url}/paid?step=${step}`);
+        for (let step = 1; step <= steps; step++) {
+          if (step > 1) await walkOn?.(step);
+          const first = await Promise.race([ff.nextPrompt().then((p) => p.id), once(() => paidTo(api.url), null)]);
+          if (first === null) throw new Error(`step ${step}: the service was paid from its own budget without asking`);
+          const asked = await ff.ui('getPrompt', { id: first });
+          expect(asked).toMatchObject({ origin: api.url, url: `${api.url}/paid?step=${step}` });
+          // The opener's site or an opaque document asks; never the service itself.
+          expect([evil.url, 'null']).toContain(asked?.initiator);
+          await ff.ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+        }
+        expect(await paidTo(api.url)).toBe(false);
+        expect(api.requests.filter((r) => r.authorization !== null)).toEqual([]);
+      } finally {
+        await cleanUpWindows();
+      }
+    },
+  );
+
+  it('a data: document navigating to a service with an auto-pay budget is asked, and the prompt says it has no origin', async () => {
+    const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+    closers.push(() => api.close());
+    const settings = nwcSettings([autoPay(api.url)]);
+    await ff.ui('saveSettings', { ...settings, rules: { ...settings.rules, autoPayUnlisted: true } });
+    try {
+      const page = await ff.page();
+      opened.push(page);
+      await page.goto('data:text/html,<title>opaque</title>');
+      void page
+        .evaluate((u) => {
+          location.href = u;
+        }, `${api.url}/paid`)
+        .catch(() => undefined);
+      const first = await Promise.race([ff.nextPrompt().then((p) => p.id), once(() => paidTo(api.url), null)]);
+      if (first === null) throw new Error("the data: document's navigation was paid without asking");
+      const asked = await ff.ui('getPrompt', { id: first });
+      expect(asked).toMatchObject({ origin: api.url, initiator: 'null' });
+      expect(asked?.reason).toMatch(/no origin of its own/);
+      await ff.ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+      expect(await paidTo(api.url)).toBe(false);
+    } finally {
+      await cleanUpWindows();
+    }
   });
 
   it("a cross-origin request with a hidden challenge is paid by the background; the page's later requests carry the token, the next site's do not", async () => {
