@@ -10,12 +10,17 @@ import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lndLightningNode } from '../../server/nostr/lnd-lightning-node.ts';
 import { type NwcWalletServiceHandle, startNwcWalletService } from '../../server/nostr/nwc-wallet-service.ts';
 import { lnd, regtest } from '../integration/regtest-context.ts';
-import { type AfterPay, startMisreportingService, startUnknownCodeService } from '../support/after-pay-faults.ts';
+import {
+  type AfterPay,
+  type WalletLog,
+  startMisreportingService,
+  startUnknownCodeService,
+} from '../support/after-pay-faults.ts';
 import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
 import { startPageServer } from './fixtures/l402-page-server.ts';
 import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
 
-type Answer = { nip47: string; service: () => Promise<NwcWalletServiceHandle> };
+type Answer = { nip47: string; service: () => Promise<NwcWalletServiceHandle & { log: WalletLog }> };
 
 describe('security: a wallet answer that does not say the payment failed is looked up, never paid again', () => {
   let ext: LaunchedExtension;
@@ -74,7 +79,9 @@ describe('security: a wallet answer that does not say the payment failed is look
       await ui('saveSettings', nwcSettings([autoPay(s.url)], { wallet: { kind: 'nwc', uri: wallet.nwcUri } }));
       const page = await ext.page();
       await page.goto(`${s.url}/free`);
-      const paymentsBefore = (await bob.listPayments(1000)).length;
+      const before = new Set((await bob.listPayments(10_000)).map((p) => p.paymentHash));
+      /** Payments bob's lnd made since the page loaded. */
+      const sentSince = async () => (await bob.listPayments(10_000)).filter((p) => !before.has(p.paymentHash));
 
       const first = await fetchWithWhy(page, '/paid');
       expect(first).toEqual({ status: 200, code: null });
@@ -82,8 +89,11 @@ describe('security: a wallet answer that does not say the payment failed is look
       // Exactly one payment left the payer's node, for the one invoice the server issued, and it settled.
       expect(s.issued).toHaveLength(1);
       const hash = s.issued[0] as string;
-      const sent = (await bob.listPayments(1000)).slice(paymentsBefore);
+      const sent = await sentSince();
       expect(sent.map((p) => [p.paymentHash, p.status])).toEqual([[hash, 'SUCCEEDED']]);
+      // The wallet paid and misreported; the extension then looked the payment up (NIP-47 lookup_invoice).
+      expect(wallet.log[0]).toBe(`paid ${hash}`);
+      expect(wallet.log.slice(1)).toContain(`lookup ${hash}`);
       // The ledger: one record, succeeded, with the preimage the lookup found (it hashes to the invoice's hash).
       const records = await ui('listPayments', { origin: s.url });
       expect(records.map((r) => [r.paymentHash, r.status])).toEqual([[hash, 'succeeded']]);
@@ -94,9 +104,40 @@ describe('security: a wallet answer that does not say the payment failed is look
       // The token it bought serves the next call: no new invoice, no second payment, the record untouched.
       expect(await fetchWithWhy(page, '/paid')).toEqual({ status: 200, code: null });
       expect(s.issued).toHaveLength(1);
-      expect((await bob.listPayments(1000)).length).toBe(paymentsBefore + 1);
+      expect(await sentSince()).toEqual(sent);
       expect(await ui('listPayments', { origin: s.url })).toEqual(records);
       await page.close();
     },
   );
+
+  it('the wallet pays, then answers INTERNAL, and its lookup cannot tell either: the record stays unknown and no second invoice is paid', async () => {
+    const wallet = await track(
+      startMisreportingService({
+        relayUrl: regtest().relayUrl,
+        node: lndLightningNode(bob),
+        after: 'INTERNAL',
+        lookupFails: true,
+      }),
+    );
+    const s = await track(startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 3_000 }));
+    await ui('saveSettings', nwcSettings([autoPay(s.url)], { wallet: { kind: 'nwc', uri: wallet.nwcUri } }));
+    const page = await ext.page();
+    await page.goto(`${s.url}/free`);
+    const before = new Set((await bob.listPayments(10_000)).map((p) => p.paymentHash));
+    const sentSince = async () => (await bob.listPayments(10_000)).filter((p) => !before.has(p.paymentHash));
+
+    expect(await fetchWithWhy(page, '/paid')).toEqual({ status: 402, code: 'payment_unknown' });
+    const hash = s.issued[0] as string;
+    // The page asks again and the server answers with a NEW invoice: the open payment is looked up first, still
+    // cannot be told, so nothing is paid (docs/security.md, "a second invoice … while the first payment's outcome
+    // is still unknown").
+    expect(await fetchWithWhy(page, '/paid')).toEqual({ status: 402, code: 'payment_unknown' });
+    expect(s.issued).toHaveLength(2);
+    expect((await sentSince()).map((p) => [p.paymentHash, p.status])).toEqual([[hash, 'SUCCEEDED']]);
+    expect(wallet.log.filter((l) => l.startsWith('paid '))).toEqual([`paid ${hash}`]);
+    expect(wallet.log.filter((l) => l === `lookup ${hash}`).length).toBeGreaterThanOrEqual(2);
+    const records = await ui('listPayments', { origin: s.url });
+    expect(records.map((r) => [r.paymentHash, r.status])).toEqual([[hash, 'unknown']]);
+    await page.close();
+  });
 });

@@ -9,7 +9,8 @@ import {
   type NWCWalletServiceRequestHandler,
   Nip47WalletError,
 } from '@getalby/sdk/nwc';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { generateSecretKey, getPublicKey } from 'nostr-tools';
 import { type LightningNode, LightningNodeError } from '../../server/nostr/lightning-node.ts';
 import {
@@ -26,16 +27,33 @@ import { errorMessage } from '../../src/util/error-message.ts';
  */
 export type AfterPay = 'INTERNAL' | 'PAYMENT_FAILED' | 'never-returns';
 
-/** `node` whose payInvoice pays for real, then misreports as `after` says; every other call is the node's own. */
-export function paysThenMisreports(node: LightningNode, after: AfterPay): LightningNode {
+/** What a misreporting wallet did, in order: `paid <hash>` and `lookup <hash>` (its lookup_invoice calls). */
+export type WalletLog = string[];
+
+/**
+ * `node` whose payInvoice pays for real, then misreports as `after` says; every other call is the node's own.
+ * `log` gets `paid <hash>` and `lookup <hash>` entries. With `lookupFails`, lookups answer INTERNAL too: nobody can
+ * tell what happened.
+ */
+export function paysThenMisreports(
+  node: LightningNode,
+  after: AfterPay,
+  log: WalletLog,
+  o: { lookupFails?: boolean } = {},
+): LightningNode {
   return {
     getInfo: () => node.getInfo(),
     getBalance: () => node.getBalance(),
     makeInvoice: (a) => node.makeInvoice(a),
-    lookupInvoice: (h) => node.lookupInvoice(h),
+    lookupInvoice: (h) => {
+      log.push(`lookup ${h}`);
+      if (o.lookupFails) throw new LightningNodeError('INTERNAL', 'the node cannot say either');
+      return node.lookupInvoice(h);
+    },
     listTransactions: (a) => node.listTransactions(a),
     async payInvoice(a) {
       const paid = await node.payInvoice(a);
+      log.push(`paid ${paid.paymentHashHex}`);
       if (after === 'never-returns') return new Promise<never>(() => undefined);
       throw new LightningNodeError(after, `after paying ${paid.paymentHashHex}: the node's answer was lost`);
     },
@@ -46,12 +64,15 @@ export function paysThenMisreports(node: LightningNode, after: AfterPay): Lightn
  * The product's NWC wallet service on `relayUrl` in front of `node`, with payInvoice misreporting as `after` says.
  * Fails loudly when the service cannot start.
  */
-export function startMisreportingService(o: {
+export async function startMisreportingService(o: {
   relayUrl: string;
   node: LightningNode;
   after: AfterPay;
-}): Promise<NwcWalletServiceHandle> {
-  return startNwcWalletService({ relayUrl: o.relayUrl, node: paysThenMisreports(o.node, o.after) });
+  lookupFails?: boolean;
+}): Promise<NwcWalletServiceHandle & { log: WalletLog }> {
+  const log: WalletLog = [];
+  const node = paysThenMisreports(o.node, o.after, log, { lookupFails: o.lookupFails ?? false });
+  return { ...(await startNwcWalletService({ relayUrl: o.relayUrl, node })), log };
 }
 
 /**
@@ -64,7 +85,8 @@ export async function startUnknownCodeService(o: {
   relayUrl: string;
   innerUri: string;
   code: string;
-}): Promise<NwcWalletServiceHandle> {
+}): Promise<NwcWalletServiceHandle & { log: WalletLog }> {
+  const log: WalletLog = [];
   const walletSecret = bytesToHex(generateSecretKey());
   const clientSecret = bytesToHex(generateSecretKey());
   const walletPubkey = getPublicKey(Buffer.from(walletSecret, 'hex'));
@@ -81,11 +103,15 @@ export async function startUnknownCodeService(o: {
   const handler: NWCWalletServiceRequestHandler = {
     getInfo: () => forward(() => inner.getInfo()),
     getBalance: () => forward(() => inner.getBalance()),
-    lookupInvoice: (req) => forward(() => inner.lookupInvoice(req)),
+    lookupInvoice: (req) => {
+      log.push(`lookup ${req.payment_hash ?? req.invoice}`);
+      return forward(() => inner.lookupInvoice(req));
+    },
     listTransactions: (req) => forward(() => inner.listTransactions(req)),
     payInvoice: async (req) => {
       const r = await forward(() => inner.payInvoice(req));
       if (r.error) return r;
+      log.push(`paid ${bytesToHex(sha256(hexToBytes((r.result as { preimage: string }).preimage)))}`);
       return { result: undefined, error: { code: o.code, message: 'the wallet is not sure what happened' } };
     },
   };
@@ -108,5 +134,5 @@ export async function startUnknownCodeService(o: {
     await close();
     throw e;
   }
-  return { nwcUri, walletPubkey, close };
+  return { nwcUri, walletPubkey, close, log };
 }
