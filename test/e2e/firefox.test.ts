@@ -6,6 +6,8 @@
 // follow the tab to the next site; plus the prompt window and window.webln.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +75,22 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
         .catch(() => undefined);
       await page.close().catch(() => undefined);
     }
+    // Windows opened where no `opened` list sees them (a sandboxed frame's popup): every web tab goes.
+    for (const page of await ff.browser.pages()) {
+      const href = await page.evaluate(() => location.href).catch(() => '');
+      if (/^(https?:|data:|about:blank)/.test(href)) await page.close().catch(() => undefined);
+    }
     await ff.denyOpenPrompts();
+  };
+
+  /** A server answering every GET with `html`. */
+  const startHtmlServer = async (html: string) => {
+    const srv = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`,
+      close: () => new Promise<void>((r) => srv.close(() => r())),
+    };
   };
 
   beforeAll(async () => {
@@ -282,31 +299,46 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     },
   );
 
-  it('a data: document navigating to a service with an auto-pay budget is asked, and the prompt says it has no origin', async () => {
-    const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
-    closers.push(() => api.close());
-    const settings = nwcSettings([autoPay(api.url)]);
-    await ff.ui('saveSettings', { ...settings, rules: { ...settings.rules, autoPayUnlisted: true } });
-    try {
-      const page = await ff.page();
-      opened.push(page);
-      await page.goto('data:text/html,<title>opaque</title>');
-      void page
-        .evaluate((u) => {
-          location.href = u;
-        }, `${api.url}/paid`)
-        .catch(() => undefined);
-      const first = await Promise.race([ff.nextPrompt().then((p) => p.id), once(() => paidTo(api.url), null)]);
-      if (first === null) throw new Error("the data: document's navigation was paid without asking");
-      const asked = await ff.ui('getPrompt', { id: first });
-      expect(asked).toMatchObject({ origin: api.url, initiator: 'null' });
-      expect(asked?.reason).toMatch(/no origin of its own/);
-      await ff.ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
-      expect(await paidTo(api.url)).toBe(false);
-    } finally {
-      await cleanUpWindows();
-    }
-  });
+  // A sandboxed frame (or a CSP-sandboxed page) has no origin: Firefox then names no one at all (no originUrl),
+  // exactly as for a URL the user typed. Its top navigation or popup must still not spend the service's budget.
+  it.each([
+    { how: 'a sandboxed frame moving the top window', sandbox: 'allow-scripts allow-top-navigation', popup: false },
+    { how: 'a sandboxed frame opening a popup', sandbox: 'allow-scripts allow-popups', popup: true },
+  ])(
+    "$how to a service with an auto-pay budget is asked, never paid from the service's budget",
+    async ({ sandbox, popup }) => {
+      const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+      const paid = `${api.url}/paid?sandboxed`;
+      const script = popup ? `window.open('${paid}')` : `top.location.href = '${paid}'`;
+      const evil = await startHtmlServer(
+        `<title>host</title><iframe sandbox="${sandbox}" srcdoc="<script>${script}</script>"></iframe>`,
+      );
+      closers.push(
+        () => api.close(),
+        () => evil.close(),
+      );
+      // Even with auto-pay for sites without a rule: an opaque document is never paid automatically.
+      const settings = nwcSettings([autoPay(api.url)]);
+      await ff.ui('saveSettings', { ...settings, rules: { ...settings.rules, autoPayUnlisted: true } });
+      try {
+        const page = await ff.page();
+        opened.push(page);
+        void page.goto(evil.url).catch(() => undefined);
+        const first = await Promise.race([ff.nextPrompt().then((p) => p.id), once(() => paidTo(api.url), null)]);
+        if (first === null)
+          throw new Error(
+            `the sandboxed frame's navigation was paid from the service's budget without asking: ${JSON.stringify((await ff.ui('listPayments', { origin: api.url })).map((p) => [p.initiator, p.url, p.status]))}`,
+          );
+        const asked = await ff.ui('getPrompt', { id: first });
+        expect(asked).toMatchObject({ origin: api.url, url: paid, initiator: 'null' });
+        expect(asked?.reason).toMatch(/no origin of its own/);
+        await ff.ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+        expect(await paidTo(api.url)).toBe(false);
+      } finally {
+        await cleanUpWindows();
+      }
+    },
+  );
 
   it("a cross-origin request with a hidden challenge is paid by the background; the page's later requests carry the token, the next site's do not", async () => {
     const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
