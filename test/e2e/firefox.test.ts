@@ -67,6 +67,7 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
    */
   const cleanUpWindows = async () => {
     walkOn = null;
+    await ff.denyOpenPrompts();
     for (const page of opened.splice(0)) {
       await page
         .evaluate(() => {
