@@ -348,7 +348,7 @@ function listTransactions(all: LightningTransaction[], req: Nip47ListTransaction
   return { transactions: page.map(toNip47), total_count: filtered.length };
 }
 
-function nwcUriFor(walletPubkey: string, relayUrl: string, clientSecretHex: string): string {
+export function nwcUriFor(walletPubkey: string, relayUrl: string, clientSecretHex: string): string {
   return `nostr+walletconnect://${walletPubkey}?relay=${encodeURIComponent(relayUrl)}&secret=${clientSecretHex}`;
 }
 

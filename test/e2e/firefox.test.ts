@@ -6,9 +6,12 @@
 // follow the tab to the next site; plus the prompt window and window.webln.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../server/config.ts';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
@@ -34,6 +37,62 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
   };
   const succeeded = async (origin: string) =>
     (await ff.ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
+
+  /** Resolves with `what` once `check` holds (polled), to race a prompt against a silent payment. */
+  const once = async <T>(check: () => Promise<boolean>, what: T): Promise<T> => {
+    for (;;) {
+      if (await check().catch(() => false)) return what;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const paidTo = async (origin: string) =>
+    (await ff.ui('listPayments', { origin })).filter((p) => p.status !== 'failed').length > 0;
+  /** Tabs a test opened itself; windows its pages opened are kept in each page's `opened` array. */
+  const opened: Page[] = [];
+  let walkOn: ((step: number) => Promise<void>) | null = null;
+  /** Opens `site`/page in a fresh tab and runs `act(url)` there (it may open windows into `window.opened`). */
+  const openerPage = async (site: string, act: (url: string) => void, url: string): Promise<Page> => {
+    const page = await ff.page();
+    opened.push(page);
+    await page.goto(`${site}/page`);
+    await page.evaluate(() => {
+      (window as unknown as { opened: Window[] }).opened = [];
+    });
+    await page.evaluate(act, url);
+    return page;
+  };
+  /**
+   * Leaves nothing behind for the next test: the windows the pages opened and the tabs themselves are closed, and
+   * every prompt still open is denied (a prompt left open queues the next test's prompt behind it).
+   */
+  const cleanUpWindows = async () => {
+    walkOn = null;
+    await ff.denyOpenPrompts();
+    for (const page of opened.splice(0)) {
+      await page
+        .evaluate(() => {
+          for (const w of (window as unknown as { opened?: Window[] }).opened ?? []) w.close();
+        })
+        .catch(() => undefined);
+      await page.close().catch(() => undefined);
+    }
+    // Windows opened where no `opened` list sees them (a sandboxed frame's popup): every web tab goes.
+    for (const page of await ff.browser.pages()) {
+      const href = await page.evaluate(() => location.href).catch(() => '');
+      if (/^(https?:|data:|about:blank)/.test(href)) await page.close().catch(() => undefined);
+    }
+    await ff.denyOpenPrompts();
+  };
+
+  /** A server answering every GET with `html`. */
+  const startHtmlServer = async (html: string) => {
+    const srv = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`,
+      close: () => new Promise<void>((r) => srv.close(() => r())),
+    };
+  };
 
   beforeAll(async () => {
     ff = await launchFirefox();
@@ -171,6 +230,144 @@ describe('Firefox ESR: the extension pays L402 on regtest', () => {
     expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
   });
+
+  // Firefox names who started a navigation in originUrl (no `initiator`): a page's about:blank window, or a data:
+  // document, must read as opaque, never as "no initiator" (the browser's own, which the service's budget pays).
+  // Placed before the tests that follow on purpose: it closes every window it opened and answers every prompt.
+  type Walk = { how: string; start: (evil: string, paid: (step: number) => string) => Promise<{ steps: number }> };
+  it.each<Walk>([
+    {
+      how: 'window.open of the paid URL',
+      start: async (evil, paid) => {
+        await openerPage(
+          evil,
+          (u) => {
+            (window as unknown as { opened: Window[] }).opened.push(window.open(u, '_blank') as Window);
+          },
+          paid(1),
+        );
+        return { steps: 1 };
+      },
+    },
+    {
+      how: 'an about:blank window the page opens, then navigates from the opener',
+      start: async (evil, paid) => {
+        await openerPage(
+          evil,
+          (u) => {
+            const w = window.open('about:blank', '_blank') as Window;
+            (window as unknown as { opened: Window[] }).opened.push(w);
+            w.location.href = u;
+          },
+          paid(1),
+        );
+        return { steps: 1 };
+      },
+    },
+    {
+      how: 'an about:blank window the page opens, whose own script navigates it',
+      start: async (evil, paid) => {
+        await openerPage(
+          evil,
+          (u) => {
+            const w = window.open('about:blank', '_blank') as Window & { eval(code: string): unknown };
+            (window as unknown as { opened: Window[] }).opened.push(w);
+            w.eval(`location.href = ${JSON.stringify(u)}`);
+          },
+          paid(1),
+        );
+        return { steps: 1 };
+      },
+    },
+    {
+      how: 'an opened window whose location the opener walks through three paid paths',
+      start: async (evil, paid) => {
+        const page = await openerPage(
+          evil,
+          (u) => {
+            (window as unknown as { opened: Window[] }).opened.push(window.open(u, '_blank') as Window);
+          },
+          paid(1),
+        );
+        walkOn = async (step) => {
+          await page.evaluate((u) => {
+            const [w] = (window as unknown as { opened: Window[] }).opened;
+            if (w) w.location.href = u;
+          }, paid(step));
+        };
+        return { steps: 3 };
+      },
+    },
+  ])(
+    "a page with no rule opening a service with an auto-pay budget ($how) is asked, never paid from the service's budget",
+    async ({ start }) => {
+      const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+      const evil: TestServer = await startSink();
+      closers.push(
+        () => api.close(),
+        () => evil.close(),
+      );
+      await ff.ui('saveSettings', nwcSettings([autoPay(api.url)]));
+      try {
+        const { steps } = await start(evil.url, (step) => `${api.url}/paid?step=${step}`);
+        for (let step = 1; step <= steps; step++) {
+          if (step > 1) await walkOn?.(step);
+          const first = await Promise.race([ff.nextPrompt().then((p) => p.id), once(() => paidTo(api.url), null)]);
+          if (first === null) throw new Error(`step ${step}: the service was paid from its own budget without asking`);
+          const asked = await ff.ui('getPrompt', { id: first });
+          expect(asked).toMatchObject({ origin: api.url, url: `${api.url}/paid?step=${step}` });
+          // Firefox names the opener's page (originUrl) for each of these: its site asks, never the service itself.
+          expect(asked?.initiator).toBe(evil.url);
+          await ff.ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+        }
+        expect(await paidTo(api.url)).toBe(false);
+        expect(api.requests.filter((r) => r.authorization !== null)).toEqual([]);
+      } finally {
+        await cleanUpWindows();
+      }
+    },
+  );
+
+  // A sandboxed frame (or a CSP-sandboxed page) has no origin: Firefox then names no one at all (no originUrl),
+  // exactly as for a URL the user typed. Its top navigation or popup must still not spend the service's budget.
+  it.each([
+    { how: 'a sandboxed frame moving the top window', sandbox: 'allow-scripts allow-top-navigation', popup: false },
+    { how: 'a sandboxed frame opening a popup', sandbox: 'allow-scripts allow-popups', popup: true },
+  ])(
+    "$how to a service with an auto-pay budget is asked, never paid from the service's budget",
+    async ({ sandbox, popup }) => {
+      const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });
+      const paid = `${api.url}/paid?sandboxed`;
+      const script = popup ? `window.open('${paid}')` : `top.location.href = '${paid}'`;
+      const evil = await startHtmlServer(
+        `<title>host</title><iframe sandbox="${sandbox}" srcdoc="<script>${script}</script>"></iframe>`,
+      );
+      closers.push(
+        () => api.close(),
+        () => evil.close(),
+      );
+      // Even with auto-pay for sites without a rule: an opaque document is never paid automatically.
+      const settings = nwcSettings([autoPay(api.url)]);
+      await ff.ui('saveSettings', { ...settings, rules: { ...settings.rules, autoPayUnlisted: true } });
+      try {
+        const page = await ff.page();
+        opened.push(page);
+        void page.goto(evil.url).catch(() => undefined);
+        const first = await Promise.race([ff.nextPrompt().then((p) => p.id), once(() => paidTo(api.url), null)]);
+        if (first === null)
+          throw new Error(
+            `the sandboxed frame's navigation was paid from the service's budget without asking: ${JSON.stringify((await ff.ui('listPayments', { origin: api.url })).map((p) => [p.initiator, p.url, p.status]))}`,
+          );
+        const asked = await ff.ui('getPrompt', { id: first });
+        expect(asked).toMatchObject({ origin: api.url, url: paid, initiator: 'null' });
+        expect(asked?.reason).toMatch(/no origin of its own/);
+        await ff.ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
+        expect(await paidTo(api.url)).toBe(false);
+      } finally {
+        await cleanUpWindows();
+      }
+    },
+  );
 
   it("a cross-origin request with a hidden challenge is paid by the background; the page's later requests carry the token, the next site's do not", async () => {
     const api: TestServer = await startL402Service({ backend: lndBackend(alice), priceMsat: 2_000 });

@@ -68,6 +68,15 @@ export interface DetectorDeps {
   navigate(tabId: number, url: string): Promise<void>;
   /** Origin of the tab's top-level document (the site the user is on); "null" when it cannot be told. */
   topOrigin(d: chrome.webRequest.OnHeadersReceivedDetails): Promise<string>;
+  /**
+   * Firefox only (see {@link unnamedNavigation}): what each tab showed, for top-level navigations Firefox names no
+   * initiator for. Absent in Chromium, which names an opaque initiator "null".
+   */
+  firefoxTabs?: {
+    before(tabId: number): TabBefore;
+    /** The tab now shows a document of `origin` (a response that is not a payment demand or a redirect). */
+    showed(tabId: number, origin: string): void;
+  };
   report(e: unknown, where: Seen402): void;
 }
 
@@ -160,9 +169,39 @@ function offeredSchemes(demand: PaymentDemand): BadgeScheme[] {
   });
 }
 
+/**
+ * What a tab showed before a navigation: opened by another tab and nothing shown yet; the origin it last showed.
+ * A 402 page does not count as shown: Firefox may send one navigation's request twice, and the second must be
+ * judged like the first.
+ */
+export interface TabBefore {
+  openedByPage: boolean;
+  lastOrigin: string | undefined;
+}
+
+/**
+ * Firefox gives no `originUrl` both for a navigation the browser started (typed, bookmark, reload) and for one a
+ * document with no origin started (a sandboxed frame moving the top window or opening a popup, a CSP-sandboxed
+ * page). Told apart by the tab: a popup a page opened, or a tab that showed another site, is opaque ("null": asked,
+ * never the service's own budget); a fresh tab, or one already on the service, is the browser's own.
+ */
+export function unnamedNavigation(tab: TabBefore, serviceOrigin: string): 'null' | undefined {
+  if (tab.openedByPage) return 'null';
+  return tab.lastOrigin !== undefined && tab.lastOrigin !== serviceOrigin ? 'null' : undefined;
+}
+
 /** The onHeadersReceived listener body. Returns a promise only so tests can await it. */
 export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersReceivedDetails): Promise<void> {
   if (d.tabId < 0) return;
+  const named = initiatorOf(d);
+  const fx = d as { originUrl?: string; documentUrl?: string };
+  const tabs = d.type === 'main_frame' ? deps.firefoxTabs : undefined;
+  const startedBy =
+    named === undefined && tabs && !d.initiator && !fx.originUrl && !fx.documentUrl
+      ? unnamedNavigation(tabs.before(d.tabId), new URL(d.url).origin)
+      : named;
+  if (tabs && d.statusCode !== 402 && d.statusCode !== 401 && (d.statusCode < 300 || d.statusCode > 399))
+    tabs.showed(d.tabId, new URL(d.url).origin);
   // Before the new document's scripts run; not on a redirect (the final response decides whose page it is).
   if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399))
     await deps.pageChanged(d.tabId, new URL(d.url).origin);
@@ -178,7 +217,7 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
     url: d.url,
     tabId: d.tabId,
     type: d.type,
-    initiator: initiatorOf(d),
+    initiator: startedBy,
     wwwAuthenticate: www,
     paymentRequired,
     headers,

@@ -173,6 +173,17 @@ const SENT_WITH_MAX = 2_000;
 /** An unused one-time charge rule is dropped after this (its navigation never left). */
 const ONE_TIME_RULE_MS = 60_000;
 
+// Firefox names no initiator for a navigation that a document with no origin started (detector.ts
+// unnamedNavigation): what each tab showed is kept here, in memory (an unloaded event page starts knowing nothing).
+const firefox = typeof (browser.runtime as { getBrowserInfo?: unknown }).getBrowserInfo === 'function';
+const tabLastOrigin = new Map<number, string>();
+const tabsOpenedByPages = new Set<number>();
+if (firefox) {
+  browser.tabs.onCreated.addListener((t) => {
+    if (t.id !== undefined && t.openerTabId !== undefined) tabsOpenedByPages.add(t.id);
+  });
+}
+
 const detector = {
   sentWith: (requestId: string) => sentWith.get(requestId),
   countChallenge: (tabId: number, schemes: BadgeScheme[]) => countChallenge(badge, tabId, schemes),
@@ -181,6 +192,20 @@ const detector = {
   pageChanged: async (tabId: number, origin: string) => {
     await dropRulesOfOtherPages(headerRules, tabId, origin);
   },
+  ...(firefox
+    ? {
+        firefoxTabs: {
+          before: (tabId: number) => ({
+            openedByPage: tabsOpenedByPages.has(tabId),
+            lastOrigin: tabLastOrigin.get(tabId),
+          }),
+          showed(tabId: number, origin: string) {
+            tabLastOrigin.set(tabId, origin);
+            tabsOpenedByPages.delete(tabId);
+          },
+        },
+      }
+    : {}),
   async handle(req: Parameters<typeof autopilot.handleDemand>[0]) {
     await sweepExpiredRules(headerRules);
     const r = await autopilot.handleDemand(req);
@@ -280,6 +305,8 @@ chrome.webRequest.onHeadersReceived.addListener(
 );
 
 browser.tabs.onRemoved.addListener((tabId) => {
+  tabLastOrigin.delete(tabId);
+  tabsOpenedByPages.delete(tabId);
   void removeHeaderRules(headerRules, (r) => r.tabId === tabId);
   void resetBadge(badge, tabId);
   void forgetTab(seen, tabId);

@@ -372,6 +372,17 @@ describe('detector: who made the request', async () => {
       initiatorOf({ originUrl: 'moz-extension://0d6c5f0e-1c57-4a0e-9d1f-6f7cbb0b2f11/prompt.html' }),
     ).toBeUndefined();
   });
+  it('Firefox, no originUrl at all: a popup a page opened, or a tab that showed another site, is opaque', async () => {
+    const { unnamedNavigation } = await import('./detector.ts');
+    const api = 'https://api.example';
+    // A sandboxed frame's popup: a tab another tab opened, with no document of its own yet.
+    expect(unnamedNavigation({ openedByPage: true, lastOrigin: undefined }, api)).toBe('null');
+    // A sandboxed frame (or a CSP-sandboxed page) moving the top window of a tab on another site.
+    expect(unnamedNavigation({ openedByPage: false, lastOrigin: 'https://evil.example' }, api)).toBe('null');
+    // The browser's own: a fresh tab, or a reload / typed URL on the service itself.
+    expect(unnamedNavigation({ openedByPage: false, lastOrigin: undefined }, api)).toBeUndefined();
+    expect(unnamedNavigation({ openedByPage: false, lastOrigin: api }, api)).toBeUndefined();
+  });
 });
 
 describe('senders', () => {
