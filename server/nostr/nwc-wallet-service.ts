@@ -62,7 +62,7 @@ function methodsOf(node: LightningNode): Nip47SingleMethod[] {
   ];
 }
 
-type Nip47ErrorCode = 'INSUFFICIENT_BALANCE' | 'QUOTA_EXCEEDED' | 'NOT_FOUND' | 'INTERNAL' | 'OTHER';
+type Nip47ErrorCode = 'INSUFFICIENT_BALANCE' | 'QUOTA_EXCEEDED' | 'NOT_FOUND' | 'PAYMENT_FAILED' | 'INTERNAL' | 'OTHER';
 type Reply<T> = { result: T | undefined; error: { code: string; message: string } | undefined };
 
 const ok = <T>(result: T): Reply<T> => ({ result, error: undefined });
@@ -75,7 +75,10 @@ function nip47Code(e: unknown): Nip47ErrorCode {
       return 'INSUFFICIENT_BALANCE';
     case 'NOT_FOUND':
       return 'NOT_FOUND';
+    // The node says for sure that the payment failed: NIP-47's PAYMENT_FAILED, which a client may act on at once
+    // (OTHER or INTERNAL would make it look the payment up first).
     case 'PAYMENT_FAILED':
+      return 'PAYMENT_FAILED';
     case 'INVALID':
       return 'OTHER';
     default:

@@ -58,7 +58,7 @@ describe('security: a wallet answer that does not say the payment failed is look
 
   const answers: Answer[] = [
     { nip47: 'INTERNAL', service: misreporting('INTERNAL') },
-    { nip47: 'OTHER', service: misreporting('PAYMENT_FAILED') },
+    { nip47: 'OTHER', service: misreporting('INVALID') },
     {
       nip47: 'an unknown code (WALLET_ON_FIRE)',
       service: async () => {

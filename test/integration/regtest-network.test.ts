@@ -10,6 +10,7 @@ import {
   Nip47WalletError,
 } from '@getalby/sdk/nwc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signTestInvoice } from '../support/invoices.ts';
 import { control, lnd, regtest } from './regtest-context.ts';
 
 const sha256Hex = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex');
@@ -84,6 +85,23 @@ describe('regtest Lightning network through NWC', () => {
     expect(forwards.length).toBe(forwardsBefore + 1);
     expect(forwards.at(-1)?.feeMsat).toBe(paid.fees_paid);
     expect((await alice.lookupInvoice(inv.paymentHash)).state).toBe('SETTLED');
+  });
+
+  it('answers PAYMENT_FAILED (NIP-47: failed for sure) for an invoice to a node no channel reaches, and loses nothing', async () => {
+    // Signed by a key that is no node of this network: lnd finds no route and fails the payment for good.
+    const invoice = signTestInvoice({
+      signingKey: randomBytes(32).toString('hex'),
+      paymentHash: randomBytes(32).toString('hex'),
+      timestamp: Math.floor(Date.now() / 1000),
+      description: 'nowhere',
+      satoshis: 10,
+      expirySeconds: 600,
+    });
+    const before = (await client.getBalance()).balance;
+    const err = await nwcError(client.payInvoice({ invoice }));
+    expect(err).toBeInstanceOf(Nip47WalletError);
+    expect(err.code).toBe('PAYMENT_FAILED');
+    expect((await client.getBalance()).balance).toBe(before);
   });
 
   it('answers INSUFFICIENT_BALANCE for an invoice bigger than all of bob’s channels, and loses nothing', async () => {

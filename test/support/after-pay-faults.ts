@@ -23,9 +23,9 @@ import { errorMessage } from '../../src/util/error-message.ts';
 
 /**
  * What the node does once the payment has really gone through: throw a node error (the service answers it as
- * NIP-47 `INTERNAL` for `INTERNAL`, `OTHER` for `PAYMENT_FAILED`), or never return (the service publishes nothing).
+ * NIP-47 `INTERNAL` for `INTERNAL`, `OTHER` for `INVALID`), or never return (the service publishes nothing).
  */
-export type AfterPay = 'INTERNAL' | 'PAYMENT_FAILED' | 'never-returns';
+export type AfterPay = 'INTERNAL' | 'INVALID' | 'never-returns';
 
 /** What a misreporting wallet did, in order: `paid <hash>` and `lookup <hash>` (its lookup_invoice calls). */
 export type WalletLog = string[];
