@@ -12,7 +12,7 @@ import {
   chooseOption,
 } from '../../src/l402/index.ts';
 import { splitChallenges } from '../challenge-lines.ts';
-import { buyToken, fixture, PAIR, post, tempDir } from '../../test/support/server-fixtures.ts';
+import { buyToken, fixture, PAIR, post, tempDir, wrongPreimage } from '../../test/support/server-fixtures.ts';
 import { StoreUnavailableError } from '../tokens/shared-store.ts';
 import { memorySpentCharges, openSpentCharges } from './spent-charges.ts';
 
@@ -124,7 +124,7 @@ describe('Payment charge', () => {
     expect(replay.status).toBe(401);
     expect(readPaymentDemand({ wwwAuthenticate: replay.headers.get('www-authenticate') }).options).toHaveLength(2);
     const token = await buyToken(f);
-    const bad = await post(f.app, '/v1/similarity', PAIR, { authorization: `${token.authorization.slice(0, -2)}00` });
+    const bad = await post(f.app, '/v1/similarity', PAIR, { authorization: wrongPreimage(token.authorization) });
     expect(bad.status).toBe(401);
     expect(await bad.json()).toMatchObject({ rejected: { code: 'bad_preimage' } });
     expect((await post(f.app, '/v1/similarity', PAIR)).status).toBe(402); // no credential: still 402

@@ -12,7 +12,7 @@ import {
   type X402LightningRequirements,
   type X402PaymentRequired,
 } from '../../src/l402/index.ts';
-import { BASE, buyToken, fixture, PAIR, post } from '../../test/support/server-fixtures.ts';
+import { BASE, buyToken, fixture, PAIR, post, wrongPreimage } from '../../test/support/server-fixtures.ts';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { BackendUnavailableError } from '../lightning/backend.ts';
@@ -243,7 +243,7 @@ describe('AUTH_SCHEMES=x402: the credential', () => {
     const f = fixture({ config: { authSchemes: 'l402,x402', invalidCredentialStatus: 401 } });
     const token = await buyToken(f);
     expect((await post(f.app, '/v1/similarity', PAIR, { authorization: token.authorization })).status).toBe(200);
-    const bad = await post(f.app, '/v1/similarity', PAIR, { authorization: `${token.authorization.slice(0, -2)}00` });
+    const bad = await post(f.app, '/v1/similarity', PAIR, { authorization: wrongPreimage(token.authorization) });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('payment-required')).toBeTruthy();
     const { signature } = await buyOffer(f);

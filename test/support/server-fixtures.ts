@@ -82,6 +82,12 @@ export function post(
 
 export const PAIR = { a: [1, 2, 3], b: [2, 4, 6.5] };
 
+/** The same `Authorization` with its preimage's last hex digit changed: always a different, wrong preimage. */
+export function wrongPreimage(authorization: string): string {
+  const last = authorization.slice(-1);
+  return `${authorization.slice(0, -1)}${last === '0' ? '1' : '0'}`;
+}
+
 /** Gets a 402 for `path`/`body`, pays it with the dev wallet, and returns the credential header. */
 export async function buyToken(
   f: Fixture,
