@@ -1,16 +1,15 @@
 // Whose budget a frame spends, and a first fetch that the background pays (docs/security.md). Real
 // browser, real regtest payments (alice's invoices, NWC → bob).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { startL402Service, startSink } from './fixtures/security-servers.ts';
-import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings } from './helpers.ts';
 
 describe('security: frames and hidden challenges', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
+  const suite = extensionSuite();
+  const { ui, closers } = suite;
   const service = async () => {
     const s = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => s.close());
@@ -24,27 +23,21 @@ describe('security: frames and hidden challenges', () => {
   const succeeded = async (origin: string) =>
     (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
 
-  beforeAll(async () => {
-    ext = await launchExtension();
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
-
   it("a frame's 402 does not spend the frame site's auto-pay budget while the user is on another site: asked, naming both", async () => {
     const api = await service();
     const top = await sink();
     // The frame's site has an auto-pay budget; the page the user is on has no rule. Another host, as frames are.
     const frameSite = (await sink()).url.replace('127.0.0.1', 'localhost');
     await ui('saveSettings', nwcSettings([autoPay(frameSite)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${top.url}/page?frame=${encodeURIComponent(`${frameSite}/page`)}`);
     await expect.poll(() => page.frames().some((f) => f.url().startsWith(frameSite))).toBe(true);
     const frame = page.frames().find((f) => f.url().startsWith(frameSite));
     if (!frame) throw new Error('no frame');
-    const prompt = nextPrompt(ext).then(async (p) => ({ id: p.id, request: await ui('getPrompt', { id: p.id }) }));
+    const prompt = nextPrompt(suite.ext).then(async (p) => ({
+      id: p.id,
+      request: await ui('getPrompt', { id: p.id }),
+    }));
     // Cross-origin, readable (ACAO *), challenge hidden: the background's to pay, from webRequest.
     expect(await frame.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(402);
     const paidSilently = (async () => {
@@ -65,7 +58,7 @@ describe('security: frames and hidden challenges', () => {
     const api = await service();
     const site = await sink();
     await ui('saveSettings', nwcSettings([autoPay(site.url)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${site.url}/page`);
     const first = await page.evaluate(
       (u) => fetch(u).then(async (r) => ({ status: r.status, body: await r.text() })),

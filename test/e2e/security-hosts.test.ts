@@ -6,26 +6,17 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { type LaunchedFirefox, launchFirefox } from './fixtures/firefox.ts';
 import { startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
-import { autoPay, nextPrompt, nwcSettings, screenshot, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings, screenshot } from './helpers.ts';
 
 const LONG = 'a-rather-long-subdomain-label-that-a-look-alike-might-use.checkout.shop';
 const at = (s: TestServer, host: string) => s.url.replace('127.0.0.1', host);
 
 describe('security: which site, shown and matched', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
-  beforeAll(async () => {
-    ext = await launchExtension({ args: ['--host-resolver-rules=MAP *.example.co.uk 127.0.0.1'] });
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
+  const suite = extensionSuite({ args: ['--host-resolver-rules=MAP *.example.co.uk 127.0.0.1'] });
+  const { ui, closers } = suite;
   const service = async () => {
     const s = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => s.close());
@@ -41,9 +32,9 @@ describe('security: which site, shown and matched', () => {
     const api = await service();
     const origin = at(api, `${LONG}.example.co.uk`);
     await ui('saveSettings', nwcSettings([]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${origin}/page`);
-    const asked = nextPrompt(ext);
+    const asked = nextPrompt(suite.ext);
     const call = page.evaluate(() => fetch('/paid').then((r) => r.status));
     const prompt = (await asked).page;
     const domain = prompt.getByTestId('prompt-domain');
@@ -81,10 +72,10 @@ describe('security: which site, shown and matched', () => {
       const id = p.url().includes('/ui/prompt/') ? new URL(p.url()).searchParams.get('id') : null;
       if (id) void ui('answerPrompt', { id, answer: { choice: 'deny' } }).catch(() => {});
     };
-    ext.context.on('page', deny);
+    suite.ext.context.on('page', deny);
     try {
       await ui('saveSettings', nwcSettings([autoPay(siteUrl)]));
-      const page = await ext.page();
+      const page = await suite.ext.page();
       await page.goto(`${siteUrl}/page?frame=${encodeURIComponent(staticFrame)}`);
       const fetchFrom = (who: string) => `${api.url}/paid?from=${who}`;
       expect(await page.evaluate((u) => fetch(u).then((r) => r.status), fetchFrom('page'))).toBe(200);
@@ -126,7 +117,7 @@ describe('security: which site, shown and matched', () => {
       }
       await page.close();
     } finally {
-      ext.context.off('page', deny);
+      suite.ext.context.off('page', deny);
     }
   });
 });

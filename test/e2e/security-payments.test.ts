@@ -2,34 +2,24 @@
 // extension pay, or hand over a paid token or preimage, beyond the user's rules. Real regtest payments
 // (alice's invoices, the extension's NWC wallet → bob).
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { startReplayServer, startScopeServer } from './fixtures/hostile-payments.ts';
 import { startL402Service, startSink } from './fixtures/security-servers.ts';
-import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings } from './helpers.ts';
 
 type Webln = { enable(): Promise<void>; sendPayment(pr: string): Promise<{ preimage: string }> };
 type Outcome = { ok: true; preimage: string } | { ok: false; code: string; name: string };
 
 describe('security: payments', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
+  const suite = extensionSuite();
+  const { ui, closers } = suite;
   const track = <T extends { close(): Promise<void> }>(s: T): T => {
     closers.push(() => s.close());
     return s;
   };
-
-  beforeAll(async () => {
-    ext = await launchExtension();
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
 
   /** The page fetches `path` on its own origin; resolves with the status and the extension's error event, if any. */
   const fetchWithWhy = (page: Page, path: string) =>
@@ -48,7 +38,7 @@ describe('security: payments', () => {
   const buyToken = async () => {
     const api = track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
     await ui('saveSettings', nwcSettings([autoPay(api.url)], { webln: 'always' }));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${api.url}/page`);
     expect(await page.evaluate(() => fetch('/paid').then((r) => r.status))).toBe(200);
     const [paid] = (await ui('listPayments', { origin: api.url })).filter((p) => p.status === 'succeeded');
@@ -61,7 +51,7 @@ describe('security: payments', () => {
     const { api, paid } = await buyToken();
     const evil = track(await startReplayServer({ knownHash: paid.paymentHash }));
     await ui('saveSettings', nwcSettings([autoPay(api.url), autoPay(evil.url)], { webln: 'always' }));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${evil.url}/page`);
     const known = await fetchWithWhy(page, '/known');
     const fresh = await fetchWithWhy(page, '/fresh');
@@ -84,11 +74,11 @@ describe('security: payments', () => {
     const { api, paid } = await buyToken();
     const evil = track(await startReplayServer({ knownHash: paid.paymentHash }));
     await ui('saveSettings', nwcSettings([autoPay(api.url), autoPay(evil.url)], { webln: 'always' }));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${evil.url}/page`);
     await expect.poll(() => page.evaluate(() => 'webln' in window)).toBe(true);
     const enabling = page.evaluate(() => (window as unknown as { webln: Webln }).webln.enable());
-    const prompt = await nextPrompt(ext);
+    const prompt = await nextPrompt(suite.ext);
     await ui('answerPrompt', { id: prompt.id, answer: { choice: 'approve-once' } });
     await enabling;
     // Fetching the challenges only to learn the invoices (the replay server signs one per call).
@@ -118,7 +108,7 @@ describe('security: payments', () => {
   it('a token that could not authorize the request (already expired, or scoped elsewhere) is never bought, however often the page polls', async () => {
     const s = track(await startScopeServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 }));
     await ui('saveSettings', nwcSettings([autoPay(s.url, 5_000_000)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${s.url}/page`);
     const answers: { status: number; code: string | null }[] = [];
     for (let i = 0; i < 4; i++) {
@@ -133,13 +123,13 @@ describe('security: payments', () => {
   it('circuit breaker: the 4th payment to one service within minutes asks the user, whatever the budget, and the prompt says why', async () => {
     const s = track(await startScopeServer({ backend: lndBackend(lnd('alice')), priceMsat: 1_000 }));
     await ui('saveSettings', nwcSettings([autoPay(s.url, 5_000_000)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${s.url}/page`);
     for (const i of [1, 2, 3])
       expect(await page.evaluate((p) => fetch(p).then((r) => r.status), `/item/${i}`)).toBe(200);
     const fourth = page.evaluate(() => fetch('/item/4').then((r) => r.status));
     const first = await Promise.race([
-      nextPrompt(ext).then((p) => ({ prompt: p.id })),
+      nextPrompt(suite.ext).then((p) => ({ prompt: p.id })),
       fourth.then((status) => ({ status })),
     ]);
     if (!('prompt' in first)) throw new Error(`the 4th payment was made without asking (status ${first.status})`);
@@ -164,15 +154,15 @@ describe('security: payments', () => {
     const api = track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
     const evil = track(await startSink());
     await ui('saveSettings', nwcSettings([autoPay(api.url)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${evil.url}/page`);
     await page.evaluate((u) => void window.open(u, '_blank'), `${api.url}/paid`);
-    const first = await Promise.race([nextPrompt(ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
+    const first = await Promise.race([nextPrompt(suite.ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
     if (first === null) throw new Error('the opened service was paid from its own budget without asking');
     expect(await ui('getPrompt', { id: first })).toMatchObject({ origin: api.url, initiator: evil.url });
     await ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
     expect(await paidTo(api.url)).toBe(false);
-    for (const p of ext.context.pages()) if (p.url().startsWith(api.url)) await p.close();
+    for (const p of suite.ext.context.pages()) if (p.url().startsWith(api.url)) await p.close();
     await page.close();
   });
 
@@ -180,12 +170,12 @@ describe('security: payments', () => {
     const api = track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
     const settings = nwcSettings([autoPay(api.url)]);
     await ui('saveSettings', { ...settings, rules: { ...settings.rules, autoPayUnlisted: true } });
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto('data:text/html,<title>opaque</title>');
     void page.evaluate((u) => {
       location.href = u;
     }, `${api.url}/paid`);
-    const first = await Promise.race([nextPrompt(ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
+    const first = await Promise.race([nextPrompt(suite.ext).then((p) => p.id), once(() => paidTo(api.url), null)]);
     if (first === null) throw new Error('the opaque navigation was paid without asking');
     expect((await ui('getPrompt', { id: first }))?.reason).toMatch(/no origin of its own/);
     await ui('answerPrompt', { id: first, answer: { choice: 'deny' } });
@@ -199,8 +189,8 @@ describe('security: payments', () => {
     await ui('saveSettings', nwcSettings([autoPay(site.url), autoPay(api.url)]));
     const warned: string[] = [];
     const listen = (m: { text(): string }) => void warned.push(m.text());
-    ext.worker.on('console', listen);
-    const page = await ext.page();
+    suite.ext.worker.on('console', listen);
+    const page = await suite.ext.page();
     await page.goto(`${site.url}/page`);
     const got = await page.evaluate(
       (u) =>
@@ -215,7 +205,7 @@ describe('security: payments', () => {
       once(async () => warned.some((w) => w.includes(`${api.url}/item/1`) && w.includes('could not read')), 'refused'),
       once(() => paidTo(api.url), 'paid'),
     ]);
-    ext.worker.off('console', listen);
+    suite.ext.worker.off('console', listen);
     expect(outcome).toBe('refused');
     expect(await paidTo(api.url)).toBe(false);
     await page.close();

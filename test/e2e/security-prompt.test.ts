@@ -3,12 +3,12 @@
 // keys go on into the prompt window that opens, every ~150 ms, well past its arming time. Real browser, real
 // regtest invoices (alice), NWC to bob: an approval here would be a real payment.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { type L402TestServer, startL402Service } from './fixtures/security-servers.ts';
-import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nwcSettings } from './helpers.ts';
 
 const PRICE_MSAT = 500_000;
 const CAP_MSAT = 10_000;
@@ -17,19 +17,9 @@ const KEYS_INTO_PROMPT = 24;
 const KEY_GAP_MS = 150;
 
 describe('security: the prompt cannot be approved by keys meant for the page', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
+  const suite = extensionSuite();
+  const { ui, closers } = suite;
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-  beforeAll(async () => {
-    ext = await launchExtension();
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
 
   /** A service page with a "chat box" whose first keystroke fetches a priced URL (the attack's trigger). */
   const trap = async (): Promise<{ api: L402TestServer; page: Page }> => {
@@ -37,7 +27,7 @@ describe('security: the prompt cannot be approved by keys meant for the page', (
     closers.push(() => api.close());
     const settings = nwcSettings([autoPay(api.url)]);
     await ui('saveSettings', { ...settings, rules: { ...settings.rules, perPaymentCapMsat: CAP_MSAT } });
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${api.url}/page`);
     await page.evaluate(() => {
       const box = document.createElement('textarea');
@@ -54,7 +44,7 @@ describe('security: the prompt cannot be approved by keys meant for the page', (
   };
 
   const promptOpened = () =>
-    ext.context.waitForEvent('page', { predicate: (p) => p.url().includes('/ui/prompt/'), timeout: 30_000 });
+    suite.ext.context.waitForEvent('page', { predicate: (p) => p.url().includes('/ui/prompt/'), timeout: 30_000 });
 
   /** Nothing was paid (or is being paid) and the prompt is still waiting: nobody answered it. */
   const expectNothingApproved = async (api: L402TestServer, id: string) => {
@@ -99,7 +89,7 @@ describe('security: the prompt cannot be approved by keys meant for the page', (
     const id = new URL(prompt.url()).searchParams.get('id') ?? '';
     await prompt.waitForLoadState('domcontentloaded');
     // What the OS sends while a key stays down: keydowns flagged as repeats (and their keypress), no keyup.
-    const cdp = await ext.context.newCDPSession(prompt);
+    const cdp = await suite.ext.context.newCDPSession(prompt);
     const enter = {
       key: 'Enter',
       code: 'Enter',

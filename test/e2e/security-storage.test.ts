@@ -3,12 +3,12 @@
 // records and header-rule bookkeeping for every tab), and the next real question still reaches the user.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { startL402Service } from './fixtures/security-servers.ts';
-import { nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { nextPrompt, nwcSettings } from './helpers.ts';
 
 /** L402-looking challenge lines that never parse (junk invoice): over the parser's size limit, and just under it. */
 const HUGE = `L402 macaroon="${'A'.repeat(200_000)}", invoice="lnbcrt1junk"`;
@@ -16,17 +16,8 @@ const LARGE = `L402 macaroon="${'A'.repeat(60_000)}", invoice="lnbcrt1junk"`;
 const FLOOD = 60;
 
 describe('security: a server cannot fill session storage', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
-  beforeAll(async () => {
-    ext = await launchExtension();
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
+  const suite = extensionSuite();
+  const { ui, closers } = suite;
 
   it('huge challenges, on one URL and on many, leave storage.session small, and the next prompt still opens', async () => {
     const flood = createServer((req, res) => {
@@ -43,20 +34,20 @@ describe('security: a server cannot fill session storage', () => {
     closers.push(() => api.close());
     await ui('saveSettings', nwcSettings([]));
 
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${floodUrl}/page`);
     await page.evaluate(async (n) => {
       for (let i = 0; i < n; i++) await fetch(i % 2 ? `/x?n=${i}` : `/same?n=${i % 4}`).catch(() => {});
     }, FLOOD);
     // The background handles each 402 after the page got it: give the last ones time to land (or not).
     await new Promise((r) => setTimeout(r, 2_000));
-    const bytes = await ext.worker.evaluate(() => chrome.storage.session.getBytesInUse(null));
+    const bytes = await suite.ext.worker.evaluate(() => chrome.storage.session.getBytesInUse(null));
     expect(bytes).toBeLessThan(256 * 1024);
 
     // A real question afterwards: its prompt is stored in storage.session, and must still open.
-    const other = await ext.page();
+    const other = await suite.ext.page();
     await other.goto(`${api.url}/page`);
-    const asked = nextPrompt(ext, 20_000);
+    const asked = nextPrompt(suite.ext, 20_000);
     const call = other.evaluate(() => fetch('/paid').then((r) => r.status));
     const prompt = await asked;
     expect(await ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: api.url, amountMsat: 1_000 });

@@ -1,17 +1,16 @@
 // Security review (docs/design.md#secure): a token (Authorization: L402 …) reaches only the page that paid for it and
 // only the service it was bought from — not a later page in the same tab, not a third-party frame, not the
 // target of a redirect. Real browser, real regtest payments (alice's invoices, NWC → bob).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lnd } from '../integration/regtest-context.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
-import { autoPay, nextPrompt, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nextPrompt, nwcSettings } from './helpers.ts';
 
 describe('security: where a token goes', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
+  const suite = extensionSuite();
+  const { ui, closers } = suite;
   const service = async () => {
     const s = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
     closers.push(() => s.close());
@@ -27,20 +26,11 @@ describe('security: where a token goes', () => {
   const withAuth = (s: TestServer, path: string) =>
     s.requests.filter((r) => r.path.startsWith(path) && r.authorization !== null);
 
-  beforeAll(async () => {
-    ext = await launchExtension();
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
-
   /**
    * Another page's request to the service: it has no budget (budgets belong to the page, docs/design.md#the-extension), so the user is asked, about that page paying that service; denied here.
    */
   const denyPromptFor = async (initiator: string, service: string) => {
-    const prompt = await nextPrompt(ext);
+    const prompt = await nextPrompt(suite.ext);
     expect(await ui('getPrompt', { id: prompt.id })).toMatchObject({ origin: service, initiator });
     expect(await ui('answerPrompt', { id: prompt.id, answer: { choice: 'deny' } })).toEqual({ accepted: true });
   };
@@ -48,7 +38,7 @@ describe('security: where a token goes', () => {
   /** A page at `site` (with an auto-pay budget) fetches the service cross-origin (challenge hidden): the background pays and adds a header rule. */
   const buyCrossOrigin = async (api: TestServer, site: TestServer) => {
     await ui('saveSettings', nwcSettings([autoPay(site.url)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${site.url}/page`);
     // The page's first call already resolves with the paid 200 (its wrapper retries once the rule is in place).
     expect(await page.evaluate((u) => fetch(u).then((r) => r.status), `${api.url}/paid`)).toBe(200);
@@ -83,7 +73,7 @@ describe('security: where a token goes', () => {
     const evil = await sink();
     const site = await sink();
     await ui('saveSettings', nwcSettings([autoPay(site.url)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     // DNR matches a request's initiator by host only, so the third party is on another host (as frames are).
     const evilUrl = evil.url.replace('127.0.0.1', 'localhost');
     await page.goto(`${site.url}/page?frame=${encodeURIComponent(`${evilUrl}/page`)}`);
@@ -143,7 +133,7 @@ describe('security: where a token goes', () => {
     const api = await service();
     const out = await sink();
     await ui('saveSettings', nwcSettings([autoPay(api.url)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${api.url}/paid`).catch(() => {});
     await expect.poll(() => page.content(), { timeout: 30_000 }).toContain('paid content');
     await page.goto(`${api.url}/go?to=${encodeURIComponent(`${out.url}/nav-leak`)}`);
@@ -157,7 +147,7 @@ describe('security: where a token goes', () => {
     const api = await service();
     const out = await sink();
     await ui('saveSettings', nwcSettings([autoPay(api.url)]));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${api.url}/page`);
     expect(await page.evaluate(() => fetch('/paid').then((r) => r.status))).toBe(200);
     await page.evaluate((u) => fetch(`/go?to=${encodeURIComponent(u)}`).then((r) => r.status), `${out.url}/fetch-leak`);

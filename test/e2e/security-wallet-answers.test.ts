@@ -5,7 +5,7 @@
 // and never pay a second invoice for it.
 import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
 import { lndLightningNode } from '../../server/nostr/lnd-lightning-node.ts';
 import { type NwcWalletServiceHandle, startNwcWalletService } from '../../server/nostr/nwc-wallet-service.ts';
@@ -16,16 +16,15 @@ import {
   startMisreportingService,
   startUnknownCodeService,
 } from '../support/after-pay-faults.ts';
-import { type LaunchedExtension, launchExtension } from './fixtures/extension.ts';
+import { extensionSuite } from './fixtures/extension-suite.ts';
 import { startPageServer } from './fixtures/l402-page-server.ts';
-import { autoPay, nwcSettings, type Ui, uiClient } from './helpers.ts';
+import { autoPay, nwcSettings } from './helpers.ts';
 
 type Answer = { nip47: string; service: () => Promise<NwcWalletServiceHandle & { log: WalletLog }> };
 
 describe('security: a wallet answer that does not say the payment failed is looked up, never paid again', () => {
-  let ext: LaunchedExtension;
-  let ui: Ui;
-  const closers: (() => Promise<unknown>)[] = [];
+  const suite = extensionSuite();
+  const { ui, closers } = suite;
   const bob = lnd('bob');
   const track = async <T extends { close(): Promise<void> }>(s: Promise<T>): Promise<T> => {
     const started = await s;
@@ -34,15 +33,6 @@ describe('security: a wallet answer that does not say the payment failed is look
   };
   const misreporting = (after: AfterPay) => () =>
     track(startMisreportingService({ relayUrl: regtest().relayUrl, node: lndLightningNode(bob), after }));
-
-  beforeAll(async () => {
-    ext = await launchExtension();
-    ({ ui } = await uiClient(ext));
-  });
-  afterAll(async () => {
-    await ext?.close();
-    for (const c of closers) await c().catch(() => {});
-  });
 
   /** The page fetches `path` on its own origin: the status, and the extension's error code if it reported one. */
   const fetchWithWhy = (page: Page, path: string) =>
@@ -77,7 +67,7 @@ describe('security: a wallet answer that does not say the payment failed is look
       const wallet = await service();
       const s = await track(startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 3_000 }));
       await ui('saveSettings', nwcSettings([autoPay(s.url)], { wallet: { kind: 'nwc', uri: wallet.nwcUri } }));
-      const page = await ext.page();
+      const page = await suite.ext.page();
       await page.goto(`${s.url}/free`);
       const before = new Set((await bob.listPayments(10_000)).map((p) => p.paymentHash));
       /** Payments bob's lnd made since the page loaded. */
@@ -121,7 +111,7 @@ describe('security: a wallet answer that does not say the payment failed is look
     );
     const s = await track(startPageServer({ backend: lndBackend(lnd('alice')), priceMsat: 3_000 }));
     await ui('saveSettings', nwcSettings([autoPay(s.url)], { wallet: { kind: 'nwc', uri: wallet.nwcUri } }));
-    const page = await ext.page();
+    const page = await suite.ext.page();
     await page.goto(`${s.url}/free`);
     const before = new Set((await bob.listPayments(10_000)).map((p) => p.paymentHash));
     const sentSince = async () => (await bob.listPayments(10_000)).filter((p) => !before.has(p.paymentHash));
