@@ -96,30 +96,35 @@ describe('extension pays the Payment charge, x402 Lightning and L402 re-challeng
     await page.close();
   });
 
-  it('a navigation is paid through the Payment charge; its one-time header rule is gone after that one request', async () => {
-    const s = await freshServer({ authSchemes: 'payment' });
-    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
-    const page = await ext.page();
-    const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
-    await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED while the extension reloads it
-    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
-    expect(page.url()).toBe(url);
-    expect(
-      await page.evaluate(
-        () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus,
-      ),
-    ).toBe(200);
-    const paid = await payments(s.url);
-    expect(paid.map((p) => [p.kind, p.status])).toEqual([['payment', 'succeeded']]);
-    await expect.poll(sessionRules).toEqual([]);
-    // Loading it again does not replay the spent charge: the server asks again, and it is paid again, once.
-    await page.goto(url).catch(() => null);
-    await expect
-      .poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
-      .toBe(2);
-    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
-    await page.close();
-  });
+  it.each([
+    { scheme: 'payment', what: 'the Payment charge', header: 'Authorization: Payment' },
+    { scheme: 'x402', what: 'x402 Lightning', header: 'PAYMENT-SIGNATURE' },
+  ] as const)(
+    'a navigation is paid through $what; its one-time $header rule is gone after that one request',
+    async ({ scheme }) => {
+      const s = await freshServer({ authSchemes: scheme });
+      await ui('saveSettings', nwcSettings([autoPay(s.url)]));
+      const page = await ext.page();
+      const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
+      await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED while the extension reloads it
+      await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
+      expect(page.url()).toBe(url);
+      expect(
+        await page.evaluate(
+          () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus,
+        ),
+      ).toBe(200);
+      expect((await payments(s.url)).map((p) => [p.kind, p.status])).toEqual([[scheme, 'succeeded']]);
+      await expect.poll(sessionRules).toEqual([]);
+      // Loading it again does not replay the spent charge: the server asks again, and it is paid again, once.
+      await page.goto(url).catch(() => null);
+      await expect
+        .poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
+        .toBe(2);
+      await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
+      await page.close();
+    },
+  );
 
   it("a page's fetch is paid through x402 Lightning: 200 with a PAYMENT-RESPONSE, ledger kind 'x402', no token kept", async () => {
     const s = await freshServer({ authSchemes: 'x402' });
@@ -173,30 +178,6 @@ describe('extension pays the Payment charge, x402 Lightning and L402 re-challeng
     expect((await payments(api.url)).map((p) => [p.kind, p.status, p.initiator])).toEqual([
       ['x402', 'succeeded', site.url],
     ]);
-    await page.close();
-  });
-
-  it('a navigation is paid through x402 Lightning; its one-time PAYMENT-SIGNATURE rule is gone after that one request', async () => {
-    const s = await freshServer({ authSchemes: 'x402' });
-    await ui('saveSettings', nwcSettings([autoPay(s.url)]));
-    const page = await ext.page();
-    const url = `${s.url}/v1/similarity?a=1,2,3&b=2,4,6.5`;
-    await page.goto(url).catch(() => null); // may be 402, null or ERR_ABORTED while the extension reloads it
-    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
-    expect(page.url()).toBe(url);
-    expect(
-      await page.evaluate(
-        () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).responseStatus,
-      ),
-    ).toBe(200);
-    expect((await payments(s.url)).map((p) => [p.kind, p.status])).toEqual([['x402', 'succeeded']]);
-    await expect.poll(sessionRules).toEqual([]);
-    // Loading it again does not replay the spent charge: the server offers again, and it is paid again, once.
-    await page.goto(url).catch(() => null);
-    await expect
-      .poll(async () => (await payments(s.url)).filter((p) => p.status === 'succeeded').length, { timeout: 30_000 })
-      .toBe(2);
-    await expect.poll(() => page.locator('#similarity').count(), { timeout: 30_000 }).toBe(1);
     await page.close();
   });
 
