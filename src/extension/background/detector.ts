@@ -73,9 +73,9 @@ export interface DetectorDeps {
    * initiator for. Absent in Chromium, which names an opaque initiator "null".
    */
   firefoxTabs?: {
-    before(tabId: number): TabBefore;
+    before(tabId: number): Promise<TabBefore>;
     /** The tab now shows a document of `origin` (a response that is not a payment demand or a redirect). */
-    showed(tabId: number, origin: string): void;
+    showed(tabId: number, origin: string): Promise<void>;
   };
   report(e: unknown, where: Seen402): void;
 }
@@ -198,10 +198,10 @@ export async function on402(deps: DetectorDeps, d: chrome.webRequest.OnHeadersRe
   const tabs = d.type === 'main_frame' ? deps.firefoxTabs : undefined;
   const startedBy =
     named === undefined && tabs && !d.initiator && !fx.originUrl && !fx.documentUrl
-      ? unnamedNavigation(tabs.before(d.tabId), new URL(d.url).origin)
+      ? unnamedNavigation(await tabs.before(d.tabId), new URL(d.url).origin)
       : named;
   if (tabs && d.statusCode !== 402 && d.statusCode !== 401 && (d.statusCode < 300 || d.statusCode > 399))
-    tabs.showed(d.tabId, new URL(d.url).origin);
+    await tabs.showed(d.tabId, new URL(d.url).origin);
   // Before the new document's scripts run; not on a redirect (the final response decides whose page it is).
   if (d.type === 'main_frame' && (d.statusCode < 300 || d.statusCode > 399))
     await deps.pageChanged(d.tabId, new URL(d.url).origin);

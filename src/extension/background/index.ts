@@ -11,6 +11,7 @@ import { pageChecks, uiChecks } from '../messaging/schema.ts';
 import { createAutopilot } from './autopilot.ts';
 import { type BadgeScheme, countChallenge, countsOf, resetBadge } from './badge.ts';
 import { on402 } from './detector.ts';
+import { firefoxTabMemory } from './firefox-tabs.ts';
 import { AutopilotError } from './errors.ts';
 import {
   addHeaderRule,
@@ -176,11 +177,13 @@ const ONE_TIME_RULE_MS = 60_000;
 // Firefox names no initiator for a navigation that a document with no origin started (detector.ts
 // unnamedNavigation): what each tab showed is kept here, in memory (an unloaded event page starts knowing nothing).
 const firefox = typeof (browser.runtime as { getBrowserInfo?: unknown }).getBrowserInfo === 'function';
-const tabLastOrigin = new Map<number, string>();
-const tabsOpenedByPages = new Set<number>();
-if (firefox) {
+// Firefox only: what each tab showed, for navigations it names no initiator for (firefox-tabs.ts).
+const firefoxTabs = firefox
+  ? firefoxTabMemory(session, async (tabId) => (await browser.tabs.get(tabId)).openerTabId !== undefined)
+  : null;
+if (firefoxTabs) {
   browser.tabs.onCreated.addListener((t) => {
-    if (t.id !== undefined && t.openerTabId !== undefined) tabsOpenedByPages.add(t.id);
+    if (t.id !== undefined && t.openerTabId !== undefined) void firefoxTabs.opened(t.id).catch(() => {});
   });
 }
 
@@ -192,20 +195,7 @@ const detector = {
   pageChanged: async (tabId: number, origin: string) => {
     await dropRulesOfOtherPages(headerRules, tabId, origin);
   },
-  ...(firefox
-    ? {
-        firefoxTabs: {
-          before: (tabId: number) => ({
-            openedByPage: tabsOpenedByPages.has(tabId),
-            lastOrigin: tabLastOrigin.get(tabId),
-          }),
-          showed(tabId: number, origin: string) {
-            tabLastOrigin.set(tabId, origin);
-            tabsOpenedByPages.delete(tabId);
-          },
-        },
-      }
-    : {}),
+  ...(firefoxTabs ? { firefoxTabs } : {}),
   async handle(req: Parameters<typeof autopilot.handleDemand>[0]) {
     await sweepExpiredRules(headerRules);
     const r = await autopilot.handleDemand(req);
@@ -305,8 +295,7 @@ chrome.webRequest.onHeadersReceived.addListener(
 );
 
 browser.tabs.onRemoved.addListener((tabId) => {
-  tabLastOrigin.delete(tabId);
-  tabsOpenedByPages.delete(tabId);
+  void firefoxTabs?.forget(tabId).catch(() => {});
   void removeHeaderRules(headerRules, (r) => r.tabId === tabId);
   void resetBadge(badge, tabId);
   void forgetTab(seen, tabId);
