@@ -19,7 +19,15 @@ import { chainLock, type KeyValueStorage } from '../extension/background/storage
 import { authorizationOf, evictToken, findToken } from '../extension/background/tokens.ts';
 import type { StoredToken } from '../extension/model/model.ts';
 import type { PaymentRecord, Rules, Settings } from '../extension/model/model.ts';
-import { isL402Error, type Network, recognise402, type ValidatedChallenge, validateChallenge } from '../l402/index.ts';
+import { oneTimeCredential, unsupportedText } from '../extension/background/demand.ts';
+import {
+  type CheckedOption,
+  chooseOption,
+  isL402Error,
+  type Network,
+  type PaymentOption,
+  readPaymentDemand,
+} from '../l402/index.ts';
 import { createNwcWallet } from '../wallet/nwc.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 import { AgentError, fromAutopilotCode } from './errors.ts';
@@ -36,8 +44,16 @@ export interface AgentRequest {
   maxSats?: number;
 }
 
+/** The scheme paid, as the CLI and MCP name it. */
+type PaidScheme = 'L402' | 'Payment' | 'x402';
+const SCHEME_LABEL: Readonly<Record<PaymentOption['scheme'], PaidScheme>> = {
+  l402: 'L402',
+  payment: 'Payment',
+  x402: 'x402',
+};
+
 interface Paid {
-  scheme: 'L402';
+  scheme: PaidScheme;
   amountSats: number;
   feeSats: number | null;
   paymentHash: string;
@@ -59,9 +75,11 @@ interface FetchResult {
 interface Preview {
   url: string;
   status: number;
-  /** The L402 price, when the server asked for one. */
+  /** The price of the one option that would be paid (the core's choice), when the server asked for one. */
   challenge: {
-    scheme: 'L402';
+    scheme: PaidScheme;
+    /** True for an L402 token (later calls reuse it); false for a one-time charge. */
+    reusable: boolean;
     amountSats: number;
     maxFeeSats: number;
     paymentHash: string;
@@ -181,9 +199,14 @@ export class Agent {
     if (this.walletPromise) void this.walletPromise.then((w) => w.close?.()).catch(() => undefined);
   }
 
-  private async send(req: AgentRequest, authorization: string | null): Promise<Response> {
+  private async send(
+    req: AgentRequest,
+    authorization: string | null,
+    extra?: { header: string; value: string },
+  ): Promise<Response> {
     const headers = new Headers(req.headers ?? []);
     if (authorization) headers.set('authorization', authorization);
+    if (extra) headers.set(extra.header, extra.value);
     try {
       return await fetch(req.url, {
         method: req.method ?? (req.body === undefined ? 'GET' : 'POST'),
@@ -216,31 +239,33 @@ export class Agent {
     return { res, usedToken: auth !== null };
   }
 
-  private async challengeOf(res: Response, networks: Network[] | undefined): Promise<ValidatedChallenge | null> {
-    const demand = recognise402({
+  /**
+   * The one option of a 402 this agent pays (the core's choice: a reusable L402 token over a one-time charge, else
+   * the cheapest), its invoice checked; null when the response asks for no payment we know of.
+   */
+  private async challengeOf(res: Response, networks: Network[] | undefined): Promise<CheckedOption | null> {
+    const demand = readPaymentDemand({
       wwwAuthenticate: res.headers.get('www-authenticate'),
       paymentRequired: res.headers.get('payment-required'),
     });
-    if (demand.kind === 'none') return null;
-    if (demand.kind !== 'l402') {
-      const what =
-        demand.kind === 'malformed'
-          ? `a malformed challenge (${demand.reason})`
-          : `a ${demand.kind} payment, which is not supported`;
-      throw new AgentError('bad_challenge', `the server asks for ${what}`);
+    if (demand.options.length === 0) {
+      const unsupported = unsupportedText(demand);
+      if (unsupported !== null) throw new AgentError('bad_challenge', `the server asks for ${unsupported}`);
+      const broken = demand.unsupported[0];
+      if (broken) throw new AgentError('bad_challenge', `the server asks for a malformed challenge (${broken.reason})`);
+      return null;
     }
-    try {
-      return validateChallenge(demand.challenge, {
-        now: this.clock() / 1000,
-        expiryMarginSeconds: EXPIRY_MARGIN_SECONDS,
-        ...(networks ? { networks } : {}),
-      });
-    } catch (e) {
-      throw new AgentError(
-        'bad_challenge',
-        `the L402 challenge cannot be paid: ${isL402Error(e) ? `${e.code}: ${e.message}` : String(e)}`,
-      );
-    }
+    const { chosen, refused } = chooseOption(demand, {
+      now: this.clock() / 1000,
+      expiryMarginSeconds: EXPIRY_MARGIN_SECONDS,
+      ...(networks ? { networks } : {}),
+    });
+    if (chosen) return chosen;
+    const first = refused[0];
+    const why =
+      first && isL402Error(first.error) ? `${first.error.code}: ${first.error.message}` : 'no option is payable';
+    const scheme = first ? SCHEME_LABEL[first.option.scheme] : 'L402';
+    throw new AgentError('bad_challenge', `the ${scheme} challenge cannot be paid: ${why}`);
   }
 
   /** What the rules, `maxSats` and the run budget say about paying `amountMsat` to `origin` now. */
@@ -282,7 +307,7 @@ export class Agent {
    */
   private async pay(
     url: string,
-    v: ValidatedChallenge,
+    v: CheckedOption,
     maxSats?: number,
   ): Promise<{ record: PaymentRecord; paid: boolean }> {
     const origin = new URL(url).origin;
@@ -297,8 +322,9 @@ export class Agent {
         serviceOrigin: origin,
         initiator: origin,
         url,
-        kind: 'l402',
-        macaroon: v.challenge.macaroon,
+        kind: v.option.scheme,
+        // Only an L402 payment buys a token; a one-time charge is credited on one retry and kept nowhere.
+        macaroon: v.option.scheme === 'l402' ? v.option.challenge.macaroon : null,
         rules: settings.rules,
         walletKind: 'nwc',
       });
@@ -338,8 +364,9 @@ export class Agent {
   }
 
   /**
-   * The request, paying an L402 challenge under the rules (once: the token serves later calls, in this process
-   * and others). Throws AgentError when it will not or cannot pay.
+   * The request, paying its 402 under the rules: an L402 token once (it serves later calls, in this process and
+   * others), or a one-time Payment / x402 charge for this request only. Throws AgentError when it will not or
+   * cannot pay.
    */
   async fetch(req: AgentRequest): Promise<FetchResult> {
     const u = new URL(req.url);
@@ -366,6 +393,30 @@ export class Agent {
     const open = await this.openFirst(req.url);
     if (open) return this.withToken(req, open);
     const { record, paid } = await this.pay(req.url, v, req.maxSats);
+    const paidInfo: Paid | null = paid
+      ? {
+          scheme: SCHEME_LABEL[v.option.scheme],
+          amountSats: sats(record.amountMsat),
+          feeSats: record.feeMsat === null ? null : sats(record.feeMsat),
+          paymentHash: record.paymentHash,
+          preimage: record.preimage ?? '',
+          origin: record.origin,
+        }
+      : null;
+    if (v.option.scheme !== 'l402') {
+      // A one-time charge: its credential goes on this one retry and is kept nowhere.
+      if (!record.preimage) throw new AgentError('payment_unknown', 'the charge was paid but its preimage is unknown');
+      const credential = oneTimeCredential(v.option, record.preimage);
+      const again = await this.send(req, null, credential);
+      if (again.status === 401 || again.status === 402) {
+        await again.body?.cancel();
+        throw new AgentError(
+          'bad_challenge',
+          `the server answered ${again.status} to a freshly paid ${SCHEME_LABEL[v.option.scheme]} charge; not paying again`,
+        );
+      }
+      return this.result(again, paidInfo, false);
+    }
     const token = await findToken(this, req.url);
     if (!token || token.paymentHash !== record.paymentHash) {
       throw new AgentError(
@@ -374,16 +425,6 @@ export class Agent {
       );
     }
     const again = await this.sendOnce(req, token, 'a freshly paid token');
-    const paidInfo: Paid | null = paid
-      ? {
-          scheme: 'L402',
-          amountSats: sats(record.amountMsat),
-          feeSats: record.feeMsat === null ? null : sats(record.feeMsat),
-          paymentHash: record.paymentHash,
-          preimage: record.preimage ?? '',
-          origin: record.origin,
-        }
-      : null;
     return this.result(again, paidInfo, !paid);
   }
 
@@ -465,7 +506,8 @@ export class Agent {
     return {
       ...base,
       challenge: {
-        scheme: 'L402',
+        scheme: SCHEME_LABEL[v.option.scheme],
+        reusable: v.option.reusable,
         amountSats: sats(v.invoice.amountMsat),
         maxFeeSats: sats(decision.maxFeeMsat),
         paymentHash: v.invoice.paymentHash,

@@ -160,7 +160,7 @@ async function run(
         io.stdout(r.body);
         if (r.paid)
           io.stderr(
-            `\npaid ${r.paid.amountSats} sats (fee ${r.paid.feeSats ?? '?'}) to ${r.paid.origin}, payment hash ${r.paid.paymentHash}\n`,
+            `\npaid ${r.paid.amountSats} sats (fee ${r.paid.feeSats ?? '?'}) to ${r.paid.origin} (${r.paid.scheme}), payment hash ${r.paid.paymentHash}\n`,
           );
         else if (r.usedToken) io.stderr('\n(a stored token was used: nothing paid)\n');
       }

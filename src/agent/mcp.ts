@@ -32,7 +32,7 @@ const TOOLS = [
   {
     name: 'fetch',
     description:
-      'HTTP request that pays an L402 (402 Payment Required) challenge over Lightning under the allowance rules, then retries with the token. Returns status, headers, body and what was paid.',
+      'HTTP request that pays a 402 Payment Required over Lightning under the allowance rules (an L402 token, reused by later calls; or a one-time Payment / x402 Lightning charge), then retries with the credential. Returns status, headers, body and what was paid.',
     inputSchema: { type: 'object', properties: requestProps, required: ['url'] },
   },
   {

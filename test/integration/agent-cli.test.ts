@@ -213,6 +213,50 @@ describe('l402-autopilot CLI and MCP server on regtest', () => {
     expect(tokens.map((t) => t.paymentHash)).toEqual([paid.paid!.paymentHash]);
   });
 
+  it.each([
+    { authSchemes: 'payment', scheme: 'Payment', kind: 'payment' },
+    { authSchemes: 'x402', scheme: 'x402', kind: 'x402' },
+  ] as const)(
+    'a one-time $scheme charge: each fetch pays once, keeps no token, and names the scheme',
+    async ({ authSchemes, scheme, kind }) => {
+      const dir = await mkdtemp(join(tmpdir(), 'agent-server-'));
+      const charged = await startServer({
+        config: { port: 0, dataDir: dir, authSchemes },
+        backend: lndBackend(lnd('alice')),
+      });
+      try {
+        const home = await newHome();
+        expect((await run(home, 'rules', 'allow', charged.url, '--budget', '200')).code).toBe(0);
+        const args = ['fetch', `${charged.url}/v1/similarity`, '-X', 'POST', '-H', 'content-type: application/json'];
+        const dry = json<{ challenge: { scheme: string; reusable: boolean; amountSats: number } }>(
+          await run(home, ...args, '-d', similarityBody, '--dry-run'),
+        );
+        expect(dry.challenge).toMatchObject({ scheme, reusable: false, amountSats: 10 });
+        const hashes: string[] = [];
+        for (let i = 0; i < 2; i++) {
+          const r = await run(home, ...args, '-d', similarityBody);
+          expect(r.code, r.stderr).toBe(0);
+          const out = json<{ status: number; body: string; paid: { scheme: string; paymentHash: string } | null }>(r);
+          expect(out.status).toBe(200);
+          expect(JSON.parse(out.body)).toHaveProperty('similarity');
+          expect(out.paid?.scheme).toBe(scheme);
+          expect((await lnd('alice').lookupInvoice(out.paid!.paymentHash)).state).toBe('SETTLED');
+          hashes.push(out.paid!.paymentHash);
+        }
+        // A charge is credited once: the second call paid a new invoice, and nothing was kept as a token.
+        expect(new Set(hashes).size).toBe(2);
+        expect((await ledger(home)).map((p) => [p.kind, p.status])).toEqual([
+          [kind, 'succeeded'],
+          [kind, 'succeeded'],
+        ]);
+        expect(json<unknown[]>(await run(home, 'tokens', '--json'))).toEqual([]);
+      } finally {
+        await charged.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('refuses over the per-payment cap and for a denied host, with exit code 3 and the reason, paying nothing', async () => {
     const home = await newHome();
     await run(home, 'rules', 'allow', server.url, '--budget', '200');
