@@ -2,8 +2,12 @@
 // `WWW-Authenticate` lines). Firefox joins such a header with a newline, which the Fetch standard does not allow
 // in a header value, so page scripts cannot read it at all (docs/design.md#challenge): only webRequest sees the
 // challenge. The page's own fetch and XHR must still end with the paid 200, same-origin and cross-origin.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lndBackend } from '../../server/lightning/lnd-backend.ts';
+import { startServer } from '../../server/start.ts';
 import { lnd } from '../integration/regtest-context.ts';
 import { type LaunchedFirefox, launchFirefox } from './fixtures/firefox.ts';
 import { type L402TestServer, startL402Service, startSink, type TestServer } from './fixtures/security-servers.ts';
@@ -96,6 +100,33 @@ describe('Firefox ESR: a challenge split over header lines (Aperture) is paid fo
     expect(paid[0]?.initiator).toBe(site.url);
     expect(await status()).toBe(200);
     expect(await succeeded(api.url)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('our server offering L402 (split lines) and x402 (readable): the page pays the L402 token, first fetch 200', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'e2e-ff-split-'));
+    const s = await startServer({ config: { port: 0, dataDir, authSchemes: 'l402,x402' }, backend: lndBackend(alice) });
+    closers.push(
+      () => s.close(),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
+    await ff.ui('saveSettings', nwcSettings([autoPay(s.url)]));
+    const page = await ff.page();
+    await page.goto(`${s.url}/health`);
+    const call = () =>
+      page.evaluate(async () => {
+        const r = await fetch('/v1/similarity', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":[1,0],"b":[0,1]}',
+        });
+        return { status: r.status, body: await r.text() };
+      });
+    expect(await call()).toEqual({ status: 200, body: '{"similarity":0}' });
+    // The reusable token is chosen over the one-time x402 charge, and serves the next call.
+    expect((await succeeded(s.url)).map((p) => p.kind)).toEqual(['l402']);
+    expect((await call()).status).toBe(200);
+    expect(await succeeded(s.url)).toHaveLength(1);
     await page.close();
   });
 });

@@ -32,14 +32,16 @@ export function wrapFetch(): void {
     // A 401 to our token is a re-challenge (the token was just forgotten above): paid like a 402.
     const challenged = res.status === 402 || (res.status === 401 && attached !== null);
     if (!challenged || req.headers.has('authorization') || req.headers.has('payment-signature')) return res;
-    if (www === null && pr === null) {
-      // A challenge we cannot read (CORS hides it, or Firefox dropped a header split over lines): the background
-      // pays it from webRequest. Ask it how that went and, once a header rule serves this URL, send once more
-      // (the browser attaches the header).
+    if (www === null) {
+      // A challenge we cannot read (CORS hides it, or Firefox dropped one split over lines — also beside a readable
+      // x402 offer): the background pays it from webRequest. Ask it how that went and, once a header rule serves
+      // this URL, send once more (the browser attaches the header). Else a readable x402 offer is ours to settle.
       const r = await call('paidInBackground', { url: req.url }).catch(() => null);
-      if (!r?.retry) return res;
-      await res.body?.cancel().catch(() => undefined);
-      return nativeFetch(spare);
+      if (r?.retry) {
+        await res.body?.cancel().catch(() => undefined);
+        return nativeFetch(spare);
+      }
+      if (pr === null) return res;
     }
     if (!looksPayable(www, pr)) return res;
     let paid: Settled;

@@ -58,6 +58,9 @@ export function wrapXhr(): void {
       // several lines with a newline (XHR shows it, fetch does not): the background pays it (detector.ts
       // pageCanSeeChallenge), and handling it here too would settle it twice.
       if ((www === null && pr === null) || www?.includes('\n')) begin(xhr, s, () => paidByRule(s.url));
+      // An x402 offer with no readable WWW-Authenticate: a challenge beside it may be hidden and the background's.
+      else if (www === null && pr !== null)
+        begin(xhr, s, () => paidByRule(s.url).catch(() => settleChallenge(s.url, s.method, www, pr)));
       else if (looksPayable(www, pr)) begin(xhr, s, () => settleChallenge(s.url, s.method, www, pr));
     }
     if (!s.hold && e.type === 'loadend' && s.attached && (xhr.status === 401 || xhr.status === 402)) {
