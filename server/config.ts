@@ -5,7 +5,7 @@ import { errorMessage } from '../src/util/error-message.ts';
 
 /** A scheme a paid route can offer: L402 tokens, the `Payment` scheme's Lightning charge, x402's Lightning `exact`. */
 export type AuthScheme = 'l402' | 'payment' | 'x402';
-export const AUTH_SCHEMES: readonly AuthScheme[] = ['l402', 'payment', 'x402'];
+const AUTH_SCHEMES: readonly AuthScheme[] = ['l402', 'payment', 'x402'];
 /** `AUTH_SCHEMES`: a comma list of distinct {@link AuthScheme}s (validated by {@link loadConfig}). */
 export type AuthSchemesSetting =
   | AuthScheme
@@ -97,7 +97,7 @@ const f = <K extends keyof ServerConfig>(
 });
 
 /** Every setting, its environment variable, default and meaning (the README table is generated from the same facts). */
-export const CONFIG_FIELDS = [
+const CONFIG_FIELDS = [
   f('port', 'PORT', int(0, 65535), 8402, 'TCP port (0 = any free port)'),
   f('host', 'HOST', { t: 'string', nonEmpty: true }, '127.0.0.1', 'interface to listen on'),
   f(

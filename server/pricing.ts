@@ -12,7 +12,7 @@ type PriceConfig = Pick<ServerConfig, 'pairPriceMsat' | 'batchBasePriceMsat' | '
 const roundUpToSat = (msat: number): number => Math.ceil(msat / 1000) * 1000;
 
 /** The constraint caveat key binding the work a batch token paid for. */
-export const BATCH_MAX_WORK = 'batch_max_work';
+const BATCH_MAX_WORK = 'batch_max_work';
 
 /** Price of a batch of `work` = vectors × dimensions. */
 export function batchPriceMsat(work: number, cfg: PriceConfig): number {

@@ -100,7 +100,7 @@ export function isL402Token(v: unknown): v is L402Token {
 }
 
 /** Shape check (current shape) for pending records read back from storage. */
-export function isPendingPayment(v: unknown): v is PendingPayment {
+function isPendingPayment(v: unknown): v is PendingPayment {
   return (
     isRecord(v) &&
     typeof v.origin === 'string' &&

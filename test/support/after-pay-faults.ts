@@ -35,7 +35,7 @@ export type WalletLog = string[];
  * `log` gets `paid <hash>` and `lookup <hash>` entries. With `lookupFails`, lookups answer INTERNAL too: nobody can
  * tell what happened.
  */
-export function paysThenMisreports(
+function paysThenMisreports(
   node: LightningNode,
   after: AfterPay,
   log: WalletLog,

@@ -113,7 +113,7 @@ export const SCHEME_NAMES: Readonly<Record<PaymentRecord['kind'], string>> = {
 export type ChallengeScheme = 'l402' | 'payment' | 'x402' | 'other';
 
 /** How the badge's tooltip and the popup name what the 402s of a tab asked for. */
-export const CHALLENGE_SCHEME_NAMES: Readonly<Record<ChallengeScheme, string>> = {
+const CHALLENGE_SCHEME_NAMES: Readonly<Record<ChallengeScheme, string>> = {
   l402: 'L402 (token)',
   payment: 'Payment (one-time charge)',
   x402: 'x402 (one-time charge)',
