@@ -407,14 +407,7 @@ export class Agent {
       // A one-time charge: its credential goes on this one retry and is kept nowhere.
       if (!record.preimage) throw new AgentError('payment_unknown', 'the charge was paid but its preimage is unknown');
       const credential = oneTimeCredential(v.option, record.preimage);
-      const again = await this.send(req, null, credential);
-      if (again.status === 401 || again.status === 402) {
-        await again.body?.cancel();
-        throw new AgentError(
-          'bad_challenge',
-          `the server answered ${again.status} to a freshly paid ${SCHEME_LABEL[v.option.scheme]} charge; not paying again`,
-        );
-      }
+      const again = await this.sendOnce(req, credential, `a freshly paid ${SCHEME_LABEL[v.option.scheme]} charge`);
       return this.result(again, paidInfo, false);
     }
     const token = await findToken(this, req.url);
@@ -443,14 +436,18 @@ export class Agent {
   }
 
   /**
-   * The one retry with a token just bought or just found: refused (401/402), the token is forgotten and nothing
-   * more is paid for this request.
+   * The one retry with a token just bought or just found, or with a one-time charge's credential: refused
+   * (401/402), a token is forgotten, and nothing more is paid for this request.
    */
-  private async sendOnce(req: AgentRequest, token: StoredToken, what: string): Promise<Response> {
-    const auth = authorizationOf(token);
-    const again = await this.send(req, auth);
+  private async sendOnce(
+    req: AgentRequest,
+    credential: StoredToken | { header: string; value: string },
+    what: string,
+  ): Promise<Response> {
+    const auth = 'paymentHash' in credential ? authorizationOf(credential) : null;
+    const again = 'paymentHash' in credential ? await this.send(req, auth) : await this.send(req, null, credential);
     if (again.status === 401 || again.status === 402) {
-      await evictToken(this, req.url, auth);
+      if (auth !== null) await evictToken(this, req.url, auth);
       await again.body?.cancel();
       throw new AgentError('bad_challenge', `the server answered ${again.status} to ${what}; not paying again`);
     }

@@ -9,17 +9,10 @@ import { autoPay, nextPrompt, nwcSettings } from './helpers.ts';
 
 describe('security: frames and hidden challenges', () => {
   const suite = extensionSuite();
-  const { ui, closers } = suite;
-  const service = async () => {
-    const s = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
-    closers.push(() => s.close());
-    return s;
-  };
-  const sink = async () => {
-    const s = await startSink();
-    closers.push(() => s.close());
-    return s;
-  };
+  const { ui } = suite;
+  const service = async () =>
+    suite.track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
+  const sink = async () => suite.track(await startSink());
   const succeeded = async (origin: string) =>
     (await ui('listPayments', { origin })).filter((p) => p.status === 'succeeded');
 

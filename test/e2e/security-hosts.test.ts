@@ -16,17 +16,10 @@ const at = (s: TestServer, host: string) => s.url.replace('127.0.0.1', host);
 
 describe('security: which site, shown and matched', () => {
   const suite = extensionSuite({ args: ['--host-resolver-rules=MAP *.example.co.uk 127.0.0.1'] });
-  const { ui, closers } = suite;
-  const service = async () => {
-    const s = await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 });
-    closers.push(() => s.close());
-    return s;
-  };
-  const sink = async () => {
-    const s = await startSink();
-    closers.push(() => s.close());
-    return s;
-  };
+  const { ui } = suite;
+  const service = async () =>
+    suite.track(await startL402Service({ backend: lndBackend(lnd('alice')), priceMsat: 2_000 }));
+  const sink = async () => suite.track(await startSink());
 
   it('the prompt shows the registrable domain plainly and the full host wrapped, never cut', async () => {
     const api = await service();

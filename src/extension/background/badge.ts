@@ -6,13 +6,10 @@ import { type KeyValueStorage, withLock } from './storage.ts';
 const PREFIX = 'badge:';
 const NAME = 'L402 Autopilot';
 
-/** What a counted 402 offered: a payable scheme, or `other` (a 402 with no demand we read). */
-export type BadgeScheme = ChallengeScheme;
-
 /** The counts of one tab: all 402s, and how many offered each scheme (a 402 offering two counts for both). */
 export interface TabCounts {
   total: number;
-  bySchemes: Partial<Record<BadgeScheme, number>>;
+  bySchemes: Partial<Record<ChallengeScheme, number>>;
 }
 
 interface BadgeDeps {
@@ -44,7 +41,11 @@ export function badgeTitle(c: TabCounts): string {
 }
 
 /** One more 402 in this tab, offering `schemes`. Locked: a page firing many requests at once must not lose counts. */
-export async function countChallenge(deps: BadgeDeps, tabId: number, schemes: readonly BadgeScheme[]): Promise<void> {
+export async function countChallenge(
+  deps: BadgeDeps,
+  tabId: number,
+  schemes: readonly ChallengeScheme[],
+): Promise<void> {
   await withLock(PREFIX + tabId, async () => {
     const c = await countsOf(deps, tabId);
     const next: TabCounts = { total: c.total + 1, bySchemes: { ...c.bySchemes } };

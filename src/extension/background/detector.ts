@@ -5,7 +5,7 @@
 // wrapper so one 402 is never handled twice. It never re-requests a URL to read a challenge.
 import { challengeLines, demandOf, mayCarryDemand, splitLines, unsupportedText } from './demand.ts';
 import type { PaymentDemand } from '../../l402/index.ts';
-import type { BadgeScheme } from './badge.ts';
+import type { ChallengeScheme } from '../model/model.ts';
 import { AutopilotError } from './errors.ts';
 import type { HeaderRule, RuleResourceType } from './header-rules.ts';
 
@@ -22,7 +22,7 @@ export interface Seen402 {
 
 export interface DetectorDeps {
   /** One more 402 in the tab, offering these schemes (badge.ts). */
-  countChallenge(tabId: number, schemes: BadgeScheme[]): Promise<void>;
+  countChallenge(tabId: number, schemes: ChallengeScheme[]): Promise<void>;
   /** Every payment demand the browser delivered, so a page's claim about one can be checked (seen-challenges.ts). */
   remember(tabId: number, url: string, lines: string[]): Promise<void>;
   resetTab(tabId: number): Promise<void>;
@@ -161,9 +161,9 @@ export function initiatorOf(d: { initiator?: string; documentUrl?: string; origi
 }
 
 /** The schemes a demand offers to be paid by; a broken challenge still names its scheme. */
-function offeredSchemes(demand: PaymentDemand): BadgeScheme[] {
+function offeredSchemes(demand: PaymentDemand): ChallengeScheme[] {
   if (demand.options.length > 0) return demand.options.map((o) => o.scheme);
-  return demand.schemes.flatMap((s): BadgeScheme[] => {
+  return demand.schemes.flatMap((s): ChallengeScheme[] => {
     const k = s.toLowerCase();
     return k === 'l402' || k === 'lsat' ? ['l402'] : k === 'payment' ? ['payment'] : [];
   });

@@ -9,7 +9,8 @@ import type { Wallet } from '../../wallet/wallet.ts';
 import { createDispatcher } from '../messaging/channel.ts';
 import { pageChecks, uiChecks } from '../messaging/schema.ts';
 import { createAutopilot } from './autopilot.ts';
-import { type BadgeScheme, countChallenge, countsOf, resetBadge } from './badge.ts';
+import { countChallenge, countsOf, resetBadge } from './badge.ts';
+import type { ChallengeScheme } from '../model/model.ts';
 import { on402 } from './detector.ts';
 import { firefoxTabMemory } from './firefox-tabs.ts';
 import { AutopilotError } from './errors.ts';
@@ -189,7 +190,7 @@ if (firefoxTabs) {
 
 const detector = {
   sentWith: (requestId: string) => sentWith.get(requestId),
-  countChallenge: (tabId: number, schemes: BadgeScheme[]) => countChallenge(badge, tabId, schemes),
+  countChallenge: (tabId: number, schemes: ChallengeScheme[]) => countChallenge(badge, tabId, schemes),
   remember: (tabId: number, url: string, www: string[]) => rememberChallenge(seen, tabId, url, www),
   resetTab: (tabId: number) => resetBadge(badge, tabId),
   pageChanged: async (tabId: number, origin: string) => {

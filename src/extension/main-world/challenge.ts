@@ -35,6 +35,14 @@ export async function settleChallenge(
   return { header: r.header ?? 'Authorization', value: r.authorization, oneTime: r.oneTime === true };
 }
 
+/**
+ * A challenge we cannot read (CORS hides it, or Firefox dropped one split over lines) is the background's to pay
+ * from webRequest: true once it has, and a header rule serves this URL (the browser adds the header to a retry).
+ */
+export async function paidByRule(url: string): Promise<boolean> {
+  return (await call('paidInBackground', { url }).catch(() => null))?.retry === true;
+}
+
 /** Tells the page why a 402 was not paid, without changing what its fetch/XHR returns (docs/design.md#the-extension). */
 export function reportFailure(url: string, e: unknown): void {
   const { code, message } = e as { code?: string; message?: string };

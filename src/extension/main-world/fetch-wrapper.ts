@@ -3,7 +3,7 @@
 // challenge the page cannot read is retried once after the background has paid it. The body is cloned before the first
 // send; the caller's Request/init are never modified.
 import { call } from './port.ts';
-import { looksPayable, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
+import { looksPayable, paidByRule, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 export function wrapFetch(): void {
@@ -36,8 +36,7 @@ export function wrapFetch(): void {
       // A challenge we cannot read (CORS hides it, or Firefox dropped one split over lines — also beside a readable
       // x402 offer): the background pays it from webRequest. Ask it how that went and, once a header rule serves
       // this URL, send once more (the browser attaches the header). Else a readable x402 offer is ours to settle.
-      const r = await call('paidInBackground', { url: req.url }).catch(() => null);
-      if (r?.retry) {
+      if (await paidByRule(req.url)) {
         await res.body?.cancel().catch(() => undefined);
         return nativeFetch(spare);
       }

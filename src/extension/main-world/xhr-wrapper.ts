@@ -3,7 +3,7 @@
 // its events; then the same object is re-opened and re-sent with Authorization. If nothing is paid, the
 // held-back events are replayed so the page sees the original 402. Synchronous XHR is left alone.
 import { call } from './port.ts';
-import { looksPayable, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
+import { looksPayable, paidByRule, rejectToken, reportFailure, type Settled, settleChallenge } from './challenge.ts';
 import { inScope } from './scopes.ts';
 
 const EVENTS = ['readystatechange', 'progress', 'load', 'loadend', 'error', 'abort', 'timeout'] as const;
@@ -24,10 +24,9 @@ interface State {
 /** The background did not pay a challenge hidden from us: the page gets its 402 (the background reported why). */
 const NOT_PAID = Symbol('not paid');
 
-/** Once the background has paid a hidden challenge, a header rule serves the retry (the browser adds it). */
-async function paidByRule(url: string): Promise<'by-rule'> {
-  const r = await call('paidInBackground', { url }).catch(() => null);
-  if (!r?.retry) throw NOT_PAID;
+/** The retry a header rule serves, once the background has paid (else the page gets its 402). */
+async function byRule(url: string): Promise<'by-rule'> {
+  if (!(await paidByRule(url))) throw NOT_PAID;
   return 'by-rule';
 }
 
@@ -57,10 +56,10 @@ export function wrapXhr(): void {
       // A challenge the page cannot read (CORS) is the background's to pay; so is one that Firefox joined from
       // several lines with a newline (XHR shows it, fetch does not): the background pays it (detector.ts
       // pageCanSeeChallenge), and handling it here too would settle it twice.
-      if ((www === null && pr === null) || www?.includes('\n')) begin(xhr, s, () => paidByRule(s.url));
+      if ((www === null && pr === null) || www?.includes('\n')) begin(xhr, s, () => byRule(s.url));
       // An x402 offer with no readable WWW-Authenticate: a challenge beside it may be hidden and the background's.
       else if (www === null && pr !== null)
-        begin(xhr, s, () => paidByRule(s.url).catch(() => settleChallenge(s.url, s.method, www, pr)));
+        begin(xhr, s, () => byRule(s.url).catch(() => settleChallenge(s.url, s.method, www, pr)));
       else if (looksPayable(www, pr)) begin(xhr, s, () => settleChallenge(s.url, s.method, www, pr));
     }
     if (!s.hold && e.type === 'loadend' && s.attached && (xhr.status === 401 || xhr.status === 402)) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { dailyTotals } from '../options/spend-chart.tsx';
 import { challengeBreakdown } from '../../model/model.ts';
-import { dayKey, offeredSchemes, parseSats, registrableDomain, relative, sats, siteNames } from './format.ts';
+import { dayKey, parseSats, registrableDomain, relative, sats, schemeList, siteNames } from './format.ts';
 
 describe('sats formatting', () => {
   test('msat are shown as sats with separators and sub-sat precision', () => {
@@ -64,8 +64,8 @@ describe('siteNames', () => {
 
 describe('the schemes a tab met', () => {
   test('short names for the pill, the full breakdown for its tooltip, in a fixed order', () => {
-    expect(offeredSchemes({ x402: 1, l402: 2, other: 4 })).toBe('L402 + x402');
-    expect(offeredSchemes({ other: 1 })).toBe('');
+    expect(schemeList({ x402: 1, l402: 2, other: 4 })).toBe('L402 + x402');
+    expect(schemeList({ other: 1 })).toBe('');
     expect(challengeBreakdown({ payment: 1, l402: 2, other: 1 })).toBe(
       '2 × L402 (token), 1 × Payment (one-time charge), 1 × other 402',
     );

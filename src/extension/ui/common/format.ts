@@ -125,9 +125,9 @@ const SHORT_SCHEME: Readonly<Record<Exclude<ChallengeScheme, 'other'>, string>> 
 
 /**
  * The payable schemes a tab's 402s offered, short, for the popup's pill; '' when none.
- * @example offeredSchemes({ l402: 2, payment: 1 }) // 'L402 + Payment'
+ * @example schemeList({ l402: 2, payment: 1 }) // 'L402 + Payment'
  */
-export function offeredSchemes(bySchemes: Readonly<Partial<Record<ChallengeScheme, number>>>): string {
+export function schemeList(bySchemes: Readonly<Partial<Record<ChallengeScheme, number>>>): string {
   return (Object.keys(SHORT_SCHEME) as (keyof typeof SHORT_SCHEME)[])
     .filter((s) => (bySchemes[s] ?? 0) > 0)
     .map((s) => SHORT_SCHEME[s])

@@ -7,7 +7,7 @@ import browser from 'webextension-polyfill';
 import { call, errorText } from '../common/api.ts';
 import { CheckingBanner } from '../common/checking-banner.tsx';
 import { Banner, Brand, Meter, SiteIcon, Spinner, StatusPill, Switch } from '../common/components.tsx';
-import { hostOf, offeredSchemes, PERIOD_NOUN, relative, sats, shortTime } from '../common/format.ts';
+import { hostOf, PERIOD_NOUN, relative, sats, schemeList, shortTime } from '../common/format.ts';
 import { useApi } from '../common/use-api.ts';
 import { WalletSummary } from '../common/wallet-card.tsx';
 import type { SiteSummary } from '../../messaging/protocol.ts';
@@ -92,7 +92,7 @@ function SiteCard({ site }: { site: ActiveSite }) {
             title={`Payment requests (HTTP 402) met in this tab: ${challengeBreakdown(s.challengesBySchemes)}`}
           >
             {s.challengesSeen} × 402
-            {offeredSchemes(s.challengesBySchemes) && ` · ${offeredSchemes(s.challengesBySchemes)}`}
+            {schemeList(s.challengesBySchemes) && ` · ${schemeList(s.challengesBySchemes)}`}
           </span>
         )}
       </div>
